@@ -1,0 +1,9 @@
+/**
+ * @invae/cli — the `invae` command line, composing @invae/core, @invae/io-anndata, @invae/priors
+ * and @invae/bench.
+ * @packageDocumentation
+ */
+export { main } from './main';
+export { createProgram, type GlobalOptions } from './program';
+export { formatError } from './report-error';
+export { VERSION } from './version';

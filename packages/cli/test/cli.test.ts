@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+function invae(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, INVAE_BACKEND: '', ...env },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('invae CLI', () => {
+  it('--help lists the commands', () => {
+    const r = invae(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: invae');
+    expect(r.stdout).toMatch(/\bdemo\b/);
+    expect(r.stdout).toMatch(/\binfo\b/);
+  });
+
+  it('--version prints the versions and the engine', () => {
+    const r = invae(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^invae 0\.\d+\.\d+ \(@invae\/core 0\.\d+\.\d+\)$/m);
+    expect(r.stdout).toMatch(/invae engine: wasm/);
+  });
+
+  it('info --engine --json honours INVAE_BACKEND=cpu', () => {
+    const r = invae(['info', '--engine', '--json'], { INVAE_BACKEND: 'cpu' });
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as { engine: string; requested: string };
+    expect(info).toMatchObject({ engine: 'cpu', requested: 'cpu' });
+  });
+
+  it('info --engine on auto reports wasm and why the native engines were skipped', () => {
+    const r = invae(['info', '--engine']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('invae engine: wasm');
+    expect(r.stdout).toContain('skipped tensorflow-gpu');
+  });
+
+  it('--backend tensorflow without tfjs-node fails clearly, non-zero, without a stack trace', () => {
+    const r = invae(['--backend', 'tensorflow', 'info', '--engine']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('invae: error:');
+    expect(r.stderr).toContain('@tensorflow/tfjs-node');
+    expect(r.stderr).toContain('hint: Install it');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown engine name is a usage error with a hint', () => {
+    const r = invae(['demo'], { INVAE_BACKEND: 'gpu' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Unknown tensor engine 'gpu'");
+  });
+
+  it('an unknown command exits 2 with usage help', () => {
+    const r = invae(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('demo runs on the forced engines', () => {
+    for (const engine of ['wasm', 'cpu']) {
+      const r = invae(['demo', '--json'], { INVAE_BACKEND: engine });
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout) as { engine: string; check: { expected: number; got: number } };
+      expect(s.engine).toBe(engine);
+      expect(s.check.got).toBe(s.check.expected);
+      expect(r.stderr).toContain(`invae engine: ${engine}`);
+    }
+  });
+});

@@ -1,0 +1,20 @@
+/**
+ * @invae/core — the tensor model core of invae on TensorFlow.js.
+ * @packageDocumentation
+ */
+export { VERSION } from './version';
+export { InvaeError, EngineUnavailableError, InvalidOptionError } from './errors';
+export {
+  ENGINE_ORDER,
+  initEngine,
+  currentEngine,
+  describeEngine,
+  parseEngineRequest,
+  type EngineName,
+  type EngineRequest,
+  type EngineInfo,
+  type EngineAttempt,
+  type EngineOptions,
+  type ModuleLoader,
+} from './engine';
+export { tf } from './tf';

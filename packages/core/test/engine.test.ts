@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import {
+  ENGINE_ORDER,
+  EngineUnavailableError,
+  InvalidOptionError,
+  initEngine,
+  parseEngineRequest,
+  type ModuleLoader,
+} from '../src/index';
+
+const missing = (specifier: string) => Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+
+/** A loader that behaves like a machine where only the named packages are installed. */
+function loaderWith(present: Record<string, () => unknown>): ModuleLoader & { calls: string[] } {
+  const calls: string[] = [];
+  const loader = async (specifier: string) => {
+    calls.push(specifier);
+    const make = present[specifier];
+    if (!make) throw missing(specifier);
+    return make();
+  };
+  return Object.assign(loader, { calls });
+}
+
+const realWasm = () => import('@tensorflow/tfjs-backend-wasm');
+
+/** Stands in for @tensorflow/tfjs-node: importing it registers a backend named 'tensorflow'. */
+function fakeNative(version: string) {
+  return () => {
+    if (!tf.findBackend('tensorflow')) {
+      const cpuFactory = tf.findBackendFactory('cpu');
+      if (!cpuFactory) throw new Error('cpu backend factory missing');
+      tf.registerBackend('tensorflow', cpuFactory, 0);
+    }
+    return { version: { 'tfjs-node': version } };
+  };
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('engine selection order', () => {
+  it('tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order', () => {
+    expect(ENGINE_ORDER).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+  });
+
+  it('falls back to wasm when neither native package is installed', async () => {
+    const loader = loaderWith({ '@tensorflow/tfjs-backend-wasm': realWasm });
+    const info = await initEngine({ backend: 'auto', loader, report: null });
+    expect(loader.calls).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
+    expect(info.engine).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.skipped.map((s) => s.engine)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    expect(info.skipped[0]!.error).toContain('@tensorflow/tfjs-node-gpu');
+  });
+
+  it('picks tfjs-node when it loads and the GPU build does not', async () => {
+    const loader = loaderWith({ '@tensorflow/tfjs-node': fakeNative('4.22.0'), '@tensorflow/tfjs-backend-wasm': realWasm });
+    const info = await initEngine({ backend: 'auto', loader, report: null });
+    expect(info.engine).toBe('tensorflow');
+    expect(info.package).toBe('@tensorflow/tfjs-node');
+    expect(info.packageVersion).toBe('4.22.0');
+    expect(loader.calls).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+  });
+
+  it('prefers the GPU build when both native packages load', async () => {
+    const loader = loaderWith({
+      '@tensorflow/tfjs-node-gpu': fakeNative('4.22.0'),
+      '@tensorflow/tfjs-node': fakeNative('4.22.0'),
+    });
+    const info = await initEngine({ backend: 'auto', loader, report: null });
+    expect(info.engine).toBe('tensorflow-gpu');
+    expect(loader.calls).toEqual(['@tensorflow/tfjs-node-gpu']);
+  });
+
+  it('falls back to cpu when wasm cannot load either', async () => {
+    const loader = loaderWith({});
+    const info = await initEngine({ backend: 'auto', loader, report: null });
+    expect(info.engine).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(info.skipped.map((s) => s.engine)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
+  });
+});
+
+describe('forcing an engine', () => {
+  it('INVAE_BACKEND=cpu forces the cpu backend and it computes', async () => {
+    vi.stubEnv('INVAE_BACKEND', 'cpu');
+    const info = await initEngine({ report: null });
+    expect(info.engine).toBe('cpu');
+    expect(info.requested).toBe('cpu');
+    const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+    expect(Array.from(await y.data())).toEqual([11]);
+  });
+
+  it('INVAE_BACKEND=wasm forces the wasm backend and it computes', async () => {
+    vi.stubEnv('INVAE_BACKEND', 'wasm');
+    const info = await initEngine({ report: null });
+    expect(info.engine).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+    expect(Array.from(await y.data())).toEqual([11]);
+  });
+
+  it('the API option wins over INVAE_BACKEND', async () => {
+    vi.stubEnv('INVAE_BACKEND', 'wasm');
+    const info = await initEngine({ backend: 'cpu', report: null });
+    expect(info.engine).toBe('cpu');
+  });
+
+  it('forcing tensorflow without tfjs-node installed is a clear error naming the package', async () => {
+    const loader = loaderWith({ '@tensorflow/tfjs-backend-wasm': realWasm });
+    const err = await initEngine({ backend: 'tensorflow', loader, report: null }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineUnavailableError);
+    const e = err as EngineUnavailableError;
+    expect(e.code).toBe('ENGINE_UNAVAILABLE');
+    expect(e.message).toContain('@tensorflow/tfjs-node');
+    expect(e.hint).toContain('npm install @tensorflow/tfjs-node');
+    expect(e.packages).toContain('@tensorflow/tfjs-node');
+    // nothing but the native packages was tried
+    expect(loader.calls).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+  });
+
+  it('forcing tensorflow with the real loader fails the same way on a machine without it', async () => {
+    const err = await initEngine({ backend: 'tensorflow', report: null }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineUnavailableError);
+    expect((err as Error).message).toMatch(/@tensorflow\/tfjs-node/);
+  });
+
+  it('forcing wasm when it is missing names the wasm package', async () => {
+    const err = await initEngine({ backend: 'wasm', loader: loaderWith({}), report: null }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineUnavailableError);
+    expect((err as Error).message).toContain('@tensorflow/tfjs-backend-wasm');
+  });
+
+  it('rejects unknown engine names with a typed error', () => {
+    expect(() => parseEngineRequest('gpu', 'INVAE_BACKEND')).toThrow(InvalidOptionError);
+    expect(() => parseEngineRequest('gpu', 'INVAE_BACKEND')).toThrow(/INVAE_BACKEND/);
+    expect(parseEngineRequest(undefined)).toBe('auto');
+    expect(parseEngineRequest(' WASM ')).toBe('wasm');
+    expect(parseEngineRequest('tensorflow')).toBe('tensorflow');
+  });
+});
+
+describe('reporting', () => {
+  it('reports the chosen engine once, not on every call', async () => {
+    const lines: string[] = [];
+    await initEngine({ backend: 'cpu', report: null });
+    await initEngine({ backend: 'wasm', report: (l) => lines.push(l) });
+    await initEngine({ backend: 'wasm', report: (l) => lines.push(l) });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^invae engine: wasm \(@tensorflow\/tfjs-backend-wasm 4\.\d+\.\d+, tfjs-core 4\.\d+\.\d+\)$/);
+  });
+});

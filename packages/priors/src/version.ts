@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+/** Version of @invae/priors. */
+export const VERSION: string = pkg.version;
