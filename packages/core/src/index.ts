@@ -18,3 +18,5 @@ export {
   type ModuleLoader,
 } from './engine';
 export { tf } from './tf';
+export * from './public-model';
+export * from './public-data';

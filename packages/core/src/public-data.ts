@@ -1,0 +1,3 @@
+// Public exports of the data/training part of @invae/core (random numbers, simulator, covariate
+// encoders, minibatches, optimisers and schedules). Re-exported by index.ts.
+export {};
