@@ -20,3 +20,4 @@ export {
 export { tf } from './tf';
 export * from './public-model';
 export * from './public-data';
+export * from './public-train';

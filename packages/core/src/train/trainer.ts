@@ -1,0 +1,194 @@
+import { tf } from '../tf';
+import { deriveSeed } from '../random/rng';
+import { MinibatchSampler } from '../data/minibatches';
+import { gatherBatch, disposeBatch, type RowMatrix } from '../data/gather';
+import type { RowSource } from '../data/row-source';
+import { Adam } from '../optim/adam';
+import { ReduceLROnPlateau } from '../optim/plateau';
+import { EarlyStopping } from '../optim/early-stopping';
+import { LinearWarmup } from '../optim/warmup';
+import type { InvaeModel } from '../model/invae';
+import { InvalidOptionError } from '../errors';
+import { TrainingDivergedError } from './errors';
+import { resolveTrainOptions, type EpochReport, type TrainOptions } from './options';
+import { WeightSnapshot } from './snapshot';
+
+/** The data a model is trained on: counts (dense or CSR, streamed by rows) and encoded covariates. */
+export interface TrainingData {
+  /** Counts, cells × genes. */
+  x: RowSource;
+  /** Encoded invariant covariates, cells × invCovarDim (null when the model uses none). */
+  inv: RowMatrix | null;
+  /** Encoded spurious covariates, cells × spurCovarDim (null when the model uses none). */
+  spur: RowMatrix | null;
+}
+
+/** What {@link trainModel} returns. */
+export interface TrainHistory {
+  /** One report per completed epoch. */
+  epochs: EpochReport[];
+  /** Why training ended. */
+  stoppedBy: 'epochs' | 'early-stopping' | 'aborted';
+  /** Total wall-clock seconds. */
+  seconds: number;
+}
+
+/**
+ * Trains an inVAE model with Adam on minibatches, as the reference `train()`: per step the KL/TC
+ * weights are warmed up, the negative objective is minimised; per epoch the mean loss drives the
+ * optional plateau schedule and early stopping (both only after warm-up). Shuffling and the
+ * reparameterisation noise come from `seed`, so the same seed on the same engine gives the same loss
+ * curve. A non-finite loss restores the weights of the last completed epoch and throws
+ * {@link TrainingDivergedError}. The model is left in the state of the last epoch.
+ */
+export async function trainModel(model: InvaeModel, data: TrainingData, options: TrainOptions = {}): Promise<TrainHistory> {
+  const o = resolveTrainOptions(options);
+  const n = data.x.nRows;
+  checkData(model, data);
+  if (n < 2) throw new InvalidOptionError('data', `Training needs at least 2 cells, got ${n}.`);
+  const batchSize = Math.min(o.batchSize, n);
+  // A last minibatch of one cell breaks BatchNorm's batch statistics: drop it, as scvi-tools does.
+  const sampler = new MinibatchSampler({ rows: n, batchSize, seed: o.seed, dropLast: n % batchSize === 1 });
+  const perEpoch = sampler.batchesPerEpoch;
+  const warmup = new LinearWarmup({ epochs: o.warmUpEpochs, iterationsPerEpoch: perEpoch });
+  const variables = model.trainableVariables;
+  const optimizer = new Adam(variables, { learningRate: o.learningRate, weightDecay: o.weightDecay });
+  const plateau = o.lrSchedule ? new ReduceLROnPlateau(optimizer, { patience: o.lrSchedule.patience, factor: o.lrSchedule.factor, minLr: o.lrSchedule.minLr }) : null;
+  const stopper = o.earlyStopping ? new EarlyStopping({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta }) : null;
+  const snapshot = new WeightSnapshot(model);
+  const history: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0 };
+  const t0 = performance.now();
+  let iteration = 0;
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const start = performance.now();
+      const lr = optimizer.learningRate;
+      let lossSum = 0;
+      let cells = 0;
+      let termSums: Record<string, tf.Scalar> = {};
+      let step = 0;
+      for (const indices of sampler.batches(epoch - 1)) {
+        if (options.signal?.aborted) {
+          history.stoppedBy = 'aborted';
+          break;
+        }
+        step++;
+        iteration++;
+        model.warmUp(iteration, warmup.totalIterations);
+        const loss = trainStep(model, optimizer, data, indices, n, deriveSeed(o.seed, epoch, step), (terms) => {
+          termSums = accumulate(termSums, terms);
+        });
+        if (!Number.isFinite(loss)) {
+          snapshot.restore();
+          tf.dispose(Object.values(termSums));
+          throw new TrainingDivergedError(epoch, step, snapshot.epoch, loss);
+        }
+        lossSum += loss * indices.length;
+        cells += indices.length;
+      }
+      if (history.stoppedBy === 'aborted') {
+        tf.dispose(Object.values(termSums));
+        break;
+      }
+      const terms = await readTerms(termSums, step);
+      const seconds = (performance.now() - start) / 1000;
+      const hp = model.hyperparameters;
+      const report: EpochReport = {
+        epoch,
+        epochs: o.epochs,
+        loss: lossSum / cells,
+        terms,
+        seconds,
+        cellsPerSecond: cells / seconds,
+        learningRate: lr,
+        beta: hp.beta,
+        tcBeta: hp.tcBeta,
+      };
+      history.epochs.push(report);
+      snapshot.take(epoch);
+      await options.onEpoch?.(report);
+      const warmedUp = warmup.done(iteration);
+      if (plateau && warmedUp) plateau.step(report.loss);
+      const stop = stopper && warmedUp ? stopper.step(report.loss).stop : false;
+      if (options.onCheckpoint && o.checkpointEvery > 0 && epoch % o.checkpointEvery === 0 && epoch < o.epochs && !stop) {
+        await options.onCheckpoint(epoch);
+      }
+      if (stop) {
+        history.stoppedBy = 'early-stopping';
+        break;
+      }
+    }
+    if (options.onCheckpoint && history.epochs.length > 0) await options.onCheckpoint(history.epochs.length);
+  } finally {
+    optimizer.dispose();
+    snapshot.dispose();
+    history.seconds = (performance.now() - t0) / 1000;
+  }
+  return history;
+}
+
+/** One optimisation step; returns the minibatch loss (one device read). */
+function trainStep(
+  model: InvaeModel,
+  optimizer: Adam,
+  data: TrainingData,
+  indices: Int32Array,
+  datasetSize: number,
+  noiseSeed: number,
+  onTerms: (terms: Record<string, tf.Scalar>) => void,
+): number {
+  const batch = gatherBatch(data.x, indices, { inv: data.inv, spur: data.spur });
+  try {
+    let terms: Record<string, tf.Scalar> = {};
+    const loss = optimizer.minimize(() => {
+      const eps = tf.randomNormal([indices.length, model.latentDim], 0, 1, 'float32', noiseSeed) as tf.Tensor2D;
+      const r = model.loss(batch.x, batch.inv, batch.spur, { training: true, eps, datasetSize });
+      terms = Object.fromEntries(Object.entries(r.terms).map(([k, v]) => [k, tf.keep(v)]));
+      return r.loss;
+    });
+    onTerms(terms);
+    return loss;
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/** Adds this step's terms to the running sums on the device (no read), disposing the inputs. */
+function accumulate(sums: Record<string, tf.Scalar>, terms: Record<string, tf.Scalar>): Record<string, tf.Scalar> {
+  const out: Record<string, tf.Scalar> = {};
+  for (const [k, v] of Object.entries(terms)) {
+    const prev = sums[k];
+    out[k] = prev ? (tf.add(prev, v) as tf.Scalar) : v;
+    if (prev) {
+      prev.dispose();
+      v.dispose();
+    }
+  }
+  for (const [k, v] of Object.entries(sums)) if (!(k in out)) v.dispose();
+  return out;
+}
+
+async function readTerms(sums: Record<string, tf.Scalar>, steps: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) {
+    out[k] = (await v.data())[0]! / Math.max(1, steps);
+    v.dispose();
+  }
+  return out;
+}
+
+function checkData(model: InvaeModel, data: TrainingData): void {
+  const c = model.config;
+  if (data.x.nCols !== c.dataDim) {
+    throw new InvalidOptionError('data.x', `The data has ${data.x.nCols} genes but the model was built for ${c.dataDim}.`, {
+      hint: 'Select the genes the model was trained on, in the same order.',
+    });
+  }
+  const check = (name: 'inv' | 'spur', m: RowMatrix | null, dim: number) => {
+    const cols = m?.nCols ?? 0;
+    if (cols !== dim) throw new InvalidOptionError(`data.${name}`, `The ${name} covariates have ${cols} columns but the model expects ${dim}.`);
+    if (m && m.nRows !== data.x.nRows) throw new InvalidOptionError(`data.${name}`, `The ${name} covariates have ${m.nRows} rows for ${data.x.nRows} cells.`);
+  };
+  check('inv', data.inv, c.invCovarDim);
+  check('spur', data.spur, c.spurCovarDim);
+}
