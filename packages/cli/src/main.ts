@@ -9,7 +9,6 @@ import { formatError } from './report-error';
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = createProgram();
-  program.exitOverride();
   const debug = argv.includes('--debug') || process.env.INVAE_DEBUG === '1';
   try {
     const version = versionRequest(argv.slice(2));

@@ -3,6 +3,7 @@ import { VERSION as CORE_VERSION, initEngine, describeEngine } from '@invae/core
 import { VERSION } from './version';
 import { registerInfo } from './commands/info';
 import { registerDemo } from './commands/demo';
+import { registerSimulate } from './commands/simulate';
 
 /** Options every subcommand understands. */
 export interface GlobalOptions {
@@ -22,10 +23,14 @@ export function createProgram(): Command {
     .option('--debug', 'print stack traces of errors')
     .option('-V, --version', 'print the versions of invae and of the tensor engine, then exit')
     .showHelpAfterError('(run invae --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Throw instead of exiting, so main() maps usage errors to exit code 2; subcommands added
+    // after this inherit the setting.
+    .exitOverride();
 
   registerInfo(program);
   registerDemo(program);
+  registerSimulate(program);
   return program;
 }
 

@@ -1,0 +1,164 @@
+import { InvalidOptionError } from '../errors';
+import { CategoricalEncoder, type CategoricalEncoderState } from './categorical';
+import { ContinuousEncoder, type ContinuousEncoderState } from './continuous';
+import { type CovariateColumn, type WarnFn, defaultWarn } from './column';
+import { CovariateError } from './errors';
+
+/** Which covariates to encode and how. */
+export interface CovariateSpec {
+  /** Obs column names one-hot encoded (in this order). */
+  categorical?: readonly string[];
+  /** Obs column names encoded as one continuous column each (after the categorical ones). */
+  continuous?: readonly string[];
+  /** Standardise continuous covariates (default true; the reference passes them through raw). */
+  standardize?: boolean;
+}
+
+/** Columns by name, e.g. from an AnnData obs table (`table.array(name)`). */
+export type CovariateColumns = Readonly<Record<string, CovariateColumn | undefined>>;
+
+/** Saved state of a {@link CovariateEncoder}: store it next to the model weights. */
+export interface CovariateEncoderState {
+  format: 'invae-covariates';
+  version: 1;
+  encoders: (CategoricalEncoderState | ContinuousEncoderState)[];
+}
+
+/** An encoded covariate matrix: `nRows × nCols`, row-major float32. */
+export interface CovariateMatrix {
+  nRows: number;
+  nCols: number;
+  data: Float32Array;
+  /** Name of every column (`key=category` or the continuous key). */
+  columnNames: string[];
+}
+
+type AnyEncoder = CategoricalEncoder | ContinuousEncoder;
+
+/**
+ * Encodes several obs columns into one covariate matrix (cells × dims): the categorical keys first
+ * (one-hot, sorted categories), then the continuous keys, each in the order given.
+ *
+ * At transform time a key absent from the columns becomes all-zero columns with a warning, as the
+ * reference inVAE does; unseen categories become all-zero rows with a warning.
+ */
+export class CovariateEncoder {
+  private readonly encoders: readonly AnyEncoder[];
+
+  private constructor(encoders: AnyEncoder[]) {
+    this.encoders = Object.freeze(encoders.slice());
+  }
+
+  /**
+   * Fits one encoder per key on training columns.
+   * @throws InvalidOptionError for a duplicate key; CovariateError for a missing or unusable column.
+   */
+  static fit(spec: CovariateSpec, columns: CovariateColumns, options: { warn?: WarnFn } = {}): CovariateEncoder {
+    const cat = spec.categorical ?? [];
+    const cont = spec.continuous ?? [];
+    const all = [...cat, ...cont];
+    const dup = all.find((k, i) => all.indexOf(k) !== i);
+    if (dup !== undefined) throw new InvalidOptionError('covariates', `Covariate '${dup}' is listed twice.`);
+    const lengths = new Set<number>();
+    const get = (key: string): CovariateColumn => {
+      const col = columns[key];
+      if (col === undefined) {
+        throw new CovariateError(key, `Covariate '${key}' is not among the training columns (${Object.keys(columns).join(', ') || 'none'}).`, {
+          code: 'COVARIATE_MISSING',
+          hint: 'Check the obs column names; fitting needs every covariate.',
+        });
+      }
+      lengths.add(col.length);
+      return col;
+    };
+    const encoders: AnyEncoder[] = [
+      ...cat.map((k) => CategoricalEncoder.fit(k, get(k), options)),
+      ...cont.map((k) => ContinuousEncoder.fit(k, get(k), { standardize: spec.standardize })),
+    ];
+    if (lengths.size > 1) {
+      throw new CovariateError(all.join(','), `Covariate columns have different lengths (${[...lengths].join(', ')}).`);
+    }
+    return new CovariateEncoder(encoders);
+  }
+
+  /** Rebuilds an encoder from {@link CovariateEncoder.toJSON} output (e.g. parsed from a model file). */
+  static fromJSON(state: CovariateEncoderState): CovariateEncoder {
+    if (state?.format !== 'invae-covariates' || state.version !== 1 || !Array.isArray(state.encoders)) {
+      throw new CovariateError('', 'Not a saved invae covariate encoder (format invae-covariates, version 1).', {
+        code: 'COVARIATE_STATE_INVALID',
+      });
+    }
+    return new CovariateEncoder(
+      state.encoders.map((e) => (e?.type === 'continuous' ? ContinuousEncoder.fromJSON(e) : CategoricalEncoder.fromJSON(e as CategoricalEncoderState))),
+    );
+  }
+
+  /** Keys encoded, in output order. */
+  get keys(): string[] {
+    return this.encoders.map((e) => e.column);
+  }
+
+  /** Total output width (covariate dimension). */
+  get width(): number {
+    return this.encoders.reduce((s, e) => s + e.width, 0);
+  }
+
+  /** Names of the output columns. */
+  columnNames(): string[] {
+    return this.encoders.flatMap((e) => e.columnNames());
+  }
+
+  /** Categories of a categorical key (undefined for continuous or unknown keys). */
+  categoriesOf(key: string): readonly string[] | undefined {
+    const e = this.encoders.find((x) => x.column === key);
+    return e instanceof CategoricalEncoder ? e.categories : undefined;
+  }
+
+  /**
+   * Encodes `columns` into a matrix. The row count comes from the columns present, or `nRows`
+   * when none of the keys is present (or to check the lengths).
+   * @throws CovariateError when lengths disagree or the row count cannot be known.
+   */
+  transform(columns: CovariateColumns, options: { warn?: WarnFn; nRows?: number } = {}): CovariateMatrix {
+    const warn = options.warn ?? defaultWarn;
+    let nRows = options.nRows;
+    for (const e of this.encoders) {
+      const col = columns[e.column];
+      if (col === undefined) continue;
+      if (nRows === undefined) nRows = col.length;
+      else if (col.length !== nRows) {
+        throw new CovariateError(e.column, `Covariate '${e.column}' has ${col.length} rows, expected ${nRows}.`, { code: 'COVARIATE_LENGTH' });
+      }
+    }
+    if (nRows === undefined) {
+      if (this.encoders.length === 0) nRows = 0;
+      else {
+        throw new CovariateError(this.keys.join(','), 'None of the covariates is present, so the number of cells is unknown.', {
+          code: 'COVARIATE_MISSING',
+          hint: 'Pass nRows to encode all-zero covariates, or provide the obs columns.',
+        });
+      }
+    }
+    if (!Number.isSafeInteger(nRows) || nRows < 0) throw new InvalidOptionError('nRows', `nRows must be a non-negative integer, got ${nRows}.`);
+    const nCols = this.width;
+    const data = new Float32Array(nRows * nCols);
+    let offset = 0;
+    for (const e of this.encoders) {
+      const col = columns[e.column];
+      if (col === undefined) {
+        warn(`covariate '${e.column}' is missing from the data; its ${e.width} column(s) are set to zero.`);
+      } else if (e instanceof CategoricalEncoder) {
+        e.encodeInto(col, data, nCols, offset, { warn });
+      } else {
+        e.encodeInto(col, data, nCols, offset);
+      }
+      offset += e.width;
+    }
+    return { nRows, nCols, data, columnNames: this.columnNames() };
+  }
+
+  /** JSON-serialisable state (categories, means, scales). */
+  toJSON(): CovariateEncoderState {
+    return { format: 'invae-covariates', version: 1, encoders: this.encoders.map((e) => e.toJSON()) };
+  }
+}

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidOptionError } from '../errors';
+import { MatrixFormatError } from './errors';
+import { type RowSource, checkRowIndices } from './row-source';
+
+/** A row-major float32 matrix of per-cell values (e.g. an encoded covariate matrix). */
+export interface RowMatrix {
+  nRows: number;
+  nCols: number;
+  data: Float32Array;
+}
+
+/** One minibatch on the tensor engine. Call {@link disposeBatch} (or `tf.dispose`) when done. */
+export interface Minibatch {
+  /** Row indices of the batch, in order. */
+  indices: Int32Array;
+  /** Counts, batch × genes. */
+  x: tf.Tensor2D;
+  /** Invariant-prior covariates, batch × dims (null when none are used). */
+  inv: tf.Tensor2D | null;
+  /** Spurious-prior covariates, batch × dims (null when none are used). */
+  spur: tf.Tensor2D | null;
+}
+
+/** Copies rows `indices` of a row-major matrix into a new Float32Array. */
+export function gatherRows(m: RowMatrix, indices: ArrayLike<number>): Float32Array {
+  if (m.data.length !== m.nRows * m.nCols) {
+    throw new MatrixFormatError(`Row matrix data has ${m.data.length} values, expected ${m.nRows} × ${m.nCols}.`);
+  }
+  checkRowIndices(indices, m.nRows);
+  const out = new Float32Array(indices.length * m.nCols);
+  for (let i = 0; i < indices.length; i++) {
+    const s = indices[i]! * m.nCols;
+    out.set(m.data.subarray(s, s + m.nCols), i * m.nCols);
+  }
+  return out;
+}
+
+function covariateTensor(name: string, m: RowMatrix | null | undefined, indices: Int32Array, nRows: number): tf.Tensor2D | null {
+  if (!m || m.nCols === 0) return null;
+  if (m.nRows !== nRows) {
+    throw new InvalidOptionError(name, `${name} covariates have ${m.nRows} rows but the count matrix has ${nRows}.`);
+  }
+  return tf.tensor2d(gatherRows(m, indices), [indices.length, m.nCols], 'float32');
+}
+
+/**
+ * Reads rows `indices` from `source` (CSR rows are densified for this batch only) and the same rows
+ * of the covariate matrices, and uploads them as float32 tensors.
+ */
+export function gatherBatch(
+  source: RowSource,
+  indices: ArrayLike<number>,
+  covariates: { inv?: RowMatrix | null; spur?: RowMatrix | null } = {},
+): Minibatch {
+  const idx = Int32Array.from(indices);
+  checkRowIndices(indices, source.nRows);
+  const values = source.readRows(idx);
+  if (values.length !== idx.length * source.nCols) {
+    throw new MatrixFormatError(`RowSource.readRows returned ${values.length} values, expected ${idx.length} × ${source.nCols}.`);
+  }
+  const inv = covariateTensor('inv', covariates.inv, idx, source.nRows);
+  let spur: tf.Tensor2D | null;
+  try {
+    spur = covariateTensor('spur', covariates.spur, idx, source.nRows);
+  } catch (e) {
+    inv?.dispose();
+    throw e;
+  }
+  const x = tf.tensor2d(values, [idx.length, source.nCols], 'float32');
+  return { indices: idx, x, inv, spur };
+}
+
+/** Disposes the tensors of a {@link Minibatch}. */
+export function disposeBatch(batch: Minibatch): void {
+  batch.x.dispose();
+  batch.inv?.dispose();
+  batch.spur?.dispose();
+}

@@ -1,0 +1,16 @@
+export { MatrixFormatError } from './errors';
+export {
+  type NumericArray,
+  type IndexArray,
+  type DenseMatrix,
+  type CsrMatrix,
+  type CountMatrix,
+  denseMatrix,
+  csrMatrix,
+  csrToDense,
+  denseToCsr,
+} from './matrix';
+export { type RowSource, rowSource, checkRowIndices } from './row-source';
+export { MinibatchSampler, type MinibatchOptions } from './minibatches';
+export { trainValidationSplit, type TrainValidationSplit } from './split';
+export { gatherBatch, gatherRows, disposeBatch, type Minibatch, type RowMatrix } from './gather';

@@ -1,0 +1,71 @@
+import { MatrixFormatError } from './errors';
+import type { CountMatrix, CsrMatrix, DenseMatrix } from './matrix';
+
+/**
+ * Anything that can hand out rows of a cells × genes matrix as dense float32: an in-memory dense or
+ * CSR matrix, or later a backed file reader. `readRows` returns a new `indices.length × nCols`
+ * row-major array, rows in the order of `indices` (repeats allowed).
+ */
+export interface RowSource {
+  readonly nRows: number;
+  readonly nCols: number;
+  readRows(indices: ArrayLike<number>): Float32Array;
+}
+
+/** Throws a {@link MatrixFormatError} unless every index is an integer in [0, nRows). */
+export function checkRowIndices(indices: ArrayLike<number>, nRows: number): void {
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i]!;
+    if (!(r >= 0 && r < nRows) || !Number.isInteger(r)) {
+      throw new MatrixFormatError(`Row index ${r} (position ${i}) is outside [0, ${nRows}).`);
+    }
+  }
+}
+
+class DenseRowSource implements RowSource {
+  readonly nRows: number;
+  readonly nCols: number;
+  constructor(private readonly m: DenseMatrix) {
+    this.nRows = m.nRows;
+    this.nCols = m.nCols;
+  }
+  readRows(indices: ArrayLike<number>): Float32Array {
+    checkRowIndices(indices, this.nRows);
+    const { nCols, data } = this.m;
+    const out = new Float32Array(indices.length * nCols);
+    for (let i = 0; i < indices.length; i++) {
+      const start = indices[i]! * nCols;
+      if (data instanceof Float32Array) out.set(data.subarray(start, start + nCols), i * nCols);
+      else for (let c = 0; c < nCols; c++) out[i * nCols + c] = data[start + c]!;
+    }
+    return out;
+  }
+}
+
+class CsrRowSource implements RowSource {
+  readonly nRows: number;
+  readonly nCols: number;
+  constructor(private readonly m: CsrMatrix) {
+    this.nRows = m.nRows;
+    this.nCols = m.nCols;
+  }
+  readRows(indices: ArrayLike<number>): Float32Array {
+    checkRowIndices(indices, this.nRows);
+    const { nCols, indptr, indices: cols, data } = this.m;
+    const out = new Float32Array(indices.length * nCols);
+    for (let i = 0; i < indices.length; i++) {
+      const r = indices[i]!;
+      const base = i * nCols;
+      for (let k = indptr[r]!; k < indptr[r + 1]!; k++) out[base + cols[k]!] += data[k]!;
+    }
+    return out;
+  }
+}
+
+/**
+ * A {@link RowSource} over an in-memory matrix. CSR rows are densified per call only, so memory stays
+ * at one batch of dense rows. The matrix is read, never modified.
+ */
+export function rowSource(matrix: CountMatrix): RowSource {
+  return matrix.kind === 'csr' ? new CsrRowSource(matrix) : new DenseRowSource(matrix);
+}
