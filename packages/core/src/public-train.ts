@@ -2,3 +2,16 @@
 export * from './train/index';
 export * from './persist/index';
 export * from './predict/index';
+export {
+  registerPrior,
+  unregisterPrior,
+  getPrior,
+  listPriors,
+  PriorOptionError,
+  PriorNotFoundError,
+  type PriorPlugin,
+  type PriorContext,
+  type PriorRole,
+} from './prior/registry';
+export { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from './model/build';
+export * from './workflow/index';

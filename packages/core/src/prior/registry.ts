@@ -1,0 +1,106 @@
+import { InvaeError, InvalidOptionError } from '../errors';
+import type { ResolvedInvaeModelConfig } from '../model/config';
+import type { ConditionalPrior } from './types';
+
+/** Which latent block a prior is built for. */
+export type PriorRole = 'inv' | 'spur';
+
+/** What a prior plugin knows when it builds a prior for a model. */
+export interface PriorContext {
+  /** Invariant or spurious block. */
+  readonly role: PriorRole;
+  /** Width of the latent block. */
+  readonly latentDim: number;
+  /** Width of the encoded covariates the prior is conditioned on (0 = none). */
+  readonly covarDim: number;
+  /** The model's resolved configuration (hidden width, layers, activation, …). */
+  readonly model: ResolvedInvaeModelConfig;
+  /** Seed for the prior's initialisation (undefined = unseeded). */
+  readonly seed?: number;
+}
+
+/**
+ * A conditional prior plugin: a named factory of {@link ConditionalPrior}s. Built-in priors
+ * (`gaussian`, `score-matching`) are plugins like any other; register third-party ones with
+ * {@link registerPrior}.
+ */
+export interface PriorPlugin<O extends object = Record<string, unknown>> {
+  /** Unique name, used in model files and on the command line. */
+  readonly name: string;
+  /** Plugin version (recorded in model files). */
+  readonly version?: string;
+  /** `gaussian` (usable by FinVAE and as spurious prior) or `energy` (NFinVAE's invariant prior). */
+  readonly family: 'gaussian' | 'energy';
+  /** One sentence for listings. */
+  readonly description?: string;
+  /**
+   * Validates user options and fills in defaults; throw {@link PriorOptionError} naming the option.
+   * The result must be JSON-serialisable: it is saved with the model and passed to `create` on load.
+   */
+  resolveOptions?(options: Readonly<Record<string, unknown>>, context: PriorContext): O;
+  /** Builds the prior. */
+  create(context: PriorContext, options: O): ConditionalPrior;
+}
+
+/** A prior plugin option is invalid. */
+export class PriorOptionError extends InvalidOptionError {
+  /** The plugin's name. */
+  readonly plugin: string;
+
+  constructor(plugin: string, option: string, message: string, options: { hint?: string } = {}) {
+    super(option, `prior '${plugin}', option '${option}': ${message}`, options);
+    this.plugin = plugin;
+  }
+}
+
+/** No prior plugin of that name is registered. */
+export class PriorNotFoundError extends InvaeError {
+  /** The name asked for. */
+  readonly prior: string;
+
+  constructor(name: string, known: readonly string[]) {
+    super('PRIOR_NOT_FOUND', `No prior named '${name}' is registered (known: ${known.length ? known.join(', ') : 'none'}).`, {
+      hint: known.length ? 'check the spelling, or register the plugin with registerPrior()' : "import '@invae/priors' (it registers the built-in priors) or register a plugin with registerPrior()",
+    });
+    this.prior = name;
+  }
+}
+
+const registry = new Map<string, PriorPlugin<object>>();
+
+/**
+ * Registers a prior plugin under its name. Registering a different plugin under a taken name is an
+ * error unless `replace` is set; registering the same object again is a no-op.
+ */
+export function registerPrior<O extends object>(plugin: PriorPlugin<O>, options: { replace?: boolean } = {}): void {
+  if (!plugin || typeof plugin.name !== 'string' || !/^[A-Za-z0-9@._/-]+$/.test(plugin.name)) {
+    throw new InvalidOptionError('plugin.name', `A prior plugin needs a name of letters, digits and . _ - / @, got ${JSON.stringify(plugin?.name)}.`);
+  }
+  if (typeof plugin.create !== 'function') throw new InvalidOptionError('plugin.create', `Prior plugin '${plugin.name}' has no create() function.`);
+  if (plugin.family !== 'gaussian' && plugin.family !== 'energy') {
+    throw new InvalidOptionError('plugin.family', `Prior plugin '${plugin.name}' has family ${JSON.stringify(plugin.family)}; expected 'gaussian' or 'energy'.`);
+  }
+  const existing = registry.get(plugin.name);
+  if (existing === (plugin as PriorPlugin<object>)) return;
+  if (existing && !options.replace) {
+    throw new InvalidOptionError('plugin.name', `A different prior named '${plugin.name}' is already registered.`, { hint: 'pick another name, or pass { replace: true }' });
+  }
+  registry.set(plugin.name, plugin as PriorPlugin<object>);
+}
+
+/** Removes a plugin (mainly for tests). Returns whether it was registered. */
+export function unregisterPrior(name: string): boolean {
+  return registry.delete(name);
+}
+
+/** The plugin registered under `name`. @throws PriorNotFoundError */
+export function getPrior(name: string): PriorPlugin<object> {
+  const p = registry.get(name);
+  if (!p) throw new PriorNotFoundError(name, [...registry.keys()]);
+  return p;
+}
+
+/** The registered plugins, in registration order. */
+export function listPriors(): PriorPlugin<object>[] {
+  return [...registry.values()];
+}

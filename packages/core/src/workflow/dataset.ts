@@ -1,0 +1,112 @@
+import { InvaeError, InvalidOptionError } from '../errors';
+import type { CountMatrix } from '../data/matrix';
+import { rowSource, type RowSource } from '../data/row-source';
+import type { CovariateColumns } from '../covariates/composite';
+
+/**
+ * The data a workflow reads, independent of any file format (io-anndata turns an AnnData into one):
+ * counts (cells × genes, dense or CSR), gene names, and the per-cell columns (obs) covariates and
+ * labels come from.
+ */
+export interface InvaeDataset {
+  /** Counts (or, with the normal decoder, scaled values), cells × genes. */
+  counts: CountMatrix;
+  /** Gene (var) names, one per column. */
+  geneNames: readonly string[];
+  /** Per-cell columns by name (e.g. the obs table). */
+  obs: CovariateColumns;
+}
+
+/** The data does not fit the model or the likelihood. */
+export class DataValidationError extends InvaeError {
+  constructor(message: string, options: { hint?: string } = {}) {
+    super('DATA_INVALID', message, options);
+  }
+}
+
+/** Rows of a dataset, cells × genes. */
+export function nCellsOf(data: InvaeDataset): number {
+  return data.counts.nRows;
+}
+
+/**
+ * Checks that counts suit the decoder: finite everywhere; for `nb`, non-negative integers and no cell
+ * with a zero total (the NB likelihood scales by library size).
+ * @throws DataValidationError naming the first offending cell and gene.
+ */
+export function validateCounts(data: InvaeDataset, decoder: 'nb' | 'normal'): void {
+  const m = data.counts;
+  if (data.geneNames.length !== m.nCols) {
+    throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${m.nCols} columns.`);
+  }
+  const where = (row: number, col: number) => `cell ${row}, gene '${data.geneNames[col] ?? col}'`;
+  const check = (v: number, row: number, col: number) => {
+    if (!Number.isFinite(v)) throw new DataValidationError(`The data has a non-finite value (${v}) at ${where(row, col)}.`, { hint: 'remove or impute NaN/Inf values before training' });
+    if (decoder === 'nb' && (v < 0 || !Number.isInteger(v))) {
+      throw new DataValidationError(`The negative-binomial decoder needs non-negative integer counts, but ${where(row, col)} holds ${v}.`, {
+        hint: 'pass raw counts (e.g. --layer counts), or use the normal decoder for normalised data',
+      });
+    }
+  };
+  const totals = new Float64Array(m.nRows);
+  if (m.kind === 'csr') {
+    for (let r = 0; r < m.nRows; r++) {
+      for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) {
+        const v = m.data[p]!;
+        check(v, r, m.indices[p]!);
+        totals[r]! += v;
+      }
+    }
+  } else {
+    for (let r = 0; r < m.nRows; r++) {
+      for (let c = 0; c < m.nCols; c++) {
+        const v = m.data[r * m.nCols + c]!;
+        check(v, r, c);
+        totals[r]! += v;
+      }
+    }
+  }
+  if (decoder === 'nb') {
+    const empty: number[] = [];
+    for (let r = 0; r < m.nRows; r++) if (totals[r] === 0) empty.push(r);
+    if (empty.length) {
+      throw new DataValidationError(`${empty.length} cell(s) have no counts at all (first: ${empty.slice(0, 5).join(', ')}).`, {
+        hint: 'filter empty cells first (scanpy: sc.pp.filter_cells(adata, min_counts=1))',
+      });
+    }
+  }
+}
+
+/**
+ * Row source of the dataset's counts with columns in the model's gene order. Identical gene lists
+ * are used as they are; otherwise every model gene must be present (columns are then selected and
+ * reordered, with a warning); missing genes are an error naming them.
+ */
+export function alignedRows(data: InvaeDataset, modelGenes: readonly string[], warn: (m: string) => void): RowSource {
+  const source = rowSource(data.counts);
+  const same = modelGenes.length === data.geneNames.length && modelGenes.every((g, i) => g === data.geneNames[i]);
+  if (same) return source;
+  const index = new Map<string, number>();
+  data.geneNames.forEach((g, i) => {
+    if (!index.has(g)) index.set(g, i);
+  });
+  const missing = modelGenes.filter((g) => !index.has(g));
+  if (missing.length) {
+    throw new DataValidationError(`${missing.length} of the model's ${modelGenes.length} genes are missing from the data (e.g. ${missing.slice(0, 5).join(', ')}).`, {
+      hint: 'use data with the genes the model was trained on (same var names)',
+    });
+  }
+  const cols = Int32Array.from(modelGenes, (g) => index.get(g)!);
+  warn(`the data's genes differ in order or number from the model's; ${modelGenes.length} genes are selected by name.`);
+  const width = source.nCols;
+  return {
+    nRows: source.nRows,
+    nCols: cols.length,
+    readRows(rows) {
+      const full = source.readRows(rows);
+      const out = new Float32Array(rows.length * cols.length);
+      for (let i = 0; i < rows.length; i++) for (let j = 0; j < cols.length; j++) out[i * cols.length + j] = full[i * width + cols[j]!]!;
+      return out;
+    },
+  };
+}

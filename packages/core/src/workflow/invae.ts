@@ -1,0 +1,225 @@
+import { tf } from '../tf';
+import { InvalidOptionError } from '../errors';
+import { CovariateEncoder, type CovariateEncoderState, type CovariateSpec } from '../covariates/composite';
+import { defaultWarn, type WarnFn } from '../covariates/column';
+import type { RowMatrix } from '../data/gather';
+import type { RowSource } from '../data/row-source';
+import type { InvaeModelConfig, InvaeModelKind } from '../model/config';
+import type { InvaeModel, LatentPart } from '../model/invae';
+import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
+import { trainModel, type TrainHistory } from '../train/trainer';
+import type { TrainOptions } from '../train/options';
+import { readModelDir, saveModelDir } from '../persist/model-dir';
+import { ModelFormatError } from '../persist/errors';
+import { EnvironmentClassifier, type EnvironmentClassifierOptions } from '../predict/environment';
+import { KnnClassifier } from '../predict/knn';
+import { LinearClassifier } from '../predict/linear';
+import { predictorFromState } from '../predict/state';
+import type { FitOptions } from '../predict/softmax-model';
+import type { InvariantPredictor, LatentMatrix, Prediction, PredictorState } from '../predict/types';
+import { alignedRows, nCellsOf, validateCounts, type InvaeDataset } from './dataset';
+
+/** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
+export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
+
+/** How a workflow is set up on a dataset: which model, which covariates feed which prior. */
+export interface InvaeSetup {
+  /** `FinVAE` (default) or `NFinVAE`. */
+  model?: InvaeModelKind;
+  /** Covariates of the invariant prior (biology: cell type, disease, …). */
+  invariant: CovariateSpec;
+  /** Covariates of the spurious prior (technical: batch, site, …). */
+  spurious: CovariateSpec;
+  /** Network options; defaults: 9 invariant + 1 spurious latents, 2 layers of 128, dropout 0.1, BN, NB decoder. */
+  options?: InvaeModelOptions;
+  /** Invariant prior plugin (default by model kind). */
+  invPrior?: PriorRef;
+  /** Spurious prior plugin (default `gaussian`). */
+  spurPrior?: PriorRef | null;
+  /** Where the counts came from (e.g. `counts` layer); recorded with the model. */
+  layer?: string | null;
+}
+
+/** Options of {@link Invae.trainPredictor}. */
+export type PredictorOptions =
+  | ({ kind: 'linear' } & FitOptions)
+  | { kind: 'knn'; k?: number }
+  | ({ kind: 'environment'; batchKey: string } & EnvironmentClassifierOptions);
+
+const WORKFLOW_VERSION = 1;
+
+/**
+ * The user-level inVAE workflow (scvi-tools' "model" layer): sets a model up on a dataset (fits
+ * the covariate encoders, builds the networks and priors), trains it, returns latent spaces for any
+ * dataset with the same genes, trains invariant predictors, and saves/loads everything as one model
+ * directory.
+ */
+export class Invae {
+  private predictorState: { predictor: InvariantPredictor; labelKey: string } | null = null;
+
+  private constructor(
+    /** The networks and priors. */
+    readonly model: InvaeModel,
+    /** Resolved model and prior specification (saved with the model). */
+    readonly spec: ResolvedModelSpec,
+    private readonly invEncoder: CovariateEncoder,
+    private readonly spurEncoder: CovariateEncoder,
+    /** Genes the model reads, in order. */
+    readonly geneNames: readonly string[],
+    /** Layer the training counts came from. */
+    readonly layer: string | null,
+    private readonly warn: WarnFn,
+    /** Training history, when trained in this process or loaded with the model. */
+    public history: TrainHistory | null = null,
+  ) {}
+
+  /** Fits the covariate encoders on `data` and builds the model. */
+  static setup(data: InvaeDataset, setup: InvaeSetup, options: { warn?: WarnFn } = {}): Invae {
+    const warn = options.warn ?? defaultWarn;
+    const kind = setup.model ?? 'FinVAE';
+    if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
+    const inv = CovariateEncoder.fit(setup.invariant, data.obs, { warn });
+    const spur = CovariateEncoder.fit(setup.spurious, data.obs, { warn });
+    const config: InvaeModelConfig = {
+      latentDimInv: 9,
+      latentDimSpur: 1,
+      dropoutRate: 0.1,
+      ...setup.options,
+      model: kind,
+      dataDim: data.counts.nCols,
+      invCovarDim: inv.width,
+      spurCovarDim: spur.width,
+    };
+    validateCounts(data, config.decoderDist ?? 'nb');
+    const spec: ModelSpec = { config, invPrior: setup.invPrior, spurPrior: setup.spurPrior };
+    const built = buildModel(spec);
+    return new Invae(built.model, built.spec, inv, spur, [...data.geneNames], setup.layer ?? null, warn);
+  }
+
+  /** Encoded invariant and spurious covariates of a dataset (missing keys / unseen categories → zeros + warning). */
+  covariates(data: InvaeDataset): { inv: RowMatrix | null; spur: RowMatrix | null } {
+    const n = nCellsOf(data);
+    const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(data.obs, { warn: this.warn, nRows: n }));
+    return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
+  }
+
+  private rows(data: InvaeDataset): RowSource {
+    return alignedRows(data, this.geneNames, this.warn);
+  }
+
+  /** Trains the model on `data` (see {@link trainModel} for the options). */
+  async train(data: InvaeDataset, options: TrainOptions = {}): Promise<TrainHistory> {
+    validateCounts(data, this.model.config.decoderDist);
+    const cov = this.covariates(data);
+    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, options);
+    return this.history;
+  }
+
+  /** Latent means (invariant, spurious or full) of every cell, computed in batches in eval mode. */
+  latent(data: InvaeDataset, options: { part?: LatentPart; batchSize?: number } = {}): LatentMatrix {
+    const part = options.part ?? 'inv';
+    const batchSize = options.batchSize ?? 1024;
+    const rows = this.rows(data);
+    const cov = this.covariates(data);
+    const width = part === 'inv' ? this.model.config.latentDimInv : part === 'spur' ? this.model.config.latentDimSpur : this.model.latentDim;
+    const out = new Float32Array(rows.nRows * width);
+    for (let s = 0; s < rows.nRows; s += batchSize) {
+      const idx = Int32Array.from({ length: Math.min(batchSize, rows.nRows - s) }, (_, i) => s + i);
+      const values = tf.tidy(() => {
+        const x = tf.tensor2d(rows.readRows(idx), [idx.length, rows.nCols]);
+        const slice = (m: RowMatrix | null) => (m ? tf.tensor2d(m.data.subarray(s * m.nCols, (s + idx.length) * m.nCols), [idx.length, m.nCols]) : null);
+        return this.model.encode(x, slice(cov.inv), slice(cov.spur), part).dataSync() as Float32Array;
+      });
+      out.set(values, s * width);
+    }
+    return { nRows: rows.nRows, nCols: width, data: out };
+  }
+
+  /**
+   * Trains an invariant predictor of obs column `labelKey` on the invariant latent means of `data`
+   * (linear softmax regression, kNN, or the per-environment classifier over `batchKey`).
+   */
+  trainPredictor(data: InvaeDataset, labelKey: string, options: PredictorOptions = { kind: 'linear' }): InvariantPredictor {
+    const labels = this.column(data, labelKey);
+    const latent = this.latent(data, { part: 'inv' });
+    let predictor: InvariantPredictor;
+    if (options.kind === 'knn') predictor = KnnClassifier.fit(latent, labels, { k: options.k });
+    else if (options.kind === 'environment') predictor = EnvironmentClassifier.fit(latent, labels, this.column(data, options.batchKey), options);
+    else if (options.kind === 'linear') predictor = LinearClassifier.fit(latent, labels, options);
+    else throw new InvalidOptionError('kind', `Unknown predictor kind '${String((options as { kind: unknown }).kind)}'.`, { hint: 'use linear, knn or environment' });
+    this.predictorState?.predictor.dispose();
+    this.predictorState = { predictor, labelKey };
+    return predictor;
+  }
+
+  /** The trained predictor and the label it predicts, if any. */
+  get predictor(): { predictor: InvariantPredictor; labelKey: string } | null {
+    return this.predictorState;
+  }
+
+  /** Predicts labels of `data` with the trained predictor. */
+  predict(data: InvaeDataset): Prediction {
+    if (!this.predictorState) throw new InvalidOptionError('predictor', 'No predictor has been trained for this model.', { hint: 'train one first (invae train … --predict KEY, or trainPredictor())' });
+    return this.predictorState.predictor.predict(this.latent(data, { part: 'inv' }));
+  }
+
+  private column(data: InvaeDataset, key: string): string[] {
+    const col = data.obs[key];
+    if (!col) throw new InvalidOptionError(key, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
+    return Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? (v as unknown as string) : String(v)));
+  }
+
+  /** Saves the model, its encoders, genes, training summary and predictor as a model directory. */
+  async save(dir: string, options: { overwrite?: boolean } = {}): Promise<void> {
+    const extra: Record<string, unknown> = {
+      workflowVersion: WORKFLOW_VERSION,
+      layer: this.layer,
+      covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
+      training: this.history ? { epochs: this.history.epochs.length, stoppedBy: this.history.stoppedBy, seconds: this.history.seconds, finalLoss: this.history.epochs.at(-1)?.loss ?? null } : null,
+      predictor: this.predictorState ? { labelKey: this.predictorState.labelKey, state: this.predictorState.predictor.toJSON() } : null,
+    };
+    const weights = this.model.getWeights();
+    try {
+      await saveModelDir(dir, { model: this.spec as unknown as Record<string, unknown>, geneNames: this.geneNames as string[], extra, weights }, options);
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+  }
+
+  /** Loads a model directory written by {@link save}; the model is in eval state. */
+  static async load(dir: string, options: { warn?: WarnFn } = {}): Promise<Invae> {
+    const { manifest, weights } = await readModelDir(dir);
+    try {
+      const spec = manifest.model as unknown as ResolvedModelSpec;
+      const extra = manifest.extra as {
+        workflowVersion?: number;
+        layer?: string | null;
+        covariates?: { inv: CovariateEncoderState; spur: CovariateEncoderState };
+        predictor?: { labelKey: string; state: PredictorState } | null;
+      };
+      if (!spec?.config || !extra?.covariates || extra.workflowVersion !== WORKFLOW_VERSION) {
+        throw new ModelFormatError(dir, 'model.json lacks the workflow sections (config, covariates) of an invae model', { hint: 'save it with Invae.save / invae train' });
+      }
+      const built = buildModel({ config: spec.config, invPrior: spec.invPrior, spurPrior: spec.spurPrior });
+      try {
+        built.model.setWeights(weights, { source: dir });
+      } catch (e) {
+        built.model.dispose();
+        throw e;
+      }
+      const inv = CovariateEncoder.fromJSON(extra.covariates.inv);
+      const spur = CovariateEncoder.fromJSON(extra.covariates.spur);
+      const w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, extra.layer ?? null, options.warn ?? defaultWarn);
+      if (extra.predictor) w.predictorState = { labelKey: extra.predictor.labelKey, predictor: predictorFromState(extra.predictor.state) };
+      return w;
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+  }
+
+  /** Frees the model's and the predictor's engine memory. */
+  dispose(): void {
+    this.model.dispose();
+    this.predictorState?.predictor.dispose();
+  }
+}
