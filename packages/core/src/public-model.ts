@@ -1,3 +1,41 @@
 // Public exports of the model part of @invae/core (layers, likelihoods, priors interface, FinVAE/NFinVAE,
 // parity import). Re-exported by index.ts.
-export {};
+export { lgamma } from './likelihoods/lgamma';
+export { logNbPositive } from './likelihoods/negative-binomial';
+export { normalLogPdf, normalKl } from './likelihoods/normal';
+export { Linear } from './nn/linear';
+export { BatchNorm1d, type BatchNormResult } from './nn/batchnorm';
+export { MLP, type Activation, type MLPOptions, type MLPForwardOptions, type MLPLayerTrace, type MLPTrace } from './nn/mlp';
+export { SeedStream, detach, prefixed, type NamedVariable, type HasVariables } from './nn/variables';
+export type {
+  PriorCallOptions,
+  GaussianPriorParams,
+  ConditionalPriorBase,
+  GaussianConditionalPrior,
+  EnergyConditionalPrior,
+  ConditionalPrior,
+} from './prior/types';
+export { resolveModelConfig, type InvaeModelConfig, type InvaeModelKind, type ResolvedInvaeModelConfig } from './model/config';
+export { GaussianEncoder, Decoder, REFERENCE_DEFAULT_SLOPE, type EncoderOutput, type DecoderOutput } from './model/networks';
+export {
+  InvaeModel,
+  type InvaePriors,
+  type ForwardOptions,
+  type ForwardResult,
+  type LossOptions,
+  type LossResult,
+  type LatentPart,
+} from './model/invae';
+export { SafetensorsFormatError, WeightMismatchError, InputShapeError } from './model/errors';
+export {
+  parseSafetensors,
+  readSafetensors,
+  serializeSafetensors,
+  writeSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsData,
+  type SafetensorsTensor,
+  type SafetensorsContents,
+  type SafetensorsInput,
+} from './io/safetensors';
+export { loadTorchStateDict, stateDictTensors } from './parity/torch-state-dict';

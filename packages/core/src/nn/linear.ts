@@ -1,0 +1,41 @@
+import { tf } from '../tf';
+import { detach, type NamedVariable, type SeedStream } from './variables';
+
+/**
+ * Fully connected layer `y = x Wᵀ + b` with the weight stored as `[out, in]` (PyTorch layout), so
+ * that weights import and export under the same shapes as a PyTorch `nn.Linear`.
+ * Initialisation: weight Xavier-uniform (as the reference's `weights_init`), bias uniform in
+ * ±1/√in (PyTorch's default for `nn.Linear`).
+ */
+export class Linear {
+  /** Weight `[out, in]`. */
+  readonly weight: tf.Variable;
+  /** Bias `[out]`. */
+  readonly bias: tf.Variable;
+
+  constructor(
+    readonly inputDim: number,
+    readonly outputDim: number,
+    seeds: SeedStream,
+  ) {
+    const bound = Math.sqrt(6 / (inputDim + outputDim));
+    this.weight = tf.variable(tf.randomUniform([outputDim, inputDim], -bound, bound, 'float32', seeds.next()), true);
+    const b = inputDim > 0 ? 1 / Math.sqrt(inputDim) : 0;
+    this.bias = tf.variable(tf.randomUniform([outputDim], -b, b, 'float32', seeds.next()), true);
+  }
+
+  /** Applies the layer to `x` `[B, in]`; with `frozen` no gradient reaches the parameters. */
+  apply(x: tf.Tensor2D, frozen = false): tf.Tensor2D {
+    const w = frozen ? detach(this.weight) : this.weight;
+    const b = frozen ? detach(this.bias) : this.bias;
+    return tf.add(tf.matMul(x, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
+  }
+
+  /** `weight` and `bias`. */
+  namedVariables(): NamedVariable[] {
+    return [
+      { name: 'weight', variable: this.weight, trainable: true },
+      { name: 'bias', variable: this.bias, trainable: true },
+    ];
+  }
+}

@@ -1,0 +1,168 @@
+import { tf } from '../tf';
+import { InvalidOptionError } from '../errors';
+import { BatchNorm1d } from './batchnorm';
+import { Linear } from './linear';
+import { detach, prefixed, type NamedVariable, type SeedStream } from './variables';
+
+/** Activation functions of the reference MLP that invae supports. */
+export type Activation = 'relu' | 'lrelu';
+
+/** Options of {@link MLP}, mirroring the reference `MLP` constructor. */
+export interface MLPOptions {
+  /** Input width. */
+  inputDim: number;
+  /** Output width. */
+  outputDim: number;
+  /** Width of every hidden layer. */
+  hiddenDim: number;
+  /** Number of linear layers (≥ 1). */
+  nLayers: number;
+  /** Activation after every hidden layer (and after the last when `endWithAct`). */
+  activation: Activation;
+  /** Negative slope of `lrelu` (default 0.1). */
+  slope?: number;
+  /** Apply the activation after the last layer too (default false). */
+  endWithAct?: boolean;
+  /** BatchNorm1d(momentum 0.01, eps 1e-3) after every linear layer, the last one included (default false). */
+  batchNorm?: boolean;
+  /** Dropout probability after every layer (default 0). */
+  dropoutRate?: number;
+}
+
+/** Per-call options of {@link MLP.forward}. */
+export interface MLPForwardOptions {
+  /** Training mode: batch statistics in BatchNorm (and running-stat updates), dropout active. */
+  training: boolean;
+  /** No gradient reaches the parameters (a frozen copy, as PyTorch's `requires_grad_(False)`). */
+  frozen?: boolean;
+}
+
+/** What one layer did in a forward pass; used to propagate derivatives w.r.t. the input. */
+export interface MLPLayerTrace {
+  /** Values after linear (+BatchNorm), before the activation `[B, C]`. */
+  readonly preActivation: tf.Tensor2D;
+  /** BatchNorm factor per unit `[C]` (absent without BatchNorm). */
+  readonly bnScale?: tf.Tensor1D;
+  /** Whether the activation was applied on this layer. */
+  readonly activated: boolean;
+  /** Dropout multiplier `[B, C]` (0 or 1/(1-p)); absent without dropout. */
+  readonly dropoutMask?: tf.Tensor2D;
+}
+
+/** Forward pass with its per-layer trace. */
+export interface MLPTrace {
+  /** Network output `[B, out]`. */
+  readonly out: tf.Tensor2D;
+  /** One entry per linear layer. */
+  readonly layers: readonly MLPLayerTrace[];
+}
+
+/**
+ * Multi-layer perceptron as in the reference (`inVAE.utils.MLP`): `nLayers` blocks of
+ * Linear → BatchNorm1d → activation → dropout; the last block skips the activation unless
+ * `endWithAct`. Parameters are named `fc.{i}.weight|bias` and `bn.{i}.weight|bias|running_mean|running_var`.
+ */
+export class MLP {
+  /** Linear layers. */
+  readonly fc: Linear[] = [];
+  /** BatchNorm layers (empty without batch norm). */
+  readonly bn: BatchNorm1d[] = [];
+  /** Resolved options. */
+  readonly options: Required<MLPOptions>;
+
+  constructor(options: MLPOptions, seeds: SeedStream) {
+    const o: Required<MLPOptions> = { slope: 0.1, endWithAct: false, batchNorm: false, dropoutRate: 0, ...options };
+    if (!Number.isInteger(o.nLayers) || o.nLayers < 1) {
+      throw new InvalidOptionError('nLayers', `an MLP needs at least one layer, got ${o.nLayers}`, {
+        hint: 'use n_layers ≥ 2 for FinVAE (its encoder and shared prior networks use n_layers − 1 layers) and ≥ 1 otherwise',
+      });
+    }
+    if (o.activation !== 'relu' && o.activation !== 'lrelu') {
+      throw new InvalidOptionError('activation', `unknown activation '${String(o.activation)}'`, { hint: "use 'relu' or 'lrelu'" });
+    }
+    if (!(o.dropoutRate >= 0 && o.dropoutRate < 1)) {
+      throw new InvalidOptionError('dropoutRate', `dropout rate must be in [0, 1), got ${o.dropoutRate}`);
+    }
+    this.options = o;
+    const widths = [o.inputDim, ...Array.from({ length: o.nLayers - 1 }, () => o.hiddenDim), o.outputDim];
+    for (let i = 0; i < o.nLayers; i++) {
+      this.fc.push(new Linear(widths[i]!, widths[i + 1]!, seeds));
+      if (o.batchNorm) this.bn.push(new BatchNorm1d(widths[i + 1]!, 0.01, 1e-3));
+    }
+  }
+
+  /** Output width. */
+  get outputDim(): number {
+    return this.options.outputDim;
+  }
+
+  private activate(h: tf.Tensor2D): tf.Tensor2D {
+    return this.options.activation === 'relu' ? tf.relu(h) : tf.leakyRelu(h, this.options.slope);
+  }
+
+  /** Derivative of the activation at `pre` (0/1 for relu, slope/1 for lrelu; the kink counts as the left side). */
+  activationDerivative(pre: tf.Tensor2D): tf.Tensor2D {
+    const step = tf.step(pre) as tf.Tensor2D; // 1 where pre > 0, gradient zero
+    if (this.options.activation === 'relu') return step;
+    const s = this.options.slope;
+    return tf.add(tf.mul(step, 1 - s), s) as tf.Tensor2D;
+  }
+
+  /** Forward pass keeping the per-layer trace (for derivative propagation). */
+  trace(x: tf.Tensor2D, opts: MLPForwardOptions): MLPTrace {
+    const o = this.options;
+    let h = x;
+    const layers: MLPLayerTrace[] = [];
+    for (let c = 0; c < o.nLayers; c++) {
+      h = this.fc[c]!.apply(h, opts.frozen);
+      let bnScale: tf.Tensor1D | undefined;
+      if (o.batchNorm) {
+        const r = this.bn[c]!.apply(h, { training: opts.training, frozen: opts.frozen });
+        h = r.out;
+        bnScale = r.scale;
+      }
+      const pre = h;
+      const activated = c < o.nLayers - 1 || o.endWithAct;
+      if (activated) h = this.activate(h);
+      let dropoutMask: tf.Tensor2D | undefined;
+      if (o.dropoutRate > 0 && opts.training) {
+        const keep = 1 - o.dropoutRate;
+        dropoutMask = tf.tidy(() => tf.div(tf.step(tf.sub(tf.randomUniform(h.shape, 0, 1), o.dropoutRate)), keep)) as tf.Tensor2D;
+        h = tf.mul(h, dropoutMask) as tf.Tensor2D;
+      }
+      layers.push({ preActivation: pre, bnScale, activated, dropoutMask });
+    }
+    return { out: h, layers };
+  }
+
+  /** Forward pass `[B, in] → [B, out]`. */
+  forward(x: tf.Tensor2D, opts: MLPForwardOptions): tf.Tensor2D {
+    return this.trace(x, opts).out;
+  }
+
+  /**
+   * Vector–Jacobian product per sample: given `u` `[B, out]`, returns `∂(out_b · u_b)/∂x_b` `[B, in]`
+   * for the pass recorded in `trace`. BatchNorm statistics are held fixed (exact in eval mode). Built
+   * from differentiable ops, so gradients of the result w.r.t. the parameters (and `u`) are available.
+   */
+  inputVjp(trace: MLPTrace, u: tf.Tensor2D, opts: { frozen?: boolean } = {}): tf.Tensor2D {
+    let g = u;
+    for (let c = this.options.nLayers - 1; c >= 0; c--) {
+      const layer = trace.layers[c]!;
+      if (layer.dropoutMask) g = tf.mul(g, layer.dropoutMask) as tf.Tensor2D;
+      if (layer.activated) g = tf.mul(g, this.activationDerivative(layer.preActivation)) as tf.Tensor2D;
+      if (layer.bnScale) g = tf.mul(g, layer.bnScale) as tf.Tensor2D;
+      const w = this.fc[c]!.weight as tf.Tensor2D;
+      g = tf.matMul(g, opts.frozen ? (detach(w) as tf.Tensor2D) : w) as tf.Tensor2D;
+    }
+    return g;
+  }
+
+  /** `fc.{i}.*` and `bn.{i}.*`. */
+  namedVariables(): NamedVariable[] {
+    const out: NamedVariable[] = [];
+    this.fc.forEach((l, i) => out.push(...prefixed(`fc.${i}`, l)));
+    this.bn.forEach((l, i) => out.push(...prefixed(`bn.${i}`, l)));
+    return out;
+  }
+}
