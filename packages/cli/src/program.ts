@@ -4,6 +4,9 @@ import { VERSION } from './version';
 import { registerInfo } from './commands/info';
 import { registerDemo } from './commands/demo';
 import { registerSimulate } from './commands/simulate';
+import { registerTrain } from './commands/train';
+import { registerEmbed } from './commands/embed';
+import { registerPredict } from './commands/predict';
 
 /** Options every subcommand understands. */
 export interface GlobalOptions {
@@ -31,6 +34,9 @@ export function createProgram(): Command {
   registerInfo(program);
   registerDemo(program);
   registerSimulate(program);
+  registerTrain(program);
+  registerEmbed(program);
+  registerPredict(program);
   return program;
 }
 

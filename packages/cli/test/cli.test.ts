@@ -1,17 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-
-function invae(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, INVAE_BACKEND: '', ...env },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { invae } from './helpers';
 
 describe('invae CLI', () => {
   it('--help lists the commands', () => {
@@ -64,14 +52,14 @@ describe('invae CLI', () => {
     expect(r.stderr).toContain("unknown command 'frobnicate'");
   });
 
-  it('demo runs on the forced engines', () => {
+  it('demo runs end to end on each forced engine', () => {
     for (const engine of ['wasm', 'cpu']) {
-      const r = invae(['demo', '--json'], { INVAE_BACKEND: engine });
+      const r = invae(['demo', '--cells', '80', '--genes', '12', '--epochs', '2', '--json'], { INVAE_BACKEND: engine });
       expect(r.code, r.stderr).toBe(0);
-      const s = JSON.parse(r.stdout) as { engine: string; check: { expected: number; got: number } };
+      const s = JSON.parse(r.stdout) as { engine: string; training: { epochs: number; finalLoss: number } };
       expect(s.engine).toBe(engine);
-      expect(s.check.got).toBe(s.check.expected);
-      expect(r.stderr).toContain(`invae engine: ${engine}`);
+      expect(s.training.epochs).toBe(2);
+      expect(Number.isFinite(s.training.finalLoss)).toBe(true);
     }
   });
 });

@@ -1,32 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulate, type CsrMatrix } from '@invae/core';
+import { invae, python } from './helpers';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-simulate-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function invae(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, INVAE_BACKEND: '' }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// Independent judge: Debian's anndata 0.8 (+ h5py). Its only accommodation: anndata 0.8 wants the
-// categorical `ordered` attribute as a real bool, h5wasm writes it as int8 (anndata >= 0.9 coerces it).
 const JUDGE = `
-import json, sys
-import numpy as np, scipy.sparse as sp, anndata
-from anndata._io.specs import methods as m
-_orig = m._read_attr
-def _read_attr(attrs, name, *a, **k):
-    v = _orig(attrs, name, *a, **k)
-    return bool(v) if name == "ordered" else v
-m._read_attr = _read_attr
 a = anndata.read_h5ad(sys.argv[1])
 X = a.X
 print(json.dumps({
@@ -64,9 +46,7 @@ describe('invae simulate', () => {
     expect(summary).toMatchObject({ file: out, nCells: 300, nGenes: 80 });
     expect(fs.readdirSync(dir)).toEqual(['sim.h5ad']); // no temp file left behind
 
-    const py = spawnSync(PYTHON, ['-c', JUDGE, out], { encoding: 'utf8', timeout: 120_000 });
-    expect(py.status, py.stderr).toBe(0);
-    const got = JSON.parse(py.stdout);
+    const got = python<Record<string, any>>(JUDGE, [out]);
 
     const sim = simulate({ nCells: 300, nGenes: 80, nBatches: 2, nCellTypes: 3, nDiseases: 2, seed: 11, likelihood: 'poisson' });
     const c = sim.counts as CsrMatrix;

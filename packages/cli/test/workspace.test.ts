@@ -30,8 +30,10 @@ function importsOf(p: Pkg): string[] {
   const specs: string[] = [];
   for (const file of sourceFiles(path.join(pkgDir, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
-      const spec = m[1]!;
+    // Static imports/re-exports at the start of a statement, and dynamic import() calls.
+    const statements = /^\s*(?:import|export)\b[^;'"]*?(?:from\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+    for (const m of text.matchAll(statements)) {
+      const spec = (m[1] ?? m[2])!;
       specs.push(spec.startsWith('.') ? path.relative(pkgDir, path.resolve(path.dirname(file), spec)) : spec);
     }
   }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import * as aq from 'arquero';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { simulate, type SimulateOptions, type SimulatedData } from '@invae/core';
 import { writeH5ad, type AnnData, type UnsValue } from '@invae/io-anndata';
+import { integer } from '../parse';
 
 interface SimulateCliOptions {
   out: string;
@@ -16,16 +17,6 @@ interface SimulateCliOptions {
   seed?: number;
   likelihood?: 'nb' | 'poisson';
   json?: boolean;
-}
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got '${value}'.`);
-    }
-    return n;
-  };
 }
 
 /** Builds the AnnData written by `invae simulate`: CSR counts, categorical obs, true latents in obsm, options in uns. */

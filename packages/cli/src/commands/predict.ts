@@ -1,0 +1,76 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import * as aq from 'arquero';
+import { Invae, InvalidOptionError, accuracy, initEngine, macroF1 } from '@invae/core';
+import { registerBuiltinPriors } from '@invae/priors';
+import { writeH5ad } from '@invae/io-anndata';
+import { loadDataset } from '../dataset';
+import { checkOutput, writeTextAtomically } from '../output';
+import type { GlobalOptions } from '../program';
+
+interface PredictCliOptions {
+  out: string;
+  label?: string;
+  layer?: string;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+function csvField(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** `invae predict MODEL_DIR FILE.h5ad --out OUT.csv|h5ad`: predicts labels with the model's invariant predictor. */
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description("predict labels with the model's invariant predictor (trained by invae train --predict)")
+    .argument('<model>', 'model directory written by invae train --predict KEY')
+    .argument('<file>', 'input .h5ad with the same genes (by var name)')
+    .requiredOption('-o, --out <file>', 'output: .csv (cell, prediction, class probabilities) or .h5ad (copy with obs[<key>_pred])')
+    .option('--label <key>', 'obs key with true labels: report accuracy and macro-F1')
+    .option('--layer <name>', 'read counts from this layer (default: the layer the model was trained on, else X)')
+    .option('--overwrite', 'replace an existing output file')
+    .option('--json', 'print a machine-readable summary')
+    .action(async (modelDir: string, file: string, opts: PredictCliOptions, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      const ext = path.extname(opts.out).toLowerCase();
+      if (ext !== '.csv' && ext !== '.h5ad') throw new InvalidOptionError('out', `--out must end in .csv or .h5ad, got ${opts.out}.`);
+      await checkOutput(opts.out, file, opts.overwrite);
+      await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
+      registerBuiltinPriors();
+      const workflow = await Invae.load(modelDir);
+      try {
+        const trained = workflow.predictor;
+        if (!trained) throw new InvalidOptionError('model', `${modelDir} has no invariant predictor.`, { hint: 'train one with invae train … --predict KEY' });
+        const { adata, data, cellNames } = await loadDataset(file, opts.layer ?? workflow.layer);
+        const pred = workflow.predict(data);
+        const column = `${trained.labelKey}_pred`;
+        if (ext === '.csv') {
+          const header = ['cell', column, ...pred.classes.map((c) => `p_${c}`)].map(csvField).join(',');
+          const k = pred.classes.length;
+          const rows = pred.labels.map((l, i) => [cellNames[i]!, l, ...Array.from(pred.probabilities.subarray(i * k, (i + 1) * k), (p) => p.toPrecision(6))].map(csvField).join(','));
+          await writeTextAtomically(opts.out, `${[header, ...rows].join('\n')}\n`);
+        } else {
+          const table = adata.obs.table.assign(aq.table({ [column]: pred.labels }));
+          const classes = [...new Set(pred.labels)].sort();
+          await writeH5ad(opts.out, { ...adata, obs: { ...adata.obs, table, columns: { ...adata.obs.columns, [column]: { kind: 'categorical', categories: classes, ordered: false } } } });
+        }
+        let scores: { accuracy: number; macroF1: number } | null = null;
+        if (opts.label) {
+          const truth = data.obs[opts.label];
+          if (!truth) throw new InvalidOptionError('label', `obs has no column '${opts.label}'.`);
+          const t = Array.from(truth as ArrayLike<unknown>, String);
+          scores = { accuracy: accuracy(t, pred.labels), macroF1: macroF1(t, pred.labels) };
+        }
+        const summary = { out: opts.out, label: trained.labelKey, cells: pred.labels.length, classes: pred.classes, ...(scores ?? {}) };
+        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else {
+          process.stdout.write(`predicted '${trained.labelKey}' for ${pred.labels.length} cells → ${opts.out}\n`);
+          if (scores) process.stdout.write(`accuracy ${(scores.accuracy * 100).toFixed(1)}%, macro-F1 ${scores.macroF1.toFixed(3)} against obs['${opts.label}']\n`);
+        }
+      } finally {
+        workflow.dispose();
+      }
+    });
+}

@@ -1,0 +1,176 @@
+import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { Invae, InvalidOptionError, initEngine, type EpochReport, type InvaeModelOptions, type PredictorOptions, type TrainOptions } from '@invae/core';
+import { registerBuiltinPriors } from '@invae/priors';
+import { loadDataset } from '../dataset';
+import { integer, list, number } from '../parse';
+import { epochReporter } from '../progress';
+import type { GlobalOptions } from '../program';
+
+interface TrainCliOptions {
+  inv?: string[];
+  invCont?: string[];
+  spur?: string[];
+  spurCont?: string[];
+  model: 'finvae' | 'nfinvae';
+  layer?: string;
+  out: string;
+  latentInv?: number;
+  latentSpur?: number;
+  hidden?: number;
+  layers?: number;
+  activation?: 'relu' | 'lrelu';
+  dropout?: number;
+  batchNorm: boolean;
+  decoder?: 'nb' | 'normal';
+  injectCovar?: boolean;
+  elbo?: 'sample' | 'kl_div';
+  klRate?: number;
+  tcBeta?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  warmup?: number;
+  lrPatience?: number;
+  earlyStopping?: number;
+  checkpointEvery?: number;
+  seed?: number;
+  predict?: string;
+  predictor?: 'linear' | 'knn' | 'environment';
+  batchKey?: string;
+  overwrite?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** `invae train FILE.h5ad --inv KEYS --spur KEYS --out MODEL_DIR`: trains FinVAE or NFinVAE. */
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train FinVAE or NFinVAE on an .h5ad file and save the model directory')
+    .argument('<file>', 'input .h5ad (raw counts in X or in --layer)')
+    .requiredOption('-o, --out <dir>', 'model directory to write (model.json + weights.safetensors)')
+    .option('--inv <keys>', 'categorical obs keys of the invariant prior (comma-separated)', list)
+    .option('--inv-cont <keys>', 'continuous obs keys of the invariant prior', list)
+    .option('--spur <keys>', 'categorical obs keys of the spurious prior (e.g. batch)', list)
+    .option('--spur-cont <keys>', 'continuous obs keys of the spurious prior', list)
+    .addOption(new Option('--model <name>', 'model family').choices(['finvae', 'nfinvae']).default('finvae'))
+    .option('--layer <name>', 'read counts from this layer instead of X')
+    .option('--latent-inv <n>', 'invariant latent dimensions (default 9)', integer(1))
+    .option('--latent-spur <n>', 'spurious latent dimensions (default 1)', integer(0))
+    .option('--hidden <n>', 'hidden width (default 128)', integer(1))
+    .option('--layers <n>', 'layers per network (default 2)', integer(1))
+    .addOption(new Option('--activation <name>', 'activation (default relu)').choices(['relu', 'lrelu']))
+    .option('--dropout <p>', 'dropout rate (default 0.1)', number(0))
+    .option('--no-batch-norm', 'disable BatchNorm in encoder and decoder')
+    .addOption(new Option('--decoder <dist>', 'likelihood (default nb)').choices(['nb', 'normal']))
+    .option('--inject-covar', 'feed the spurious covariates to the decoder instead of a spurious prior')
+    .addOption(new Option('--elbo <version>', 'ELBO estimator (default sample)').choices(['sample', 'kl_div']))
+    .option('--kl-rate <beta>', 'weight of the prior term (default 1)', number(0))
+    .option('--tc-beta <beta>', 'total-correlation penalty (default 0)', number(0))
+    .option('--epochs <n>', 'training epochs (default 500)', integer(1))
+    .option('--batch-size <n>', 'cells per minibatch (default 256)', integer(2))
+    .option('--lr <rate>', 'Adam learning rate (default 1e-3)', number(0))
+    .option('--weight-decay <w>', 'Adam weight decay (default 1e-4)', number(0))
+    .option('--warmup <epochs>', 'epochs of linear KL/TC warm-up (default 0)', integer(0))
+    .option('--lr-patience <epochs>', 'reduce the learning rate on a loss plateau of this many epochs', integer(1))
+    .option('--early-stopping <epochs>', 'stop when the loss has not improved for this many epochs', integer(1))
+    .option('--checkpoint-every <epochs>', 'save the model directory every N epochs', integer(1))
+    .option('--seed <n>', 'random seed (default 0)', integer(0))
+    .option('--predict <key>', 'also train an invariant predictor of this obs key')
+    .addOption(new Option('--predictor <kind>', 'predictor kind (default linear)').choices(['linear', 'knn', 'environment']))
+    .option('--batch-key <key>', 'environments of the environment predictor (default: the first --spur key)')
+    .option('--overwrite', 'replace an existing model directory')
+    .option('--json', 'print a machine-readable summary (per-epoch loss, seconds, cells/s)')
+    .option('--quiet', 'no progress output')
+    .action(async (file: string, opts: TrainCliOptions, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      if (!opts.overwrite && existsSync(opts.out)) {
+        throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace a model directory' });
+      }
+      const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
+      registerBuiltinPriors();
+      const { data } = await loadDataset(file, opts.layer);
+      const modelOptions: InvaeModelOptions = {
+        latentDimInv: opts.latentInv,
+        latentDimSpur: opts.latentSpur,
+        hiddenDim: opts.hidden,
+        nLayers: opts.layers,
+        activation: opts.activation,
+        dropoutRate: opts.dropout,
+        batchNorm: opts.batchNorm,
+        decoderDist: opts.decoder,
+        injectCovarInLatent: opts.injectCovar,
+        elboVersion: opts.elbo,
+        klRate: opts.klRate,
+        tcBeta: opts.tcBeta,
+        seed: opts.seed ?? 0,
+      };
+      for (const k of Object.keys(modelOptions) as (keyof InvaeModelOptions)[]) if (modelOptions[k] === undefined) delete modelOptions[k];
+      const workflow = Invae.setup(data, {
+        model: opts.model === 'nfinvae' ? 'NFinVAE' : 'FinVAE',
+        invariant: { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] },
+        spurious: { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] },
+        options: modelOptions,
+        layer: opts.layer ?? null,
+      });
+      try {
+        const reporter = epochReporter({ quiet: opts.quiet || opts.json });
+        const train: TrainOptions = {
+          epochs: opts.epochs,
+          batchSize: opts.batchSize,
+          learningRate: opts.lr,
+          weightDecay: opts.weightDecay,
+          warmUpEpochs: opts.warmup,
+          seed: opts.seed ?? 0,
+          lrSchedule: opts.lrPatience ? { patience: opts.lrPatience } : false,
+          earlyStopping: opts.earlyStopping ? { patience: opts.earlyStopping } : false,
+          checkpointEvery: opts.checkpointEvery ?? 0,
+          onEpoch: (r: EpochReport) => reporter.onEpoch(r),
+          // Periodic checkpoints replace the model directory; a later failure leaves the last good one.
+          onCheckpoint: opts.checkpointEvery ? async () => workflow.save(opts.out, { overwrite: true }) : undefined,
+        };
+        const history = await workflow.train(data, train).finally(() => reporter.done());
+        let predictor: { key: string; kind: string; trainAccuracy: number } | null = null;
+        if (opts.predict) {
+          const kind = opts.predictor ?? 'linear';
+          const popts: PredictorOptions =
+            kind === 'environment'
+              ? { kind, batchKey: opts.batchKey ?? opts.spur?.[0] ?? '' }
+              : kind === 'knn'
+                ? { kind }
+                : { kind, seed: opts.seed ?? 0 };
+          workflow.trainPredictor(data, opts.predict, popts);
+          const pred = workflow.predict(data).labels;
+          const truth = data.obs[opts.predict] as ArrayLike<unknown>;
+          let ok = 0;
+          for (let i = 0; i < pred.length; i++) if (String(truth[i]) === pred[i]) ok++;
+          predictor = { key: opts.predict, kind, trainAccuracy: ok / pred.length };
+        }
+        await workflow.save(opts.out, { overwrite: true });
+        const summary = {
+          out: opts.out,
+          engine: engine.engine,
+          model: workflow.spec.config.model,
+          cells: data.counts.nRows,
+          genes: data.counts.nCols,
+          stoppedBy: history.stoppedBy,
+          seconds: history.seconds,
+          epochs: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, cellsPerSecond: e.cellsPerSecond, learningRate: e.learningRate, terms: e.terms })),
+          predictor,
+        };
+        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else {
+          const last = history.epochs.at(-1);
+          process.stdout.write(
+            `trained ${summary.model} on ${summary.cells} cells × ${summary.genes} genes: ${history.epochs.length} epochs (${history.stoppedBy}), final loss ${last?.loss.toFixed(3)}, ${history.seconds.toFixed(1)} s\n` +
+              (predictor ? `predictor (${predictor.kind}) of '${predictor.key}': training accuracy ${(predictor.trainAccuracy * 100).toFixed(1)}%\n` : '') +
+              `model saved to ${opts.out}\n`,
+          );
+        }
+      } finally {
+        workflow.dispose();
+      }
+    });
+}

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invae, python } from './helpers';
+
+// End to end through the built binary: simulate → train → embed → predict, judged by Python anndata.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-workflow-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const sim = path.join(dir, 'sim.h5ad');
+const model = path.join(dir, 'model');
+
+const small = ['--epochs', '3', '--hidden', '16', '--latent-inv', '3', '--latent-spur', '1', '--batch-size', '64'];
+
+beforeAll(() => {
+  const r = invae(['simulate', '--out', sim, '--cells', '240', '--genes', '40', '--batches', '2', '--cell-types', '3', '--seed', '3']);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+describe('invae train / embed / predict', () => {
+  it('train writes a model directory and reports per-epoch seconds and cells/s', () => {
+    const r = invae(['train', sim, '--inv', 'cell_type,disease', '--spur', 'batch', '--out', model, '--predict', 'cell_type', '--json', ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { model: string; cells: number; epochs: { epoch: number; loss: number; seconds: number; cellsPerSecond: number }[]; predictor: { trainAccuracy: number } };
+    expect(s.model).toBe('FinVAE');
+    expect(s.cells).toBe(240);
+    expect(s.epochs).toHaveLength(3);
+    for (const e of s.epochs) {
+      expect(Number.isFinite(e.loss)).toBe(true);
+      expect(e.seconds).toBeGreaterThan(0);
+      expect(e.cellsPerSecond).toBeGreaterThan(0);
+    }
+    expect(s.predictor.trainAccuracy).toBeGreaterThan(0);
+    expect(fs.readdirSync(model).sort()).toEqual(['model.json', 'weights.safetensors']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(model, 'model.json'), 'utf8'));
+    expect(manifest.geneNames).toHaveLength(40);
+    expect(manifest.engine.engine).toBe('wasm');
+  });
+
+  it('embed writes obsm[X_inVAE] into a copy that Python anndata reads, leaving X and the input untouched', () => {
+    const out = path.join(dir, 'embedded.h5ad');
+    const before = fs.readFileSync(sim);
+    const r = invae(['embed', model, sim, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(sim).equals(before)).toBe(true);
+    const got = python<{ obsm: Record<string, number[]>; xsum: [number, number]; finite: boolean }>(
+      `
+a = anndata.read_h5ad(sys.argv[1]); b = anndata.read_h5ad(sys.argv[2])
+print(json.dumps({"obsm": {k: list(np.asarray(v).shape) for k, v in a.obsm.items()},
+  "xsum": [float(a.X.sum()), float(b.X.sum())], "finite": bool(np.isfinite(np.asarray(a.obsm["X_inVAE"])).all())}))
+`,
+      [out, sim],
+    );
+    expect(got.obsm.X_inVAE).toEqual([240, 3]);
+    expect(got.obsm.X_true_inv![0]).toBe(240); // the input's own obsm is kept
+    expect(got.xsum[0]).toBe(got.xsum[1]);
+    expect(got.finite).toBe(true);
+    const full = invae(['embed', model, sim, '--out', path.join(dir, 'full.h5ad'), '--latent', 'full', '--json']);
+    expect(JSON.parse(full.stdout)).toMatchObject({ key: 'X_inVAE_full', dims: 4 });
+  });
+
+  it('predict writes a CSV and an .h5ad with predictions, and scores them against a label', () => {
+    const csv = path.join(dir, 'pred.csv');
+    const r = invae(['predict', model, sim, '--out', csv, '--label', 'cell_type', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { accuracy: number; macroF1: number; classes: string[] };
+    expect(s.accuracy).toBeGreaterThanOrEqual(0);
+    expect(s.classes).toHaveLength(3);
+    const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(241);
+    expect(lines[0]).toBe(`cell,cell_type_pred,${s.classes.map((c) => `p_${c}`).join(',')}`);
+    const h5 = path.join(dir, 'pred.h5ad');
+    expect(invae(['predict', model, sim, '--out', h5]).code).toBe(0);
+    const got = python<{ pred: string[]; n: number }>(`a = anndata.read_h5ad(sys.argv[1]); print(json.dumps({"pred": [str(v) for v in a.obs["cell_type_pred"][:3]], "n": int(a.n_obs)}))`, [h5]);
+    expect(got.n).toBe(240);
+    expect(s.classes).toEqual(expect.arrayContaining(got.pred));
+  });
+
+  it('NFinVAE trains through the same command', () => {
+    const out = path.join(dir, 'nf');
+    const r = invae(['train', sim, '--model', 'nfinvae', '--inv', 'cell_type', '--spur', 'batch', '--out', out, '--json', ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).model).toBe('NFinVAE');
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')).model.invPrior.name).toBe('score-matching');
+  });
+
+  it('bad input fails clearly with exit 1 and writes nothing', () => {
+    const out = path.join(dir, 'never');
+    const r = invae(['train', sim, '--inv', 'cell_typo', '--spur', 'batch', '--out', out, ...small]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invae: error: .*cell_typo/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(out)).toBe(false);
+    const same = invae(['embed', model, sim, '--out', sim]);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/never modifies its inputs/);
+    const again = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', model, ...small]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists/);
+    const layer = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--layer', 'counts', '--out', out, ...small]);
+    expect(layer.code).toBe(1);
+    expect(layer.stderr).toMatch(/no layer 'counts'/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+describe('invae demo', () => {
+  it('simulates, trains, embeds and reports a summary in which the loss fell', () => {
+    const r = invae(['demo', '--cells', '300', '--genes', '40', '--epochs', '4', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { training: { firstLoss: number; finalLoss: number }; invariantLatent: { cellTypeKnnAccuracy: number } };
+    expect(s.training.finalLoss).toBeLessThan(s.training.firstLoss);
+    expect(s.invariantLatent.cellTypeKnnAccuracy).toBeGreaterThan(0);
+  });
+});
