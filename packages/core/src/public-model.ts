@@ -5,7 +5,7 @@ export { logNbPositive } from './likelihoods/negative-binomial';
 export { normalLogPdf, normalKl } from './likelihoods/normal';
 export { Linear } from './nn/linear';
 export { BatchNorm1d, type BatchNormResult } from './nn/batchnorm';
-export { MLP, type Activation, type MLPOptions, type MLPForwardOptions, type MLPLayerTrace, type MLPTrace } from './nn/mlp';
+export { MLP, withDropoutSeed, type Activation, type MLPOptions, type MLPForwardOptions, type MLPLayerTrace, type MLPTrace } from './nn/mlp';
 export { SeedStream, detach, prefixed, type NamedVariable, type HasVariables } from './nn/variables';
 export type {
   PriorCallOptions,

@@ -44,9 +44,9 @@ describe('trainModel', () => {
     model.dispose();
   });
 
-  it('is deterministic: same seed, same engine, same loss curve', async () => {
+  it('is deterministic: same seed, same engine, same loss curve (dropout included)', async () => {
     const run = async () => {
-      const model = makeModel(7);
+      const model = makeModel(7, 0.1);
       const h = await trainModel(model, data, { epochs: 4, batchSize: 50, seed: 11 });
       model.dispose();
       return h.epochs.map((e) => e.loss);
@@ -54,7 +54,7 @@ describe('trainModel', () => {
     const a = await run();
     const b = await run();
     expect(b).toEqual(a);
-    const model = makeModel(7);
+    const model = makeModel(7, 0.1);
     const c = (await trainModel(model, data, { epochs: 4, batchSize: 50, seed: 12 })).epochs.map((e) => e.loss);
     model.dispose();
     expect(c).not.toEqual(a);

@@ -2,7 +2,29 @@ import { tf } from '../tf';
 import { InvalidOptionError } from '../errors';
 import { BatchNorm1d } from './batchnorm';
 import { Linear } from './linear';
+import { deriveSeed } from '../random/rng';
 import { detach, prefixed, type NamedVariable, type SeedStream } from './variables';
+
+let dropoutSeeds: (() => number) | null = null;
+
+function nextDropoutSeed(): number | undefined {
+  return dropoutSeeds ? dropoutSeeds() : undefined;
+}
+
+/**
+ * Runs `fn` with seeded dropout: the k-th dropout mask drawn inside `fn` (synchronously) uses a seed
+ * derived from (`seed`, k), so a training step is reproducible. Outside such a scope masks are unseeded.
+ */
+export function withDropoutSeed<T>(seed: number, fn: () => T): T {
+  const previous = dropoutSeeds;
+  let k = 0;
+  dropoutSeeds = () => deriveSeed(seed, k++);
+  try {
+    return fn();
+  } finally {
+    dropoutSeeds = previous;
+  }
+}
 
 /** Activation functions of the reference MLP that invae supports. */
 export type Activation = 'relu' | 'lrelu';
@@ -127,7 +149,8 @@ export class MLP {
       let dropoutMask: tf.Tensor2D | undefined;
       if (o.dropoutRate > 0 && opts.training) {
         const keep = 1 - o.dropoutRate;
-        dropoutMask = tf.tidy(() => tf.div(tf.step(tf.sub(tf.randomUniform(h.shape, 0, 1), o.dropoutRate)), keep)) as tf.Tensor2D;
+        const seed = nextDropoutSeed();
+        dropoutMask = tf.tidy(() => tf.div(tf.step(tf.sub(tf.randomUniform(h.shape, 0, 1, 'float32', seed), o.dropoutRate)), keep)) as tf.Tensor2D;
         h = tf.mul(h, dropoutMask) as tf.Tensor2D;
       }
       layers.push({ preActivation: pre, bnScale, activated, dropoutMask });

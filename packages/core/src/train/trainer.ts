@@ -1,5 +1,6 @@
 import { tf } from '../tf';
 import { deriveSeed } from '../random/rng';
+import { withDropoutSeed } from '../nn/mlp';
 import { MinibatchSampler } from '../data/minibatches';
 import { gatherBatch, disposeBatch, type RowMatrix } from '../data/gather';
 import type { RowSource } from '../data/row-source';
@@ -142,7 +143,7 @@ function trainStep(
     let terms: Record<string, tf.Scalar> = {};
     const loss = optimizer.minimize(() => {
       const eps = tf.randomNormal([indices.length, model.latentDim], 0, 1, 'float32', noiseSeed) as tf.Tensor2D;
-      const r = model.loss(batch.x, batch.inv, batch.spur, { training: true, eps, datasetSize });
+      const r = withDropoutSeed(noiseSeed, () => model.loss(batch.x, batch.inv, batch.spur, { training: true, eps, datasetSize }));
       terms = Object.fromEntries(Object.entries(r.terms).map(([k, v]) => [k, tf.keep(v)]));
       return r.loss;
     });
