@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const shared = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(repoRoot, '../shared');
+const cellbench = path.join(shared, 'data/cellbench-lung-3cl.h5ad');
+const dense = path.join(shared, 'anndata-fixtures/dense-all-encodings.h5ad');
+
+function invae(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, INVAE_BACKEND: '' }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('invae info FILE.h5ad', () => {
+  it('prints shape, X kind, obs columns with categories, uns keys and the writer', () => {
+    const r = invae(['info', cellbench]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('AnnData 450 obs × 14888 vars');
+    expect(r.stdout).toContain('X: csr float32 450 × 14888, nnz 2862997');
+    expect(r.stdout).toContain('cell_line: categorical [H1975, H2228, HCC827]');
+    expect(r.stdout).toContain('total_counts: numeric float32');
+    expect(r.stdout).toContain('uns: source');
+    expect(r.stdout).toContain('anndata >= 0.8');
+  });
+
+  it('--json gives the machine-readable summary', () => {
+    const r = invae(['info', dense, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as {
+      nObs: number;
+      nVars: number;
+      X: { kind: string; dtype: string };
+      layers: Record<string, { kind: string }>;
+      obs: { name: string; kind: string; categories?: string[]; ordered?: boolean }[];
+      obsm: Record<string, number[]>;
+      unsKeys: string[];
+    };
+    expect([s.nObs, s.nVars]).toEqual([40, 25]);
+    expect(s.X).toMatchObject({ kind: 'dense', dtype: 'float32' });
+    expect(s.layers.counts.kind).toBe('csr');
+    expect(s.obs.find((c) => c.name === 'cat_ordered')).toMatchObject({ kind: 'categorical', categories: ['low', 'mid', 'high'], ordered: true });
+    expect(s.obs.find((c) => c.name === 'nullable_int')?.kind).toBe('nullable-int');
+    expect(s.obsm).toEqual({ X_pca: [40, 5] });
+    expect(s.unsKeys).toEqual(['cat_colors', 'nested']);
+  });
+
+  it('a file that is not HDF5 fails with exit 1, the message and a hint, no stack trace', () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-')), 'junk.h5ad');
+    fs.writeFileSync(f, 'this is not hdf5 at all');
+    const r = invae(['info', f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('invae: error: not an HDF5 file');
+    expect(r.stderr).toContain(f);
+    expect(r.stderr).toContain('hint:');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing file fails with exit 1', () => {
+    const r = invae(['info', path.join(os.tmpdir(), 'definitely-missing-invae.h5ad')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot open file');
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Metadata pre-scan in a worker thread: corrupt HDF5 internals can make the HDF5 C library loop forever or abort
+ * inside wasm, which cannot be interrupted on the calling thread. Before a file is opened for real, a worker walks
+ * every group, attribute and dataset header; if it aborts, fails or does not finish in time, the file is rejected
+ * with a typed error and the worker is terminated (a healthy worker is kept, unref'd, for the next file).
+ */
+import { Worker } from 'node:worker_threads';
+import { AnnDataFormatError } from './errors';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const lib = import(workerData.entry).then(async (m) => {
+  const h5wasm = m.default;
+  const M = await h5wasm.ready;
+  M.activate_throwing_error_handler();
+  return h5wasm;
+});
+parentPort.on('message', async ({ id, file, maxObjects }) => {
+  let where = '/';
+  try {
+    const h5wasm = await lib;
+    const f = new h5wasm.File(file, 'r');
+    try {
+      const attrs = (e) => { const a = e.attrs; for (const k of Object.keys(a)) { where = e.path + '@' + k; a[k].value; } };
+      let count = 0;
+      const visit = (g) => {
+        for (const k of g.keys()) {
+          where = (g.path === '/' ? '' : g.path) + '/' + k;
+          if (++count > maxObjects) throw new Error('more than ' + maxObjects + ' HDF5 objects');
+          const e = g.get(k);
+          if (!e) continue;
+          if (e instanceof h5wasm.Group) { attrs(e); visit(e); }
+          else if (e instanceof h5wasm.Dataset) { attrs(e); where = e.path; e.metadata; e.filters; }
+        }
+      };
+      attrs(f);
+      visit(f);
+    } finally {
+      f.close();
+    }
+    parentPort.postMessage({ id, ok: true });
+  } catch (e) {
+    parentPort.postMessage({ id, ok: false, where, error: String((e && e.message) || e) });
+  }
+});
+`;
+
+/** Options of {@link prescanHdf5}. */
+export interface PrescanOptions {
+  /** Milliseconds before the scan is declared hung (default 60 000, or INVAE_H5AD_PRESCAN_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/** Whether pre-scanning is enabled (INVAE_H5AD_PRESCAN=0 disables it). */
+export function prescanEnabled(): boolean {
+  return process.env.INVAE_H5AD_PRESCAN !== '0';
+}
+
+let idle: { worker: Worker; entry: string } | null = null;
+let nextId = 0;
+
+function getWorker(entry: string): Worker {
+  if (idle && idle.entry === entry) {
+    const w = idle.worker;
+    idle = null;
+    return w;
+  }
+  if (idle) void idle.worker.terminate();
+  idle = null;
+  return new Worker(WORKER_SOURCE, { eval: true, workerData: { entry }, stdout: true, stderr: true });
+}
+
+/** Walks the file's metadata in a worker; throws AnnDataFormatError on abort, error or timeout. */
+export function prescanHdf5(abs: string, file: string, entry: string, options: PrescanOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? (Number(process.env.INVAE_H5AD_PRESCAN_TIMEOUT_MS) || 60_000);
+  const worker = getWorker(entry);
+  worker.ref();
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const cleanup = () => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const fail = (err: Error) => {
+      if (done) return;
+      done = true;
+      cleanup();
+      void worker.terminate();
+      reject(err);
+    };
+    const onMessage = (m: { id: number; ok: boolean; where?: string; error?: string }) => {
+      if (m.id !== id || done) return;
+      if (m.ok) {
+        done = true;
+        cleanup();
+        worker.unref();
+        if (idle) void idle.worker.terminate();
+        idle = { worker, entry };
+        resolve();
+      } else {
+        const aborted = /Aborted\(|RuntimeError|unreachable/.test(m.error ?? '');
+        fail(
+          new AnnDataFormatError(
+            `corrupt HDF5 metadata: ${m.error}`,
+            { file, element: m.where, hint: 'the file is corrupt; re-export it with anndata' },
+            aborted ? 'ANNDATA_CORRUPT' : 'ANNDATA_FORMAT',
+          ),
+        );
+      }
+    };
+    const onError = (e: Error) => fail(new AnnDataFormatError(`HDF5 metadata scan failed: ${e.message}`, { file, cause: e }, 'ANNDATA_CORRUPT'));
+    const onExit = (code: number) => fail(new AnnDataFormatError(`HDF5 metadata scan exited with code ${code}`, { file }, 'ANNDATA_CORRUPT'));
+    const timer = setTimeout(
+      () =>
+        fail(
+          new AnnDataFormatError(
+            `the HDF5 library did not finish reading the file's metadata within ${timeoutMs} ms`,
+            { file, hint: 'the file is corrupt (its internal structure loops); re-export it, or raise INVAE_H5AD_PRESCAN_TIMEOUT_MS for huge files' },
+            'ANNDATA_CORRUPT',
+          ),
+        ),
+      timeoutMs,
+    );
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ id, file: abs, maxObjects: 1_000_000 });
+  });
+}

@@ -1,0 +1,374 @@
+/** `writeH5ad` (new file) and `updateH5ad` (add/replace obsm and uns entries of an existing file). */
+import fs from 'node:fs';
+import type { Group, H5File } from '../h5';
+import { safeClose } from '../h5';
+import { errText, getEntity, isGroup, loadH5, openHdf5 } from '../h5';
+import { AnnDataWriteError, InconsistentDataError } from '../errors';
+import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
+import { isFrame } from '../anndata';
+import { writeAtomically } from './atomic';
+import { writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
+import { openH5ad, type RowBlock } from '../backed';
+import { readH5ad } from '../read/read-h5ad';
+
+export type { WriteOptions };
+
+function setRootEncoding(h5: H5File): void {
+  h5.create_attribute('encoding-type', 'anndata', null, 'S');
+  h5.create_attribute('encoding-version', '0.1.0', null, 'S');
+}
+
+function checkShapes(adata: AnnData, file: string): void {
+  const bad = (element: string, msg: string) => new AnnDataWriteError(msg, { file, element, hint: 'fix the shapes of the AnnData passed to writeH5ad' });
+  if (adata.obs.table.numRows() !== adata.nObs) throw bad('/obs', `obs has ${adata.obs.table.numRows()} rows, nObs is ${adata.nObs}`);
+  if (adata.var.table.numRows() !== adata.nVars) throw bad('/var', `var has ${adata.var.table.numRows()} rows, nVars is ${adata.nVars}`);
+  const m2 = (m: Matrix | Frame, el: string, r: number, c: number | null) => {
+    const s = isFrame(m) ? [m.table.numRows()] : m.shape;
+    if (s[0] !== r || (c !== null && s[1] !== c)) throw bad(el, `shape ${JSON.stringify(s)} does not match [${r}${c === null ? ', …' : `, ${c}`}]`);
+  };
+  if (adata.X) m2(adata.X, '/X', adata.nObs, adata.nVars);
+  for (const [k, m] of Object.entries(adata.layers)) m2(m, `/layers/${k}`, adata.nObs, adata.nVars);
+  for (const [k, m] of Object.entries(adata.obsm)) m2(m, `/obsm/${k}`, adata.nObs, null);
+  for (const [k, m] of Object.entries(adata.varm)) m2(m, `/varm/${k}`, adata.nVars, null);
+  for (const [k, m] of Object.entries(adata.obsp)) m2(m, `/obsp/${k}`, adata.nObs, adata.nObs);
+  for (const [k, m] of Object.entries(adata.varp)) m2(m, `/varp/${k}`, adata.nVars, adata.nVars);
+}
+
+/**
+ * A matrix supplied as consecutive row blocks (dense or CSR), so X larger than memory can be written; also used
+ * when updateH5ad rebuilds a file without loading X.
+ */
+export interface StreamedMatrix {
+  /** [n_obs, n_vars] of the whole matrix. */
+  shape: [number, number];
+  /** Returns the blocks, in row order, covering all rows. */
+  blocks: () => Iterable<RowBlock>;
+}
+
+function writeAll(
+  h5: H5File,
+  adata: AnnData,
+  ctx: WriteCtx,
+  streamed: { X?: StreamedMatrix; layers?: Record<string, StreamedMatrix> } = {},
+): void {
+  setRootEncoding(h5);
+  if (streamed.X) writeStreamed(h5, 'X', streamed.X, ctx);
+  else if (adata.X) writeMatrix(h5, 'X', adata.X, ctx);
+  writeFrame(h5, 'obs', adata.obs, ctx);
+  writeFrame(h5, 'var', adata.var, ctx);
+  const layers = h5.create_group('layers');
+  layers.create_attribute('encoding-type', 'dict', null, 'S');
+  layers.create_attribute('encoding-version', '0.1.0', null, 'S');
+  for (const [k, m] of Object.entries(adata.layers)) writeMatrix(layers, k, m, ctx);
+  for (const [k, s] of Object.entries(streamed.layers ?? {})) writeStreamed(layers, k, s, ctx);
+  writeDict(h5, 'obsm', adata.obsm as Record<string, UnsValue>, ctx);
+  writeDict(h5, 'varm', adata.varm as Record<string, UnsValue>, ctx);
+  writeDict(h5, 'obsp', adata.obsp as Record<string, UnsValue>, ctx);
+  writeDict(h5, 'varp', adata.varp as Record<string, UnsValue>, ctx);
+  writeDict(h5, 'uns', adata.uns, ctx);
+  if (adata.raw) {
+    const raw = h5.create_group('raw');
+    raw.create_attribute('encoding-type', 'raw', null, 'S');
+    raw.create_attribute('encoding-version', '0.1.0', null, 'S');
+    if (adata.raw.X) writeMatrix(raw, 'X', adata.raw.X, ctx);
+    writeFrame(raw, 'var', adata.raw.var, ctx);
+    writeDict(raw, 'varm', adata.raw.varm as Record<string, UnsValue>, ctx);
+  }
+}
+
+/** Writes a dense or CSR matrix arriving in row blocks, appending to resizable gzip datasets. */
+function writeStreamed(g: Group, name: string, src: StreamedMatrix, ctx: WriteCtx): void {
+  let dataDs: ReturnType<Group['create_dataset']> | null = null;
+  let indicesDs: ReturnType<Group['create_dataset']> | null = null;
+  let sub: Group | null = null;
+  let indptr: Float64Array | null = null;
+  let nnz = 0;
+  const [nr, nc] = src.shape;
+  const gz = ctx.compression > 0 ? { compression: 'gzip' as const, compression_opts: ctx.compression } : {};
+  const code = (a: ArrayBufferView) =>
+    ({ Float32Array: '<f', Float64Array: '<d', Int32Array: '<i', Int8Array: '<b', Int16Array: '<h', Uint8Array: '<B', Uint16Array: '<H', Uint32Array: '<I' })[
+      a.constructor.name
+    ] ?? '<d';
+  let next = 0;
+  let kind: string | null = null;
+  const el = g.path === '/' ? `/${name}` : `${g.path}/${name}`;
+  for (const b of src.blocks()) {
+    const m = b.matrix;
+    const bad = (msg: string) => new AnnDataWriteError(`row block [${b.start}, ${b.end}): ${msg}`, { file: ctx.file, element: el });
+    if (b.start !== next || b.end < b.start || b.end > nr) throw bad(`expected a block starting at row ${next} within ${nr} rows`);
+    if (m.shape[0] !== b.end - b.start || m.shape[1] !== nc) throw bad(`block shape ${JSON.stringify(m.shape)} should be [${b.end - b.start}, ${nc}]`);
+    if (kind !== null && m.kind !== kind) throw bad(`mixes ${kind} and ${m.kind} blocks`);
+    kind = m.kind;
+    if (m.kind === 'dense' && m.data.length !== (b.end - b.start) * nc) throw bad('dense data length does not match its shape');
+    if (m.kind === 'csr') {
+      const rows = b.end - b.start;
+      if (m.indptr.length !== rows + 1 || m.indptr[0] !== 0 || m.indptr[rows] !== m.data.length || m.indices.length !== m.data.length) {
+        throw bad('inconsistent indptr/indices/data');
+      }
+      for (let i = 0; i < m.indices.length; i++) if (m.indices[i] < 0 || m.indices[i] >= nc) throw bad(`column index ${m.indices[i]} out of range`);
+    }
+    next = b.end;
+    if (m.kind === 'dense') {
+      if (!dataDs) {
+        dataDs = g.create_dataset({ name, data: m.data as Float32Array, shape: [b.end - b.start, nc], maxshape: [null, nc], dtype: code(m.data), chunks: [Math.max(1, Math.min(1024, nr)), Math.max(1, nc)], ...gz });
+        dataDs.create_attribute('encoding-type', 'array', null, 'S');
+        dataDs.create_attribute('encoding-version', '0.2.0', null, 'S');
+      } else {
+        dataDs.resize([b.end, nc]);
+        dataDs.write_slice([[b.start, b.end]], m.data);
+      }
+      continue;
+    }
+    if (m.kind !== 'csr') throw new AnnDataWriteError('streamed blocks must be dense or csr', { file: ctx.file, element: name });
+    if (!sub) {
+      sub = g.create_group(name);
+      sub.create_attribute('encoding-type', 'csr_matrix', null, 'S');
+      sub.create_attribute('encoding-version', '0.1.0', null, 'S');
+      sub.create_attribute('shape', BigInt64Array.of(BigInt(nr), BigInt(nc)), [2], '<q');
+      indptr = new Float64Array(nr + 1);
+    }
+    const k = m.data.length;
+    for (let i = 0; i < b.end - b.start; i++) indptr![b.start + i + 1] = nnz + m.indptr[i + 1];
+    if (!dataDs) {
+      dataDs = sub.create_dataset({ name: 'data', data: m.data as Float32Array, shape: [k], maxshape: [null], dtype: code(m.data), chunks: [65536], ...gz });
+      indicesDs = sub.create_dataset({ name: 'indices', data: m.indices, shape: [k], maxshape: [null], dtype: '<i', chunks: [65536], ...gz });
+    } else if (k > 0) {
+      dataDs.resize([nnz + k]);
+      dataDs.write_slice([[nnz, nnz + k]], m.data);
+      indicesDs!.resize([nnz + k]);
+      indicesDs!.write_slice([[nnz, nnz + k]], m.indices);
+    }
+    nnz += k;
+  }
+  if (next !== nr) throw new AnnDataWriteError(`row blocks covered ${next} of ${nr} rows`, { file: ctx.file, element: el });
+  if (sub && indptr) {
+    const ip = nnz > 2 ** 31 - 1 ? BigInt64Array.from(indptr, (x) => BigInt(x)) : Int32Array.from(indptr);
+    writeNumeric(sub, 'indptr', ip, [ip.length], ctx);
+  }
+  if (!dataDs && !sub) {
+    // zero rows
+    writeMatrix(g, name, { kind: 'dense', shape: [nr, nc], dtype: 'float32', data: new Float32Array(0) }, ctx);
+  }
+}
+
+/** Overwrites the values of an existing dense dataset of identical shape and dtype, in row slices. */
+function overwriteDense(g: Group, name: string, m: DenseMatrix, ctx: WriteCtx): void {
+  const el = g.path === '/' ? `/${name}` : `${g.path}/${name}`;
+  try {
+    const ds = g.get(name) as unknown as { write_slice(r: number[][], d: unknown): void };
+    const rowLen = m.shape.slice(1).reduce((a, b) => a * b, 1);
+    const rowsPer = Math.max(1, Math.floor((64 * 1024 * 1024) / Math.max(1, rowLen * m.data.BYTES_PER_ELEMENT)));
+    const data = m.dtype === 'int64' || m.dtype === 'uint64' ? BigInt64Array.from(m.data as Float64Array, (x) => BigInt(Math.round(x))) : m.data;
+    for (let r = 0; r < m.shape[0]; r += rowsPer) {
+      const r1 = Math.min(m.shape[0], r + rowsPer);
+      ds.write_slice([[r, r1]], data.subarray(r * rowLen, r1 * rowLen));
+    }
+  } catch (e) {
+    throw new AnnDataWriteError(`cannot overwrite dataset: ${errText(e)}`, { file: ctx.file, element: el, cause: e });
+  }
+}
+
+/**
+ * Writes `adata` to a new .h5ad file readable by anndata/scanpy. Numeric arrays are gzip-compressed.
+ * The file is written to a temporary file in the same folder and renamed into place, so a failure leaves any
+ * existing file untouched and no partial file behind.
+ */
+export async function writeH5ad(
+  file: string,
+  adata: AnnData,
+  options: WriteOptions & { streamX?: StreamedMatrix } = {},
+): Promise<void> {
+  if (options.streamX) {
+    const [r, c] = options.streamX.shape;
+    if (adata.X) throw new AnnDataWriteError('give either adata.X or options.streamX, not both', { file, element: '/X' });
+    if (r !== adata.nObs || c !== adata.nVars) {
+      throw new AnnDataWriteError(`streamX shape [${r}, ${c}] does not match [${adata.nObs}, ${adata.nVars}]`, { file, element: '/X' });
+    }
+  }
+  checkShapes(adata, file);
+  const h5lib = await loadH5();
+  const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
+  await writeAtomically(file, (tmp) => {
+    let h5: H5File;
+    try {
+      h5 = new h5lib.File(tmp, 'w');
+    } catch (e) {
+      throw new AnnDataWriteError(`cannot create file: ${errText(e)}`, { file, cause: e });
+    }
+    try {
+      writeAll(h5, adata, ctx, options.streamX ? { X: options.streamX } : {});
+    } finally {
+      safeClose(h5);
+    }
+  });
+}
+
+/** Entries to add or replace with {@link updateH5ad}. */
+export interface H5adUpdate {
+  /** obsm entries (n_obs rows each). */
+  obsm?: Record<string, Matrix | Frame>;
+  /** uns entries (nested dicts allowed). */
+  uns?: Record<string, UnsValue>;
+}
+
+/** How {@link updateH5ad} applied the update. */
+export interface UpdateReport {
+  /** `in-place`: the file was copied and the new entries added (X untouched); `rebuilt`: replaced entries forced a rewrite. */
+  mode: 'in-place' | 'rebuilt';
+  /** obsm keys whose existing dataset (same shape and dtype) was overwritten in place. */
+  overwritten: string[];
+  /** When rebuilt: columns of the file whose dtype changed because h5wasm cannot write booleans (see README). */
+  dtypeChanges: string[];
+}
+
+const WRITABLE_DTYPES = new Set(['float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32']);
+
+/**
+ * Adds or replaces obsm/uns entries of an existing .h5ad file, atomically (temp copy + rename). New keys, and
+ * obsm arrays replacing one of identical shape and dtype, are written into a byte copy of the file without
+ * re-encoding X. h5wasm cannot unlink HDF5 objects, so any other replacement rebuilds the file, streaming X and
+ * layers in row blocks (bounded memory); elements the reader cannot carry over make that an error, and dtype
+ * changes forced by h5wasm (booleans) are listed in the report.
+ */
+export async function updateH5ad(file: string, update: H5adUpdate, options: WriteOptions = {}): Promise<UpdateReport> {
+  const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
+  const backed = await openH5ad(file, { onWarning: () => {} });
+  let needRebuild = false;
+  let nObs: number;
+  const overwrite = new Set<string>();
+  try {
+    nObs = backed.nObs;
+    const obsmKeys = Object.keys(backed.obsmShapes());
+    const unsKeys = backed.unsKeys();
+    for (const [k, m] of Object.entries(update.obsm ?? {})) {
+      const rows = isFrame(m) ? m.table.numRows() : m.shape[0];
+      if (rows !== nObs) {
+        throw new InconsistentDataError(`obsm "${k}" has ${rows} rows but the file has ${nObs} observations`, { file, element: `/obsm/${k}` });
+      }
+      if (obsmKeys.includes(k)) {
+        // same shape and dtype: overwrite the existing dataset's values in place
+        const info = backed.obsmInfo(k);
+        if (
+          info &&
+          !isFrame(m) &&
+          m.kind === 'dense' &&
+          WRITABLE_DTYPES.has(m.dtype) &&
+          info.dtype === m.dtype &&
+          JSON.stringify(info.shape) === JSON.stringify(m.shape)
+        )
+          overwrite.add(k);
+        else needRebuild = true;
+      }
+    }
+    for (const k of Object.keys(update.uns ?? {})) if (unsKeys.includes(k)) needRebuild = true;
+  } finally {
+    backed.close();
+  }
+  const probe = await openHdf5(file);
+  try {
+    const obsm = getEntity(probe, 'obsm', file);
+    const uns = getEntity(probe, 'uns', file);
+    const root = probe.attrs;
+    if ((obsm && !isGroup(obsm)) || (uns && !isGroup(uns)) || !('encoding-type' in root)) needRebuild = true; // legacy layouts
+  } finally {
+    safeClose(probe);
+  }
+  if (!needRebuild) {
+    const h5lib = await loadH5();
+    await writeAtomically(file, (tmp) => {
+      fs.copyFileSync(file, tmp);
+      let h5: H5File;
+      try {
+        h5 = new h5lib.File(tmp, 'a');
+      } catch (e) {
+        throw new AnnDataWriteError(`cannot open the copy for writing: ${errText(e)}`, { file, cause: e });
+      }
+      try {
+        const ensure = (name: string): Group => {
+          const g = getEntity(h5, name, file);
+          if (g && isGroup(g)) return g;
+          const ng = h5.create_group(name);
+          ng.create_attribute('encoding-type', 'dict', null, 'S');
+          ng.create_attribute('encoding-version', '0.1.0', null, 'S');
+          return ng;
+        };
+        if (update.obsm && Object.keys(update.obsm).length) {
+          const g = ensure('obsm');
+          for (const [k, m] of Object.entries(update.obsm)) {
+            if (overwrite.has(k)) overwriteDense(g, k, m as DenseMatrix, ctx);
+            else writeValue(g, k, m as UnsValue, ctx);
+          }
+        }
+        if (update.uns && Object.keys(update.uns).length) {
+          const g = ensure('uns');
+          for (const [k, v] of Object.entries(update.uns)) writeValue(g, k, v, ctx);
+        }
+      } finally {
+        safeClose(h5);
+      }
+    });
+    return { mode: 'in-place', overwritten: [...overwrite], dtypeChanges: [] };
+  }
+  // rebuild: annotations in memory, X and layers streamed
+  const skipped: string[] = [];
+  const adata = await readH5ad(file, { X: false, layers: false, rawX: true, onWarning: (w) => skipped.push(`${w.element} (${w.message})`) });
+  if (skipped.length) {
+    throw new AnnDataWriteError(`replacing existing entries requires rewriting the file, but these elements cannot be carried over: ${skipped.join('; ')}`, {
+      file,
+      hint: 'add the entries under new keys instead (that needs no rewrite), or convert the file with Python anndata first',
+    });
+  }
+  const dtypeChanges: string[] = [];
+  const walkUns = (v: unknown, where: string) => {
+    if (typeof v === 'boolean' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'boolean'))) {
+      dtypeChanges.push(`${where}: bool → uint8`);
+    } else if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && !isFrame(v) && !('kind' in v && 'data' in v)) {
+      for (const [k, x] of Object.entries(v)) if (!(where === 'uns' && update.uns && k in update.uns)) walkUns(x, `${where}/${k}`);
+    }
+  };
+  walkUns(adata.uns, 'uns');
+  const frames: [string, Frame | undefined][] = [
+    ['obs', adata.obs],
+    ['var', adata.var],
+    ['raw/var', adata.raw?.var],
+  ];
+  for (const [where, f] of frames)
+    for (const [c, info] of Object.entries(f?.columns ?? {})) {
+      if (info.kind === 'bool') dtypeChanges.push(`${where}/${c}: bool → uint8`);
+      else if (info.kind === 'nullable-int' || info.kind === 'nullable-bool') dtypeChanges.push(`${where}/${c}: ${info.kind} → float64 (NaN = missing)`);
+    }
+  Object.assign(adata.obsm, update.obsm ?? {});
+  Object.assign(adata.uns, update.uns ?? {});
+  const src = await openH5ad(file, { onWarning: () => {} });
+  try {
+    const streamOf = (name: string): StreamedMatrix | Matrix => {
+      const info = src.matrixInfo(name);
+      if (info.kind === 'csc') return src.readMatrix(name);
+      return { shape: [info.shape[0], info.shape[1]], blocks: () => src.rowBlocks(name, 4096) };
+    };
+    const streamed: { X?: StreamedMatrix; layers: Record<string, StreamedMatrix> } = { layers: {} };
+    if (src.hasX()) {
+      const s = streamOf('X');
+      if ('blocks' in s) streamed.X = s;
+      else adata.X = s;
+    }
+    for (const l of src.layerNames()) {
+      const s = streamOf(l);
+      if ('blocks' in s) streamed.layers[l] = s;
+      else adata.layers[l] = s;
+    }
+    checkShapes(adata, file);
+    const h5lib = await loadH5();
+    await writeAtomically(file, (tmp) => {
+      const h5 = new h5lib.File(tmp, 'w');
+      try {
+        writeAll(h5, adata, ctx, streamed);
+      } finally {
+        safeClose(h5);
+      }
+    });
+  } finally {
+    src.close();
+  }
+  return { mode: 'rebuilt', overwritten: [], dtypeChanges };
+}
