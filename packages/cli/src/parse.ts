@@ -27,3 +27,15 @@ export function list(value: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** commander parser of a JSON object (prior options). */
+export function jsonObject(value: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch (e) {
+    throw new InvalidArgumentError(`expected a JSON object, got '${value}' (${(e as Error).message}).`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`expected a JSON object like '{"key": 1}', got '${value}'.`);
+  return v as Record<string, unknown>;
+}

@@ -7,6 +7,7 @@ export {
   unregisterPrior,
   getPrior,
   listPriors,
+  priorCovariates,
   PriorOptionError,
   PriorNotFoundError,
   type PriorPlugin,

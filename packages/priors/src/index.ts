@@ -14,3 +14,24 @@ export {
   type GaussianPluginOptions,
   type ScoreMatchingPluginOptions,
 } from './plugins';
+export { LinearGaussianPrior, type LinearGaussianPriorOptions, type LinearGaussianVariance } from './linear-gaussian';
+export { TreatmentPrior, type TreatmentPriorOptions } from './treatment';
+export {
+  diseasePlugin,
+  treatmentPlugin,
+  geneProgramPlugin,
+  type DiseasePluginOptions,
+  type TreatmentPluginOptions,
+  type GeneProgramPluginOptions,
+  type VarianceNetworkOptions,
+} from './domain-plugins';
+export { parseGmt, checkGeneSets, readGeneSets, type GeneSets } from './gene-sets';
+export {
+  GeneProgramScorer,
+  type GeneProgramScorerOptions,
+  type GeneProgramScorerState,
+  type FittedProgram,
+  type ExpressionData,
+  type ScoreNormalization,
+} from './gene-program-score';
+export { GeneSetFormatError, GeneProgramError } from './errors';

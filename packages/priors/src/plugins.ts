@@ -1,7 +1,9 @@
 import { PriorOptionError, REFERENCE_DEFAULT_SLOPE, registerPrior, type PriorContext, type PriorPlugin } from '@invae/core';
+import { readBool, readInt, readNumber, rejectUnknown } from './options';
 import { GaussianPrior, gaussianVariant } from './gaussian';
 import { ScoreMatchingPrior } from './score-matching';
 import { VERSION } from './version';
+import { diseasePlugin, geneProgramPlugin, treatmentPlugin } from './domain-plugins';
 
 /** Options of the `gaussian` prior plugin (all optional; defaults as the reference). */
 export interface GaussianPluginOptions {
@@ -29,35 +31,6 @@ export interface ScoreMatchingPluginOptions {
   regSm: number;
   /** BatchNorm in the prior networks (default false). */
   batchNorm: boolean;
-}
-
-type Raw = Readonly<Record<string, unknown>>;
-
-function readBool(plugin: string, o: Raw, key: string, def: boolean): boolean {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') throw new PriorOptionError(plugin, key, `expected true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function readInt(plugin: string, o: Raw, key: string, def: number, min = 1): number {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new PriorOptionError(plugin, key, `expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function readNumber(plugin: string, o: Raw, key: string, def: number): number {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new PriorOptionError(plugin, key, `expected a finite number ≥ 0, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function rejectUnknown(plugin: string, o: Raw, known: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new PriorOptionError(plugin, k, 'unknown option', { hint: `known options: ${known.join(', ')}` });
-  }
 }
 
 /** The diagonal Gaussian conditional prior (FinVAE's priors, NFinVAE's spurious prior). */
@@ -129,9 +102,12 @@ export const scoreMatchingPlugin: PriorPlugin<ScoreMatchingPluginOptions> = {
 };
 
 /** The priors this package provides, as plugins. */
-export const builtinPriors: readonly PriorPlugin<object>[] = [gaussianPlugin as unknown as PriorPlugin<object>, scoreMatchingPlugin as unknown as PriorPlugin<object>];
+export const builtinPriors: readonly PriorPlugin<object>[] = [gaussianPlugin, scoreMatchingPlugin, diseasePlugin, treatmentPlugin, geneProgramPlugin] as unknown as PriorPlugin<object>[];
 
-/** Registers the built-in priors (`gaussian`, `score-matching`) with @invae/core's prior registry; idempotent. */
+/**
+ * Registers the built-in priors (`gaussian`, `score-matching`, `disease`, `treatment`,
+ * `gene-program`) with @invae/core's prior registry; idempotent.
+ */
 export function registerBuiltinPriors(): void {
   for (const p of builtinPriors) registerPrior(p);
 }

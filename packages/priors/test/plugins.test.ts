@@ -48,7 +48,7 @@ describe('built-in prior plugins', () => {
   });
 
   it('a third-party plugin goes through the same registry', () => {
-    registerPrior({ name: 'my-gaussian', family: 'gaussian', create: (ctx, o) => gaussianPlugin.create(ctx, gaussianPlugin.resolveOptions!(o, ctx)) });
+    registerPrior({ name: 'my-gaussian', family: 'gaussian', create: (ctx, o) => gaussianPlugin.create(ctx, gaussianPlugin.resolveOptions!(o as Record<string, unknown>, ctx)) });
     const { model, spec } = buildModel({ config, invPrior: { name: 'my-gaussian' } });
     expect(spec.invPrior.name).toBe('my-gaussian');
     model.dispose();

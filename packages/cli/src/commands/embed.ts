@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { Invae, initEngine, type LatentPart } from '@invae/core';
-import { registerBuiltinPriors } from '@invae/priors';
 import { updateH5ad } from '@invae/io-anndata';
 import { loadDataset } from '../dataset';
+import { collect, loadPlugins } from '../plugins';
 import { checkOutput, editCopy } from '../output';
 import type { GlobalOptions } from '../program';
 
@@ -12,6 +12,7 @@ interface EmbedCliOptions {
   key?: string;
   layer?: string;
   overwrite?: boolean;
+  plugin?: string[];
   json?: boolean;
 }
 
@@ -26,13 +27,14 @@ export function registerEmbed(program: Command): void {
     .addOption(new Option('--latent <part>', 'which latent block').choices(['inv', 'spur', 'full']).default('inv'))
     .option('--key <name>', 'obsm key (default X_inVAE, X_inVAE_spur or X_inVAE_full)')
     .option('--layer <name>', 'read counts from this layer (default: the layer the model was trained on, else X)')
+    .option('--plugin <path|package>', 'load a prior plugin the model was trained with (repeatable)', collect)
     .option('--overwrite', 'replace an existing output file')
     .option('--json', 'print a machine-readable summary')
     .action(async (modelDir: string, file: string, opts: EmbedCliOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       await checkOutput(opts.out, file, opts.overwrite);
       await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
-      registerBuiltinPriors();
+      await loadPlugins(opts.plugin);
       const workflow = await Invae.load(modelDir);
       try {
         const { data } = await loadDataset(file, opts.layer ?? workflow.layer);

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import * as aq from 'arquero';
 import { Invae, InvalidOptionError, accuracy, initEngine, macroF1 } from '@invae/core';
-import { registerBuiltinPriors } from '@invae/priors';
 import { writeH5ad } from '@invae/io-anndata';
 import { loadDataset } from '../dataset';
+import { collect, loadPlugins } from '../plugins';
 import { checkOutput, writeTextAtomically } from '../output';
 import type { GlobalOptions } from '../program';
 
@@ -13,6 +13,7 @@ interface PredictCliOptions {
   label?: string;
   layer?: string;
   overwrite?: boolean;
+  plugin?: string[];
   json?: boolean;
 }
 
@@ -30,6 +31,7 @@ export function registerPredict(program: Command): void {
     .requiredOption('-o, --out <file>', 'output: .csv (cell, prediction, class probabilities) or .h5ad (copy with obs[<key>_pred])')
     .option('--label <key>', 'obs key with true labels: report accuracy and macro-F1')
     .option('--layer <name>', 'read counts from this layer (default: the layer the model was trained on, else X)')
+    .option('--plugin <path|package>', 'load a prior plugin the model was trained with (repeatable)', collect)
     .option('--overwrite', 'replace an existing output file')
     .option('--json', 'print a machine-readable summary')
     .action(async (modelDir: string, file: string, opts: PredictCliOptions, cmd: Command) => {
@@ -38,7 +40,7 @@ export function registerPredict(program: Command): void {
       if (ext !== '.csv' && ext !== '.h5ad') throw new InvalidOptionError('out', `--out must end in .csv or .h5ad, got ${opts.out}.`);
       await checkOutput(opts.out, file, opts.overwrite);
       await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
-      registerBuiltinPriors();
+      await loadPlugins(opts.plugin);
       const workflow = await Invae.load(modelDir);
       try {
         const trained = workflow.predictor;

@@ -1,9 +1,19 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { Invae, InvalidOptionError, initEngine, type EpochReport, type InvaeModelOptions, type PredictorOptions, type TrainOptions } from '@invae/core';
+import {
+  Invae,
+  InvalidOptionError,
+  initEngine,
+  type EpochReport,
+  type InvaeModelOptions,
+  type PredictorOptions,
+  type PriorRef,
+  type TrainOptions,
+} from '@invae/core';
 import { registerBuiltinPriors } from '@invae/priors';
 import { loadDataset } from '../dataset';
-import { integer, list, number } from '../parse';
+import { integer, jsonObject, list, number } from '../parse';
+import { resolvePriorPlugin } from '../plugins';
 import { epochReporter } from '../progress';
 import type { GlobalOptions } from '../program';
 
@@ -12,6 +22,10 @@ interface TrainCliOptions {
   invCont?: string[];
   spur?: string[];
   spurCont?: string[];
+  invPrior?: string;
+  invPriorOptions?: Record<string, unknown>;
+  spurPrior?: string;
+  spurPriorOptions?: Record<string, unknown>;
   model: 'finvae' | 'nfinvae';
   layer?: string;
   out: string;
@@ -55,6 +69,10 @@ export function registerTrain(program: Command): void {
     .option('--inv-cont <keys>', 'continuous obs keys of the invariant prior', list)
     .option('--spur <keys>', 'categorical obs keys of the spurious prior (e.g. batch)', list)
     .option('--spur-cont <keys>', 'continuous obs keys of the spurious prior', list)
+    .option('--inv-prior <name|path|package>', 'invariant prior: a registered name (gaussian, score-matching, disease, treatment, …) or a plugin file/package to load; covariates the prior declares are encoded along with --inv/--inv-cont')
+    .option('--inv-prior-options <json>', 'options of the invariant prior, as a JSON object', jsonObject)
+    .option('--spur-prior <name|path|package>', 'spurious prior (default gaussian), as --inv-prior')
+    .option('--spur-prior-options <json>', 'options of the spurious prior, as a JSON object', jsonObject)
     .addOption(new Option('--model <name>', 'model family').choices(['finvae', 'nfinvae']).default('finvae'))
     .option('--layer <name>', 'read counts from this layer instead of X')
     .option('--latent-inv <n>', 'invariant latent dimensions (default 9)', integer(1))
@@ -91,6 +109,12 @@ export function registerTrain(program: Command): void {
       }
       const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
       registerBuiltinPriors();
+      if (opts.invPriorOptions && !opts.invPrior) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
+      if (opts.spurPriorOptions && !opts.spurPrior) throw new InvalidOptionError('spur-prior-options', '--spur-prior-options needs --spur-prior.');
+      const invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorPlugin(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
+      const spurPrior: PriorRef | undefined = opts.spurPrior ? { name: await resolvePriorPlugin(opts.spurPrior, '--spur-prior'), options: opts.spurPriorOptions ?? {} } : undefined;
+      const invariant = { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] };
+      const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
       const { data } = await loadDataset(file, opts.layer);
       const modelOptions: InvaeModelOptions = {
         latentDimInv: opts.latentInv,
@@ -110,9 +134,11 @@ export function registerTrain(program: Command): void {
       for (const k of Object.keys(modelOptions) as (keyof InvaeModelOptions)[]) if (modelOptions[k] === undefined) delete modelOptions[k];
       const workflow = Invae.setup(data, {
         model: opts.model === 'nfinvae' ? 'NFinVAE' : 'FinVAE',
-        invariant: { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] },
-        spurious: { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] },
+        invariant,
+        spurious,
         options: modelOptions,
+        invPrior,
+        spurPrior,
         layer: opts.layer ?? null,
       });
       try {
@@ -153,6 +179,7 @@ export function registerTrain(program: Command): void {
           out: opts.out,
           engine: engine.engine,
           model: workflow.spec.config.model,
+          priors: { inv: workflow.spec.invPrior.name, spur: workflow.spec.spurPrior?.name ?? null },
           cells: data.counts.nRows,
           genes: data.counts.nCols,
           stoppedBy: history.stoppedBy,

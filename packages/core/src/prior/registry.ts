@@ -1,6 +1,7 @@
 import { InvaeError, InvalidOptionError } from '../errors';
 import type { ResolvedInvaeModelConfig } from '../model/config';
 import type { ConditionalPrior } from './types';
+import type { CovariateSpec } from '../covariates/composite';
 
 /** Which latent block a prior is built for. */
 export type PriorRole = 'inv' | 'spur';
@@ -40,6 +41,14 @@ export interface PriorPlugin<O extends object = Record<string, unknown>> {
   resolveOptions?(options: Readonly<Record<string, unknown>>, context: PriorContext): O;
   /** Builds the prior. */
   create(context: PriorContext, options: O): ConditionalPrior;
+  /**
+   * Optional: which obs columns this prior is conditioned on and how they are encoded, derived from
+   * the user's options (before `resolveOptions`, since the encoding decides `covarDim`). Tools use it
+   * as the covariate spec of the block when the user names no covariates themselves (see
+   * {@link priorCovariates}); a plugin without it is conditioned on whatever spec the user gives.
+   * Throw {@link PriorOptionError} naming the option when the options cannot be turned into a spec.
+   */
+  covariates?(options: Readonly<Record<string, unknown>>, role: PriorRole): CovariateSpec;
 }
 
 /** A prior plugin option is invalid. */
@@ -103,4 +112,15 @@ export function getPrior(name: string): PriorPlugin<object> {
 /** The registered plugins, in registration order. */
 export function listPriors(): PriorPlugin<object>[] {
   return [...registry.values()];
+}
+
+/**
+ * The covariate spec a registered prior declares for its options (its {@link PriorPlugin.covariates}),
+ * or undefined when the plugin declares none.
+ * @throws PriorNotFoundError, or the plugin's PriorOptionError.
+ */
+export function priorCovariates(ref: { name: string; options?: Readonly<Record<string, unknown>> }, role: PriorRole): CovariateSpec | undefined {
+  const plugin = getPrior(ref.name);
+  if (typeof plugin.covariates !== 'function') return undefined;
+  return plugin.covariates(ref.options ?? {}, role);
 }

@@ -7,6 +7,7 @@ import type { RowSource } from '../data/row-source';
 import type { InvaeModelConfig, InvaeModelKind } from '../model/config';
 import type { InvaeModel, LatentPart } from '../model/invae';
 import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
+import { PriorNotFoundError } from '../prior/registry';
 import { trainModel, type TrainHistory } from '../train/trainer';
 import type { TrainOptions } from '../train/options';
 import { readModelDir, saveModelDir } from '../persist/model-dir';
@@ -18,6 +19,7 @@ import { predictorFromState } from '../predict/state';
 import type { FitOptions } from '../predict/softmax-model';
 import type { InvariantPredictor, LatentMatrix, Prediction, PredictorState } from '../predict/types';
 import { alignedRows, nCellsOf, validateCounts, type InvaeDataset } from './dataset';
+import { blockCovariates } from './covariate-spec';
 
 /** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
 export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
@@ -26,10 +28,10 @@ export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDi
 export interface InvaeSetup {
   /** `FinVAE` (default) or `NFinVAE`. */
   model?: InvaeModelKind;
-  /** Covariates of the invariant prior (biology: cell type, disease, …). */
-  invariant: CovariateSpec;
-  /** Covariates of the spurious prior (technical: batch, site, …). */
-  spurious: CovariateSpec;
+  /** Covariates of the invariant prior (biology: cell type, disease, …), besides those its prior plugin declares. */
+  invariant?: CovariateSpec;
+  /** Covariates of the spurious prior (technical: batch, site, …), besides those its prior plugin declares. */
+  spurious?: CovariateSpec;
   /** Network options; defaults: 9 invariant + 1 spurious latents, 2 layers of 128, dropout 0.1, BN, NB decoder. */
   options?: InvaeModelOptions;
   /** Invariant prior plugin (default by model kind). */
@@ -78,8 +80,8 @@ export class Invae {
     const warn = options.warn ?? defaultWarn;
     const kind = setup.model ?? 'FinVAE';
     if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
-    const inv = CovariateEncoder.fit(setup.invariant, data.obs, { warn });
-    const spur = CovariateEncoder.fit(setup.spurious, data.obs, { warn });
+    const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), data.obs, { warn });
+    const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), data.obs, { warn });
     const config: InvaeModelConfig = {
       latentDimInv: 9,
       latentDimSpur: 1,
@@ -200,7 +202,18 @@ export class Invae {
       if (!spec?.config || !extra?.covariates || extra.workflowVersion !== WORKFLOW_VERSION) {
         throw new ModelFormatError(dir, 'model.json lacks the workflow sections (config, covariates) of an invae model', { hint: 'save it with Invae.save / invae train' });
       }
-      const built = buildModel({ config: spec.config, invPrior: spec.invPrior, spurPrior: spec.spurPrior });
+      let built: ReturnType<typeof buildModel>;
+      try {
+        built = buildModel({ config: spec.config, invPrior: spec.invPrior, spurPrior: spec.spurPrior });
+      } catch (e) {
+        if (e instanceof PriorNotFoundError) {
+          throw new ModelFormatError(dir, `the model uses the prior '${e.prior}', which is not registered`, {
+            hint: `register its plugin before loading (registerPrior; on the command line: --plugin PATH_OR_PACKAGE)`,
+            cause: e,
+          });
+        }
+        throw e;
+      }
       try {
         built.model.setWeights(weights, { source: dir });
       } catch (e) {
