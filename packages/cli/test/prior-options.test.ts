@@ -55,6 +55,31 @@ describe('invae train --inv-prior / --spur-prior', () => {
     expect(JSON.parse(withPlugin.stdout)).toMatchObject({ key: 'X_inVAE', cells: 120, dims: 2 });
   });
 
+  it('--gene-sets trains the gene-program prior, and embed re-scores new data from its counts', () => {
+    const gmt = path.join(dir, 'programs.gmt');
+    fs.writeFileSync(gmt, 'progA\tsimulated\tgene_000\tgene_001\tgene_002\tgene_003\nprogB\tsimulated\tgene_008\tgene_009\tgene_010\tnot_a_gene\n');
+    // score_genes draws control genes from 25 expression bins: it needs more genes than `sim` has.
+    const wide = path.join(dir, 'wide.h5ad');
+    expect(invae(['simulate', '--out', wide, '--cells', '120', '--genes', '150', '--batches', '2', '--seed', '6']).code).toBe(0);
+    const out = path.join(dir, 'programs');
+    const r = invaeIn(['train', wide, '--spur', 'batch', '--gene-sets', gmt, '--out', out, ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Summary).priors.inv).toBe('gene-program');
+    expect(r.stderr).toMatch(/not_a_gene/); // unmatched genes are reported
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')) as {
+      model: { invPrior: { name: string; options: { scorer: { programs: { name: string }[] } } } };
+      extra: { covariates: { inv: { encoders: { column: string }[] } } };
+    };
+    expect(manifest.model.invPrior.options.scorer.programs.map((p) => p.name)).toEqual(['progA', 'progB']);
+    expect(manifest.extra.covariates.inv.encoders.map((e) => e.column)).toEqual(['program:progA', 'program:progB']);
+    const emb = invaeIn(['embed', out, wide, '--out', path.join(dir, 'programs.h5ad'), '--json']);
+    expect(emb.code, emb.stderr).toBe(0);
+    expect(JSON.parse(emb.stdout)).toMatchObject({ cells: 120, dims: 2 });
+    const bad = invaeIn(['train', wide, '--gene-sets', gmt, '--inv-prior', 'disease', '--out', path.join(dir, 'never'), ...small]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--gene-sets .* cannot be combined with --inv-prior disease/);
+  });
+
   it('takes an absolute plugin path for the spurious prior, from any working directory', () => {
     const r = invaeIn(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--spur-prior', examplePlugin, '--out', path.join(dir, 'spur'), ...small], dir);
     expect(r.code, r.stderr).toBe(0);

@@ -8,6 +8,8 @@ export {
   getPrior,
   listPriors,
   priorCovariates,
+  derivedColumns,
+  type DerivationInput,
   PriorOptionError,
   PriorNotFoundError,
   type PriorPlugin,

@@ -211,10 +211,9 @@ function readScorer(o: RawOptions): GeneProgramScorer {
  * Model: a = the programs' scores (scanpy `score_genes`, see {@link GeneProgramScorer}),
  * standardised with the training mean and deviation; z ~ N(W a + b, diag σ²(a)). Column k of W is
  * the latent direction along which program k's activity moves a cell, so latents are anchored to
- * known biology. The encoding it declares is `{ continuous: scorer.columnNames }`: add the score
- * columns to obs with `scorer.withScores(data)` for training AND for every dataset embedded later
- * (the scorer is saved in the prior's options, so `GeneProgramScorer.fromJSON(spec.invPrior.options.scorer)`
- * rebuilds it from a loaded model).
+ * known biology. The encoding it declares is `{ continuous: scorer.columnNames }`; the score columns
+ * are derived from the counts of every dataset (training and later ones) by the plugin's
+ * `deriveColumns`, with the scorer saved in the prior's options (control genes fixed at training).
  */
 export const geneProgramPlugin: PriorPlugin<GeneProgramPluginOptions> = {
   name: 'gene-program',
@@ -224,6 +223,9 @@ export const geneProgramPlugin: PriorPlugin<GeneProgramPluginOptions> = {
   covariates(o): CovariateSpec {
     rejectUnknown('gene-program', o, ['scorer', ...VARIANCE_KEYS]);
     return { continuous: readScorer(o).columnNames };
+  },
+  deriveColumns(data, o) {
+    return readScorer(o).scores(data);
   },
   resolveOptions(o, ctx) {
     rejectUnknown('gene-program', o, ['scorer', ...VARIANCE_KEYS]);

@@ -10,7 +10,7 @@ import {
   type PriorRef,
   type TrainOptions,
 } from '@invae/core';
-import { registerBuiltinPriors } from '@invae/priors';
+import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
 import { loadDataset } from '../dataset';
 import { integer, jsonObject, list, number } from '../parse';
 import { resolvePriorPlugin } from '../plugins';
@@ -23,6 +23,7 @@ interface TrainCliOptions {
   spur?: string[];
   spurCont?: string[];
   invPrior?: string;
+  geneSets?: string;
   invPriorOptions?: Record<string, unknown>;
   spurPrior?: string;
   spurPriorOptions?: Record<string, unknown>;
@@ -71,6 +72,7 @@ export function registerTrain(program: Command): void {
     .option('--spur-cont <keys>', 'continuous obs keys of the spurious prior', list)
     .option('--inv-prior <name|path|package>', 'invariant prior: a registered name (gaussian, score-matching, disease, treatment, …) or a plugin file/package to load; covariates the prior declares are encoded along with --inv/--inv-cont')
     .option('--inv-prior-options <json>', 'options of the invariant prior, as a JSON object', jsonObject)
+    .option('--gene-sets <file>', 'gene programs (GMT, or JSON {program: [genes]}): the invariant prior becomes the gene-program prior on their scanpy-style activity scores')
     .option('--spur-prior <name|path|package>', 'spurious prior (default gaussian), as --inv-prior')
     .option('--spur-prior-options <json>', 'options of the spurious prior, as a JSON object', jsonObject)
     .addOption(new Option('--model <name>', 'model family').choices(['finvae', 'nfinvae']).default('finvae'))
@@ -109,13 +111,22 @@ export function registerTrain(program: Command): void {
       }
       const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
       registerBuiltinPriors();
-      if (opts.invPriorOptions && !opts.invPrior) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
+      if (opts.invPriorOptions && !opts.invPrior && !opts.geneSets) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
       if (opts.spurPriorOptions && !opts.spurPrior) throw new InvalidOptionError('spur-prior-options', '--spur-prior-options needs --spur-prior.');
-      const invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorPlugin(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
+      if (opts.geneSets && opts.invPrior && opts.invPrior !== 'gene-program') {
+        throw new InvalidOptionError('gene-sets', `--gene-sets conditions the invariant prior on gene programs; it cannot be combined with --inv-prior ${opts.invPrior}.`);
+      }
+      let invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorPlugin(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
       const spurPrior: PriorRef | undefined = opts.spurPrior ? { name: await resolvePriorPlugin(opts.spurPrior, '--spur-prior'), options: opts.spurPriorOptions ?? {} } : undefined;
       const invariant = { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] };
       const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
       const { data } = await loadDataset(file, opts.layer);
+      if (opts.geneSets) {
+        // Fit the program scorer (control genes) on the training data; the prior saves it and
+        // re-scores every later dataset from the counts.
+        const scorer = GeneProgramScorer.fit(data, await readGeneSets(opts.geneSets), { seed: opts.seed ?? 0 });
+        invPrior = { name: 'gene-program', options: { ...(opts.invPriorOptions ?? {}), scorer: scorer.toJSON() } };
+      }
       const modelOptions: InvaeModelOptions = {
         latentDimInv: opts.latentInv,
         latentDimSpur: opts.latentSpur,

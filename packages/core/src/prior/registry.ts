@@ -2,6 +2,8 @@ import { InvaeError, InvalidOptionError } from '../errors';
 import type { ResolvedInvaeModelConfig } from '../model/config';
 import type { ConditionalPrior } from './types';
 import type { CovariateSpec } from '../covariates/composite';
+import type { CovariateColumn } from '../covariates/column';
+import type { CountMatrix } from '../data/matrix';
 
 /** Which latent block a prior is built for. */
 export type PriorRole = 'inv' | 'spur';
@@ -49,6 +51,33 @@ export interface PriorPlugin<O extends object = Record<string, unknown>> {
    * Throw {@link PriorOptionError} naming the option when the options cannot be turned into a spec.
    */
   covariates?(options: Readonly<Record<string, unknown>>, role: PriorRole): CovariateSpec;
+  /**
+   * Optional: per-cell columns this prior computes from the data itself (e.g. gene-program scores
+   * from the counts), added to obs before the covariates are encoded — for training and for every
+   * dataset embedded or predicted later. Must depend only on the data and the (saved) options.
+   */
+  deriveColumns?(data: DerivationInput, options: Readonly<Record<string, unknown>>): Record<string, CovariateColumn>;
+}
+
+/** What {@link PriorPlugin.deriveColumns} reads: the counts, the gene names and the existing obs columns. */
+export interface DerivationInput {
+  counts: CountMatrix;
+  geneNames: readonly string[];
+  obs: Readonly<Record<string, CovariateColumn | undefined>>;
+}
+
+/**
+ * Obs columns derived by the priors `refs` (see {@link PriorPlugin.deriveColumns}); empty when no
+ * prior derives any. Columns already in `data.obs` are replaced.
+ */
+export function derivedColumns(data: DerivationInput, refs: readonly ({ name: string; options?: Readonly<Record<string, unknown>> } | null | undefined)[]): Record<string, CovariateColumn> {
+  const out: Record<string, CovariateColumn> = {};
+  for (const ref of refs) {
+    if (!ref) continue;
+    const plugin = getPrior(ref.name);
+    if (typeof plugin.deriveColumns === 'function') Object.assign(out, plugin.deriveColumns(data, ref.options ?? {}));
+  }
+  return out;
 }
 
 /** A prior plugin option is invalid. */

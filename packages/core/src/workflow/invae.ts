@@ -7,7 +7,7 @@ import type { RowSource } from '../data/row-source';
 import type { InvaeModelConfig, InvaeModelKind } from '../model/config';
 import type { InvaeModel, LatentPart } from '../model/invae';
 import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
-import { PriorNotFoundError } from '../prior/registry';
+import { PriorNotFoundError, derivedColumns } from '../prior/registry';
 import { trainModel, type TrainHistory } from '../train/trainer';
 import type { TrainOptions } from '../train/options';
 import { readModelDir, saveModelDir } from '../persist/model-dir';
@@ -50,6 +50,12 @@ export type PredictorOptions =
 
 const WORKFLOW_VERSION = 1;
 
+/** The dataset with the obs columns its priors derive from the data (e.g. gene-program scores) added. */
+function withDerived(data: InvaeDataset, refs: readonly (PriorRef | null | undefined)[]): InvaeDataset {
+  const extra = derivedColumns(data, refs);
+  return Object.keys(extra).length ? { ...data, obs: { ...data.obs, ...extra } } : data;
+}
+
 /**
  * The user-level inVAE workflow (scvi-tools' "model" layer): sets a model up on a dataset (fits
  * the covariate encoders, builds the networks and priors), trains it, returns latent spaces for any
@@ -80,8 +86,9 @@ export class Invae {
     const warn = options.warn ?? defaultWarn;
     const kind = setup.model ?? 'FinVAE';
     if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
-    const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), data.obs, { warn });
-    const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), data.obs, { warn });
+    const obs = withDerived(data, [setup.invPrior, setup.spurPrior]).obs;
+    const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), obs, { warn });
+    const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), obs, { warn });
     const config: InvaeModelConfig = {
       latentDimInv: 9,
       latentDimSpur: 1,
@@ -101,7 +108,8 @@ export class Invae {
   /** Encoded invariant and spurious covariates of a dataset (missing keys / unseen categories → zeros + warning). */
   covariates(data: InvaeDataset): { inv: RowMatrix | null; spur: RowMatrix | null } {
     const n = nCellsOf(data);
-    const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(data.obs, { warn: this.warn, nRows: n }));
+    const obs = withDerived(data, [this.spec.invPrior, this.spec.spurPrior]).obs;
+    const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(obs, { warn: this.warn, nRows: n }));
     return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
   }
 
