@@ -1,5 +1,6 @@
 import { tf } from '../tf';
 import { detach, type NamedVariable, type SeedStream } from './variables';
+import { linearProduct } from './linear-product';
 
 /**
  * Fully connected layer `y = x Wᵀ + b` with the weight stored as `[out, in]` (PyTorch layout), so
@@ -28,7 +29,7 @@ export class Linear {
   apply(x: tf.Tensor2D, frozen = false): tf.Tensor2D {
     const w = frozen ? detach(this.weight) : this.weight;
     const b = frozen ? detach(this.bias) : this.bias;
-    return tf.add(tf.matMul(x, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
+    return tf.add(linearProduct(x, w as tf.Tensor2D), b) as tf.Tensor2D;
   }
 
   /** `weight` and `bias`. */
