@@ -1,5 +1,38 @@
 /**
- * @invae/bench — scib-metrics-compatible integration metrics, dataset registry and reports.
+ * @invae/bench — scib-metrics-compatible integration metrics, identifiability metrics and the
+ * Benchmarker orchestrator.
  * @packageDocumentation
  */
 export { VERSION } from './version';
+export { BenchInputError } from './errors';
+export { matrixFromRows, type Matrix } from './matrix';
+export { encodeCategorical, type Categorical, type Encoded } from './categories';
+export { exactNeighbors, subsetNeighbors, neighborsAndSilhouette, type NeighborsResult, type NeighborsOptions } from './neighbors';
+export type { DistanceMetric } from './distances';
+export { silhouetteSamples, type SilhouetteOptions, type BetweenClusterDistances } from './silhouette-samples';
+export { silhouetteLabel, silhouetteBatch, bras, type SilhouetteLabelOptions, type SilhouetteBatchOptions } from './metrics/silhouette';
+export { isolatedLabels, type IsolatedLabelsOptions } from './metrics/isolated-labels';
+export { nmiAriClusterLabelsKmeans } from './metrics/nmi-ari-kmeans';
+export { lisiKnn, ilisiKnn, clisiKnn } from './metrics/lisi';
+export { graphConnectivity } from './metrics/graph-connectivity';
+export { kbet, kbetPerLabel, type KbetResult, type KbetPerLabelOptions, type KbetPerLabelResult } from './metrics/kbet';
+export { principalComponentRegression, pcrComparison } from './metrics/pcr-comparison';
+export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans';
+export { normalizedMutualInfo, adjustedRandIndex } from './clustering-scores';
+export { umapConnectivities, type CsrMatrix } from './connectivities';
+export { chiSquareSurvival, regularizedGammaQ } from './special-functions';
+export { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './aggregate';
+export {
+  Benchmarker,
+  writeResultsJson,
+  METRIC_NAMES,
+  METRIC_TYPES,
+  type MetricName,
+  type MetricSelection,
+  type BenchmarkerInput,
+  type MethodResults,
+  type BenchmarkResults,
+} from './benchmarker';
+export { pca, logNormalize, type PcaOptions, type PcaResult, type CsrCounts } from './pca';
+export { meanCorrelationCoefficient, linearR2, rankData, type CorrelationMethod } from './identifiability';
+export { linearSumAssignment } from './hungarian';

@@ -1,0 +1,263 @@
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './aggregate';
+import { encodeCategorical, type Categorical } from './categories';
+import { BenchInputError } from './errors';
+import { checkMatrix, type Matrix } from './matrix';
+import { clisiKnn, ilisiKnn } from './metrics/lisi';
+import { graphConnectivity } from './metrics/graph-connectivity';
+import { isolatedLabels } from './metrics/isolated-labels';
+import { kbetPerLabel } from './metrics/kbet';
+import { nmiAriClusterLabelsKmeans } from './metrics/nmi-ari-kmeans';
+import { pcrComparison } from './metrics/pcr-comparison';
+import { bras, silhouetteBatch, silhouetteLabel } from './metrics/silhouette';
+import { exactNeighbors, neighborsAndSilhouette, subsetNeighbors } from './neighbors';
+
+/** Column names of the results table, exactly as scib-metrics' cleaned names. */
+export const METRIC_NAMES = {
+  isolatedLabels: 'Isolated labels',
+  kmeansNmi: 'KMeans NMI',
+  kmeansAri: 'KMeans ARI',
+  silhouetteLabel: 'Silhouette label',
+  clisi: 'cLISI',
+  silhouetteBatch: 'Silhouette batch',
+  bras: 'BRAS',
+  ilisi: 'iLISI',
+  kbet: 'KBET',
+  graphConnectivity: 'Graph connectivity',
+  pcrComparison: 'PCR comparison',
+} as const;
+
+/** A metric of the results table, by its scib-metrics name. */
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/** The family of every metric. */
+export const METRIC_TYPES: Readonly<Record<MetricName, MetricType>> = {
+  'Isolated labels': 'Bio conservation',
+  'KMeans NMI': 'Bio conservation',
+  'KMeans ARI': 'Bio conservation',
+  'Silhouette label': 'Bio conservation',
+  cLISI: 'Bio conservation',
+  'Silhouette batch': 'Batch correction',
+  BRAS: 'Batch correction',
+  iLISI: 'Batch correction',
+  KBET: 'Batch correction',
+  'Graph connectivity': 'Batch correction',
+  'PCR comparison': 'Batch correction',
+};
+
+/** Which metrics run (defaults: scib-metrics 0.6's `BioConservation()` and `BatchCorrection()`). */
+export interface MetricSelection {
+  readonly isolatedLabels?: boolean;
+  readonly nmiAriKmeans?: boolean;
+  readonly silhouetteLabel?: boolean;
+  readonly clisi?: boolean;
+  /** Classic silhouette batch (off by default: scib-metrics 0.6 replaced it by BRAS). */
+  readonly silhouetteBatch?: boolean;
+  readonly bras?: boolean;
+  readonly ilisi?: boolean;
+  readonly kbet?: boolean;
+  readonly graphConnectivity?: boolean;
+  /** PCR comparison (needs `unintegrated`). */
+  readonly pcrComparison?: boolean;
+}
+
+const DEFAULT_SELECTION: Required<MetricSelection> = {
+  isolatedLabels: true,
+  nmiAriKmeans: true,
+  silhouetteLabel: true,
+  clisi: true,
+  silhouetteBatch: false,
+  bras: true,
+  ilisi: true,
+  kbet: true,
+  graphConnectivity: true,
+  pcrComparison: true,
+};
+
+/** Inputs of the {@link Benchmarker}. */
+export interface BenchmarkerInput {
+  /** Embeddings by method name (cells × dims, same cells in the same order). */
+  readonly embeddings: Readonly<Record<string, Matrix>>;
+  /** Cell-type label per cell. */
+  readonly labels: Categorical;
+  /** Batch per cell. */
+  readonly batches: Categorical;
+  /** Unintegrated embedding for PCR comparison (scib-metrics: `sc.tl.pca` of the normalised data; see `pca`). */
+  readonly unintegrated?: Matrix;
+  /** Metrics to run. */
+  readonly metrics?: MetricSelection;
+  /** Seed of k-means and of the kBET diffusion solver (default 0). */
+  readonly seed?: number;
+  /** Called after each metric (for progress output). */
+  readonly onProgress?: (event: { embedding: string; metric: string; seconds: number }) => void;
+}
+
+/** One embedding's row of the results table. */
+export interface MethodResults {
+  readonly embedding: string;
+  /** Metric values by scib-metrics name; null where not computable (e.g. iLISI with one batch). */
+  readonly metrics: Partial<Record<MetricName, number | null>>;
+  readonly aggregates: { readonly [K in keyof Aggregates]: number | null };
+  /** Seconds spent per step (neighbours and every metric), unscaled runs only. */
+  readonly seconds: Readonly<Record<string, number>>;
+}
+
+/** The serialisable results table (results.json). */
+export interface BenchmarkResults {
+  readonly schema: 'invae.bench.results/1';
+  /** The scib-metrics version whose definitions are followed. */
+  readonly scibMetrics: '0.6';
+  readonly scale: 'none' | 'minmax';
+  readonly nCells: number;
+  readonly nLabels: number;
+  readonly nBatches: number;
+  /** Metric name → family, for the metrics present. */
+  readonly metricTypes: Partial<Record<MetricName, MetricType>>;
+  readonly methods: readonly MethodResults[];
+}
+
+const NEIGHBOR_VALUES = [15, 50, 90] as const;
+
+function jsonNumber(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Orchestrates the pure metric functions over several embeddings, as scib-metrics' `Benchmarker`:
+ * exact neighbours are computed once per embedding (90, subset to 50 and 15), the silhouette of the
+ * labels once (shared by isolated labels and silhouette label), then every selected metric runs.
+ * `getResults({ scale })` returns the table; `writeResultsJson` stores it.
+ *
+ * ```ts
+ * await initEngine({ backend: 'wasm' });
+ * const bm = new Benchmarker({ embeddings: { invae: z, pca: pcs }, labels, batches, unintegrated: pcs });
+ * bm.benchmark();
+ * await writeResultsJson('results.json', bm.getResults({ scale: 'none' }));
+ * ```
+ */
+export class Benchmarker {
+  private readonly input: BenchmarkerInput;
+  private readonly selection: Required<MetricSelection>;
+  private readonly nCells: number;
+  private raw: { embedding: string; metrics: Partial<Record<MetricName, number>>; seconds: Record<string, number> }[] | null = null;
+  private readonly nLabels: number;
+  private readonly nBatches: number;
+
+  constructor(input: BenchmarkerInput) {
+    const names = Object.keys(input.embeddings ?? {});
+    if (names.length === 0) throw new BenchInputError('embeddings', 'No embeddings to benchmark.', { hint: 'Pass { name: matrix } for at least one method.' });
+    const n = input.embeddings[names[0]!]!.nRows;
+    for (const name of names) checkMatrix(input.embeddings[name]!, `embeddings.${name}`, n);
+    const lab = encodeCategorical(input.labels, 'labels', n);
+    const bat = encodeCategorical(input.batches, 'batches', n);
+    if (input.unintegrated) checkMatrix(input.unintegrated, 'unintegrated', n);
+    this.selection = { ...DEFAULT_SELECTION, ...(input.metrics ?? {}) };
+    if (this.selection.pcrComparison && !input.unintegrated) {
+      throw new BenchInputError('unintegrated', 'PCR comparison needs the unintegrated embedding.', {
+        hint: 'Pass unintegrated: pca(logNormalize(counts), 50).coordinates, or disable metrics.pcrComparison.',
+      });
+    }
+    const maxK = Math.max(...NEIGHBOR_VALUES);
+    if (n < maxK) throw new BenchInputError('embeddings', `The Benchmarker needs at least ${maxK} cells (90 neighbours), got ${n}.`);
+    this.input = input;
+    this.nCells = n;
+    this.nLabels = lab.counts.length;
+    this.nBatches = bat.counts.length;
+  }
+
+  /** Runs every selected metric on every embedding (synchronous; call `initEngine` first). */
+  benchmark(): void {
+    const { labels, batches, unintegrated, onProgress } = this.input;
+    const sel = this.selection;
+    const seed = this.input.seed ?? 0;
+    const lab = encodeCategorical(labels, 'labels', this.nCells);
+    const raw: NonNullable<Benchmarker['raw']> = [];
+    for (const [name, x] of Object.entries(this.input.embeddings)) {
+      const metrics: Partial<Record<MetricName, number>> = {};
+      const seconds: Record<string, number> = {};
+      const step = <T>(label: string, fn: () => T): T => {
+        const t0 = performance.now();
+        const r = fn();
+        seconds[label] = (performance.now() - t0) / 1000;
+        onProgress?.({ embedding: name, metric: label, seconds: seconds[label]! });
+        return r;
+      };
+      // One pass over the pairwise distances gives the 90 neighbours and the label silhouettes.
+      const needSil = sel.isolatedLabels || sel.silhouetteLabel;
+      const { nn90, samples } = step('neighbors + label silhouettes', () => {
+        if (!needSil) return { nn90: exactNeighbors(x, 90), samples: undefined };
+        const r = neighborsAndSilhouette(x, 90, lab.codes, lab.counts.length);
+        return { nn90: r.neighbors, samples: r.silhouette as Float64Array | undefined };
+      });
+      const nn50 = subsetNeighbors(nn90, 50);
+      const nn15 = subsetNeighbors(nn90, 15);
+      if (sel.isolatedLabels) metrics['Isolated labels'] = step('Isolated labels', () => isolatedLabels(x, labels, batches, { samples }));
+      if (sel.nmiAriKmeans) {
+        const r = step('KMeans NMI/ARI', () => nmiAriClusterLabelsKmeans(x, labels, { seed }));
+        metrics['KMeans NMI'] = r.nmi;
+        metrics['KMeans ARI'] = r.ari;
+      }
+      if (sel.silhouetteLabel) metrics['Silhouette label'] = step('Silhouette label', () => silhouetteLabel(x, labels, { samples }));
+      if (sel.clisi) metrics.cLISI = step('cLISI', () => clisiKnn(nn90, labels));
+      if (sel.silhouetteBatch) metrics['Silhouette batch'] = step('Silhouette batch', () => silhouetteBatch(x, labels, batches));
+      if (sel.bras) metrics.BRAS = step('BRAS', () => bras(x, labels, batches));
+      if (sel.ilisi) metrics.iLISI = step('iLISI', () => ilisiKnn(nn90, batches));
+      if (sel.kbet) metrics.KBET = step('KBET', () => kbetPerLabel(nn50, batches, labels, { seed }).score);
+      if (sel.graphConnectivity) metrics['Graph connectivity'] = step('Graph connectivity', () => graphConnectivity(nn15, labels));
+      if (sel.pcrComparison) metrics['PCR comparison'] = step('PCR comparison', () => pcrComparison(unintegrated!, x, batches));
+      raw.push({ embedding: name, metrics, seconds });
+    }
+    this.raw = raw;
+  }
+
+  /**
+   * The results table: per embedding every metric and the aggregates (Batch correction, Bio
+   * conservation, Total). `scale: 'minmax'` min-max scales each metric across embeddings first
+   * (scib-metrics' `min_max_scale=True`); default `'none'`.
+   */
+  getResults(options: { scale?: 'none' | 'minmax' } = {}): BenchmarkResults {
+    if (!this.raw) throw new BenchInputError('benchmarker', 'getResults() was called before benchmark().', { hint: 'Call benchmark() first.' });
+    const scale = options.scale ?? 'none';
+    if (scale !== 'none' && scale !== 'minmax') throw new BenchInputError('scale', `Unknown scale '${String(scale)}'.`, { hint: "Use 'none' or 'minmax'." });
+    const table: Record<string, Record<string, number>> = {};
+    for (const r of this.raw) table[r.embedding] = { ...(r.metrics as Record<string, number>) };
+    const values = scale === 'minmax' ? minMaxScale(table) : table;
+    const metricTypes: Partial<Record<MetricName, MetricType>> = {};
+    for (const r of this.raw) for (const m of Object.keys(r.metrics) as MetricName[]) metricTypes[m] = METRIC_TYPES[m];
+    const methods = this.raw.map((r) => {
+      const v = values[r.embedding]!;
+      const agg = aggregateScores(v, METRIC_TYPES);
+      const metrics: Partial<Record<MetricName, number | null>> = {};
+      for (const [m, val] of Object.entries(v)) metrics[m as MetricName] = jsonNumber(val);
+      return {
+        embedding: r.embedding,
+        metrics,
+        aggregates: {
+          'Batch correction': jsonNumber(agg['Batch correction']),
+          'Bio conservation': jsonNumber(agg['Bio conservation']),
+          Total: jsonNumber(agg.Total),
+        },
+        seconds: { ...r.seconds },
+      };
+    });
+    return {
+      schema: 'invae.bench.results/1',
+      scibMetrics: '0.6',
+      scale,
+      nCells: this.nCells,
+      nLabels: this.nLabels,
+      nBatches: this.nBatches,
+      metricTypes,
+      methods,
+    };
+  }
+}
+
+/** Writes `results` as pretty JSON to `file` atomically (temporary file in the same folder, then rename). */
+export async function writeResultsJson(file: string, results: BenchmarkResults): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(tmp, JSON.stringify(results, null, 2) + '\n', 'utf8');
+  await rename(tmp, file);
+}
