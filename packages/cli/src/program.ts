@@ -7,6 +7,7 @@ import { registerSimulate } from './commands/simulate';
 import { registerTrain } from './commands/train';
 import { registerEmbed } from './commands/embed';
 import { registerPredict } from './commands/predict';
+import { registerBench } from './commands/bench';
 
 /** Options every subcommand understands. */
 export interface GlobalOptions {
@@ -37,6 +38,7 @@ export function createProgram(): Command {
   registerTrain(program);
   registerEmbed(program);
   registerPredict(program);
+  registerBench(program);
   return program;
 }
 
