@@ -149,3 +149,18 @@ describe('trainModel', () => {
     model.dispose();
   });
 });
+
+describe('trainModel on the wasm engine', () => {
+  it('reduces a minibatch that would not fit the wasm heap, with a warning', async () => {
+    const wide = simulate({ nCells: 40, nGenes: 60_000, nBatches: 1, nCellTypes: 1, nDiseases: 1, latentDimInv: 2, latentDimSpur: 1, seed: 1, librarySize: [200, 400] });
+    const model = new InvaeModel(
+      { model: 'FinVAE', dataDim: 60_000, invCovarDim: 0, spurCovarDim: 0, latentDimInv: 2, latentDimSpur: 1, hiddenDim: 4, nLayers: 2, seed: 1 },
+      { inv: new StandardNormalPrior(2), spur: new StandardNormalPrior(1) },
+    );
+    const warnings: string[] = [];
+    const h = await trainModel(model, { x: rowSource(wide.counts), inv: null, spur: null }, { epochs: 1, batchSize: 40, warn: (m) => warnings.push(m) });
+    expect(warnings.join('\n')).toMatch(/using 25 cells per minibatch/);
+    expect(Number.isFinite(h.epochs[0]!.loss)).toBe(true);
+    model.dispose();
+  });
+});

@@ -65,6 +65,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Aborts training between minibatches. */
   signal?: AbortSignal;
+  /** Receives warnings (e.g. a minibatch reduced to fit the engine's memory); default console.warn. */
+  warn?: (message: string) => void;
 }
 
 /** {@link TrainOptions} with defaults applied. */
