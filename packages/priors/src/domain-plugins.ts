@@ -17,6 +17,23 @@ export interface VarianceNetworkOptions {
 
 const VARIANCE_KEYS = ['variance', 'nLayers', 'hiddenDim'] as const;
 
+/** The Gaussian prior with a mean linear in the covariates that the domain priors share. */
+function linearGaussianPrior(ctx: PriorContext, o: VarianceNetworkOptions, prefix: string): LinearGaussianPrior {
+  return new LinearGaussianPrior({
+    role: ctx.role,
+    latentDim: ctx.latentDim,
+    covarDim: ctx.covarDim,
+    variance: o.variance,
+    nLayers: o.nLayers,
+    hiddenDim: o.hiddenDim,
+    activation: ctx.model.activation,
+    slope: ctx.model.slope,
+    dropoutRate: ctx.model.dropoutRate,
+    seed: ctx.seed,
+    prefix,
+  });
+}
+
 function readVariance(plugin: string, o: RawOptions, ctx: PriorContext): VarianceNetworkOptions {
   return {
     variance: readChoice(plugin, o, 'variance', ['learned', 'unit'], 'learned'),
@@ -97,19 +114,7 @@ export const diseasePlugin: PriorPlugin<DiseasePluginOptions> = {
     return { ...d, ...readVariance('disease', o, ctx) };
   },
   create(ctx, o) {
-    return new LinearGaussianPrior({
-      role: ctx.role,
-      latentDim: ctx.latentDim,
-      covarDim: ctx.covarDim,
-      variance: o.variance,
-      nLayers: o.nLayers,
-      hiddenDim: o.hiddenDim,
-      activation: ctx.model.activation,
-      slope: ctx.model.slope,
-      dropoutRate: ctx.model.dropoutRate,
-      seed: ctx.seed,
-      prefix: 'prior_disease',
-    });
+    return linearGaussianPrior(ctx, o, 'prior_disease');
   },
 };
 
@@ -234,18 +239,6 @@ export const geneProgramPlugin: PriorPlugin<GeneProgramPluginOptions> = {
     return { scorer: scorer.toJSON(), ...readVariance('gene-program', o, ctx) };
   },
   create(ctx, o) {
-    return new LinearGaussianPrior({
-      role: ctx.role,
-      latentDim: ctx.latentDim,
-      covarDim: ctx.covarDim,
-      variance: o.variance,
-      nLayers: o.nLayers,
-      hiddenDim: o.hiddenDim,
-      activation: ctx.model.activation,
-      slope: ctx.model.slope,
-      dropoutRate: ctx.model.dropoutRate,
-      seed: ctx.seed,
-      prefix: 'prior_program',
-    });
+    return linearGaussianPrior(ctx, o, 'prior_program');
   },
 };
