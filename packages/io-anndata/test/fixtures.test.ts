@@ -1,7 +1,7 @@
 /**
  * Compatibility test over every *.h5ad in the fixture folders (INVAE_H5AD_FIXTURES, a path-delimiter separated
  * list; default ../shared/anndata-fixtures and ../shared/data beside the repo). Each file is compared with its
- * sidecar *.expected.json. Missing folders fail loudly unless INVAE_ALLOW_MISSING_FIXTURES=1.
+ * sidecar *.expected.json. Missing folders fail loudly unless INVAE_ALLOW_MISSING_SHARED=1.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { repoRoot } from './helpers';
 const dirs = process.env.INVAE_H5AD_FIXTURES
   ? process.env.INVAE_H5AD_FIXTURES.split(path.delimiter).filter(Boolean).map((d) => path.resolve(repoRoot, d))
   : [path.resolve(repoRoot, '../shared/anndata-fixtures'), path.resolve(repoRoot, '../shared/data')];
-const allowMissing = process.env.INVAE_ALLOW_MISSING_FIXTURES === '1';
+const allowMissing = process.env.INVAE_ALLOW_MISSING_SHARED === '1';
 
 const files: string[] = [];
 const missing: string[] = [];
@@ -24,7 +24,7 @@ for (const d of dirs) {
 
 describe('h5ad fixture compatibility', () => {
   it('finds the fixture folders and files', () => {
-    if (!allowMissing) expect(missing, 'fixture folders missing (set INVAE_ALLOW_MISSING_FIXTURES=1 to allow)').toEqual([]);
+    if (!allowMissing) expect(missing, 'fixture folders missing (set INVAE_ALLOW_MISSING_SHARED=1 to allow)').toEqual([]);
     expect(files.length + (allowMissing ? 1 : 0)).toBeGreaterThan(0);
   });
 
