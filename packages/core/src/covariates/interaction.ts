@@ -28,6 +28,17 @@ function compareTuples(a: readonly string[], b: readonly string[]): number {
   return 0;
 }
 
+/** The values of row `i` across the interacting columns, as strings, or null when any is missing. */
+function rowTuple(values: readonly CovariateColumn[], i: number): string[] | null {
+  const parts: string[] = [];
+  for (const v of values) {
+    const x = v[i];
+    if (isMissingValue(x)) return null;
+    parts.push(String(x));
+  }
+  return parts;
+}
+
 /**
  * One-hot encoding of the combination of two (or more) categorical covariates, e.g.
  * `cell_type × disease`: one column per combination SEEN IN TRAINING (sorted), so that a prior can
@@ -69,13 +80,8 @@ export class InteractionEncoder {
     const seen = new Map<string, string[]>();
     let incomplete = 0;
     for (let i = 0; i < n; i++) {
-      const tuple: string[] = [];
-      for (const v of values) {
-        const x = v[i];
-        if (isMissingValue(x)) break;
-        tuple.push(String(x));
-      }
-      if (tuple.length < values.length) {
+      const tuple = rowTuple(values, i);
+      if (tuple === null) {
         incomplete++;
         continue;
       }
@@ -125,13 +131,8 @@ export class InteractionEncoder {
     let nUnseen = 0;
     let missing = 0;
     for (let i = 0; i < n; i++) {
-      const tuple: string[] = [];
-      for (const v of values) {
-        const x = v[i];
-        if (isMissingValue(x)) break;
-        tuple.push(String(x));
-      }
-      if (tuple.length < values.length) {
+      const tuple = rowTuple(values, i);
+      if (tuple === null) {
         missing++;
         continue;
       }
