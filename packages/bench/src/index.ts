@@ -36,3 +36,4 @@ export {
 export { pca, logNormalize, type PcaOptions, type PcaResult, type CsrCounts } from './pca';
 export { meanCorrelationCoefficient, linearR2, rankData, type CorrelationMethod } from './identifiability';
 export { linearSumAssignment } from './hungarian';
+export { resultsTableSvg, type ResultsTableSvgOptions } from './results-table-svg';

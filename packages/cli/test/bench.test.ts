@@ -30,7 +30,8 @@ describe('invae bench', () => {
     }
     // PCR comparison of the unintegrated PCA against itself is 0 by definition.
     expect(res.methods.find((m) => m.embedding === 'PCA')!.metrics['PCR comparison']).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['results.csv', 'results.json', 'results.md']);
+    expect(fs.readdirSync(out).sort()).toEqual(['results.csv', 'results.json', 'results.md', 'results.svg']);
+    expect(fs.readFileSync(path.join(out, 'results.svg'), 'utf8')).toMatch(/^<svg [^>]*>/);
     const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(5);
     expect(csv[0]).toBe(`method,${METRICS.join(',')},Batch correction,Bio conservation,Total`);

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Invae, InvalidOptionError, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup } from '@invae/core';
-import { Benchmarker, logNormalize, pca, writeResultsJson, type BenchmarkResults, type Matrix } from '@invae/bench';
+import { Benchmarker, logNormalize, pca, resultsTableSvg, writeResultsJson, type BenchmarkResults, type Matrix } from '@invae/bench';
 import { loadDataset } from '../dataset';
 import { integer, list } from '../parse';
 import { writeTextAtomically } from '../output';
@@ -90,7 +90,7 @@ export function registerBench(program: Command): void {
     .argument('<file>', 'input .h5ad with raw counts')
     .requiredOption('--batch <key>', 'obs key of the batches')
     .requiredOption('--label <key>', 'obs key of the cell labels')
-    .requiredOption('-o, --out <dir>', 'output directory (results.json, results.csv, results.md)')
+    .requiredOption('-o, --out <dir>', 'output directory (results.json, results.csv, results.md, results.svg)')
     .option('--methods <list>', `methods to train and score (${METHODS.join(', ')})`, list, ['pca', 'finvae'])
     .option('--embeddings <keys>', 'obsm keys of embeddings computed elsewhere (e.g. X_scVI,X_harmony)', list)
     .option('--inv <keys>', 'invariant covariates of the inVAE models (default: --label)', list)
@@ -157,6 +157,7 @@ export function registerBench(program: Command): void {
       await writeResultsJson(path.join(opts.out, 'results.json'), { ...results, trainingSeconds: trainSeconds } as BenchmarkResults);
       await writeTextAtomically(path.join(opts.out, 'results.csv'), resultsCsv(results));
       await writeTextAtomically(path.join(opts.out, 'results.md'), resultsMarkdown(results));
+      await writeTextAtomically(path.join(opts.out, 'results.svg'), resultsTableSvg(results, { title: path.basename(file) }));
       if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else process.stdout.write(resultsMarkdown(results));
     });
