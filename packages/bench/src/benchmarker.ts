@@ -4,14 +4,15 @@ import { aggregateScores, minMaxScale, type Aggregates, type MetricType } from '
 import { encodeCategorical, type Categorical } from './categories';
 import { BenchInputError } from './errors';
 import { checkMatrix, type Matrix } from './matrix';
-import { clisiKnn, ilisiKnn } from './metrics/lisi';
+import { clisiKnn, ilisiKnn, lisiWeights, type LisiWeights } from './metrics/lisi';
 import { graphConnectivity } from './metrics/graph-connectivity';
 import { isolatedLabels } from './metrics/isolated-labels';
 import { kbetPerLabel } from './metrics/kbet';
 import { nmiAriClusterLabelsKmeans } from './metrics/nmi-ari-kmeans';
 import { pcrComparison } from './metrics/pcr-comparison';
 import { bras, silhouetteBatch, silhouetteLabel } from './metrics/silhouette';
-import { exactNeighbors, neighborsAndSilhouette, subsetNeighbors } from './neighbors';
+import { labelBatchLayout, layoutNanReasons, type NanReason } from './nan-reasons';
+import { exactNeighbors, neighborsAndSilhouette, subsetNeighbors, type NeighborsResult } from './neighbors';
 
 /** Column names of the results table, exactly as scib-metrics' cleaned names. */
 export const METRIC_NAMES = {
@@ -89,8 +90,13 @@ export interface BenchmarkerInput {
   readonly metrics?: MetricSelection;
   /** Seed of k-means and of the kBET diffusion solver (default 0). */
   readonly seed?: number;
-  /** Called after each metric (for progress output). */
-  readonly onProgress?: (event: { embedding: string; metric: string; seconds: number }) => void;
+  /** Called after each metric (for progress output); `error` is set when the metric failed and became NaN. */
+  readonly onProgress?: (event: { embedding: string; metric: string; seconds: number; error?: string }) => void;
+  /**
+   * Called with each embedding's exact 90-neighbour graph (self first) once computed, e.g. to reuse
+   * it for a UMAP (`subsetNeighbors(nn, 15)`) instead of searching again.
+   */
+  readonly onNeighbors?: (embedding: string, neighbors: NeighborsResult) => void;
 }
 
 /** One embedding's row of the results table. */
@@ -101,6 +107,11 @@ export interface MethodResults {
   readonly aggregates: { readonly [K in keyof Aggregates]: number | null };
   /** Seconds spent per step (neighbours and every metric), unscaled runs only. */
   readonly seconds: Readonly<Record<string, number>>;
+  /**
+   * Why metrics are NaN (null in `metrics`) or skipped labels, by metric name: `label: null` for the
+   * whole metric, else the label whose part was skipped (e.g. kBET skips labels with < 10 cells).
+   */
+  readonly nanReasons: Partial<Record<MetricName, readonly NanReason[]>>;
 }
 
 /** The serialisable results table (results.json). */
@@ -118,6 +129,9 @@ export interface BenchmarkResults {
 }
 
 const NEIGHBOR_VALUES = [15, 50, 90] as const;
+
+/** Metrics each Benchmarker step computes (a step not listed computes the metric of its own name). */
+const STEP_METRICS: Readonly<Record<string, readonly MetricName[]>> = { 'KMeans NMI/ARI': ['KMeans NMI', 'KMeans ARI'] };
 
 function jsonNumber(v: number): number | null {
   return Number.isFinite(v) ? v : null;
@@ -140,7 +154,9 @@ export class Benchmarker {
   private readonly input: BenchmarkerInput;
   private readonly selection: Required<MetricSelection>;
   private readonly nCells: number;
-  private raw: { embedding: string; metrics: Partial<Record<MetricName, number>>; seconds: Record<string, number> }[] | null = null;
+  private raw:
+    | { embedding: string; metrics: Partial<Record<MetricName, number>>; seconds: Record<string, number>; nanReasons: Partial<Record<MetricName, NanReason[]>> }[]
+    | null = null;
   private readonly nLabels: number;
   private readonly nBatches: number;
 
@@ -166,21 +182,41 @@ export class Benchmarker {
     this.nBatches = bat.counts.length;
   }
 
-  /** Runs every selected metric on every embedding (synchronous; call `initEngine` first). */
+  /**
+   * Runs every selected metric on every embedding (synchronous; call `initEngine` first). A metric
+   * that cannot be computed is NaN with its reason recorded (`nanReasons`), never an exception: the
+   * scib-metrics definitions skip labels (see `layoutNanReasons`), and a metric that throws is
+   * recorded as NaN with the error message.
+   */
   benchmark(): void {
-    const { labels, batches, unintegrated, onProgress } = this.input;
+    const { labels, batches, unintegrated, onProgress, onNeighbors } = this.input;
     const sel = this.selection;
     const seed = this.input.seed ?? 0;
     const lab = encodeCategorical(labels, 'labels', this.nCells);
+    const layoutReasons = layoutNanReasons(labelBatchLayout(labels, batches));
+    const singleLabel = lab.counts.length === 1;
     const raw: NonNullable<Benchmarker['raw']> = [];
     for (const [name, x] of Object.entries(this.input.embeddings)) {
       const metrics: Partial<Record<MetricName, number>> = {};
       const seconds: Record<string, number> = {};
-      const step = <T>(label: string, fn: () => T): T => {
+      const nanReasons: Partial<Record<MetricName, NanReason[]>> = {};
+      for (const [m, r] of Object.entries(layoutReasons)) nanReasons[m as MetricName] = [...r];
+      const step = <T>(label: string, fn: () => T, fallback?: T): T => {
         const t0 = performance.now();
-        const r = fn();
+        let r: T;
+        let error: string | undefined;
+        if (fallback === undefined) r = fn();
+        else {
+          try {
+            r = fn();
+          } catch (e) {
+            error = e instanceof Error ? e.message : String(e);
+            r = fallback;
+          }
+        }
         seconds[label] = (performance.now() - t0) / 1000;
-        onProgress?.({ embedding: name, metric: label, seconds: seconds[label]! });
+        onProgress?.({ embedding: name, metric: label, seconds: seconds[label]!, ...(error ? { error } : {}) });
+        if (error) for (const m of STEP_METRICS[label] ?? [label]) (nanReasons[m as MetricName] ??= []).push({ label: null, reason: `failed: ${error}` });
         return r;
       };
       // One pass over the pairwise distances gives the 90 neighbours and the label silhouettes.
@@ -190,23 +226,37 @@ export class Benchmarker {
         const r = neighborsAndSilhouette(x, 90, lab.codes, lab.counts.length);
         return { nn90: r.neighbors, samples: r.silhouette as Float64Array | undefined };
       });
+      onNeighbors?.(name, nn90);
       const nn50 = subsetNeighbors(nn90, 50);
       const nn15 = subsetNeighbors(nn90, 15);
-      if (sel.isolatedLabels) metrics['Isolated labels'] = step('Isolated labels', () => isolatedLabels(x, labels, batches, { samples }));
+      // With a single label the label silhouettes and the k-means agreement are undefined: NaN (reason recorded above).
+      if (sel.isolatedLabels) metrics['Isolated labels'] = singleLabel ? NaN : step('Isolated labels', () => isolatedLabels(x, labels, batches, { samples }), NaN);
       if (sel.nmiAriKmeans) {
-        const r = step('KMeans NMI/ARI', () => nmiAriClusterLabelsKmeans(x, labels, { seed }));
+        const r = singleLabel ? { nmi: NaN, ari: NaN } : step('KMeans NMI/ARI', () => nmiAriClusterLabelsKmeans(x, labels, { seed }), { nmi: NaN, ari: NaN });
         metrics['KMeans NMI'] = r.nmi;
         metrics['KMeans ARI'] = r.ari;
       }
-      if (sel.silhouetteLabel) metrics['Silhouette label'] = step('Silhouette label', () => silhouetteLabel(x, labels, { samples }));
-      if (sel.clisi) metrics.cLISI = step('cLISI', () => clisiKnn(nn90, labels));
-      if (sel.silhouetteBatch) metrics['Silhouette batch'] = step('Silhouette batch', () => silhouetteBatch(x, labels, batches));
-      if (sel.bras) metrics.BRAS = step('BRAS', () => bras(x, labels, batches));
-      if (sel.ilisi) metrics.iLISI = step('iLISI', () => ilisiKnn(nn90, batches));
-      if (sel.kbet) metrics.KBET = step('KBET', () => kbetPerLabel(nn50, batches, labels, { seed }).score);
-      if (sel.graphConnectivity) metrics['Graph connectivity'] = step('Graph connectivity', () => graphConnectivity(nn15, labels));
-      if (sel.pcrComparison) metrics['PCR comparison'] = step('PCR comparison', () => pcrComparison(unintegrated!, x, batches));
-      raw.push({ embedding: name, metrics, seconds });
+      if (sel.silhouetteLabel) metrics['Silhouette label'] = singleLabel ? NaN : step('Silhouette label', () => silhouetteLabel(x, labels, { samples }), NaN);
+      // cLISI and iLISI share the perplexity calibration of the 90-neighbour distances.
+      let lisiW: LisiWeights | undefined;
+      const weights90 = (): LisiWeights => (lisiW ??= lisiWeights(nn90));
+      if (sel.clisi) metrics.cLISI = step('cLISI', () => clisiKnn(nn90, labels, { weights: weights90() }), NaN);
+      if (sel.silhouetteBatch) metrics['Silhouette batch'] = step('Silhouette batch', () => silhouetteBatch(x, labels, batches), NaN);
+      if (sel.bras) metrics.BRAS = step('BRAS', () => bras(x, labels, batches), NaN);
+      if (sel.ilisi) metrics.iLISI = step('iLISI', () => ilisiKnn(nn90, batches, { weights: weights90() }), NaN);
+      if (sel.kbet) metrics.KBET = step('KBET', () => kbetPerLabel(nn50, batches, labels, { seed }).score, NaN);
+      if (sel.graphConnectivity) metrics['Graph connectivity'] = step('Graph connectivity', () => graphConnectivity(nn15, labels), NaN);
+      if (sel.pcrComparison) metrics['PCR comparison'] = step('PCR comparison', () => pcrComparison(unintegrated!, x, batches), NaN);
+      // Keep only the reasons of the metrics that ran; explain any other NaN.
+      for (const m of Object.keys(nanReasons) as MetricName[]) if (!(m in metrics)) delete nanReasons[m];
+      for (const [m, v] of Object.entries(metrics) as [MetricName, number][]) {
+        const reasons = nanReasons[m] ?? [];
+        if (Number.isNaN(v) && !reasons.some((r) => r.label === null)) {
+          reasons.push({ label: null, reason: reasons.length ? 'no label could be scored (see above)' : 'the metric is undefined for this embedding (e.g. a constant embedding: 0/0)' });
+          nanReasons[m] = reasons;
+        }
+      }
+      raw.push({ embedding: name, metrics, seconds, nanReasons });
     }
     this.raw = raw;
   }
@@ -239,6 +289,7 @@ export class Benchmarker {
           Total: jsonNumber(agg.Total),
         },
         seconds: { ...r.seconds },
+        nanReasons: r.nanReasons,
       };
     });
     return {

@@ -79,59 +79,116 @@ function smoothKnnDist(nn: NeighborsResult): { sigmas: Float64Array; rhos: Float
 export function umapConnectivities(nn: NeighborsResult): CsrMatrix {
   const { nObs: n, nNeighbors: k } = nn;
   const { sigmas, rhos } = smoothKnnDist(nn);
-  const rows: Map<number, number>[] = Array.from({ length: n }, () => new Map());
+  // Directed memberships as CSR, columns ascending per row.
+  const wPtr = new Int32Array(n + 1);
+  const wInd = new Int32Array(n * k);
+  const wVal = new Float64Array(n * k);
+  const order = new Int32Array(k);
+  const vals = new Float64Array(k);
+  let nnz = 0;
   for (let i = 0; i < n; i++) {
+    let m = 0;
     for (let j = 0; j < k; j++) {
       const c = nn.indices[i * k + j]!;
       if (c === i || c < 0) continue;
       const d = nn.distances[i * k + j]!;
       const v = d - rhos[i]! <= 0 || sigmas[i] === 0 ? 1 : Math.exp(-((d - rhos[i]!) / sigmas[i]!));
-      if (v !== 0) rows[i]!.set(c, v);
+      if (v === 0) continue;
+      vals[j] = v;
+      // Insertion by column (neighbour lists are short and nearly random in column).
+      let p = m++;
+      while (p > 0 && nn.indices[i * k + order[p - 1]!]! > c) {
+        order[p] = order[p - 1]!;
+        p--;
+      }
+      order[p] = j;
     }
+    for (let p = 0; p < m; p++) {
+      const j = order[p]!;
+      wInd[nnz + p] = nn.indices[i * k + j]!;
+      wVal[nnz + p] = vals[j]!;
+    }
+    nnz += m;
+    wPtr[i + 1] = nnz;
   }
-  const sym: Map<number, number>[] = Array.from({ length: n }, () => new Map());
+  // Transpose (counting sort by column): row c of Wᵀ lists the cells i with an edge i → c, ascending.
+  const tPtr = new Int32Array(n + 1);
+  for (let p = 0; p < nnz; p++) tPtr[wInd[p]! + 1]++;
+  for (let i = 0; i < n; i++) tPtr[i + 1] += tPtr[i]!;
+  const tInd = new Int32Array(nnz);
+  const tVal = new Float64Array(nnz);
+  const fill = tPtr.slice(0, n);
   for (let i = 0; i < n; i++) {
-    for (const [c, v] of rows[i]!) {
-      const t = rows[c]!.get(i) ?? 0;
-      const val = v + t - v * t;
-      sym[i]!.set(c, val);
-      sym[c]!.set(i, val);
+    for (let p = wPtr[i]!; p < wPtr[i + 1]!; p++) {
+      const q = fill[wInd[p]!]!++;
+      tInd[q] = i;
+      tVal[q] = wVal[p]!;
     }
   }
+  // Fuzzy union row by row: merge row i of W (a = w_ic) with row i of Wᵀ (b = w_ci).
   const indptr = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) indptr[i + 1] = indptr[i]! + sym[i]!.size;
-  const indices = new Int32Array(indptr[n]!);
-  const data = new Float64Array(indptr[n]!);
-  for (let i = 0; i < n; i++) {
-    const entries = [...sym[i]!.entries()].sort((a, b) => a[0] - b[0]);
-    entries.forEach(([c, v], t) => {
-      indices[indptr[i]! + t] = c;
-      data[indptr[i]! + t] = v;
-    });
+  for (let pass = 0; pass < 2; pass++) {
+    const indices = pass === 0 ? null : new Int32Array(indptr[n]!);
+    const data = pass === 0 ? null : new Float64Array(indptr[n]!);
+    for (let i = 0; i < n; i++) {
+      let p = wPtr[i]!;
+      const pe = wPtr[i + 1]!;
+      let q = tPtr[i]!;
+      const qe = tPtr[i + 1]!;
+      let out = pass === 0 ? 0 : indptr[i]!;
+      while (p < pe || q < qe) {
+        const cp = p < pe ? wInd[p]! : n;
+        const cq = q < qe ? tInd[q]! : n;
+        const c = cp < cq ? cp : cq;
+        const a = cp === c ? wVal[p++]! : 0;
+        const b = cq === c ? tVal[q++]! : 0;
+        if (indices) {
+          indices[out] = c;
+          data![out] = a + b - a * b;
+        }
+        out++;
+      }
+      if (pass === 0) indptr[i + 1] = indptr[i]! + out;
+    }
+    if (indices) return { n, indptr, indices, data: data! };
   }
-  return { n, indptr, indices, data };
+  throw new Error('unreachable');
 }
 
 /** The submatrix of `g` on the nodes `idx` (in that order). */
 export function subgraph(g: CsrMatrix, idx: ArrayLike<number>): CsrMatrix {
-  const local = new Map<number, number>();
-  for (let t = 0; t < idx.length; t++) local.set(idx[t]!, t);
-  const ip: number[] = [0];
-  const ind: number[] = [];
-  const dat: number[] = [];
+  const local = new Int32Array(g.n).fill(-1);
+  for (let t = 0; t < idx.length; t++) local[idx[t]!] = t;
+  const ip = new Int32Array(idx.length + 1);
   for (let t = 0; t < idx.length; t++) {
     const i = idx[t]!;
-    const entries: [number, number][] = [];
-    for (let p = g.indptr[i]!; p < g.indptr[i + 1]!; p++) {
-      const c = local.get(g.indices[p]!);
-      if (c !== undefined) entries.push([c, g.data[p]!]);
-    }
-    entries.sort((a, b) => a[0] - b[0]);
-    for (const [c, v] of entries) {
-      ind.push(c);
-      dat.push(v);
-    }
-    ip.push(ind.length);
+    let cnt = 0;
+    for (let p = g.indptr[i]!; p < g.indptr[i + 1]!; p++) if (local[g.indices[p]!]! >= 0) cnt++;
+    ip[t + 1] = ip[t]! + cnt;
   }
-  return { n: idx.length, indptr: Int32Array.from(ip), indices: Int32Array.from(ind), data: Float64Array.from(dat) };
+  const ind = new Int32Array(ip[idx.length]!);
+  const dat = new Float64Array(ip[idx.length]!);
+  for (let t = 0; t < idx.length; t++) {
+    const i = idx[t]!;
+    let o = ip[t]!;
+    let sorted = true;
+    for (let p = g.indptr[i]!; p < g.indptr[i + 1]!; p++) {
+      const c = local[g.indices[p]!]!;
+      if (c < 0) continue;
+      if (o > ip[t]! && ind[o - 1]! > c) sorted = false;
+      ind[o] = c;
+      dat[o++] = g.data[p]!;
+    }
+    if (!sorted) {
+      // idx was not increasing: sort this row's entries by local column.
+      const s = ip[t]!;
+      const e = ip[t + 1]!;
+      const perm = Array.from({ length: e - s }, (_, u) => s + u).sort((a, b) => ind[a]! - ind[b]!);
+      const ci = perm.map((u) => ind[u]!);
+      const cv = perm.map((u) => dat[u]!);
+      ind.set(ci, s);
+      dat.set(cv, s);
+    }
+  }
+  return { n: idx.length, indptr: ip, indices: ind, data: dat };
 }

@@ -1,9 +1,7 @@
 import { Rng } from '@invae/core';
 import type { CsrMatrix } from './connectivities';
-import { lanczosLargestMagnitude } from './linalg';
+import { lanczosLargestMagnitude, lanczosSource, type UniformSource } from './linalg';
 import type { Matrix } from './matrix';
-
-const EPS = 1e-8;
 
 /**
  * Symmetric diffusion transition matrix of a connectivity graph (scanpy's `_compute_transitions`, as
@@ -36,7 +34,23 @@ export function diffusionTransitions(w: CsrMatrix): CsrMatrix {
  * Eigenvector signs are arbitrary; distances in the embedding do not depend on them.
  */
 export function diffusionEmbedding(w: CsrMatrix, nComps: number, seed = 0): Matrix {
-  const t = diffusionTransitions(w);
+  return diffusionEmbeddingWith(w, nComps, new Rng(seed));
+}
+
+/**
+ * {@link diffusionEmbedding} with the Lanczos start vectors drawn from `rng` (uniforms).
+ */
+export function diffusionEmbeddingWith(w: CsrMatrix, nComps: number, rng: UniformSource): Matrix {
+  return embedTransitions(diffusionTransitions(w), nComps, rng, lanczosLargestMagnitude);
+}
+
+/**
+ * The embedding from the transition matrix, with the eigen-solver passed in: it refers to nothing
+ * outside its parameters, so the kBET helper thread can run it by its source text (see
+ * {@link diffusionSource}).
+ */
+function embedTransitions(t: CsrMatrix, nComps: number, rng: UniformSource, solve: typeof lanczosLargestMagnitude): Matrix {
+  const shift = 1e-8;
   const n = t.n;
   const comps = Math.min(nComps, n - 1);
   const { indptr, indices, data: tData } = t;
@@ -53,12 +67,23 @@ export function diffusionEmbedding(w: CsrMatrix, nComps: number, seed = 0): Matr
   };
   // The Krylov basis is capped at 3·comps + 50 vectors: the pairs that matter most (eigenvalues near
   // 1, scaled by λ/(1 − λ)) converge first; the small-|λ| tail barely moves distances.
-  const { values, vectors } = lanczosLargestMagnitude(op, comps, new Rng(seed), 1e-4, 3 * comps + 50);
+  const { values, vectors } = solve(op, comps, rng, 1e-4, 3 * comps + 50);
   const scale = Float64Array.from(values, (v) => {
-    const e = Math.fround(Math.fround(v) + EPS);
+    const e = Math.fround(Math.fround(v) + shift);
     return e === 1 ? 1 : e / (1 - e);
   });
   const data = new Float64Array(n * comps);
   for (let i = 0; i < n; i++) for (let c = 0; c < comps; c++) data[i * comps + c] = vectors[i * comps + c]! * scale[c]!;
   return { data, nRows: n, nCols: comps };
+}
+
+/**
+ * Source text of the diffusion embedding and everything it calls (each as `const name = (source);`;
+ * only functions that refer to nothing outside their own module's list, so that the text also runs
+ * where module imports are rewritten, as under test runners), ending with
+ * `const diffusion = { embed(graph, nComps, rng) };`, for evaluation in the kBET helper thread.
+ */
+export function diffusionSource(): string {
+  const own = [diffusionTransitions, embedTransitions].map((f) => `const ${f.name} = (${f.toString()});`).join('\n');
+  return `${lanczosSource()}\n${own}\nconst diffusion = { embed: (g, c, r) => ${embedTransitions.name}(${diffusionTransitions.name}(g), c, r, ${lanczosLargestMagnitude.name}) };\n`;
 }

@@ -1,4 +1,7 @@
-import type { Rng } from '@invae/core';
+/** A source of uniform random numbers in [0, 1) (e.g. @invae/core's `Rng`). */
+export interface UniformSource {
+  uniform(): number;
+}
 
 /**
  * Eigen-decomposition of a symmetric tridiagonal matrix (diagonal `diag`, off-diagonal `off`, both
@@ -10,8 +13,10 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array): { value
   const d = Float64Array.from(diag);
   const e = new Float64Array(m);
   for (let i = 1; i < m; i++) e[i - 1] = off[i]!;
-  const z = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) z[i * m + i] = 1;
+  // The eigenvectors are accumulated transposed (zt[i·m + k] = z[k][i]) so that each rotation
+  // sweeps two contiguous rows.
+  const zt = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) zt[i * m + i] = 1;
   for (let l = 0; l < m; l++) {
     let iter = 0;
     for (;;) {
@@ -48,10 +53,12 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array): { value
         p = s * r;
         d[i + 1] = g + p;
         g = c * r - b;
+        const r0 = i * m;
+        const r1 = r0 + m;
         for (let k = 0; k < m; k++) {
-          f = z[k * m + i + 1]!;
-          z[k * m + i + 1] = s * z[k * m + i]! + c * f;
-          z[k * m + i] = c * z[k * m + i]! - s * f;
+          f = zt[r1 + k]!;
+          zt[r1 + k] = s * zt[r0 + k]! + c * f;
+          zt[r0 + k] = c * zt[r0 + k]! - s * f;
         }
       }
       if (underflow && i >= l) continue;
@@ -60,6 +67,8 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array): { value
       e[mm] = 0;
     }
   }
+  const z = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let k = 0; k < m; k++) z[k * m + i] = zt[i * m + k]!;
   return { values: d, vectors: z };
 }
 
@@ -108,7 +117,7 @@ export interface SymmetricOperator {
 export function lanczosLargestMagnitude(
   op: SymmetricOperator,
   count: number,
-  rng: Rng,
+  rng: UniformSource,
   tol = 1e-8,
   maxBasis = Infinity,
 ): { values: Float64Array; vectors: Float64Array; converged: number } {
@@ -199,14 +208,35 @@ export function lanczosLargestMagnitude(
       // Ritz vectors V·S, with S (m × count) contiguous so the inner loop runs along a row.
       const S = new Float64Array(m * count);
       for (let t = 0; t < m; t++) for (let c = 0; c < count; c++) S[t * count + c] = vectors[t * m + wanted[c]!]!;
-      for (let t = 0; t < m; t++) {
-        const b = basis[t]!;
-        const sOff = t * count;
-        for (let i = 0; i < n; i++) {
-          const bi = b[i]!;
-          if (bi === 0) continue;
-          const o = i * count;
-          for (let c = 0; c < count; c++) outVecs[o + c] += bi * S[sOff + c]!;
+      // Per cell, its basis coefficients gathered once, then four outputs accumulated in registers;
+      // every entry sums over t in increasing order, as a plain V·S.
+      const bcol = new Float64Array(m);
+      for (let i = 0; i < n; i++) {
+        for (let t = 0; t < m; t++) bcol[t] = basis[t]![i]!;
+        const o = i * count;
+        let c = 0;
+        for (; c + 3 < count; c += 4) {
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          for (let t = 0; t < m; t++) {
+            const bt = bcol[t]!;
+            const so = t * count + c;
+            s0 += bt * S[so]!;
+            s1 += bt * S[so + 1]!;
+            s2 += bt * S[so + 2]!;
+            s3 += bt * S[so + 3]!;
+          }
+          outVecs[o + c] = s0;
+          outVecs[o + c + 1] = s1;
+          outVecs[o + c + 2] = s2;
+          outVecs[o + c + 3] = s3;
+        }
+        for (; c < count; c++) {
+          let s0 = 0;
+          for (let t = 0; t < m; t++) s0 += bcol[t]! * S[t * count + c]!;
+          outVecs[o + c] = s0;
         }
       }
       return { values: outVals, vectors: outVecs, converged: nConverged };
@@ -283,4 +313,12 @@ export function orthonormalizeColumns(y: Float64Array, n: number, m: number): vo
       for (let i = 0; i < n; i++) y[i * m + c]! *= inv;
     }
   }
+}
+
+/**
+ * Source text of the Lanczos eigen-solver and its helpers, each as `const name = (source);`, for
+ * evaluation in a helper thread (see `kbet-helper.ts`); these functions use nothing outside this list.
+ */
+export function lanczosSource(): string {
+  return [dot4, axpy4, tridiagonalEigen, lanczosLargestMagnitude].map((f) => `const ${f.name} = (${f.toString()});`).join('\n');
 }

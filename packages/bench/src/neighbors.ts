@@ -16,20 +16,20 @@ export interface NeighborsResult {
 
 /** Options of {@link exactNeighbors}. */
 export interface NeighborsOptions {
-  /** Rows per engine block (default: sized so a block holds ~16 M distances). */
+  /** Side of the square distance tiles formed on the engine (default 2048). */
   readonly blockRows?: number;
   /** Extra candidates taken from the engine and re-ranked in float64 (default 4). */
   readonly margin?: number;
 }
 
 /**
- * Exact k-nearest-neighbour search by blocked distance computation on the tensor engine.
+ * Exact k-nearest-neighbour search by tiled distance computation on the tensor engine.
  *
- * For each block of query rows the squared distances to all cells are formed by one matrix product
- * (float32, centred data) and the `k + margin` smallest are selected by an exact two-stage top-k (see
- * `scanDistances`); their distances are then recomputed in float64 and re-sorted (ties broken by
- * index), with the cell itself placed first, as scib-metrics expects ("self should always be
- * included"). Call `initEngine` first.
+ * The squared distances are formed tile by tile by matrix products on the engine (float32, centred
+ * data; each unordered pair once) and the `k − 1 + margin` nearest other cells of every cell are
+ * kept in per-cell candidate buffers (see `scanDistances`); their distances are then recomputed in float64 and
+ * re-sorted (ties broken by index), with the cell itself placed first, as scib-metrics expects
+ * ("self should always be included"). Call `initEngine` first.
  *
  * @param x embedding, cells × dimensions, finite values.
  * @param k number of neighbours including the cell itself (1 ≤ k ≤ number of cells).
@@ -37,50 +37,57 @@ export interface NeighborsOptions {
 export function exactNeighbors(x: Matrix, k: number, options: NeighborsOptions = {}): NeighborsResult {
   checkMatrix(x, 'embedding');
   const n = x.nRows;
-  const d = x.nCols;
   if (!Number.isInteger(k) || k < 1 || k > n) {
     throw new BenchInputError('k', `Cannot find ${k} neighbours among ${n} cells.`, {
       hint: `k must be an integer in [1, ${n}] (it counts the cell itself).`,
     });
   }
   const margin = options.margin ?? 4;
-  const kk = Math.min(n, k + margin);
-  const { candidates } = scanDistances(x, { metric: 'euclidean', candidates: kk, blockRows: options.blockRows });
-  return rerankCandidates(x, candidates!, kk, k);
+  const h = Math.min(n - 1, k - 1 + margin);
+  const { candidates } = scanDistances(x, { metric: 'euclidean', candidates: h, blockRows: options.blockRows });
+  return rerankCandidates(x, candidates ?? new Int32Array(0), h, k);
 }
 
 /**
- * Exact float64 re-ranking of engine candidates: distances recomputed from the input, the cell
- * itself first (distance 0), then by distance, ties by index; the first `k` kept.
+ * Exact float64 re-ranking of engine candidates (`h` other cells per cell, row-major, nearest first
+ * by the engine's distances): distances recomputed from the input, the cell itself first (distance
+ * 0), then by distance, ties by index; the first `k` kept.
  */
-export function rerankCandidates(x: Matrix, cand: Int32Array, kk: number, k: number): NeighborsResult {
+export function rerankCandidates(x: Matrix, cand: Int32Array, h: number, k: number): NeighborsResult {
   const n = x.nRows;
   const d = x.nCols;
+  const xd = x.data;
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  const ids = new Int32Array(kk);
-  const dist = new Float64Array(kk);
+  const ids = new Int32Array(h);
+  const dist = new Float64Array(h);
   for (let i = 0; i < n; i++) {
     let m = 0;
-    ids[m] = i;
-    dist[m++] = 0;
-    for (let t = 0; t < kk && m < kk; t++) {
-      const j = cand[i * kk + t]!;
-      if (j === i) continue;
+    for (let t = 0; t < h; t++) {
+      const j = cand[i * h + t]!;
+      if (j === i || j < 0) continue;
       let s = 0;
       for (let c = 0; c < d; c++) {
-        const diff = x.data[i * d + c]! - x.data[j * d + c]!;
+        const diff = xd[i * d + c]! - xd[j * d + c]!;
         s += diff * diff;
       }
-      ids[m] = j;
-      dist[m++] = Math.sqrt(s);
+      const dj = Math.sqrt(s);
+      // Insertion sort by (distance, index): the engine order is already nearly right.
+      let p = m++;
+      while (p > 0 && (dist[p - 1]! > dj || (dist[p - 1] === dj && ids[p - 1]! > j))) {
+        dist[p] = dist[p - 1]!;
+        ids[p] = ids[p - 1]!;
+        p--;
+      }
+      dist[p] = dj;
+      ids[p] = j;
     }
-    const ord = Array.from({ length: m }, (_, t) => t);
-    // Self stays first; the others by distance, then index.
-    ord.sort((a, b) => (a === 0 ? -1 : b === 0 ? 1 : dist[a]! - dist[b]! || ids[a]! - ids[b]!));
-    for (let t = 0; t < k; t++) {
-      indices[i * k + t] = ids[ord[t]!]!;
-      distances[i * k + t] = dist[ord[t]!]!;
+    if (m < k - 1) throw new Error(`rerankCandidates: cell ${i} has ${m} candidates, ${k - 1} needed.`);
+    indices[i * k] = i;
+    distances[i * k] = 0;
+    for (let t = 1; t < k; t++) {
+      indices[i * k + t] = ids[t - 1]!;
+      distances[i * k + t] = dist[t - 1]!;
     }
   }
   return { indices, distances, nObs: n, nNeighbors: k };
@@ -123,13 +130,19 @@ export function checkNeighbors(nn: NeighborsResult, n: number, minK = 1, where =
  * Benchmarker needs from every embedding): equal to `exactNeighbors(x, k)` and
  * `silhouetteSamples(x, labels)` (Euclidean, nearest) computed separately.
  */
-export function neighborsAndSilhouette(x: Matrix, k: number, codes: Int32Array, nClusters: number): { neighbors: NeighborsResult; silhouette: Float64Array } {
+export function neighborsAndSilhouette(
+  x: Matrix,
+  k: number,
+  codes: Int32Array,
+  nClusters: number,
+  options: NeighborsOptions = {},
+): { neighbors: NeighborsResult; silhouette: Float64Array } {
   checkMatrix(x, 'embedding');
   const n = x.nRows;
   if (!Number.isInteger(k) || k < 1 || k > n) {
     throw new BenchInputError('k', `Cannot find ${k} neighbours among ${n} cells.`, { hint: `k must be an integer in [1, ${n}].` });
   }
-  const kk = Math.min(n, k + 4);
-  const scan = scanDistances(x, { metric: 'euclidean', candidates: kk, clusters: { codes, count: nClusters } });
-  return { neighbors: rerankCandidates(x, scan.candidates!, kk, k), silhouette: silhouetteFromSums(scan.clusterSums!, codes, nClusters) };
+  const h = Math.min(n - 1, k - 1 + (options.margin ?? 4));
+  const scan = scanDistances(x, { metric: 'euclidean', candidates: h, clusters: { codes, count: nClusters }, blockRows: options.blockRows });
+  return { neighbors: rerankCandidates(x, scan.candidates ?? new Int32Array(0), h, k), silhouette: silhouetteFromSums(scan.clusterSums!, codes, nClusters) };
 }

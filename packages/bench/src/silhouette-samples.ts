@@ -17,7 +17,7 @@ export interface SilhouetteOptions {
   readonly metric?: DistanceMetric;
   /** Between-cluster distance (default `nearest`). */
   readonly betweenClusterDistances?: BetweenClusterDistances;
-  /** Rows per engine block (default: ~16 M distances per block). */
+  /** Side of the square distance tiles formed on the engine (default 2048). */
   readonly blockRows?: number;
 }
 
@@ -27,8 +27,9 @@ export interface SilhouetteOptions {
  * distance to the other cells of its cluster and `b(i)` as chosen by `betweenClusterDistances`.
  * Cells of singleton clusters, and 0/0 cases, get 0 (scib-metrics' `nan_to_num`).
  *
- * Distances are computed blockwise on the tensor engine and summed per cluster with a one-hot
- * matrix product (see `scanDistances`), so memory stays O(block × cells). Call `initEngine` first.
+ * Distances are formed tile by tile on the tensor engine (each unordered pair once) and summed per
+ * cluster in float64 (see `scanDistances`), so memory stays O(tile² + cells × clusters). Call
+ * `initEngine` first.
  */
 export function silhouetteSamples(x: Matrix, clusters: Categorical, options: SilhouetteOptions = {}): Float64Array {
   checkMatrix(x, 'embedding');

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@invae/core';
 import { BenchInputError, chiSquareSurvival, exactNeighbors, kbet, kbetPerLabel, regularizedGammaQ, umapConnectivities } from '../src/index';
+import { subgraph } from '../src/connectivities';
 import { lanczosLargestMagnitude, symmetricEigen, tridiagonalEigen } from '../src/linalg';
 import { diffusionTransitions } from '../src/diffusion';
 import { blobs, engine, judge, rowsOf } from './helpers';
@@ -55,6 +56,17 @@ describe('kbet', () => {
     expect(() => kbetPerLabel(nnM, mixed.batches.slice(1), mixed.labels)).toThrow(BenchInputError);
   });
 
+  it('a helper thread embedding some labels gives exactly the single-thread scores', () => {
+    const { x, labels, batches } = blobs(27, 900, 5, 4, 3, { sep: 3, batchShift: 0.4 });
+    const nn = exactNeighbors(x, 50);
+    const one = kbetPerLabel(nn, batches, labels, { threads: 1 });
+    const two = kbetPerLabel(nn, batches, labels, { threads: 2, waitForHelperMs: 30_000 });
+    expect(one.helperLabels).toBe(0);
+    expect(two.helperLabels).toBeGreaterThan(0);
+    expect(two.perLabel).toEqual(one.perLabel);
+    expect(two.score).toBe(one.score);
+  });
+
   it('UMAP connectivities are symmetric fuzzy unions in (0, 1] with log2(k) calibrated rows', () => {
     const { x } = blobs(23, 120, 3, 2, 1);
     const nn = exactNeighbors(x, 15);
@@ -74,6 +86,55 @@ describe('kbet', () => {
       // The nearest neighbour always gets membership 1.
       expect(get(i, nn.indices[i * 15 + 1]!)).toBeCloseTo(1, 12);
     }
+  });
+});
+
+describe('sparse graphs of kBET', () => {
+  it('UMAP connectivities equal the dense fuzzy union W + Wᵀ − W∘Wᵀ of calibrated memberships', () => {
+    const { x } = blobs(25, 90, 3, 2, 1, { sep: 1 });
+    const k = 10;
+    const nn = exactNeighbors(x, k);
+    const g = umapConnectivities(nn);
+    const n = g.n;
+    // Directed memberships from the definition: rho = nearest non-zero distance, sigma by bisection
+    // so that Σ_{j≥1} exp(−max(0, d_j − rho)/sigma) = log2(k) (no clamp is active on these data).
+    const W = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const d = Array.from(nn.distances.subarray(i * k, (i + 1) * k));
+      const rho = d.find((v) => v > 0)!;
+      const psum = (sigma: number) => d.slice(1).reduce((s, v) => s + Math.exp(-Math.max(0, v - rho) / sigma), 0);
+      let lo = 0;
+      let hi = 1e3;
+      for (let it = 0; it < 200; it++) {
+        const mid = (lo + hi) / 2;
+        if (psum(mid) > Math.log2(k)) hi = mid;
+        else lo = mid;
+      }
+      const sigma = (lo + hi) / 2;
+      for (let t = 1; t < k; t++) W[i * n + nn.indices[i * k + t]!] = Math.exp(-Math.max(0, d[t]! - rho) / sigma);
+    }
+    const dense = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let p = g.indptr[i]!; p < g.indptr[i + 1]!; p++) dense[i * n + g.indices[p]!] = g.data[p]!;
+    for (let i = 0; i < n; i++) {
+      // Columns strictly ascending, no self loop.
+      for (let p = g.indptr[i]! + 1; p < g.indptr[i + 1]!; p++) expect(g.indices[p]!).toBeGreaterThan(g.indices[p - 1]!);
+      for (let j = 0; j < n; j++) {
+        const a = W[i * n + j]!;
+        const b = W[j * n + i]!;
+        expect(dense[i * n + j]! > 0).toBe(a > 0 || b > 0);
+        expect(dense[i * n + j]).toBeCloseTo(a + b - a * b, 4);
+        expect(dense[i * n + j]).toBe(dense[j * n + i]);
+      }
+    }
+  });
+
+  it('subgraph keeps the edges among the chosen nodes, in the order given, columns sorted', () => {
+    const g = { n: 4, indptr: Int32Array.from([0, 2, 4, 6, 8]), indices: Int32Array.from([1, 3, 0, 2, 1, 3, 0, 2]), data: Float64Array.from([0.1, 0.3, 0.1, 0.2, 0.2, 0.4, 0.3, 0.4]) };
+    const s = subgraph(g, [3, 0, 2]);
+    expect(Array.from(s.indptr)).toEqual([0, 2, 3, 4]);
+    // Node 3 → local 0: neighbours 0 (local 1) and 2 (local 2).
+    expect(Array.from(s.indices)).toEqual([1, 2, 0, 0]);
+    expect(Array.from(s.data)).toEqual([0.3, 0.4, 0.3, 0.4]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BenchInputError, clisiKnn, exactNeighbors, ilisiKnn, lisiKnn } from '../src/index';
+import { BenchInputError, clisiKnn, exactNeighbors, ilisiKnn, lisiKnn, lisiWeights } from '../src/index';
 import { blobs, engine, judge, rowsOf } from './helpers';
 
 beforeAll(engine);
@@ -64,6 +64,19 @@ describe('LISI', () => {
     expect(clisiKnn(nn2, sep.labels)).toBeCloseTo(1, 6);
     const alt = sep.labels.map((_, i) => `b${i % 2}`);
     expect(ilisiKnn(nn2, alt)).toBeGreaterThan(0.9);
+  });
+
+  it('shared weights (one perplexity calibration for cLISI and iLISI) give the same values', () => {
+    const w = lisiWeights(nn);
+    expect(w.perplexity).toBe(30);
+    expect(Array.from(lisiKnn(nn, batches, { weights: w }))).toEqual(Array.from(lisiKnn(nn, batches)));
+    expect(Array.from(lisiKnn(nn, labels, { weights: w }))).toEqual(Array.from(lisiKnn(nn, labels)));
+    expect(ilisiKnn(nn, batches, { weights: w })).toBe(ilisiKnn(nn, batches));
+    expect(clisiKnn(nn, labels, { weights: w })).toBe(clisiKnn(nn, labels));
+    // Weights of other neighbours or another perplexity are refused.
+    const nn30 = exactNeighbors(x, 30);
+    expect(() => lisiKnn(nn30, batches, { weights: w })).toThrow(BenchInputError);
+    expect(() => lisiKnn(nn, batches, { weights: w, perplexity: 10 })).toThrow(/do not match/);
   });
 
   it('a single batch gives NaN iLISI; wrong lengths throw', () => {

@@ -21,10 +21,10 @@ describe('exactNeighbors', () => {
     }
   });
 
-  it('the two-stage segment top-k stays exact when only a few segments are kept (2000 cells, k = 15)', () => {
+  it('stays exact across many tiles and candidate-buffer cuts (2000 cells, k = 15)', () => {
     const { x } = blobs(5, 2000, 4, 6, 3, { sep: 1 });
     const k = 15;
-    const nn = exactNeighbors(x, k);
+    const nn = exactNeighbors(x, k, { blockRows: 300 });
     const ref = judge<number[][]>(
       `from sklearn.neighbors import NearestNeighbors
 X = np.array(inp)
@@ -43,6 +43,47 @@ out = d.tolist()`,
     expect(Array.from(both.neighbors.indices)).toEqual(Array.from(nn.indices));
     const s = silhouetteSamples(x, labels);
     for (let i = 0; i < x.nRows; i++) expect(both.silhouette[i]).toBeCloseTo(s[i]!, 12);
+  });
+
+  it('any tile size gives the same neighbours and silhouettes, equal to a float64 brute force (k up to n)', () => {
+    const { x, labels } = blobs(8, 157, 4, 3, 2, { sep: 1.5 });
+    const n = x.nRows;
+    const codes = Int32Array.from(labels, (l) => Number(l.slice(4)));
+    // Brute force in float64: neighbours by (distance, index) with self first; silhouettes by definition.
+    const dist = (i: number, j: number) => {
+      let s = 0;
+      for (let c = 0; c < x.nCols; c++) s += (x.data[i * x.nCols + c]! - x.data[j * x.nCols + c]!) ** 2;
+      return Math.sqrt(s);
+    };
+    const order = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => j)
+        .filter((j) => j !== i)
+        .sort((a, b) => dist(i, a) - dist(i, b) || a - b),
+    );
+    const sil = Array.from({ length: n }, (_, i) => {
+      const sums = [0, 0, 0];
+      const cnt = [0, 0, 0];
+      for (let j = 0; j < n; j++) {
+        cnt[codes[j]!]!++;
+        if (j !== i) sums[codes[j]!]! += dist(i, j);
+      }
+      const own = codes[i]!;
+      const a = sums[own]! / (cnt[own]! - 1);
+      const b = Math.min(...[0, 1, 2].filter((c) => c !== own).map((c) => sums[c]! / cnt[c]!));
+      return (b - a) / Math.max(a, b);
+    });
+    for (const k of [1, 5, n]) {
+      for (const blockRows of [1, 7, 64, 2048]) {
+        const r = neighborsAndSilhouette(x, k, codes, 3, { blockRows });
+        const nn = exactNeighbors(x, k, { blockRows });
+        expect(Array.from(nn.indices)).toEqual(Array.from(r.neighbors.indices));
+        for (let i = 0; i < n; i++) {
+          expect(nn.indices[i * k]).toBe(i);
+          expect(Array.from(nn.indices.subarray(i * k + 1, (i + 1) * k))).toEqual(order[i]!.slice(0, k - 1));
+          expect(r.silhouette[i]).toBeCloseTo(sil[i]!, 5);
+        }
+      }
+    }
   });
 
   it('keeps each cell first among duplicates and breaks distance ties by index', () => {

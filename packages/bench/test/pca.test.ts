@@ -89,6 +89,78 @@ describe('pca', () => {
     }
   });
 
+  it('with fewer cells than features (cell Gram matrix) matches sklearn, for dense, CSR and randomized', () => {
+    const k = 6;
+    const w = logNormalize(counts(7, 60, 200));
+    const r = pca(w, k);
+    const ref = judge<{ ev: number[]; evr: number[]; comp: number[][]; coords: number[][] }>(
+      `from sklearn.decomposition import PCA\np = PCA(${k}, svd_solver='full').fit(np.array(inp))\nout = {'ev': p.explained_variance_.tolist(), 'evr': p.explained_variance_ratio_.tolist(), 'comp': p.components_.tolist(), 'coords': p.transform(np.array(inp)).tolist()}`,
+      rowsOf(w),
+    );
+    const s = pca(logNormalize(toCsr(counts(7, 60, 200))), k);
+    const rnd = pca(w, k, { method: 'randomized' });
+    const g = w.nCols;
+    for (let c = 0; c < k; c++) {
+      expect(r.explainedVariance[c]! / ref.ev[c]!).toBeCloseTo(1, 4);
+      expect(r.explainedVarianceRatio[c]! / ref.evr[c]!).toBeCloseTo(1, 4);
+      expect(s.explainedVariance[c]! / r.explainedVariance[c]!).toBeCloseTo(1, 5);
+      expect(rnd.explainedVariance[c]! / r.explainedVariance[c]!).toBeCloseTo(1, 4);
+      let dot = 0;
+      let dotS = 0;
+      let dotR = 0;
+      let norm = 0;
+      for (let j = 0; j < g; j++) {
+        dot += r.components[c * g + j]! * ref.comp[c]![j]!;
+        dotS += r.components[c * g + j]! * s.components[c * g + j]!;
+        dotR += r.components[c * g + j]! * rnd.components[c * g + j]!;
+        norm += r.components[c * g + j]! ** 2;
+      }
+      expect(norm).toBeCloseTo(1, 6);
+      expect(Math.abs(dot)).toBeCloseTo(1, 4);
+      expect(dotS).toBeCloseTo(1, 5); // same sign convention on every path
+      expect(dotR).toBeCloseTo(1, 4);
+      let best = 0;
+      for (let j = 1; j < g; j++) if (Math.abs(r.components[c * g + j]!) > Math.abs(r.components[c * g + best]!)) best = j;
+      expect(r.components[c * g + best]).toBeGreaterThan(0);
+      const sign = Math.sign(dot);
+      for (let i = 0; i < w.nRows; i++) expect(r.coordinates.data[i * k + c]!).toBeCloseTo(sign * ref.coords[i]![c]!, 4);
+    }
+  });
+
+  it('gives every component when nComps = cells (the last one has no variance) and sums CSR duplicates', () => {
+    const w = logNormalize(counts(8, 12, 30));
+    const g = w.nCols;
+    for (const method of ['gram', 'randomized'] as const) {
+      const r = pca(w, 12, { method });
+      expect(r.explainedVariance[11]!).toBeLessThan(1e-6 * r.explainedVariance[0]!);
+      const total = r.explainedVarianceRatio.reduce((a, b) => a + b, 0);
+      expect(total).toBeCloseTo(1, 5);
+      for (let a = 0; a < 12; a++) {
+        for (let b = 0; b <= a; b++) {
+          let dot = 0;
+          for (let j = 0; j < g; j++) dot += r.components[a * g + j]! * r.components[b * g + j]!;
+          expect(dot).toBeCloseTo(a === b ? 1 : 0, 5);
+        }
+      }
+      expect(r.coordinates.data.every(Number.isFinite)).toBe(true);
+    }
+    // A CSR matrix whose entries are split into duplicates is the same matrix.
+    const csr = toCsr(w);
+    const dup: CsrCounts = {
+      nRows: csr.nRows,
+      nCols: csr.nCols,
+      indptr: Int32Array.from(csr.indptr, (v) => 2 * v),
+      indices: Int32Array.from({ length: 2 * csr.indices.length }, (_, p) => csr.indices[p >> 1]!),
+      data: Float64Array.from({ length: 2 * csr.data.length }, (_, p) => csr.data[p >> 1]! / 2),
+    };
+    const d = pca(dup, 3);
+    const e = pca(w, 3);
+    for (let c = 0; c < 3; c++) {
+      expect(d.explainedVarianceRatio[c]! / e.explainedVarianceRatio[c]!).toBeCloseTo(1, 5);
+      for (let j = 0; j < g; j++) expect(d.components[c * g + j]!).toBeCloseTo(e.components[c * g + j]!, 4);
+    }
+  });
+
   it('rejects impossible component counts and bad CSR', () => {
     expect(() => pca(x, 41)).toThrow(/nComps must be an integer in \[1, 40\]/);
     expect(() => pca({ nRows: 2, nCols: 2, indptr: [0, 1], indices: [0], data: [1] }, 1)).toThrow(BenchInputError);

@@ -7,3 +7,4 @@ export { main } from './main';
 export { createProgram, type GlobalOptions } from './program';
 export { formatError } from './report-error';
 export { VERSION } from './version';
+export { openBackedDataset, BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS, type BackedDataset, type BackedRowsOptions } from './backed-source';

@@ -8,6 +8,7 @@ import { registerTrain } from './commands/train';
 import { registerEmbed } from './commands/embed';
 import { registerPredict } from './commands/predict';
 import { registerBench } from './commands/bench';
+import { registerDatasets } from './commands/datasets';
 
 /** Options every subcommand understands. */
 export interface GlobalOptions {
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   registerEmbed(program);
   registerPredict(program);
   registerBench(program);
+  registerDatasets(program);
   return program;
 }
 

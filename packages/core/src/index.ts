@@ -21,3 +21,4 @@ export { tf } from './tf';
 export * from './public-model';
 export * from './public-data';
 export * from './public-train';
+export * from './parallel/index';

@@ -1,7 +1,7 @@
 // Public exports of the model part of @invae/core (layers, likelihoods, priors interface, FinVAE/NFinVAE,
 // parity import). Re-exported by index.ts.
 export { lgamma } from './likelihoods/lgamma';
-export { logNbPositive } from './likelihoods/negative-binomial';
+export { logNbPositive, type LogNbOptions } from './likelihoods/negative-binomial';
 export { normalLogPdf, normalKl } from './likelihoods/normal';
 export { Linear } from './nn/linear';
 export { BatchNorm1d, type BatchNormResult } from './nn/batchnorm';
@@ -16,6 +16,7 @@ export type {
   ConditionalPrior,
 } from './prior/types';
 export { resolveModelConfig, type InvaeModelConfig, type InvaeModelKind, type ResolvedInvaeModelConfig } from './model/config';
+export { resolveDecoderPaths, type DecoderPathsConfig, type ResolvedDecoderPaths } from './model/decoder-paths';
 export { GaussianEncoder, Decoder, REFERENCE_DEFAULT_SLOPE, type EncoderOutput, type DecoderOutput } from './model/networks';
 export {
   InvaeModel,

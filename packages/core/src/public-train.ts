@@ -8,6 +8,7 @@ export {
   getPrior,
   listPriors,
   priorCovariates,
+  priorDecoderPaths,
   derivedColumns,
   type DerivationInput,
   PriorOptionError,

@@ -238,6 +238,53 @@ export class BackedAnnData {
     }
   }
 
+  /**
+   * Reads rows [start, end) of X (`'X'`) or a layer as one block: CSR by slicing `indptr`, `indices` and
+   * `data` to those rows only, dense by row slicing. Random access for readers that visit blocks in any
+   * order (e.g. block-shuffled training); CSC is rejected as in {@link rowBlocks}.
+   */
+  readRowRange(start: number, end: number, layerOrX = 'X'): RowBlock {
+    const el = this.matrixElement(layerOrX);
+    const file = this.file;
+    const shape = isDataset(el) ? (datasetInfo(el, file).shape ?? []) : (peekShape(el, this.ctx) ?? []);
+    if (shape.length !== 2) throw new InconsistentDataError(`matrix must be 2-D, has shape ${JSON.stringify(shape)}`, { file, element: el.path });
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > shape[0]) {
+      throw new RangeError(`row range [${start}, ${end}) is outside [0, ${shape[0]}]`);
+    }
+    if (isDataset(el)) {
+      const info = datasetInfo(el, file);
+      return { start, end, matrix: { kind: 'dense', shape: [end - start, shape[1]], dtype: info.dtype, data: readNumeric(el, file, start, end) } };
+    }
+    const fmt = sparseFormatOf(el, file);
+    if (fmt !== 'csr') {
+      throw new AnnDataFormatError(`row ranges need a dense or CSR matrix, this one is ${fmt ?? 'unknown'}`, {
+        file,
+        element: el.path,
+        hint: 'convert the matrix to CSR (adata.X = adata.X.tocsr()) or load it fully with readMatrix',
+      });
+    }
+    const dataDs = childDataset(el, 'data', file);
+    const indicesDs = childDataset(el, 'indices', file);
+    const indptrDs = childDataset(el, 'indptr', file);
+    const info = datasetInfo(dataDs, file);
+    const nnz = info.shape?.[0] ?? 0;
+    const ptr = readNumeric(indptrDs, file, start, end + 1);
+    if (ptr.length !== end - start + 1) throw new InconsistentDataError(`indptr is shorter than ${shape[0] + 1}`, { file, element: indptrDs.path });
+    const s = Number(ptr[0]);
+    const e = Number(ptr[end - start]);
+    const ip = new Float64Array(end - start + 1);
+    for (let i = 0; i <= end - start; i++) {
+      const v = Number(ptr[i]);
+      if (!(v >= s) || v > nnz || (i > 0 && v < ip[i - 1] + s)) {
+        throw new InconsistentDataError(`indptr decreases or leaves [0, ${nnz}] at row ${start + i}`, { file, element: indptrDs.path });
+      }
+      ip[i] = v - s;
+    }
+    const data = readNumeric(dataDs, file, s, e);
+    const indices = toIndices(readNumeric(indicesDs, file, s, e), shape[1], file, indicesDs.path);
+    return { start, end, matrix: { kind: 'csr', shape: [end - start, shape[1]], dtype: info.dtype, data, indices, indptr: ip } };
+  }
+
   /** Closes the underlying file. */
   close(): void {
     if (!this.closed) {

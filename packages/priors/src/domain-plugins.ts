@@ -67,7 +67,17 @@ export interface DiseasePluginOptions extends VarianceNetworkOptions {
 
 const DISEASE_KEYS = ['disease', 'severity', 'cellType', 'interaction', ...VARIANCE_KEYS];
 
-function readDisease(o: RawOptions): Pick<DiseasePluginOptions, 'disease' | 'severity' | 'cellType' | 'interaction'> {
+/**
+ * The options without null values: the resolved options saved with a model hold `null` for an
+ * absent optional column (e.g. `cellType`, `severity`, `time`), and reading them back must treat
+ * it as absent.
+ */
+function withoutNulls(o: RawOptions): RawOptions {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+}
+
+function readDisease(raw: RawOptions): Pick<DiseasePluginOptions, 'disease' | 'severity' | 'cellType' | 'interaction'> {
+  const o = withoutNulls(raw);
   const p = 'disease';
   rejectUnknown(p, o, DISEASE_KEYS);
   const cellType = readString(p, o, 'cellType', undefined) ?? null;
@@ -137,7 +147,8 @@ export interface TreatmentPluginOptions extends VarianceNetworkOptions {
 
 const TREATMENT_KEYS = ['treatment', 'dose', 'treatments', 'time', 'context', ...VARIANCE_KEYS];
 
-function readTreatment(o: RawOptions): Omit<TreatmentPluginOptions, keyof VarianceNetworkOptions> {
+function readTreatment(raw: RawOptions): Omit<TreatmentPluginOptions, keyof VarianceNetworkOptions> {
+  const o = withoutNulls(raw);
   const p = 'treatment';
   rejectUnknown(p, o, TREATMENT_KEYS);
   const r = {
@@ -197,7 +208,15 @@ export const treatmentPlugin: PriorPlugin<TreatmentPluginOptions> = {
 export interface GeneProgramPluginOptions extends VarianceNetworkOptions {
   /** The fitted scorer ({@link GeneProgramScorer.toJSON}): programs, their genes and control genes. */
   scorer: GeneProgramScorerState;
+  /**
+   * Dedicate one invariant latent dimension per program (default false): the last K invariant
+   * dimensions, in program order, each decoded by a masked linear path to the program's matched
+   * genes only (the expiMap idea; the model's `decoderPaths`).
+   */
+  dedicatedDims: boolean;
 }
+
+const GENE_PROGRAM_KEYS = ['scorer', 'dedicatedDims', ...VARIANCE_KEYS];
 
 function readScorer(o: RawOptions): GeneProgramScorer {
   if (o.scorer === undefined) {
@@ -213,6 +232,12 @@ function readScorer(o: RawOptions): GeneProgramScorer {
 /**
  * `gene-program`: invariant Gaussian prior conditioned on per-cell gene-program activities.
  *
+ * With `dedicatedDims: true` the last K invariant latent dimensions (K = number of programs) are
+ * dedicated to the programs, in program order: the prior asks the model for masked decoder paths
+ * (`decoderPaths`), so dimension k reaches the expression only through a linear map onto program
+ * k's matched genes, and the main decoder network does not see it. The scores stay the prior's
+ * covariates. The invariant block must then have more than K dimensions or spurious ones besides.
+ *
  * Model: a = the programs' scores (scanpy `score_genes`, see {@link GeneProgramScorer}),
  * standardised with the training mean and deviation; z ~ N(W a + b, diag σ²(a)). Column k of W is
  * the latent direction along which program k's activity moves a cell, so latents are anchored to
@@ -226,19 +251,56 @@ export const geneProgramPlugin: PriorPlugin<GeneProgramPluginOptions> = {
   family: 'gaussian',
   description: 'Gaussian prior with a mean linear in gene-program activity scores (scanpy score_genes).',
   covariates(o): CovariateSpec {
-    rejectUnknown('gene-program', o, ['scorer', ...VARIANCE_KEYS]);
+    rejectUnknown('gene-program', o, GENE_PROGRAM_KEYS);
     return { continuous: readScorer(o).columnNames };
   },
   deriveColumns(data, o) {
     return readScorer(o).scores(data);
   },
+  decoderPaths(o, data) {
+    rejectUnknown('gene-program', o, GENE_PROGRAM_KEYS);
+    if (!readBool('gene-program', o, 'dedicatedDims', false)) return null;
+    return programPaths(readScorer(o), data.geneNames);
+  },
   resolveOptions(o, ctx) {
-    rejectUnknown('gene-program', o, ['scorer', ...VARIANCE_KEYS]);
+    rejectUnknown('gene-program', o, GENE_PROGRAM_KEYS);
     const scorer = readScorer(o);
     needCovariates('gene-program', ctx, scorer.programs.length, `the ${scorer.programs.length} program score column(s) ${scorer.columnNames.join(', ')}`);
-    return { scorer: scorer.toJSON(), ...readVariance('gene-program', o, ctx) };
+    const dedicatedDims = readBool('gene-program', o, 'dedicatedDims', false);
+    if (dedicatedDims) checkDedicatedDims(scorer, ctx);
+    return { scorer: scorer.toJSON(), dedicatedDims, ...readVariance('gene-program', o, ctx) };
   },
   create(ctx, o) {
     return linearGaussianPrior(ctx, o, 'prior_program');
   },
 };
+
+/** One masked decoder path per program: its matched genes, as indices into `geneNames`. */
+function programPaths(scorer: GeneProgramScorer, geneNames: readonly string[]): { names: string[]; genes: number[][] } {
+  const index = new Map<string, number>();
+  geneNames.forEach((g, i) => {
+    if (!index.has(g)) index.set(g, i);
+  });
+  const genes = scorer.programs.map((p) => {
+    const missing = p.genes.filter((g) => !index.has(g));
+    if (missing.length) {
+      throw new PriorOptionError('gene-program', 'dedicatedDims', `program '${p.name}': ${missing.length} of its genes are not among the data's genes (${missing.slice(0, 5).join(', ')})`, {
+        hint: 'fit the scorer on the data the model is set up on',
+      });
+    }
+    return p.genes.map((g) => index.get(g)!);
+  });
+  return { names: scorer.programs.map((p) => p.name), genes };
+}
+
+/** `dedicatedDims` needs the invariant block and the model's decoder paths set up for these programs. */
+function checkDedicatedDims(scorer: GeneProgramScorer, ctx: PriorContext): void {
+  const names = scorer.programs.map((p) => p.name);
+  if (ctx.role !== 'inv') throw new PriorOptionError('gene-program', 'dedicatedDims', 'dedicated dimensions belong to the invariant block; the spurious prior cannot have them');
+  const paths = ctx.model.decoderPaths;
+  if (!paths || paths.names.length !== names.length || paths.names.some((n, i) => n !== names[i])) {
+    throw new PriorOptionError('gene-program', 'dedicatedDims', `the model has no decoder paths for the programs ${names.join(', ')}`, {
+      hint: 'set the model up with Invae.setup (it asks the prior for its decoder paths), or pass decoderPaths from geneProgramPlugin.decoderPaths(options, data)',
+    });
+  }
+}

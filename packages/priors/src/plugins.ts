@@ -1,4 +1,4 @@
-import { PriorOptionError, REFERENCE_DEFAULT_SLOPE, registerPrior, type PriorContext, type PriorPlugin } from '@invae/core';
+import { PriorOptionError, REFERENCE_DEFAULT_SLOPE, registerPrior, registerWorkerSetup, type PriorContext, type PriorPlugin } from '@invae/core';
 import { readBool, readInt, readNumber, rejectUnknown } from './options';
 import { GaussianPrior, gaussianVariant } from './gaussian';
 import { ScoreMatchingPrior } from './score-matching';
@@ -110,4 +110,6 @@ export const builtinPriors: readonly PriorPlugin<object>[] = [gaussianPlugin, sc
  */
 export function registerBuiltinPriors(): void {
   for (const p of builtinPriors) registerPrior(p);
+  // worker threads of data-parallel training register them too before rebuilding a model
+  registerWorkerSetup({ module: '@invae/priors', call: 'registerBuiltinPriors' });
 }

@@ -48,14 +48,22 @@ function neighborProbabilities(dists: Float64Array, selfMask: Uint8Array, perple
 }
 
 /**
- * Local inverse Simpson index of every cell (scib-metrics `lisi_knn`, Korsunsky et al. 2019): from the
- * kNN distances (self excluded), perplexity-calibrated Gaussian weights; LISI = 1 / Σ_c (Σ_{j∈c} p_j)².
- * A cell whose weights all vanish gets −1 (scib-metrics' convention). `perplexity` defaults to
- * ⌊k / 3⌋ (30 for 90 neighbours).
+ * Perplexity-calibrated neighbour weights of every cell, the part of LISI that depends only on the
+ * neighbour distances (so cLISI and iLISI on the same neighbours can share it): row-major
+ * `nObs × nNeighbors` probabilities (self edges 0), and per cell whether any weight survived
+ * (`valid[i] = 0` when all vanished; such a cell's LISI is −1).
  */
-export function lisiKnn(nn: NeighborsResult, labels: Categorical, options: { perplexity?: number; tol?: number } = {}): Float64Array {
-  const enc = encodeCategorical(labels, 'labels', nn.nObs);
-  checkNeighbors(nn, enc.codes.length);
+export interface LisiWeights {
+  readonly probabilities: Float64Array;
+  readonly valid: Uint8Array;
+  readonly nObs: number;
+  readonly nNeighbors: number;
+  readonly perplexity: number;
+}
+
+/** Computes the {@link LisiWeights} of `nn` (perplexity default ⌊k / 3⌋, tolerance 1e-5). */
+export function lisiWeights(nn: NeighborsResult, options: { perplexity?: number; tol?: number } = {}): LisiWeights {
+  checkNeighbors(nn, nn.nObs);
   const k = nn.nNeighbors;
   const perplexity = options.perplexity ?? Math.floor(k / 3);
   if (!(perplexity > 0)) {
@@ -64,25 +72,55 @@ export function lisiKnn(nn: NeighborsResult, labels: Categorical, options: { per
     });
   }
   const tol = options.tol ?? 1e-5;
-  const L = enc.counts.length;
-  const out = new Float64Array(nn.nObs);
+  const probabilities = new Float64Array(nn.nObs * k);
+  const valid = new Uint8Array(nn.nObs);
   const P = new Float64Array(k);
   const dists = new Float64Array(k);
   const mask = new Uint8Array(k);
-  const sums = new Float64Array(L);
   for (let i = 0; i < nn.nObs; i++) {
     for (let j = 0; j < k; j++) {
-      const idx = nn.indices[i * k + j]!;
       dists[j] = nn.distances[i * k + j]!;
-      mask[j] = idx !== i ? 1 : 0;
+      mask[j] = nn.indices[i * k + j]! !== i ? 1 : 0;
     }
     const H = neighborProbabilities(dists, mask, perplexity, tol, P);
-    if (H === 0) {
+    if (H === 0) continue;
+    valid[i] = 1;
+    probabilities.set(P, i * k);
+  }
+  return { probabilities, valid, nObs: nn.nObs, nNeighbors: k, perplexity };
+}
+
+/**
+ * Local inverse Simpson index of every cell (scib-metrics `lisi_knn`, Korsunsky et al. 2019): from the
+ * kNN distances (self excluded), perplexity-calibrated Gaussian weights; LISI = 1 / Σ_c (Σ_{j∈c} p_j)².
+ * A cell whose weights all vanish gets −1 (scib-metrics' convention). `perplexity` defaults to
+ * ⌊k / 3⌋ (30 for 90 neighbours). Pass `weights` (from {@link lisiWeights} on the same `nn`) to reuse
+ * the calibration across label sets.
+ */
+export function lisiKnn(
+  nn: NeighborsResult,
+  labels: Categorical,
+  options: { perplexity?: number; tol?: number; weights?: LisiWeights } = {},
+): Float64Array {
+  const enc = encodeCategorical(labels, 'labels', nn.nObs);
+  checkNeighbors(nn, enc.codes.length);
+  const k = nn.nNeighbors;
+  const w = options.weights ?? lisiWeights(nn, options);
+  if (w.nObs !== nn.nObs || w.nNeighbors !== k || (options.perplexity !== undefined && options.perplexity !== w.perplexity)) {
+    throw new BenchInputError('weights', `LISI weights (${w.nObs} × ${w.nNeighbors} neighbours, perplexity ${w.perplexity}) do not match these neighbours (${nn.nObs} × ${k}) or options.`, {
+      hint: 'Compute them with lisiWeights() on the same neighbours.',
+    });
+  }
+  const L = enc.counts.length;
+  const out = new Float64Array(nn.nObs);
+  const sums = new Float64Array(L);
+  for (let i = 0; i < nn.nObs; i++) {
+    if (!w.valid[i]) {
       out[i] = 1 / -1;
       continue;
     }
     sums.fill(0);
-    for (let j = 0; j < k; j++) sums[enc.codes[nn.indices[i * k + j]!]!] += P[j]!;
+    for (let j = 0; j < k; j++) sums[enc.codes[nn.indices[i * k + j]!]!] += w.probabilities[i * k + j]!;
     let simpson = 0;
     for (let c = 0; c < L; c++) simpson += sums[c]! * sums[c]!;
     out[i] = 1 / simpson;
@@ -100,9 +138,10 @@ function nanMedian(v: Float64Array): number {
 /**
  * scib-metrics `ilisi_knn`: median iLISI over cells with the batches as categories, scaled to
  * (median − 1) / (number of batches − 1) by default (1 = perfectly mixed). NaN for a single batch.
- * Use 90 neighbours (the Benchmarker does). Higher is better (batch correction).
+ * Use 90 neighbours (the Benchmarker does). Higher is better (batch correction). `weights` (see
+ * {@link lisiWeights}) lets cLISI and iLISI share one perplexity calibration.
  */
-export function ilisiKnn(nn: NeighborsResult, batches: Categorical, options: { perplexity?: number; scale?: boolean } = {}): number {
+export function ilisiKnn(nn: NeighborsResult, batches: Categorical, options: { perplexity?: number; scale?: boolean; weights?: LisiWeights } = {}): number {
   const enc = encodeCategorical(batches, 'batches', nn.nObs);
   const med = nanMedian(lisiKnn(nn, enc.codes, options));
   if (options.scale === false) return med;
@@ -113,9 +152,10 @@ export function ilisiKnn(nn: NeighborsResult, batches: Categorical, options: { p
 /**
  * scib-metrics `clisi_knn`: median cLISI over cells with the cell-type labels as categories, scaled to
  * (number of labels − median) / (number of labels − 1) by default (1 = pure neighbourhoods). NaN for a
- * single label. Use 90 neighbours. Higher is better (bio conservation).
+ * single label. Use 90 neighbours. Higher is better (bio conservation). `weights` as for
+ * {@link ilisiKnn}.
  */
-export function clisiKnn(nn: NeighborsResult, labels: Categorical, options: { perplexity?: number; scale?: boolean } = {}): number {
+export function clisiKnn(nn: NeighborsResult, labels: Categorical, options: { perplexity?: number; scale?: boolean; weights?: LisiWeights } = {}): number {
   const enc = encodeCategorical(labels, 'labels', nn.nObs);
   const med = nanMedian(lisiKnn(nn, enc.codes, options));
   if (options.scale === false) return med;

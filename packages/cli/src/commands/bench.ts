@@ -1,13 +1,42 @@
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
-import { Invae, InvalidOptionError, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup } from '@invae/core';
-import { Benchmarker, logNormalize, pca, resultsTableSvg, writeResultsJson, type BenchmarkResults, type Matrix } from '@invae/bench';
+import { randomBytes } from 'node:crypto';
+import { Option, type Command } from 'commander';
+import { Invae, InvalidOptionError, VERSION as CORE_VERSION, currentEngine, csrMatrix, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup } from '@invae/core';
+import {
+  Benchmarker,
+  VERSION as BENCH_VERSION,
+  encodeCategorical,
+  leaveOneBatchOut,
+  leaveOneBatchOutFolds,
+  linearR2,
+  logNormalize,
+  meanCorrelationCoefficient,
+  pca,
+  pngSize,
+  reportHtml,
+  resultsTableSvg,
+  scatterSvg,
+  subsetNeighbors,
+  svgToPng,
+  umapEmbedding,
+  type BenchmarkResults,
+  type CategoryCount,
+  type LoboFold,
+  type LoboResult,
+  type Matrix,
+  type NeighborsResult,
+  type ReportIdentifiability,
+  type ReportInvariantPrediction,
+  type ReportUmap,
+} from '@invae/bench';
 import { loadDataset } from '../dataset';
 import { integer, list } from '../parse';
 import { writeTextAtomically } from '../output';
 import { loadPlugins } from '../plugins';
 import type { GlobalOptions } from '../program';
+import { VERSION as CLI_VERSION } from '../version';
 
 interface BenchCliOptions {
   batch: string;
@@ -22,12 +51,23 @@ interface BenchCliOptions {
   seed: number;
   scale: boolean;
   out: string;
+  umap: boolean;
+  umapMaxPoints: number;
+  umapEpochs?: number;
+  umapImpl: 'native' | 'umap-js';
+  lobo: boolean;
+  loboRetrain?: boolean;
+  loboClassifier: 'linear' | 'knn';
+  truth?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
 const METHODS = ['pca', 'scvi', 'finvae', 'nfinvae'] as const;
 type Method = (typeof METHODS)[number];
+const METHOD_NAMES: Record<Method, string> = { pca: 'PCA', scvi: 'scVI-equivalent', finvae: 'FinVAE', nfinvae: 'NFinVAE' };
+/** Cells the Benchmarker needs (90 neighbours). */
+const MIN_CELLS = 90;
 
 /** The model each trained method stands for: inVAE's two families, and scVI's equivalent (N(0, I) prior, batch injected in the decoder). */
 function methodSetup(method: Exclude<Method, 'pca'>, o: BenchCliOptions): InvaeSetup {
@@ -52,10 +92,97 @@ function methodSetup(method: Exclude<Method, 'pca'>, o: BenchCliOptions): InvaeS
   };
 }
 
+/** The obs keys of a setup's invariant covariates that are the label itself (they would leak it into a held-out encoding). */
+function labelCovariates(setup: InvaeSetup, label: string): string[] {
+  return (setup.invariant?.categorical ?? []).filter((k) => k === label);
+}
+
 function column(data: InvaeDataset, key: string, flag: string): string[] {
   const col = data.obs[key];
   if (!col) throw new InvalidOptionError(flag, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ')}).`);
-  return Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? '' : String(v)));
+  const values = Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? '' : String(v)));
+  const missing = values.reduce((n, v) => n + (v === '' ? 1 : 0), 0);
+  if (missing) {
+    throw new InvalidOptionError(flag, `obs['${key}'] has ${missing} missing value${missing === 1 ? '' : 's'} (first at cell ${values.indexOf('')}).`, {
+      hint: 'drop those cells or fill them in before benchmarking',
+    });
+  }
+  return values;
+}
+
+/** A dense 2-D obsm entry as a float matrix, checked against the number of cells and for non-finite values. */
+function obsmMatrix(adata: Awaited<ReturnType<typeof loadDataset>>['adata'], key: string, nCells: number, flag: string): Matrix {
+  const m = adata.obsm[key];
+  if (!m || !('kind' in m) || m.kind !== 'dense' || m.shape.length !== 2) {
+    throw new InvalidOptionError(flag, `obsm has no dense 2-D embedding '${key}' (obsm: ${Object.keys(adata.obsm).join(', ') || 'none'}).`);
+  }
+  const [rows, cols] = [m.shape[0]!, m.shape[1]!];
+  if (rows !== nCells) throw new InvalidOptionError(flag, `obsm['${key}'] has ${rows} rows but the data has ${nCells} cells.`, { hint: 'an embedding needs one row per cell, in obs order' });
+  const data = Float32Array.from(m.data as ArrayLike<number>);
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new InvalidOptionError(flag, `obsm['${key}'] has a non-finite value (${data[bad]}) at cell ${Math.floor(bad / cols)}, dimension ${bad % cols}.`, {
+      hint: 'impute or drop those cells, or leave the embedding out',
+    });
+  }
+  return { data, nRows: rows, nCols: cols };
+}
+
+/** The rows `idx` of a dataset (counts as CSR, every obs column). */
+function subsetDataset(data: InvaeDataset, idx: readonly number[]): InvaeDataset {
+  const m = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
+  let nnz = 0;
+  for (const r of idx) nnz += m.indptr[r + 1]! - m.indptr[r]!;
+  const indptr = new Float64Array(idx.length + 1);
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let q = 0;
+  idx.forEach((r, i) => {
+    for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) {
+      indices[q] = m.indices[p]!;
+      values[q++] = m.data[p]!;
+    }
+    indptr[i + 1] = q;
+  });
+  const obs: Record<string, unknown[]> = {};
+  for (const [k, col] of Object.entries(data.obs)) if (col) obs[k] = idx.map((i) => (col as ArrayLike<unknown>)[i]);
+  return { counts: csrMatrix(idx.length, m.nCols, indptr, indices, values), geneNames: data.geneNames, obs: obs as InvaeDataset['obs'] };
+}
+
+function withoutColumns(data: InvaeDataset, keys: readonly string[]): InvaeDataset {
+  const obs = { ...data.obs };
+  for (const k of keys) delete (obs as Record<string, unknown>)[k];
+  return { ...data, obs };
+}
+
+function asMatrix(z: { data: Float32Array; nRows: number; nCols: number }): Matrix {
+  return { data: z.data, nRows: z.nRows, nCols: z.nCols };
+}
+
+/** Writes bytes to `file` atomically (temporary file in the same folder, then rename). */
+async function writeBytesAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fsp.writeFile(tmp, bytes);
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** A file-name-safe form of a method name (unique among `taken`). */
+function fileStem(name: string, taken: Set<string>): string {
+  const base = name.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'method';
+  let stem = base;
+  for (let i = 2; taken.has(stem); i++) stem = `${base}_${i}`;
+  taken.add(stem);
+  return stem;
+}
+
+function categoryCounts(values: readonly string[]): CategoryCount[] {
+  const enc = encodeCategorical(values, 'values');
+  return enc.categories.map((c, i) => ({ name: String(c), cells: enc.counts[i]! }));
 }
 
 /** results.csv: one row per method, every metric and aggregate as a column. */
@@ -68,8 +195,14 @@ export function resultsCsv(r: BenchmarkResults): string {
   return `${[['method', ...metrics, ...aggregates], ...rows].map((row) => row.map(quote).join(',')).join('\n')}\n`;
 }
 
-/** results.md: the table sorted by Total, as scib-metrics' results table. */
-export function resultsMarkdown(r: BenchmarkResults): string {
+/** Extra sections of results.md. */
+interface MarkdownExtras {
+  invariantPrediction?: { label: string; methods: { method: string; result: LoboResult }[] } | null;
+  identifiability?: { truthKey: string; rows: ReportIdentifiability[] } | null;
+}
+
+/** results.md: the table sorted by Total, as scib-metrics' results table (plus invariant prediction and identifiability when given). */
+export function resultsMarkdown(r: BenchmarkResults, extras: MarkdownExtras = {}): string {
   const metrics = Object.keys(r.metricTypes);
   const aggregates = ['Batch correction', 'Bio conservation', 'Total'];
   const sorted = [...r.methods].sort((a, b) => (b.aggregates.Total ?? -Infinity) - (a.aggregates.Total ?? -Infinity));
@@ -79,18 +212,38 @@ export function resultsMarkdown(r: BenchmarkResults): string {
   for (const m of sorted) {
     lines.push(`| ${[m.embedding, ...metrics.map((k) => fmt(m.metrics[k as keyof typeof m.metrics])), ...aggregates.map((k) => fmt(m.aggregates[k as keyof typeof m.aggregates]))].join(' | ')} |`);
   }
-  return `${lines.join('\n')}\n\n${r.nCells} cells, ${r.nLabels} labels, ${r.nBatches} batches; scib-metrics ${r.scibMetrics} definitions, scale: ${r.scale}.\n`;
+  let text = `${lines.join('\n')}\n\n${r.nCells} cells, ${r.nLabels} labels, ${r.nBatches} batches; scib-metrics ${r.scibMetrics} definitions, scale: ${r.scale}.\n`;
+  const ip = extras.invariantPrediction;
+  if (ip && ip.methods.length) {
+    text += `\nInvariant prediction of '${ip.label}', leave one batch out (mean over held-out batches):\n\n| Method | Predictor | Accuracy | Macro-F1 |\n| --- | --- | --- | --- |\n`;
+    for (const m of ip.methods) text += `| ${m.method} | ${m.result.classifier} | ${fmt(m.result.mean.accuracy)} | ${fmt(m.result.mean.macroF1)} |\n`;
+  }
+  const idf = extras.identifiability;
+  if (idf && idf.rows.length) {
+    text += `\nIdentifiability against obsm['${idf.truthKey}']:\n\n| Method | MCC (Pearson) | MCC (Spearman) | Linear R² |\n| --- | --- | --- | --- |\n`;
+    for (const m of idf.rows) text += `| ${m.method} | ${fmt(m.mccPearson)} | ${fmt(m.mccSpearman)} | ${fmt(m.linearR2)} |\n`;
+  }
+  return text;
 }
 
-/** `invae bench FILE.h5ad --batch KEY --label KEY --out DIR`: scib-metrics table of several methods. */
+function protocolText(o: BenchCliOptions): string {
+  const predictor = o.loboClassifier === 'knn' ? 'a 5-nearest-neighbour classifier' : 'a linear softmax classifier';
+  const common = `For every batch, ${predictor} of '${o.label}' is fitted on the invariant latent of the cells of all other batches and predicts the cells of the held-out batch; accuracy and macro-F1 per held-out batch, and their unweighted mean. PCA and obsm embeddings are used as they are.`;
+  if (o.loboRetrain) {
+    return `Retrain protocol (--lobo-retrain): for every held-out batch, each trained model (scVI-equivalent, FinVAE, NFinVAE) is trained again on the other batches only and encodes the held-out cells without their label (their unseen batch encodes as zeros), as for new unlabelled data. ${common}`;
+  }
+  return `Embedding protocol (default, cheap): every model is trained once on all cells, the held-out batches included, so the representation is transductive. inVAE models whose invariant prior reads '${o.label}' encode the held-out cells without it (the label covariate set to zeros, as for new unlabelled data), so the label does not reach the prediction through the encoder; their training did see those labels. ${common} Pass --lobo-retrain for the held-out-batch protocol.`;
+}
+
+/** `invae bench FILE.h5ad --batch KEY --label KEY --out DIR`: scib-metrics table of several methods, UMAPs and an HTML report. */
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmark integrations with the scib-metrics set: PCA, scVI-equivalent, FinVAE, NFinVAE and embeddings in obsm')
+    .description('benchmark integrations with the scib-metrics set: PCA, scVI-equivalent, FinVAE, NFinVAE and embeddings in obsm; UMAPs and report.html')
     .argument('<file>', 'input .h5ad with raw counts')
     .requiredOption('--batch <key>', 'obs key of the batches')
     .requiredOption('--label <key>', 'obs key of the cell labels')
-    .requiredOption('-o, --out <dir>', 'output directory (results.json, results.csv, results.md, results.svg)')
+    .requiredOption('-o, --out <dir>', 'output directory (results.json/csv/md/svg, umap_<method>_<batch|label>.svg/png, report.html)')
     .option('--methods <list>', `methods to train and score (${METHODS.join(', ')})`, list, ['pca', 'finvae'])
     .option('--embeddings <keys>', 'obsm keys of embeddings computed elsewhere (e.g. X_scVI,X_harmony)', list)
     .option('--inv <keys>', 'invariant covariates of the inVAE models (default: --label)', list)
@@ -100,11 +253,27 @@ export function registerBench(program: Command): void {
     .option('--latent-inv <n>', 'latent dimensions of each model (invariant block)', integer(1), 10)
     .option('--seed <n>', 'random seed', integer(0), 0)
     .option('--scale', 'min-max scale every metric across methods before aggregating')
+    .option('--no-umap', 'skip the UMAP plots (faster)')
+    .option('--umap-max-points <n>', 'UMAP at most this many cells (a seeded random subset beyond)', integer(100), 50_000)
+    .option('--umap-epochs <n>', 'UMAP optimisation epochs (default: 500 up to 10 000 points, else 200)', integer(1))
+    .addOption(new Option('--umap-impl <name>', "UMAP layout code: @invae/bench's own or the umap-js package (slower)").choices(['native', 'umap-js']).default('native'))
+    .option('--no-lobo', 'skip the leave-one-batch-out invariant prediction')
+    .option('--lobo-retrain', 'leave-one-batch-out: retrain every model without the held-out batch (slow: one training per batch and model)')
+    .addOption(new Option('--lobo-classifier <kind>', 'leave-one-batch-out predictor').choices(['linear', 'knn']).default('linear'))
+    .option('--truth <key>', "obsm key of true latents for identifiability (default: X_true_inv when present, as written by 'invae simulate')")
     .option('--plugin <path|package>', 'load a prior plugin (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--json', 'print results.json to stdout')
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: BenchCliOptions & { plugin?: string[] }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      const tStart = performance.now();
+      const timings: { step: string; seconds: number }[] = [];
+      const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
+        const t = performance.now();
+        const r = await fn();
+        timings.push({ step, seconds: (performance.now() - t) / 1000 });
+        return r;
+      };
       const unknown = opts.methods.filter((m) => !(METHODS as readonly string[]).includes(m));
       if (unknown.length) throw new InvalidOptionError('methods', `Unknown method(s) ${unknown.join(', ')}.`, { hint: `choose from ${METHODS.join(', ')}` });
       await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
@@ -112,53 +281,225 @@ export function registerBench(program: Command): void {
       const log = (m: string) => {
         if (!opts.quiet && !opts.json) process.stderr.write(`${m}\n`);
       };
-      const { adata, data } = await loadDataset(file, opts.layer);
+      // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
+      let muted = false;
+      const warn = (m: string) => {
+        if (!muted) log(`warning: ${m}`);
+      };
+      const { adata, data } = await timed('read data', () => loadDataset(file, opts.layer));
+      const nCells = data.counts.nRows;
       const labels = column(data, opts.label, 'label');
       const batches = column(data, opts.batch, 'batch');
-      // Embeddings computed elsewhere are checked before any training.
+      if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
+      // Embeddings computed elsewhere and the true latents are checked before any training.
       const external: Record<string, Matrix> = {};
-      for (const key of opts.embeddings ?? []) {
-        const m = adata.obsm[key];
-        if (!m || !('kind' in m) || m.kind !== 'dense' || m.shape.length !== 2) {
-          throw new InvalidOptionError('embeddings', `obsm has no dense 2-D embedding '${key}' (obsm: ${Object.keys(adata.obsm).join(', ') || 'none'}).`);
-        }
-        external[key] = { data: Float32Array.from(m.data as ArrayLike<number>), nRows: m.shape[0]!, nCols: m.shape[1]! };
-      }
+      for (const key of opts.embeddings ?? []) external[key] = obsmMatrix(adata, key, nCells, 'embeddings');
+      const truthKey = opts.truth ?? ('X_true_inv' in adata.obsm ? 'X_true_inv' : undefined);
+      const truth = truthKey ? obsmMatrix(adata, truthKey, nCells, 'truth') : null;
+
       const counts = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
-      const t0 = performance.now();
       const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
-      const unintegrated = pca(logNormalize(counts), nComps).coordinates;
-      log(`PCA (${nComps} components of log-normalised counts): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const unintegrated = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
+      log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+
       const embeddings: Record<string, Matrix> = {};
+      /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
+      const predictLatents: Record<string, Matrix> = {};
       const trainSeconds: Record<string, number> = {};
       for (const method of opts.methods as Method[]) {
+        const name = METHOD_NAMES[method];
         if (method === 'pca') {
-          embeddings.PCA = unintegrated;
+          embeddings[name] = unintegrated;
           continue;
         }
         const t = performance.now();
-        const w = Invae.setup(data, methodSetup(method, opts));
+        const setup = methodSetup(method, opts);
+        const w = Invae.setup(data, setup, { warn });
         try {
           await w.train(data, { epochs: opts.epochs, seed: opts.seed });
-          const z = w.latent(data, { part: 'inv' });
-          const name = method === 'scvi' ? 'scVI-equivalent' : method === 'finvae' ? 'FinVAE' : 'NFinVAE';
-          embeddings[name] = { data: z.data, nRows: z.nRows, nCols: z.nCols };
+          embeddings[name] = asMatrix(w.latent(data, { part: 'inv' }));
           trainSeconds[name] = (performance.now() - t) / 1000;
+          timings.push({ step: `train ${name} (${opts.epochs} epochs)`, seconds: trainSeconds[name]! });
           log(`${name}: trained ${opts.epochs} epochs in ${trainSeconds[name]!.toFixed(1)} s`);
+          const leak = labelCovariates(setup, opts.label);
+          if (opts.lobo && !opts.loboRetrain && leak.length) {
+            muted = true;
+            try {
+              predictLatents[name] = asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }));
+            } finally {
+              muted = false;
+            }
+          }
         } finally {
           w.dispose();
         }
       }
+      for (const key of Object.keys(external)) {
+        if (key in embeddings) throw new InvalidOptionError('embeddings', `The obsm embedding '${key}' has the name of a trained method.`, { hint: 'rename it in obsm' });
+      }
       Object.assign(embeddings, external);
-      const bm = new Benchmarker({ embeddings, labels, batches, unintegrated, seed: opts.seed, onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s`) });
+
+      const neighbors = new Map<string, NeighborsResult>();
+      const bm = new Benchmarker({
+        embeddings,
+        labels,
+        batches,
+        unintegrated,
+        seed: opts.seed,
+        onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s${e.error ? ` — failed (NaN): ${e.error}` : ''}`),
+        onNeighbors: opts.umap ? (name, nn) => neighbors.set(name, subsetNeighbors(nn, 15)) : undefined,
+      });
       bm.benchmark();
       const results = bm.getResults({ scale: opts.scale ? 'minmax' : 'none' });
+      for (const m of results.methods) timings.push({ step: `metrics ${m.embedding}`, seconds: Object.values(m.seconds).reduce((a, b) => a + b, 0) });
+
+      // Identifiability against the simulator's true latents.
+      let identifiability: { truthKey: string; rows: ReportIdentifiability[] } | null = null;
+      if (truth && truthKey) {
+        identifiability = await timed('identifiability', () => {
+          const rows: ReportIdentifiability[] = [];
+          const safe = (fn: () => number) => {
+            try {
+              const v = fn();
+              return Number.isFinite(v) ? v : null;
+            } catch {
+              return null;
+            }
+          };
+          for (const [name, x] of Object.entries(embeddings)) {
+            if (name === truthKey) continue;
+            rows.push({ method: name, mccPearson: safe(() => meanCorrelationCoefficient(truth, x, 'pearson')), mccSpearman: safe(() => meanCorrelationCoefficient(truth, x, 'spearman')), linearR2: safe(() => linearR2(truth, x)) });
+          }
+          return { truthKey, rows };
+        });
+      }
+
+      // Leave-one-batch-out invariant prediction.
+      const lobo: ReportInvariantPrediction[] = [];
+      if (opts.lobo) {
+        const nBatches = new Set(batches).size;
+        if (nBatches < 2) log('invariant prediction skipped: a single batch');
+        else {
+          for (const [name, x] of Object.entries(embeddings)) {
+            const method = (Object.keys(METHOD_NAMES) as Method[]).find((k) => METHOD_NAMES[k] === name);
+            const retrain = opts.loboRetrain && method !== undefined && method !== 'pca';
+            const result = await timed(`invariant prediction ${name}${retrain ? ' (retrained per batch)' : ''}`, async () => {
+              let folds: LoboFold[];
+              if (retrain) {
+                folds = [];
+                const setup = methodSetup(method as Exclude<Method, 'pca'>, opts);
+                const leak = labelCovariates(setup, opts.label);
+                for (const b of [...new Set(batches)].sort()) {
+                  const trainIdx: number[] = [];
+                  const testIdx: number[] = [];
+                  batches.forEach((v, i) => (v === b ? testIdx : trainIdx).push(i));
+                  const trainData = subsetDataset(data, trainIdx);
+                  const w = Invae.setup(trainData, setup, { warn });
+                  try {
+                    await w.train(trainData, { epochs: opts.epochs, seed: opts.seed });
+                    const fit = asMatrix(w.latent(trainData, { part: 'inv' }));
+                    muted = true;
+                    const test = asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' }));
+                    muted = false;
+                    folds.push({ heldOut: b, train: { latent: fit, labels: trainIdx.map((i) => labels[i]!) }, test: { latent: test, labels: testIdx.map((i) => labels[i]!) } });
+                  } finally {
+                    muted = false;
+                    w.dispose();
+                  }
+                }
+              } else folds = leaveOneBatchOutFolds(x, labels, batches, predictLatents[name] ?? x);
+              return leaveOneBatchOut(folds, { classifier: opts.loboClassifier, seed: opts.seed });
+            });
+            const note = retrain
+              ? 'retrained without the held-out batch; held-out cells encoded without their label'
+              : predictLatents[name]
+                ? `held-out cells encoded without '${opts.label}' (label covariate zeroed); model trained on all cells`
+                : undefined;
+            lobo.push({ method: name, result, ...(note ? { note } : {}) });
+            log(`  ${name}: leave-one-batch-out accuracy ${result.mean.accuracy?.toFixed(3) ?? '–'}, macro-F1 ${result.mean.macroF1?.toFixed(3) ?? '–'}`);
+          }
+        }
+      }
+
       await fsp.mkdir(opts.out, { recursive: true });
-      await writeResultsJson(path.join(opts.out, 'results.json'), { ...results, trainingSeconds: trainSeconds } as BenchmarkResults);
+      // UMAPs coloured by batch and by label, as SVG and PNG.
+      const umaps: ReportUmap[] = [];
+      const umapJson: Record<string, unknown> = {};
+      if (opts.umap) {
+        const taken = new Set<string>();
+        for (const [name, x] of Object.entries(embeddings)) {
+          const stem = fileStem(name, taken);
+          const t = performance.now();
+          const u = umapEmbedding(x, { neighbors: neighbors.get(name), seed: opts.seed, maxPoints: opts.umapMaxPoints, nEpochs: opts.umapEpochs, implementation: opts.umapImpl });
+          const tUmap = (performance.now() - t) / 1000;
+          const files: Record<string, { svg: string; png: string; width: number; height: number }> = {};
+          for (const [colour, key, values] of [
+            ['batch', opts.batch, batches],
+            ['label', opts.label, labels],
+          ] as const) {
+            const cats = Array.from(u.indices, (i) => values[i]!);
+            const svg = scatterSvg(u.coordinates, cats, { title: `${name} · ${key}`, legendTitle: key, seed: opts.seed });
+            const png = svgToPng(svg);
+            const base = `umap_${stem}_${colour}`;
+            await writeTextAtomically(path.join(opts.out, `${base}.svg`), svg);
+            await writeBytesAtomically(path.join(opts.out, `${base}.png`), png);
+            const size = pngSize(png);
+            files[colour] = { svg: `${base}.svg`, png: `${base}.png`, width: size.width / 2, height: size.height / 2 };
+          }
+          const seconds = (performance.now() - t) / 1000;
+          timings.push({ step: `UMAP ${name}`, seconds });
+          log(`  ${name}: UMAP of ${u.nPoints} cells in ${tUmap.toFixed(1)} s (plots ${(seconds - tUmap).toFixed(1)} s)`);
+          umaps.push({ method: name, byBatch: files.batch!, byLabel: files.label!, nPoints: u.nPoints, downsampled: u.downsampled });
+          umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
+        }
+      }
+      timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
+
+      const engine = currentEngine();
+      const environment: Record<string, string> = {
+        '@invae/cli': CLI_VERSION,
+        '@invae/core': CORE_VERSION,
+        '@invae/bench': BENCH_VERSION,
+        engine: engine ? `${engine.engine} (${engine.package} ${engine.packageVersion}, tfjs-core ${engine.tfjsVersion})` : 'unknown',
+        node: process.version,
+        platform: `${process.platform} ${process.arch}, ${os.cpus().length} CPUs`,
+        seed: String(opts.seed),
+        'epochs per model': String(opts.epochs),
+      };
+      const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
+      const protocol = protocolText(opts);
+      const saved = {
+        ...results,
+        trainingSeconds: trainSeconds,
+        dataset,
+        identifiability: identifiability ? { truthKey: identifiability.truthKey, methods: Object.fromEntries(identifiability.rows.map(({ method, ...v }) => [method, v])) } : null,
+        invariantPrediction: lobo.length ? { label: opts.label, protocol, retrain: Boolean(opts.loboRetrain), methods: Object.fromEntries(lobo.map((m) => [m.method, { ...m.result, ...(m.note ? { note: m.note } : {}) }])) } : null,
+        umap: opts.umap ? { nNeighbors: 15, minDist: 0.5, maxPoints: opts.umapMaxPoints, seed: opts.seed, methods: umapJson } : null,
+        timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
+        environment,
+      };
+      const resultsSvg = resultsTableSvg(results, { title: path.basename(file) });
+      const extras = { invariantPrediction: lobo.length ? { label: opts.label, methods: lobo } : null, identifiability };
+      await writeTextAtomically(path.join(opts.out, 'results.json'), `${JSON.stringify(saved, null, 2)}\n`);
       await writeTextAtomically(path.join(opts.out, 'results.csv'), resultsCsv(results));
-      await writeTextAtomically(path.join(opts.out, 'results.md'), resultsMarkdown(results));
-      await writeTextAtomically(path.join(opts.out, 'results.svg'), resultsTableSvg(results, { title: path.basename(file) }));
-      if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      else process.stdout.write(resultsMarkdown(results));
+      await writeTextAtomically(path.join(opts.out, 'results.md'), resultsMarkdown(results, extras));
+      await writeTextAtomically(path.join(opts.out, 'results.svg'), resultsSvg);
+      await writeTextAtomically(
+        path.join(opts.out, 'report.html'),
+        reportHtml({
+          dataset,
+          results,
+          resultsSvg,
+          umaps,
+          identifiability,
+          invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
+          timings,
+          environment,
+          generatedAt: new Date().toISOString(),
+        }),
+      );
+      log(`wrote ${opts.out}/report.html`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
+      else process.stdout.write(resultsMarkdown(results, extras));
     });
 }

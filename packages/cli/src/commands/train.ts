@@ -1,9 +1,17 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   Invae,
   InvalidOptionError,
   initEngine,
+  listPriors,
+  nCellsOf,
+  nGenesOf,
+  registerWorkerSetup,
+  type AnyDataset,
+  type InvaeDataset,
   type EpochReport,
   type InvaeModelOptions,
   type PredictorOptions,
@@ -12,6 +20,7 @@ import {
 } from '@invae/core';
 import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
 import { loadDataset } from '../dataset';
+import { openBackedDataset, DEFAULT_BACKED_BLOCK_ROWS } from '../backed-source';
 import { integer, jsonObject, list, number } from '../parse';
 import { resolvePriorPlugin } from '../plugins';
 import { epochReporter } from '../progress';
@@ -57,6 +66,31 @@ interface TrainCliOptions {
   overwrite?: boolean;
   json?: boolean;
   quiet?: boolean;
+  workers?: number | 'auto';
+  backed?: boolean;
+  backedBlock?: number;
+}
+
+/** `--workers`: a positive integer or `auto`. */
+function workersOption(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidOptionError('workers', `--workers must be a positive integer or auto, got '${value}'.`);
+  return n;
+}
+
+/**
+ * Resolves a prior named on the command line and, when it was loaded from a file or package, lets
+ * training workers load it too (they start with only the built-in priors).
+ */
+async function resolvePriorForWorkers(spec: string, flag: string): Promise<string> {
+  const known = listPriors().some((p) => p.name === spec);
+  const name = await resolvePriorPlugin(spec, flag);
+  if (!known) {
+    const isPath = spec.startsWith('.') || path.isAbsolute(spec) || /\.[cm]?js$/i.test(spec);
+    registerWorkerSetup({ module: isPath ? pathToFileURL(path.resolve(process.cwd(), spec)).href : spec });
+  }
+  return name;
 }
 
 /** `invae train FILE.h5ad --inv KEYS --spur KEYS --out MODEL_DIR`: trains FinVAE or NFinVAE. */
@@ -98,6 +132,9 @@ export function registerTrain(program: Command): void {
     .option('--early-stopping <epochs>', 'stop when the loss has not improved for this many epochs', integer(1))
     .option('--checkpoint-every <epochs>', 'save the model directory every N epochs', integer(1))
     .option('--seed <n>', 'random seed (default 0)', integer(0))
+    .option('--workers <n|auto>', 'model replicas training in parallel worker threads (default 1 = main thread only; auto: up to 2 on the wasm engine for large enough minibatches)', workersOption)
+    .option('--backed', 'stream the counts from disk in row blocks instead of loading them (for files larger than memory)')
+    .option('--backed-block <rows>', `rows per block read from disk with --backed (default ${DEFAULT_BACKED_BLOCK_ROWS})`, integer(1))
     .option('--predict <key>', 'also train an invariant predictor of this obs key')
     .addOption(new Option('--predictor <kind>', 'predictor kind (default linear)').choices(['linear', 'knn', 'environment']))
     .option('--batch-key <key>', 'environments of the environment predictor (default: the first --spur key)')
@@ -109,6 +146,10 @@ export function registerTrain(program: Command): void {
       if (!opts.overwrite && existsSync(opts.out)) {
         throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace a model directory' });
       }
+      if (opts.backedBlock !== undefined && !opts.backed) throw new InvalidOptionError('backed-block', '--backed-block needs --backed.');
+      if (opts.backed && opts.geneSets) {
+        throw new InvalidOptionError('gene-sets', '--gene-sets scores gene programs on all counts, which --backed does not load.', { hint: 'drop --backed for the gene-program prior' });
+      }
       const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
       registerBuiltinPriors();
       if (opts.invPriorOptions && !opts.invPrior && !opts.geneSets) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
@@ -116,15 +157,16 @@ export function registerTrain(program: Command): void {
       if (opts.geneSets && opts.invPrior && opts.invPrior !== 'gene-program') {
         throw new InvalidOptionError('gene-sets', `--gene-sets conditions the invariant prior on gene programs; it cannot be combined with --inv-prior ${opts.invPrior}.`);
       }
-      let invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorPlugin(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
-      const spurPrior: PriorRef | undefined = opts.spurPrior ? { name: await resolvePriorPlugin(opts.spurPrior, '--spur-prior'), options: opts.spurPriorOptions ?? {} } : undefined;
+      let invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorForWorkers(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
+      const spurPrior: PriorRef | undefined = opts.spurPrior ? { name: await resolvePriorForWorkers(opts.spurPrior, '--spur-prior'), options: opts.spurPriorOptions ?? {} } : undefined;
       const invariant = { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] };
       const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
-      const { data } = await loadDataset(file, opts.layer);
-      if (opts.geneSets) {
+      const backed = opts.backed ? await openBackedDataset(file, opts.layer, { blockSize: opts.backedBlock }) : null;
+      const data: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
+      if (opts.geneSets && !backed) {
         // Fit the program scorer (control genes) on the training data; the prior saves it and
         // re-scores every later dataset from the counts.
-        const scorer = GeneProgramScorer.fit(data, await readGeneSets(opts.geneSets), { seed: opts.seed ?? 0 });
+        const scorer = GeneProgramScorer.fit(data as InvaeDataset, await readGeneSets(opts.geneSets), { seed: opts.seed ?? 0 });
         invPrior = { name: 'gene-program', options: { ...(opts.invPriorOptions ?? {}), scorer: scorer.toJSON() } };
       }
       const modelOptions: InvaeModelOptions = {
@@ -161,6 +203,7 @@ export function registerTrain(program: Command): void {
           weightDecay: opts.weightDecay,
           warmUpEpochs: opts.warmup,
           seed: opts.seed ?? 0,
+          workers: opts.workers,
           lrSchedule: opts.lrPatience ? { patience: opts.lrPatience } : false,
           earlyStopping: opts.earlyStopping ? { patience: opts.earlyStopping } : false,
           checkpointEvery: opts.checkpointEvery ?? 0,
@@ -191,8 +234,11 @@ export function registerTrain(program: Command): void {
           engine: engine.engine,
           model: workflow.spec.config.model,
           priors: { inv: workflow.spec.invPrior.name, spur: workflow.spec.spurPrior?.name ?? null },
-          cells: data.counts.nRows,
-          genes: data.counts.nCols,
+          cells: nCellsOf(data),
+          genes: nGenesOf(data),
+          backed: Boolean(backed),
+          workers: history.workers,
+          peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
           stoppedBy: history.stoppedBy,
           seconds: history.seconds,
           epochs: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, cellsPerSecond: e.cellsPerSecond, learningRate: e.learningRate, terms: e.terms })),
@@ -209,6 +255,7 @@ export function registerTrain(program: Command): void {
         }
       } finally {
         workflow.dispose();
+        backed?.close();
       }
     });
 }

@@ -36,14 +36,6 @@ export function gatherRows(m: RowMatrix, indices: ArrayLike<number>): Float32Arr
   return out;
 }
 
-function covariateTensor(name: string, m: RowMatrix | null | undefined, indices: Int32Array, nRows: number): tf.Tensor2D | null {
-  if (!m || m.nCols === 0) return null;
-  if (m.nRows !== nRows) {
-    throw new InvalidOptionError(name, `${name} covariates have ${m.nRows} rows but the count matrix has ${nRows}.`);
-  }
-  return tf.tensor2d(gatherRows(m, indices), [indices.length, m.nCols], 'float32');
-}
-
 /**
  * Reads rows `indices` from `source` (CSR rows are densified for this batch only) and the same rows
  * of the covariate matrices, and uploads them as float32 tensors.
@@ -59,16 +51,42 @@ export function gatherBatch(
   if (values.length !== idx.length * source.nCols) {
     throw new MatrixFormatError(`RowSource.readRows returned ${values.length} values, expected ${idx.length} × ${source.nCols}.`);
   }
-  const inv = covariateTensor('inv', covariates.inv, idx, source.nRows);
-  let spur: tf.Tensor2D | null;
+  const inv = covariates.inv && covariates.inv.nCols > 0 ? rowsOf('inv', covariates.inv, idx, source.nRows) : null;
+  const spur = covariates.spur && covariates.spur.nCols > 0 ? rowsOf('spur', covariates.spur, idx, source.nRows) : null;
+  return minibatchFromRows(idx, { values, nCols: source.nCols }, inv, spur);
+}
+
+function rowsOf(name: string, m: RowMatrix, indices: Int32Array, nRows: number): RowMatrix {
+  if (m.nRows !== nRows) {
+    throw new InvalidOptionError(name, `${name} covariates have ${m.nRows} rows but the count matrix has ${nRows}.`);
+  }
+  return { nRows: indices.length, nCols: m.nCols, data: gatherRows(m, indices) };
+}
+
+/**
+ * Uploads a minibatch whose rows were already read: `x.values` holds `indices.length × x.nCols`
+ * counts row-major, `inv`/`spur` (when given) one row per cell. The single place a {@link Minibatch}
+ * is built from host rows (training workers build theirs here too).
+ */
+export function minibatchFromRows(indices: Int32Array, x: { values: Float32Array; nCols: number }, inv: RowMatrix | null, spur: RowMatrix | null): Minibatch {
+  const n = indices.length;
+  const upload = (m: RowMatrix | null): tf.Tensor2D | null => {
+    if (!m || m.nCols === 0) return null;
+    if (m.nRows !== n || m.data.length < n * m.nCols) throw new MatrixFormatError(`Covariate rows: expected ${n} × ${m.nCols} values, got ${m.data.length}.`);
+    return tf.tensor2d(m.data.subarray(0, n * m.nCols), [n, m.nCols], 'float32');
+  };
+  if (x.values.length < n * x.nCols) throw new MatrixFormatError(`Count rows: expected ${n} × ${x.nCols} values, got ${x.values.length}.`);
+  const invT = upload(inv);
+  let spurT: tf.Tensor2D | null = null;
   try {
-    spur = covariateTensor('spur', covariates.spur, idx, source.nRows);
+    spurT = upload(spur);
+    const xT = tf.tensor2d(x.values.subarray(0, n * x.nCols), [n, x.nCols], 'float32');
+    return { indices, x: xT, inv: invT, spur: spurT };
   } catch (e) {
-    inv?.dispose();
+    invT?.dispose();
+    spurT?.dispose();
     throw e;
   }
-  const x = tf.tensor2d(values, [idx.length, source.nCols], 'float32');
-  return { indices: idx, x, inv, spur };
 }
 
 /** Disposes the tensors of a {@link Minibatch}. */

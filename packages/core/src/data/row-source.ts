@@ -3,12 +3,22 @@ import type { CountMatrix, CsrMatrix, DenseMatrix } from './matrix';
 
 /**
  * Anything that can hand out rows of a cells × genes matrix as dense float32: an in-memory dense or
- * CSR matrix, or later a backed file reader. `readRows` returns a new `indices.length × nCols`
- * row-major array, rows in the order of `indices` (repeats allowed).
+ * CSR matrix, or a reader of a file on disk (a backed .h5ad). `readRows` returns a new
+ * `indices.length × nCols` row-major array, rows in the order of `indices` (repeats allowed).
  */
 export interface RowSource {
+  /** Rows (cells). */
   readonly nRows: number;
+  /** Columns (genes). */
   readonly nCols: number;
+  /**
+   * Set by sources stored in blocks of consecutive rows (e.g. on disk), for which reading rows
+   * scattered over many blocks is slow: rows per block. Training then shuffles by block (the order
+   * of blocks, and rows within a window of a few blocks) instead of over all rows, and readers keep
+   * a window of blocks in memory. Unset for in-memory sources.
+   */
+  readonly blockSize?: number;
+  /** The rows `indices`, densified, row-major. */
   readRows(indices: ArrayLike<number>): Float32Array;
 }
 

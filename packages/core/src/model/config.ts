@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors';
 import type { Activation } from '../nn/mlp';
+import { resolveDecoderPaths, type DecoderPathsConfig, type ResolvedDecoderPaths } from './decoder-paths';
 
 /** Which reference model a configuration describes. */
 export type InvaeModelKind = 'FinVAE' | 'NFinVAE';
@@ -52,10 +53,17 @@ export interface InvaeModelConfig {
   normalizeConstant?: number;
   /** Seed for parameter initialisation (unseeded when absent). */
   seed?: number;
+  /**
+   * Optional masked decoder paths (expiMap-style, not in the reference): the last K invariant
+   * latent dimensions each explain only their genes through a masked linear layer added to the
+   * decoder's logits; the main decoder network does not see them. See {@link DecoderPathsConfig}.
+   * Absent or null (default): the reference decoder, unchanged.
+   */
+  decoderPaths?: DecoderPathsConfig | null;
 }
 
-/** {@link InvaeModelConfig} with every default filled in. */
-export type ResolvedInvaeModelConfig = Required<Omit<InvaeModelConfig, 'seed'>> & { seed?: number };
+/** {@link InvaeModelConfig} with every default filled in (and `decoderPaths` validated into index lists, or null). */
+export type ResolvedInvaeModelConfig = Required<Omit<InvaeModelConfig, 'seed' | 'decoderPaths'>> & { seed?: number; decoderPaths: ResolvedDecoderPaths | null };
 
 function positiveInt(name: string, v: unknown, min = 1): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -69,7 +77,7 @@ function positiveInt(name: string, v: unknown, min = 1): number {
  * @throws InvalidOptionError naming the offending option.
  */
 export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModelConfig {
-  const known = ['model', 'dataDim', 'invCovarDim', 'spurCovarDim', 'latentDimInv', 'latentDimSpur', 'nLayers', 'hiddenDim', 'activation', 'slope', 'batchNorm', 'dropoutRate', 'decoderDist', 'injectCovarInLatent', 'elboVersion', 'klRate', 'tcBeta', 'normalizeConstant', 'seed'] as const;
+  const known = ['model', 'dataDim', 'invCovarDim', 'spurCovarDim', 'latentDimInv', 'latentDimSpur', 'nLayers', 'hiddenDim', 'activation', 'slope', 'batchNorm', 'dropoutRate', 'decoderDist', 'injectCovarInLatent', 'elboVersion', 'klRate', 'tcBeta', 'normalizeConstant', 'seed', 'decoderPaths'] as const;
   // keep only model options (callers may pass a superset, e.g. prior options), dropping undefined values
   const given = Object.fromEntries(known.filter((k) => config[k] !== undefined).map((k) => [k, config[k]])) as Partial<InvaeModelConfig>;
   const c = {
@@ -122,5 +130,11 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
   }
   if (c.dropoutRate >= 1) throw new InvalidOptionError('dropoutRate', `dropoutRate must be < 1, got ${c.dropoutRate}`);
   if (!(c.normalizeConstant > 0)) throw new InvalidOptionError('normalizeConstant', `normalizeConstant must be > 0, got ${c.normalizeConstant}`);
+  c.decoderPaths = resolveDecoderPaths(given.decoderPaths, {
+    dataDim: c.dataDim,
+    latentDimInv: c.latentDimInv,
+    latentDimSpur: c.latentDimSpur,
+    mainExtraInputs: c.injectCovarInLatent ? c.spurCovarDim : 0,
+  });
   return c;
 }

@@ -238,7 +238,7 @@ export class InvaeModel {
     const enc = this.encoder.apply(x, inv, spur, opts.training);
     const eps = opts.eps ?? (tf.randomNormal(enc.mean.shape) as tf.Tensor2D);
     const z = tf.add(enc.mean, tf.mul(eps, tf.sqrt(enc.variance))) as tf.Tensor2D;
-    const library = this.config.decoderDist === 'nb' ? (tf.sum(x, -1, true) as tf.Tensor2D) : null;
+    const library = this.config.decoderDist === 'nb' ? (enc.library ?? (tf.sum(x, -1, true) as tf.Tensor2D)) : null;
     const dec = this.decoder.apply(z, spur, library, opts.training);
     const logPxZ = (
       this.config.decoderDist === 'nb' ? logNbPositive(x, dec.mean, dec.theta!) : normalLogPdf(x, dec.mean, dec.variance!)

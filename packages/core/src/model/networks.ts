@@ -1,6 +1,9 @@
 import { tf } from '../tf';
 import { Linear } from '../nn/linear';
+import { linearProduct } from '../nn/linear-product';
 import { MLP } from '../nn/mlp';
+import { log1pInput } from '../nn/log1p-input';
+import { fastPaths } from '../nn/fast-paths';
 import { prefixed, type NamedVariable, type SeedStream } from '../nn/variables';
 import type { ResolvedInvaeModelConfig } from './config';
 
@@ -13,6 +16,8 @@ export interface EncoderOutput {
   readonly mean: tf.Tensor2D;
   /** Posterior variance. */
   readonly variance: tf.Tensor2D;
+  /** Library size Σx per cell `[B, 1]`, computed with the NB encoder's input (absent for a normal decoder). */
+  readonly library?: tf.Tensor2D;
 }
 
 /**
@@ -55,14 +60,17 @@ export class GaussianEncoder {
 
   /** Encodes `[log1p(x) (nb) or x (normal), u_inv, u_spur]`. */
   apply(x: tf.Tensor2D, inv: tf.Tensor2D | null, spur: tf.Tensor2D | null, training: boolean): EncoderOutput {
-    const parts: tf.Tensor2D[] = [this.config.decoderDist === 'nb' ? (tf.log1p(x) as tf.Tensor2D) : x];
-    if (inv && inv.shape[1] > 0) parts.push(inv);
-    if (spur && spur.shape[1] > 0) parts.push(spur);
-    const input = parts.length === 1 ? parts[0]! : (tf.concat(parts, 1) as tf.Tensor2D);
-    const h = this.body.forward(input, { training });
+    const covs = [inv, spur].filter((t): t is tf.Tensor2D => !!t && t.shape[1] > 0);
+    const u = covs.length === 0 ? null : covs.length === 1 ? covs[0]! : (tf.concat(covs, 1) as tf.Tensor2D);
+    let input: tf.Tensor2D;
+    let library: tf.Tensor2D | undefined;
+    if (this.config.decoderDist === 'nb') ({ input, library } = log1pInput(x, u, { fused: fastPaths.encoderInput }));
+    else input = u ? (tf.concat([x, u], 1) as tf.Tensor2D) : x;
+    // the input is data: the first layer computes no gradient for it
+    const h = this.body.forward(input, { training, dataInput: true });
     const mean = this.meanHead.apply(h);
     const variance = tf.add(tf.exp(this.logVarHead.apply(h)), 1e-4) as tf.Tensor2D;
-    return { mean, variance };
+    return library ? { mean, variance, library } : { mean, variance };
   }
 
   /** Variables under the reference names. */
@@ -86,6 +94,11 @@ export interface DecoderOutput {
  * `decoder_freq.0` linear → softmax, times the library size Σx; θ = exp(`decoder_raw_theta`)
  * (initialised standard normal). Normal: an MLP named `f` (FinVAE) or `decoder_mean` (NFinVAE)
  * with fixed variance 0.01.
+ *
+ * With `decoderPaths` (not in the reference) the last K invariant dimensions are withheld from the
+ * MLP and feed only the masked linear layer `decoder_paths` (weight `[G, K]` times its fixed 0/1
+ * mask, kept as the buffer `decoder_paths.mask`), whose output is added to the logits before the
+ * softmax (NB) or to the mean (normal).
  */
 export class Decoder {
   /** NB: hidden network before the frequency layer; normal: the whole mean network. */
@@ -94,11 +107,14 @@ export class Decoder {
   readonly freq?: Linear;
   /** NB: log θ per gene (`decoder_raw_theta`). */
   readonly rawTheta?: tf.Variable;
+  /** Masked decoder paths (only with `decoderPaths`): weight `[G, K]` and its 0/1 mask `[G, K]`. */
+  readonly paths?: { readonly weight: tf.Variable; readonly mask: tf.Variable };
   private readonly mlpName: string;
 
   constructor(private readonly config: ResolvedInvaeModelConfig, seeds: SeedStream) {
     const c = config;
-    const latent = c.latentDimInv + c.latentDimSpur;
+    const dedicated = c.decoderPaths ? c.decoderPaths.genes.length : 0;
+    const latent = c.latentDimInv + c.latentDimSpur - dedicated;
     const inputDim = latent + (c.injectCovarInLatent ? c.spurCovarDim : 0);
     const nb = c.decoderDist === 'nb';
     this.mlpName = nb ? 'decoder_raw_mean' : c.model === 'FinVAE' ? 'f' : 'decoder_mean';
@@ -120,24 +136,68 @@ export class Decoder {
       this.freq = new Linear(c.hiddenDim, c.dataDim, seeds);
       this.rawTheta = tf.variable(tf.randomNormal([c.dataDim], 0, 1, 'float32', seeds.next()), true);
     }
+    if (c.decoderPaths) this.paths = maskedPaths(c.decoderPaths.genes, c.dataDim, seeds);
   }
 
   /** Decodes `z` (concatenated with `u_spur` when covariates are injected); `library` is Σx per cell `[B, 1]` (NB only). */
   apply(z: tf.Tensor2D, spur: tf.Tensor2D | null, library: tf.Tensor2D | null, training: boolean): DecoderOutput {
-    const input = this.config.injectCovarInLatent && spur && spur.shape[1] > 0 ? (tf.concat([z, spur], 1) as tf.Tensor2D) : z;
-    const h = this.rawMean.forward(input, { training });
+    const { main, dedicated } = this.splitLatent(z);
+    const input = this.config.injectCovarInLatent && spur && spur.shape[1] > 0 ? (tf.concat([main, spur], 1) as tf.Tensor2D) : main;
+    let h = this.rawMean.forward(input, { training });
+    // masked paths: dedicated dims → their genes only, added before the softmax (NB) or to the mean (normal)
+    const pathLogits = dedicated ? linearProduct(dedicated, tf.mul(this.paths!.weight, this.paths!.mask) as tf.Tensor2D) : null;
     if (this.config.decoderDist === 'nb') {
-      const freq = tf.softmax(this.freq!.apply(h)) as tf.Tensor2D;
+      let logits = this.freq!.apply(h);
+      if (pathLogits) logits = tf.add(logits, pathLogits) as tf.Tensor2D;
+      const freq = tf.softmax(logits) as tf.Tensor2D;
       return { mean: tf.mul(freq, library!) as tf.Tensor2D, theta: tf.exp(this.rawTheta!) as tf.Tensor1D };
     }
+    if (pathLogits) h = tf.add(h, pathLogits) as tf.Tensor2D;
     return { mean: h, variance: 0.01 };
   }
 
-  /** Variables under the reference names. */
+  /** The latents the main network reads and (with masked paths) the dedicated ones, the last K invariant dimensions. */
+  private splitLatent(z: tf.Tensor2D): { main: tf.Tensor2D; dedicated: tf.Tensor2D | null } {
+    const paths = this.config.decoderPaths;
+    if (!paths) return { main: z, dedicated: null };
+    const k = paths.genes.length;
+    const li = this.config.latentDimInv;
+    const ls = this.config.latentDimSpur;
+    const parts: tf.Tensor2D[] = [];
+    if (li > k) parts.push(tf.slice(z, [0, 0], [-1, li - k]));
+    if (ls > 0) parts.push(tf.slice(z, [0, li], [-1, ls]));
+    const main = parts.length === 1 ? parts[0]! : parts.length ? (tf.concat(parts, 1) as tf.Tensor2D) : (tf.zeros([z.shape[0], 0]) as tf.Tensor2D);
+    return { main, dedicated: tf.slice(z, [0, li - k], [-1, k]) };
+  }
+
+  /** Variables under the reference names (plus `decoder_paths.weight` / `decoder_paths.mask` with masked paths). */
   namedVariables(): NamedVariable[] {
     const out = prefixed(this.mlpName, this.rawMean);
     if (this.freq) out.push(...prefixed('decoder_freq.0', this.freq));
     if (this.rawTheta) out.push({ name: 'decoder_raw_theta', variable: this.rawTheta, trainable: true });
+    if (this.paths) {
+      out.push({ name: 'decoder_paths.weight', variable: this.paths.weight, trainable: true });
+      out.push({ name: 'decoder_paths.mask', variable: this.paths.mask, trainable: false });
+    }
     return out;
   }
+}
+
+/**
+ * Weight and mask of the masked paths, both `[G, K]` (PyTorch's `[out, in]`). The weight is drawn
+ * uniform in ±1/√K (PyTorch's default bound for a layer with K inputs) and zeroed outside the mask;
+ * the mask multiplies it in every forward pass, so entries outside it get no gradient and stay 0.
+ */
+function maskedPaths(genes: readonly (readonly number[])[], dataDim: number, seeds: SeedStream): { weight: tf.Variable; mask: tf.Variable } {
+  const k = genes.length;
+  const m = new Float32Array(dataDim * k);
+  genes.forEach((list, j) => {
+    for (const g of list) m[g * k + j] = 1;
+  });
+  return tf.tidy(() => {
+    const mask = tf.tensor2d(m, [dataDim, k]);
+    const bound = 1 / Math.sqrt(k);
+    const weight = tf.variable(tf.mul(tf.randomUniform([dataDim, k], -bound, bound, 'float32', seeds.next()), mask), true);
+    return { weight, mask: tf.variable(mask, false) };
+  });
 }

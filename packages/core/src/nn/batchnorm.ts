@@ -1,5 +1,6 @@
 import { tf } from '../tf';
 import { detach, type NamedVariable } from './variables';
+import { fastPaths } from './fast-paths';
 
 /** Output of {@link BatchNorm1d.apply}: the normalised values and the per-unit factor applied to the input. */
 export interface BatchNormResult {
@@ -38,9 +39,12 @@ export class BatchNorm1d {
 
   /**
    * Normalises `x` `[B, C]`. In training mode (and with `updateStats`, the default) the running
-   * statistics are updated in place. With `frozen` no gradient reaches γ and β.
+   * statistics are updated in place. With `frozen` no gradient reaches γ and β. With `fused` a
+   * training-mode call is one taped op with a closed-form gradient (same values and gradients of
+   * `out`); its `scale` then carries no gradient through the batch statistics.
    */
-  apply(x: tf.Tensor2D, opts: { training: boolean; frozen?: boolean; updateStats?: boolean }): BatchNormResult {
+  apply(x: tf.Tensor2D, opts: { training: boolean; frozen?: boolean; updateStats?: boolean; fused?: boolean }): BatchNormResult {
+    if (opts.fused && opts.training && !opts.frozen && fastPaths.batchNorm) return this.applyTrainingFused(x, opts.updateStats !== false);
     const gamma = (opts.frozen ? detach(this.weight) : this.weight) as tf.Tensor1D;
     const beta = (opts.frozen ? detach(this.bias) : this.bias) as tf.Tensor1D;
     let mean: tf.Tensor;
@@ -66,6 +70,57 @@ export class BatchNorm1d {
     }
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, this.eps))) as tf.Tensor1D;
     const out = tf.add(tf.mul(tf.sub(x, mean), scale), beta) as tf.Tensor2D;
+    return { out, scale };
+  }
+
+  /**
+   * Training-mode normalisation as one taped operation with the closed-form gradient
+   * dx = (γ/σ)(dy − mean(dy) − x̂·mean(dy ⊙ x̂)), dγ = Σ dy ⊙ x̂, dβ = Σ dy (x̂ the normalised input,
+   * σ = √(var + eps)): the same values and gradients as the elementwise form in a handful of ops.
+   * `scale` (γ/σ) is returned detached from the batch statistics' dependence on x.
+   */
+  private applyTrainingFused(x: tf.Tensor2D, updateStats: boolean): BatchNormResult {
+    const n = x.shape[0];
+    let mean: tf.Tensor1D | null = null;
+    let variance: tf.Tensor1D | null = null;
+    let invStd: tf.Tensor1D | null = null;
+    const eps = this.eps;
+    const f = tf.customGrad(((xv: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const m = tf.mean(xv, 0) as tf.Tensor1D;
+      const centred = tf.sub(xv, m);
+      const v = tf.mean(tf.square(centred), 0) as tf.Tensor1D;
+      const inv = tf.rsqrt(tf.add(v, eps)) as tf.Tensor1D;
+      const xhat = tf.mul(centred, inv) as tf.Tensor2D;
+      mean = tf.keep(m);
+      variance = tf.keep(v);
+      invStd = tf.keep(inv);
+      save([xhat, inv, gamma]);
+      return {
+        value: tf.add(tf.mul(xhat, gamma), beta),
+        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+          const [xh, iv, g] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+          const dBeta = tf.sum(dy, 0);
+          const dGamma = tf.sum(tf.mul(dy, xh), 0);
+          // dx = γ/σ · (dy − (Σ dy + x̂ Σ dy⊙x̂)/n)
+          const dx = tf.mul(tf.sub(dy, tf.div(tf.add(dBeta, tf.mul(xh, dGamma)), n)), tf.mul(g, iv));
+          return [dx, dGamma, dBeta];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (xv: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D;
+    const out = f(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D);
+    const [m, v, inv] = [mean!, variance!, invStd!] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    if (updateStats) {
+      const mo = this.momentum;
+      const unbiased = n > 1 ? n / (n - 1) : 1;
+      const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - mo), tf.mul(m, mo)));
+      const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - mo), tf.mul(v, mo * unbiased)));
+      this.runningMean.assign(newMean);
+      this.runningVar.assign(newVar);
+      newMean.dispose();
+      newVar.dispose();
+    }
+    const scale = tf.mul(this.weight, inv) as tf.Tensor1D;
+    tf.dispose([m, v, inv]);
     return { out, scale };
   }
 

@@ -1,6 +1,7 @@
 import { tf } from '../tf';
 import { detach, type NamedVariable, type SeedStream } from './variables';
-import { linearProduct } from './linear-product';
+import { affineProduct, linearProduct } from './linear-product';
+import { fastPaths } from './fast-paths';
 
 /**
  * Fully connected layer `y = x Wᵀ + b` with the weight stored as `[out, in]` (PyTorch layout), so
@@ -25,11 +26,15 @@ export class Linear {
     this.bias = tf.variable(tf.randomUniform([outputDim], -b, b, 'float32', seeds.next()), true);
   }
 
-  /** Applies the layer to `x` `[B, in]`; with `frozen` no gradient reaches the parameters. */
-  apply(x: tf.Tensor2D, frozen = false): tf.Tensor2D {
-    const w = frozen ? detach(this.weight) : this.weight;
-    const b = frozen ? detach(this.bias) : this.bias;
-    return tf.add(linearProduct(x, w as tf.Tensor2D), b) as tf.Tensor2D;
+  /**
+   * Applies the layer to `x` `[B, in]`; with `frozen` no gradient reaches the parameters; with
+   * `inputGrad: false` none is computed for `x` (data, e.g. a first layer's input).
+   */
+  apply(x: tf.Tensor2D, frozen = false, opts: { inputGrad?: boolean } = {}): tf.Tensor2D {
+    const w = (frozen ? detach(this.weight) : this.weight) as tf.Tensor2D;
+    const b = (frozen ? detach(this.bias) : this.bias) as tf.Tensor1D;
+    if (!fastPaths.affine) return tf.add(linearProduct(x, w), b) as tf.Tensor2D;
+    return affineProduct(x, w, b, opts);
   }
 
   /** `weight` and `bias`. */

@@ -2,6 +2,9 @@ import { tf } from '../tf';
 import { InvalidOptionError } from '../errors';
 import { BatchNorm1d } from './batchnorm';
 import { Linear } from './linear';
+import { fastPaths } from './fast-paths';
+import { plainProduct } from './linear-product';
+import { dropoutMask as dropoutMask2d } from './dropout-mask';
 import { deriveSeed } from '../random/rng';
 import { detach, prefixed, type NamedVariable, type SeedStream } from './variables';
 
@@ -57,6 +60,8 @@ export interface MLPForwardOptions {
   training: boolean;
   /** No gradient reaches the parameters (a frozen copy, as PyTorch's `requires_grad_(False)`). */
   frozen?: boolean;
+  /** The input is data: no gradient is computed for it (differentiating with respect to it is an error). */
+  dataInput?: boolean;
 }
 
 /** What one layer did in a forward pass; used to propagate derivatives w.r.t. the input. */
@@ -132,14 +137,19 @@ export class MLP {
 
   /** Forward pass keeping the per-layer trace (for derivative propagation). */
   trace(x: tf.Tensor2D, opts: MLPForwardOptions): MLPTrace {
+    return this.run(x, opts, true);
+  }
+
+  private run(x: tf.Tensor2D, opts: MLPForwardOptions, exactTrace: boolean): MLPTrace {
     const o = this.options;
     let h = x;
     const layers: MLPLayerTrace[] = [];
     for (let c = 0; c < o.nLayers; c++) {
-      h = this.fc[c]!.apply(h, opts.frozen);
+      h = this.fc[c]!.apply(h, opts.frozen, { inputGrad: !(c === 0 && opts.dataInput && fastPaths.dataInput) });
       let bnScale: tf.Tensor1D | undefined;
       if (o.batchNorm) {
-        const r = this.bn[c]!.apply(h, { training: opts.training, frozen: opts.frozen });
+        // a trace's BatchNorm scale must carry its full gradient (derivative propagation); a plain forward pass can fuse
+        const r = this.bn[c]!.apply(h, { training: opts.training, frozen: opts.frozen, fused: !exactTrace });
         h = r.out;
         bnScale = r.scale;
       }
@@ -148,9 +158,8 @@ export class MLP {
       if (activated) h = this.activate(h);
       let dropoutMask: tf.Tensor2D | undefined;
       if (o.dropoutRate > 0 && opts.training) {
-        const keep = 1 - o.dropoutRate;
         const seed = nextDropoutSeed();
-        dropoutMask = tf.tidy(() => tf.div(tf.step(tf.sub(tf.randomUniform(h.shape, 0, 1, 'float32', seed), o.dropoutRate)), keep)) as tf.Tensor2D;
+        dropoutMask = dropoutMask2d(h.shape[0], h.shape[1], o.dropoutRate, seed, { fused: fastPaths.dropoutKernel });
         h = tf.mul(h, dropoutMask) as tf.Tensor2D;
       }
       layers.push({ preActivation: pre, bnScale, activated, dropoutMask });
@@ -160,7 +169,7 @@ export class MLP {
 
   /** Forward pass `[B, in] → [B, out]`. */
   forward(x: tf.Tensor2D, opts: MLPForwardOptions): tf.Tensor2D {
-    return this.trace(x, opts).out;
+    return this.run(x, opts, false).out;
   }
 
   /**
@@ -176,7 +185,8 @@ export class MLP {
       if (layer.activated) g = tf.mul(g, this.activationDerivative(layer.preActivation)) as tf.Tensor2D;
       if (layer.bnScale) g = tf.mul(g, layer.bnScale) as tf.Tensor2D;
       const w = this.fc[c]!.weight as tf.Tensor2D;
-      g = tf.matMul(g, opts.frozen ? (detach(w) as tf.Tensor2D) : w) as tf.Tensor2D;
+      const wf = opts.frozen ? (detach(w) as tf.Tensor2D) : w;
+      g = fastPaths.plainProduct ? plainProduct(g, wf) : (tf.matMul(g, wf) as tf.Tensor2D);
     }
     return g;
   }

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError } from '../errors';
+import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
+import { fastPaths } from '../nn/fast-paths';
 
 /** Hyper-parameters of {@link Adam}. */
 export interface AdamOptions {
@@ -42,6 +44,42 @@ function checkRange(name: string, value: number, lo: number, hi: number, loOpen 
     throw new InvalidOptionError(name, `Adam ${name} must be in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${value}.`);
   }
   return value;
+}
+
+/**
+ * Variables up to this size are updated by one JavaScript kernel each: for them the ~13 tensor ops
+ * of the elementwise form cost more in dispatch than in arithmetic. Larger ones keep the tensor ops
+ * (vectorised on wasm, faster than a scalar JavaScript loop).
+ */
+const ADAM_KERNEL_MAX_SIZE = 32768;
+
+let adamKernel: ReturnType<typeof defineJsKernel> | null = null;
+
+/** One Adam update (inputs θ, g, m, v; outputs the new θ, m, v) in double precision, one pass. */
+function adamStepKernel(): ReturnType<typeof defineJsKernel> {
+  adamKernel ??= defineJsKernel({
+    name: 'InvaeAdamStep',
+    inputs: ['p', 'g', 'm', 'v'],
+    outputShapes: ([p]) => [p!.slice(), p!.slice(), p!.slice()],
+    body: ([p, g, m, v], [pOut, mOut, vOut], _shapes, { beta1, beta2, weightDecay, epsilon, bc2Sqrt, stepSize }) => {
+      const b1 = beta1!;
+      const b2 = beta2!;
+      const wd = weightDecay!;
+      const eps = epsilon!;
+      const bc2 = bc2Sqrt!;
+      const step = stepSize!;
+      for (let i = 0; i < p!.length; i++) {
+        const pi = p![i]!;
+        const gi = g![i]! + wd * pi;
+        const mi = b1 * m![i]! + (1 - b1) * gi;
+        const vi = b2 * v![i]! + (1 - b2) * gi * gi;
+        mOut![i] = mi;
+        vOut![i] = vi;
+        pOut![i] = pi - (step * mi) / (Math.sqrt(vi) / bc2 + eps);
+      }
+    },
+  });
+  return adamKernel;
 }
 
 /**
@@ -152,10 +190,19 @@ export class Adam {
       const eps = tf.scalar(this.epsilon);
       const bc2 = tf.scalar(bc2Sqrt);
       const step = tf.scalar(stepSize);
+      const kernel = fastPaths.adamKernel && jsKernelsAvailable() ? adamStepKernel() : null;
+      const attrs = { beta1: this.beta1, beta2: this.beta2, weightDecay: this.weightDecay, epsilon: this.epsilon, bc2Sqrt, stepSize };
       for (let i = 0; i < this.vars.length; i++) {
         const p = this.vars[i]!;
         let g = list[i]!;
         if (g.dtype !== 'float32') g = g.toFloat();
+        if (kernel && p.size <= ADAM_KERNEL_MAX_SIZE) {
+          const [pNew, mNew, vNew] = kernel([p, g, this.m[i]!, this.v[i]!], attrs);
+          this.m[i]!.assign(mNew!);
+          this.v[i]!.assign(vNew!);
+          p.assign(pNew!);
+          continue;
+        }
         if (this.weightDecay !== 0) g = g.add(p.mul(wd));
         const m = this.m[i]!.mul(b1).add(g.mul(omb1));
         const v = this.v[i]!.mul(b2).add(g.square().mul(omb2));

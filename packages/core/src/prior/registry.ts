@@ -4,6 +4,7 @@ import type { ConditionalPrior } from './types';
 import type { CovariateSpec } from '../covariates/composite';
 import type { CovariateColumn } from '../covariates/column';
 import type { CountMatrix } from '../data/matrix';
+import type { DecoderPathsConfig } from '../model/decoder-paths';
 
 /** Which latent block a prior is built for. */
 export type PriorRole = 'inv' | 'spur';
@@ -57,6 +58,15 @@ export interface PriorPlugin<O extends object = Record<string, unknown>> {
    * dataset embedded or predicted later. Must depend only on the data and the (saved) options.
    */
   deriveColumns?(data: DerivationInput, options: Readonly<Record<string, unknown>>): Record<string, CovariateColumn>;
+  /**
+   * Optional: dedicated invariant latent dimensions with masked decoder paths (expiMap-style) that
+   * this prior asks for, given the user's options and the training genes — e.g. one dimension per
+   * gene program whose mask is the program's genes. Return `{ genes, names }` (gene indices into
+   * `geneNames` per dimension; see {@link DecoderPathsConfig}) or null for none. Asked of the
+   * invariant prior only, when a model is set up on data ({@link priorDecoderPaths}); the answer is
+   * stored in the model configuration (`decoderPaths`), so loading a model does not ask again.
+   */
+  decoderPaths?(options: Readonly<Record<string, unknown>>, data: { geneNames: readonly string[] }): DecoderPathsConfig | null | undefined;
 }
 
 /** What {@link PriorPlugin.deriveColumns} reads: the counts, the gene names and the existing obs columns. */
@@ -152,4 +162,15 @@ export function priorCovariates(ref: { name: string; options?: Readonly<Record<s
   const plugin = getPrior(ref.name);
   if (typeof plugin.covariates !== 'function') return undefined;
   return plugin.covariates(ref.options ?? {}, role);
+}
+
+/**
+ * The masked decoder paths a registered prior asks for (its {@link PriorPlugin.decoderPaths}) on
+ * data with these genes, or null when it asks for none.
+ * @throws PriorNotFoundError, or the plugin's PriorOptionError.
+ */
+export function priorDecoderPaths(ref: { name: string; options?: Readonly<Record<string, unknown>> }, data: { geneNames: readonly string[] }): DecoderPathsConfig | null {
+  const plugin = getPrior(ref.name);
+  if (typeof plugin.decoderPaths !== 'function') return null;
+  return plugin.decoderPaths(ref.options ?? {}, data) ?? null;
 }

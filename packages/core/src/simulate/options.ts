@@ -51,6 +51,34 @@ export interface SimulateOptions {
   batchVariance?: number;
   /** Layout of the counts (default 'csr'). */
   format?: 'csr' | 'dense';
+  /**
+   * Treatments (perturbations, drugs) besides the untreated control (default 0: no `treatment` /
+   * `dose` columns). Each treatment t moves the invariant latents along its own random unit
+   * direction v_t by `treatmentShift` × r(dose), with the Hill dose-response r(d) = dᴴ / (dᴴ + ec50ᴴ).
+   */
+  nTreatments?: number;
+  /** The doses treated cells receive, all > 0 (default [0.1, 1, 10, 100]); control cells get dose 0. */
+  doses?: readonly number[];
+  /** Fraction of cells left untreated (control, dose 0) when there are treatments (default 0.2). */
+  controlFraction?: number;
+  /** Length of the full-response latent shift of a treatment (default 3). */
+  treatmentShift?: number;
+  /** Dose of half-maximal response (default 3). */
+  treatmentEc50?: number;
+  /** Hill coefficient of the dose-response (default 1). */
+  treatmentHill?: number;
+  /**
+   * Planted gene programs (default 0 = none): disjoint random gene sets; every cell has an activity
+   * a_p = μ(cell type, p) + N(0, 1) per program, and the log-rate of exactly the program's genes
+   * rises by `programEffect` × a_p.
+   */
+  nPrograms?: number;
+  /** Genes per program (default max(2, round(nGenes / 20))). */
+  programSize?: number;
+  /** Effect of one unit of program activity on the log-rate of its genes (default 1). */
+  programEffect?: number;
+  /** Standard deviation of the cell-type means μ(cell type, p) of the program activities (default 1). */
+  programCellTypeSpread?: number;
 }
 
 /** {@link SimulateOptions} with every default filled in (stored with the output, e.g. in `uns`). */
@@ -76,6 +104,16 @@ export interface ResolvedSimulateOptions {
   batchShift: number;
   batchVariance: number;
   format: 'csr' | 'dense';
+  nTreatments: number;
+  doses: number[];
+  controlFraction: number;
+  treatmentShift: number;
+  treatmentEc50: number;
+  treatmentHill: number;
+  nPrograms: number;
+  programSize: number;
+  programEffect: number;
+  programCellTypeSpread: number;
 }
 
 function int(name: string, v: unknown, min: number, max = 1e9): number {
@@ -113,6 +151,13 @@ export function resolveSimulateOptions(o: SimulateOptions = {}): ResolvedSimulat
   if (format === 'dense' && nCells * nGenes > 2 ** 31) {
     throw new InvalidOptionError('format', `simulate: a dense ${nCells} × ${nGenes} matrix is too large; use format 'csr'.`);
   }
+  const nPrograms = int('nPrograms', o.nPrograms ?? 0, 0, nGenes);
+  const programSize = int('programSize', o.programSize ?? Math.max(2, Math.round(nGenes / 20)), 1, nGenes);
+  if (nPrograms * programSize > nGenes) {
+    throw new InvalidOptionError('programSize', `simulate: ${nPrograms} disjoint programs of ${programSize} genes need ${nPrograms * programSize} genes; there are ${nGenes}.`, {
+      hint: 'use fewer or smaller programs, or more genes',
+    });
+  }
   return {
     nCells,
     nGenes,
@@ -135,5 +180,22 @@ export function resolveSimulateOptions(o: SimulateOptions = {}): ResolvedSimulat
     batchShift: num('batchShift', o.batchShift ?? 1, () => true, 'finite'),
     batchVariance: num('batchVariance', o.batchVariance ?? 1, (x) => x >= 0, '≥ 0'),
     format,
+    nTreatments: int('nTreatments', o.nTreatments ?? 0, 0, 10000),
+    doses: doseList(o.doses ?? [0.1, 1, 10, 100]),
+    controlFraction: num('controlFraction', o.controlFraction ?? 0.2, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    treatmentShift: num('treatmentShift', o.treatmentShift ?? 3, () => true, 'finite'),
+    treatmentEc50: num('treatmentEc50', o.treatmentEc50 ?? 3, (x) => x > 0, '> 0'),
+    treatmentHill: num('treatmentHill', o.treatmentHill ?? 1, (x) => x > 0, '> 0'),
+    nPrograms,
+    programSize,
+    programEffect: num('programEffect', o.programEffect ?? 1, () => true, 'finite'),
+    programCellTypeSpread: num('programCellTypeSpread', o.programCellTypeSpread ?? 1, (x) => x >= 0, '≥ 0'),
   };
+}
+
+function doseList(v: unknown): number[] {
+  if (!Array.isArray(v) || v.length === 0) throw new InvalidOptionError('doses', 'simulate: doses must be a non-empty list of positive numbers.');
+  const out = v.map((d) => num('doses', d, (x) => x > 0, 'positive (control cells get dose 0 by themselves)'));
+  if (new Set(out).size !== out.length) throw new InvalidOptionError('doses', `simulate: doses must be distinct, got ${out.join(', ')}.`);
+  return out;
 }

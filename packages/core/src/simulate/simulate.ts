@@ -16,6 +16,18 @@ export interface SimulatedData {
   obs: { batch: string[]; cell_type: string[]; disease: string[] };
   /** Category levels of each obs column, in index order. */
   categories: { batch: string[]; cell_type: string[]; disease: string[] };
+  /**
+   * With `nTreatments` > 0: every cell's treatment (`control`, `treatment_0`, …) and dose (0 for
+   * control), the treatment levels (control first), the unit latent direction of every treatment
+   * (nTreatments × latentDimInv, row-major) and every cell's dose-response r(dose) ∈ [0, 1).
+   */
+  treatment?: { labels: string[]; dose: number[]; categories: string[]; directions: Float32Array; response: Float32Array };
+  /**
+   * With `nPrograms` > 0: the planted gene programs — names, gene names and gene indices of each
+   * (disjoint sets), and the ground-truth activity of every program in every cell (cells × programs,
+   * row-major).
+   */
+  programs?: { names: string[]; genes: string[][]; geneIndices: number[][]; activity: Float32Array };
   /** Ground-truth invariant latents, cells × latentDimInv, row-major. */
   zInv: Float32Array;
   /** Ground-truth spurious latents, cells × latentDimSpur, row-major. */
@@ -80,6 +92,16 @@ class CsrBuilder {
  *   cell's library size gives the mean, and counts are NB(mean, θ_gene) or Poisson(mean), then
  *   zeroed with probability `dropout`.
  *
+ * Two optional mechanisms (off by default; the output without them is unchanged):
+ * - treatments (`nTreatments` > 0): a fraction `controlFraction` of cells stays untreated (dose 0);
+ *   the others get a random treatment and dose, which moves their invariant latents along the
+ *   treatment's unit direction by treatmentShift × dᴴ / (dᴴ + ec50ᴴ). The logits are standardised
+ *   by their moments over the untreated latents, and the treatment directions do not depend on the
+ *   doses, so two simulations with the same seed and different `doses` share one mechanism (e.g. to
+ *   hold out a dose);
+ * - gene programs (`nPrograms` > 0): disjoint random gene sets; every cell's activity a_p (cell-type
+ *   mean + N(0, 1) noise) adds programEffect × a_p to the log-rate of exactly the program's genes.
+ *
  * Unlike the reference (softmax over cells, fixed 1e6 scale) the softmax runs over genes, so every
  * cell has a realistic library size. Deterministic for a given seed and options: separate random
  * streams are used for the design, latents, decoder, genes, library sizes and counts.
@@ -94,6 +116,9 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
   const geneRng = root.fork();
   const libraryRng = root.fork();
   const countRng = root.fork();
+  // streams of the optional mechanisms come last, so that output without them is unchanged
+  const treatmentRng = root.fork();
+  const programRng = root.fork();
 
   // Group means of the invariant latents.
   const cellTypeMean = fillNormal(designRng, nCellTypes * Li, 0, o.cellTypeSpread);
@@ -148,17 +173,19 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
     }
   }
 
-  // Decoder and gene parameters.
+  // Decoder and gene parameters. The logits are standardised by their moments over the untreated latents.
   const hiddenDim = Math.max(o.hiddenDim, L);
   const decoder = new RandomDecoder(decoderRng, L, hiddenDim, nGenes, o.negativeSlope);
+  const treatment = o.nTreatments > 0 ? applyTreatments(treatmentRng, o, z, zInv, L) : null;
   const hidden = decoder.hidden(z, nCells);
-  const { mean: logitMean, std: logitStd } = decoder.logitMoments(hidden, nCells);
+  const { mean: logitMean, std: logitStd } = decoder.logitMoments(treatment ? decoder.hidden(treatment.untreated, nCells) : hidden, nCells);
   const logitMul = logitStd > 0 ? o.logitScale / logitStd : 0;
   const baseline = fillNormal(geneRng, nGenes, 0, o.geneSpread);
   const theta = new Float32Array(o.likelihood === 'nb' ? nGenes : 0);
   for (let g = 0; g < theta.length; g++) theta[g] = logUniform(geneRng, o.theta);
   const librarySize = new Float32Array(nCells);
   for (let i = 0; i < nCells; i++) librarySize[i] = logUniform(libraryRng, o.librarySize);
+  const programs = o.nPrograms > 0 ? plantPrograms(programRng, o, pairOf) : null;
 
   // Counts, one cell at a time (logits for one row only).
   const dense = o.format === 'dense' ? new Float32Array(nCells * nGenes) : null;
@@ -173,10 +200,15 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
       const cell = start + r;
       let max = -Infinity;
       for (let g = 0; g < nGenes; g++) {
-        const e = (logits[r * nGenes + g]! - logitMean) * logitMul + baseline[g]!;
-        eta[g] = e;
-        if (e > max) max = e;
+        eta[g] = (logits[r * nGenes + g]! - logitMean) * logitMul + baseline[g]!;
       }
+      if (programs) {
+        for (let p = 0; p < o.nPrograms; p++) {
+          const shift = o.programEffect * programs.activity[cell * o.nPrograms + p]!;
+          for (const g of programs.geneIndices[p]!) eta[g] += shift;
+        }
+      }
+      for (let g = 0; g < nGenes; g++) if (eta[g]! > max) max = eta[g]!;
       let total = 0;
       for (let g = 0; g < nGenes; g++) {
         const e = Math.exp(eta[g]! - max);
@@ -206,6 +238,21 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
     cell_type: Array.from(pairOf, (p) => categories.cell_type[Math.floor(p / nDiseases)]!),
     disease: Array.from(pairOf, (p) => categories.disease[p % nDiseases]!),
   };
+  const geneNames = labels('gene_', nGenes);
+  const extra: Pick<SimulatedData, 'treatment' | 'programs'> = {};
+  if (treatment) {
+    const levels = ['control', ...labels('treatment_', o.nTreatments)];
+    extra.treatment = {
+      labels: Array.from(treatment.treatmentOf, (t) => levels[t + 1]!),
+      dose: Array.from(treatment.dose),
+      categories: levels,
+      directions: treatment.directions,
+      response: treatment.response,
+    };
+  }
+  if (programs) {
+    extra.programs = { names: labels('program_', o.nPrograms), genes: programs.geneIndices.map((gs) => gs.map((g) => geneNames[g]!)), geneIndices: programs.geneIndices, activity: programs.activity };
+  }
   return {
     nCells,
     nGenes,
@@ -219,8 +266,65 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
     priorMeanInv,
     librarySize,
     theta,
-    geneNames: labels('gene_', nGenes),
+    geneNames,
     cellNames: labels('cell_', nCells),
     options: o,
+    ...extra,
   };
+}
+
+/**
+ * Assigns every cell a treatment (−1 = control, dose 0) and a dose, and moves its invariant latents
+ * (in `z`, `zInv`) along the treatment's random unit direction by treatmentShift × r(dose), with
+ * r(d) = dᴴ / (dᴴ + ec50ᴴ). The directions are drawn before the assignment, so simulations with the
+ * same seed and different `doses` share them. Returns the latents before treatment as well.
+ */
+function applyTreatments(rng: Rng, o: ResolvedSimulateOptions, z: Float64Array, zInv: Float32Array, L: number) {
+  const { nCells, nTreatments: T, latentDimInv: Li, doses } = o;
+  const directions = new Float32Array(T * Li);
+  for (let t = 0; t < T; t++) {
+    const v = fillNormal(rng, Li);
+    const norm = Math.hypot(...v) || 1;
+    for (let j = 0; j < Li; j++) directions[t * Li + j] = v[j]! / norm;
+  }
+  const untreated = z.slice();
+  const treatmentOf = new Int32Array(nCells);
+  const dose = new Float64Array(nCells);
+  const response = new Float32Array(nCells);
+  for (let i = 0; i < nCells; i++) {
+    if (rng.uniform() < o.controlFraction) {
+      treatmentOf[i] = -1;
+      continue;
+    }
+    const t = Math.min(T - 1, Math.floor(rng.uniform() * T));
+    const d = doses[Math.min(doses.length - 1, Math.floor(rng.uniform() * doses.length))]!;
+    const r = d ** o.treatmentHill / (d ** o.treatmentHill + o.treatmentEc50 ** o.treatmentHill);
+    treatmentOf[i] = t;
+    dose[i] = d;
+    response[i] = r;
+    for (let j = 0; j < Li; j++) {
+      const v = z[i * L + j]! + o.treatmentShift * r * directions[t * Li + j]!;
+      z[i * L + j] = v;
+      zInv[i * Li + j] = v;
+    }
+  }
+  return { directions, treatmentOf, dose, response, untreated };
+}
+
+/**
+ * Draws `nPrograms` disjoint gene sets of `programSize` genes and every cell's program activities:
+ * a_p = μ(cell type, p) + N(0, 1), with μ ~ N(0, programCellTypeSpread²).
+ */
+function plantPrograms(rng: Rng, o: ResolvedSimulateOptions, pairOf: Int32Array) {
+  const { nCells, nGenes, nPrograms: P, programSize: S, nDiseases } = o;
+  const picked = sampleWithoutReplacement(rng, nGenes, P * S);
+  const geneIndices = Array.from({ length: P }, (_, p) => Array.from(picked.subarray(p * S, (p + 1) * S)).sort((a, b) => a - b));
+  const typeMean = fillNormal(rng, o.nCellTypes * P, 0, o.programCellTypeSpread);
+  const noise = fillNormal(rng, nCells * P);
+  const activity = new Float32Array(nCells * P);
+  for (let i = 0; i < nCells; i++) {
+    const c = Math.floor(pairOf[i]! / nDiseases);
+    for (let p = 0; p < P; p++) activity[i * P + p] = typeMean[c * P + p]! + noise[i * P + p]!;
+  }
+  return { geneIndices, activity };
 }

@@ -1,3 +1,3 @@
 export { trainModel, type TrainingData, type TrainHistory } from './trainer';
-export { resolveTrainOptions, type TrainOptions, type ResolvedTrainOptions, type EpochReport, type PlateauScheduleOptions, type EarlyStoppingScheduleOptions } from './options';
+export { resolveTrainOptions, DEFAULT_SHUFFLE_WINDOW, type TrainOptions, type ResolvedTrainOptions, type EpochReport, type StepReport, type PlateauScheduleOptions, type EarlyStoppingScheduleOptions } from './options';
 export { TrainingDivergedError } from './errors';

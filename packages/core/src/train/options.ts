@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors';
+import type { ReplicaRecipe } from '../parallel/recipe';
 
 /** Learning-rate schedule on the epoch loss (torch's ReduceLROnPlateau, mode min). */
 export interface PlateauScheduleOptions {
@@ -39,6 +40,20 @@ export interface EpochReport {
   tcBeta: number;
 }
 
+/** What {@link TrainOptions.onStep} receives after each minibatch. */
+export interface StepReport {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 1-based step within the epoch. */
+  step: number;
+  /** Steps per epoch. */
+  stepsPerEpoch: number;
+  /** Minibatch loss (−objective). */
+  loss: number;
+  /** Cells in the minibatch. */
+  cells: number;
+}
+
 /** Options of {@link trainModel}; defaults follow the reference's `train()`. */
 export interface TrainOptions {
   /** Epochs (default 500, as the reference). */
@@ -59,6 +74,8 @@ export interface TrainOptions {
   earlyStopping?: EarlyStoppingScheduleOptions | false;
   /** Called after every epoch (awaited). */
   onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** Called after every minibatch (not awaited; keep it cheap), e.g. for progress within long epochs. */
+  onStep?: (report: StepReport) => void;
   /** Called every `checkpointEvery` epochs and at the end, with the model in a consistent state (awaited). */
   onCheckpoint?: (epoch: number) => void | Promise<void>;
   /** Epochs between checkpoints (default 0 = only at the end, if `onCheckpoint` is given). */
@@ -67,7 +84,28 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Receives warnings (e.g. a minibatch reduced to fit the engine's memory); default console.warn. */
   warn?: (message: string) => void;
+  /**
+   * Data-parallel training over worker threads, each with its own engine and model replica
+   * (replicas in all, the main thread included); default 1. `'auto'` uses min(2, CPU cores) replicas
+   * on the wasm engine when a {@link TrainOptions.replica} recipe is known and a minibatch is large
+   * enough to pay for the synchronisation, else 1. `1` trains in the main thread only (exactly the
+   * single-thread algorithm; the default, since the speed-up of 2 replicas on 2 cores is not yet
+   * established). With N > 1, every minibatch is split into N parts, so BatchNorm
+   * statistics, the noise and the TC estimate are per part (as PyTorch DDP without SyncBatchNorm):
+   * results are reproducible for a given seed and N, but differ from N = 1.
+   */
+  workers?: number | 'auto';
+  /** How worker threads rebuild the model (`Invae.train` supplies one); required for `workers` > 1. */
+  replica?: ReplicaRecipe;
+  /**
+   * For data stored in blocks (`RowSource.blockSize`, e.g. a backed .h5ad): blocks whose rows are
+   * shuffled together; every epoch the block order is shuffled too (default 32).
+   */
+  shuffleWindow?: number;
 }
+
+/** Blocks per shuffle window for block-stored data (readers should keep twice as many in memory). */
+export const DEFAULT_SHUFFLE_WINDOW = 32;
 
 /** {@link TrainOptions} with defaults applied. */
 export interface ResolvedTrainOptions {
@@ -80,6 +118,8 @@ export interface ResolvedTrainOptions {
   lrSchedule: Required<PlateauScheduleOptions> | null;
   earlyStopping: Required<EarlyStoppingScheduleOptions> | null;
   checkpointEvery: number;
+  workers: number | 'auto';
+  shuffleWindow: number;
 }
 
 function int(name: string, v: number, min: number): number {
@@ -110,5 +150,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
       : null,
     earlyStopping: es ? { patience: int('earlyStopping.patience', es.patience, 1), minDelta: nonNegative('earlyStopping.minDelta', es.minDelta ?? 0) } : null,
     checkpointEvery: int('checkpointEvery', o.checkpointEvery ?? 0, 0),
+    workers: o.workers === undefined ? 1 : o.workers === 'auto' ? 'auto' : int('workers', o.workers, 1),
+    shuffleWindow: int('shuffleWindow', o.shuffleWindow ?? DEFAULT_SHUFFLE_WINDOW, 1),
   };
 }

@@ -17,6 +17,28 @@ export interface InvaeDataset {
   obs: CovariateColumns;
 }
 
+/**
+ * A dataset whose counts are read by rows on demand (e.g. a backed .h5ad: rows streamed from disk),
+ * so that they are never held in memory whole. Accepted wherever the workflow takes a dataset, except
+ * by priors that derive covariates from all counts (e.g. gene-program scores).
+ */
+export interface RowDataset {
+  /** Counts (or scaled values), cells × genes, read by rows. */
+  rows: RowSource;
+  /** Gene (var) names, one per column. */
+  geneNames: readonly string[];
+  /** Per-cell columns by name (e.g. the obs table). */
+  obs: CovariateColumns;
+}
+
+/** An in-memory or a row-streamed dataset. */
+export type AnyDataset = InvaeDataset | RowDataset;
+
+/** Whether the dataset streams its rows (a {@link RowDataset}). */
+export function isRowDataset(data: AnyDataset): data is RowDataset {
+  return (data as Partial<RowDataset>).rows !== undefined && (data as Partial<InvaeDataset>).counts === undefined;
+}
+
 /** The data does not fit the model or the likelihood. */
 export class DataValidationError extends InvaeError {
   constructor(message: string, options: { hint?: string } = {}) {
@@ -25,8 +47,13 @@ export class DataValidationError extends InvaeError {
 }
 
 /** Rows of a dataset, cells × genes. */
-export function nCellsOf(data: InvaeDataset): number {
-  return data.counts.nRows;
+export function nCellsOf(data: AnyDataset): number {
+  return isRowDataset(data) ? data.rows.nRows : data.counts.nRows;
+}
+
+/** Width (genes) of a dataset's counts. */
+export function nGenesOf(data: AnyDataset): number {
+  return isRowDataset(data) ? data.rows.nCols : data.counts.nCols;
 }
 
 /**
@@ -34,7 +61,11 @@ export function nCellsOf(data: InvaeDataset): number {
  * with a zero total (the NB likelihood scales by library size).
  * @throws DataValidationError naming the first offending cell and gene.
  */
-export function validateCounts(data: InvaeDataset, decoder: 'nb' | 'normal'): void {
+export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void {
+  if (isRowDataset(data)) {
+    validateRows(data, decoder);
+    return;
+  }
   const m = data.counts;
   if (data.geneNames.length !== m.nCols) {
     throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${m.nCols} columns.`);
@@ -77,13 +108,60 @@ export function validateCounts(data: InvaeDataset, decoder: 'nb' | 'normal'): vo
   }
 }
 
+/** Row sources already validated per decoder (a backed file is read once, not at setup and again at train). */
+const validatedSources = new WeakMap<RowSource, Set<string>>();
+
+/** {@link validateCounts} for a row-streamed dataset: reads the rows once, in consecutive chunks. */
+function validateRows(data: RowDataset, decoder: 'nb' | 'normal'): void {
+  const src = data.rows;
+  if (data.geneNames.length !== src.nCols) {
+    throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${src.nCols} columns.`);
+  }
+  if (validatedSources.get(src)?.has(decoder)) return;
+  const where = (row: number, col: number) => `cell ${row}, gene '${data.geneNames[col] ?? col}'`;
+  const nCols = src.nCols;
+  const chunk = Math.max(1, src.blockSize ?? Math.max(1, Math.floor(4_000_000 / Math.max(1, nCols))));
+  const empty: number[] = [];
+  let nEmpty = 0;
+  for (let start = 0; start < src.nRows; start += chunk) {
+    const n = Math.min(chunk, src.nRows - start);
+    const values = src.readRows(Int32Array.from({ length: n }, (_, i) => start + i));
+    for (let i = 0; i < n; i++) {
+      let total = 0;
+      for (let c = 0; c < nCols; c++) {
+        const v = values[i * nCols + c]!;
+        if (v === 0) continue;
+        if (!Number.isFinite(v)) throw new DataValidationError(`The data has a non-finite value (${v}) at ${where(start + i, c)}.`, { hint: 'remove or impute NaN/Inf values before training' });
+        if (decoder === 'nb' && (v < 0 || !Number.isInteger(v))) {
+          throw new DataValidationError(`The negative-binomial decoder needs non-negative integer counts, but ${where(start + i, c)} holds ${v}.`, {
+            hint: 'pass raw counts (e.g. --layer counts), or use the normal decoder for normalised data',
+          });
+        }
+        total += v;
+      }
+      if (decoder === 'nb' && total === 0) {
+        nEmpty++;
+        if (empty.length < 5) empty.push(start + i);
+      }
+    }
+  }
+  if (nEmpty > 0) {
+    throw new DataValidationError(`${nEmpty} cell(s) have no counts at all (first: ${empty.join(', ')}).`, {
+      hint: 'filter empty cells first (scanpy: sc.pp.filter_cells(adata, min_counts=1))',
+    });
+  }
+  const done = validatedSources.get(src) ?? new Set<string>();
+  done.add(decoder);
+  validatedSources.set(src, done);
+}
+
 /**
  * Row source of the dataset's counts with columns in the model's gene order. Identical gene lists
  * are used as they are; otherwise every model gene must be present (columns are then selected and
  * reordered, with a warning); missing genes are an error naming them.
  */
-export function alignedRows(data: InvaeDataset, modelGenes: readonly string[], warn: (m: string) => void): RowSource {
-  const source = rowSource(data.counts);
+export function alignedRows(data: AnyDataset, modelGenes: readonly string[], warn: (m: string) => void): RowSource {
+  const source = isRowDataset(data) ? data.rows : rowSource(data.counts);
   const same = modelGenes.length === data.geneNames.length && modelGenes.every((g, i) => g === data.geneNames[i]);
   if (same) return source;
   const index = new Map<string, number>();
@@ -102,6 +180,7 @@ export function alignedRows(data: InvaeDataset, modelGenes: readonly string[], w
   return {
     nRows: source.nRows,
     nCols: cols.length,
+    ...(source.blockSize !== undefined ? { blockSize: source.blockSize } : {}),
     readRows(rows) {
       const full = source.readRows(rows);
       const out = new Float32Array(rows.length * cols.length);

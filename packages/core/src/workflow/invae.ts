@@ -4,12 +4,13 @@ import { CovariateEncoder, type CovariateEncoderState, type CovariateSpec } from
 import { defaultWarn, type WarnFn } from '../covariates/column';
 import type { RowMatrix } from '../data/gather';
 import type { RowSource } from '../data/row-source';
-import type { InvaeModelConfig, InvaeModelKind } from '../model/config';
+import { resolveModelConfig, type InvaeModelConfig, type InvaeModelKind } from '../model/config';
 import type { InvaeModel, LatentPart } from '../model/invae';
 import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
-import { PriorNotFoundError, derivedColumns } from '../prior/registry';
+import { PriorNotFoundError, PriorOptionError, derivedColumns, getPrior, priorDecoderPaths } from '../prior/registry';
 import { trainModel, type TrainHistory } from '../train/trainer';
 import type { TrainOptions } from '../train/options';
+import { specReplicaRecipe } from '../parallel/recipe';
 import { readModelDir, saveModelDir } from '../persist/model-dir';
 import { ModelFormatError } from '../persist/errors';
 import { EnvironmentClassifier, type EnvironmentClassifierOptions } from '../predict/environment';
@@ -18,7 +19,7 @@ import { LinearClassifier } from '../predict/linear';
 import { predictorFromState } from '../predict/state';
 import type { FitOptions } from '../predict/softmax-model';
 import type { InvariantPredictor, LatentMatrix, Prediction, PredictorState } from '../predict/types';
-import { alignedRows, nCellsOf, validateCounts, type InvaeDataset } from './dataset';
+import { alignedRows, isRowDataset, nCellsOf, nGenesOf, validateCounts, type AnyDataset } from './dataset';
 import { blockCovariates } from './covariate-spec';
 
 /** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
@@ -51,7 +52,17 @@ export type PredictorOptions =
 const WORKFLOW_VERSION = 1;
 
 /** The dataset with the obs columns its priors derive from the data (e.g. gene-program scores) added. */
-function withDerived(data: InvaeDataset, refs: readonly (PriorRef | null | undefined)[]): InvaeDataset {
+function withDerived<D extends AnyDataset>(data: D, refs: readonly (PriorRef | null | undefined)[]): D {
+  if (isRowDataset(data)) {
+    // a row-streamed dataset does not hold the counts a derivation reads
+    const deriving = refs.find((r) => r && typeof getPrior(r.name).deriveColumns === 'function');
+    if (deriving) {
+      throw new InvalidOptionError('data', `The prior '${deriving.name}' derives its covariates from all counts, which a row-streamed (backed) dataset does not hold in memory.`, {
+        hint: 'load the data into memory (invae train without --backed) for this prior',
+      });
+    }
+    return data;
+  }
   const extra = derivedColumns(data, refs);
   return Object.keys(extra).length ? { ...data, obs: { ...data.obs, ...extra } } : data;
 }
@@ -82,7 +93,7 @@ export class Invae {
   ) {}
 
   /** Fits the covariate encoders on `data` and builds the model. */
-  static setup(data: InvaeDataset, setup: InvaeSetup, options: { warn?: WarnFn } = {}): Invae {
+  static setup(data: AnyDataset, setup: InvaeSetup, options: { warn?: WarnFn } = {}): Invae {
     const warn = options.warn ?? defaultWarn;
     const kind = setup.model ?? 'FinVAE';
     if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
@@ -95,10 +106,27 @@ export class Invae {
       dropoutRate: 0.1,
       ...setup.options,
       model: kind,
-      dataDim: data.counts.nCols,
+      dataDim: nGenesOf(data),
       invCovarDim: inv.width,
       spurCovarDim: spur.width,
     };
+    // masked decoder paths the invariant prior asks for (e.g. one dimension per gene program)
+    const requested = setup.invPrior ? priorDecoderPaths(setup.invPrior, data) : null;
+    if (requested) {
+      if (setup.options?.decoderPaths) {
+        throw new InvalidOptionError('decoderPaths', `the invariant prior '${setup.invPrior!.name}' sets up its own decoder paths; options.decoderPaths would conflict with them.`, {
+          hint: 'leave options.decoderPaths out, or turn the prior option that dedicates dimensions off',
+        });
+      }
+      config.decoderPaths = requested;
+      try {
+        resolveModelConfig(config);
+      } catch (e) {
+        // name the prior that asked for the paths (e.g. too few invariant dimensions for its programs)
+        if (e instanceof InvalidOptionError && e.option === 'decoderPaths') throw new PriorOptionError(setup.invPrior!.name, 'decoderPaths', e.message, e.hint ? { hint: e.hint } : {});
+        throw e;
+      }
+    }
     validateCounts(data, config.decoderDist ?? 'nb');
     const spec: ModelSpec = { config, invPrior: setup.invPrior, spurPrior: setup.spurPrior };
     const built = buildModel(spec);
@@ -106,27 +134,28 @@ export class Invae {
   }
 
   /** Encoded invariant and spurious covariates of a dataset (missing keys / unseen categories → zeros + warning). */
-  covariates(data: InvaeDataset): { inv: RowMatrix | null; spur: RowMatrix | null } {
+  covariates(data: AnyDataset): { inv: RowMatrix | null; spur: RowMatrix | null } {
     const n = nCellsOf(data);
     const obs = withDerived(data, [this.spec.invPrior, this.spec.spurPrior]).obs;
     const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(obs, { warn: this.warn, nRows: n }));
     return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
   }
 
-  private rows(data: InvaeDataset): RowSource {
+  private rows(data: AnyDataset): RowSource {
     return alignedRows(data, this.geneNames, this.warn);
   }
 
   /** Trains the model on `data` (see {@link trainModel} for the options). */
-  async train(data: InvaeDataset, options: TrainOptions = {}): Promise<TrainHistory> {
+  async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
-    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, options);
+    // worker threads (data-parallel training) rebuild the model from its spec
+    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...options });
     return this.history;
   }
 
   /** Latent means (invariant, spurious or full) of every cell, computed in batches in eval mode. */
-  latent(data: InvaeDataset, options: { part?: LatentPart; batchSize?: number } = {}): LatentMatrix {
+  latent(data: AnyDataset, options: { part?: LatentPart; batchSize?: number } = {}): LatentMatrix {
     const part = options.part ?? 'inv';
     const batchSize = options.batchSize ?? 1024;
     const rows = this.rows(data);
@@ -149,7 +178,7 @@ export class Invae {
    * Trains an invariant predictor of obs column `labelKey` on the invariant latent means of `data`
    * (linear softmax regression, kNN, or the per-environment classifier over `batchKey`).
    */
-  trainPredictor(data: InvaeDataset, labelKey: string, options: PredictorOptions = { kind: 'linear' }): InvariantPredictor {
+  trainPredictor(data: AnyDataset, labelKey: string, options: PredictorOptions = { kind: 'linear' }): InvariantPredictor {
     const labels = this.column(data, labelKey);
     const latent = this.latent(data, { part: 'inv' });
     let predictor: InvariantPredictor;
@@ -168,12 +197,12 @@ export class Invae {
   }
 
   /** Predicts labels of `data` with the trained predictor. */
-  predict(data: InvaeDataset): Prediction {
+  predict(data: AnyDataset): Prediction {
     if (!this.predictorState) throw new InvalidOptionError('predictor', 'No predictor has been trained for this model.', { hint: 'train one first (invae train … --predict KEY, or trainPredictor())' });
     return this.predictorState.predictor.predict(this.latent(data, { part: 'inv' }));
   }
 
-  private column(data: InvaeDataset, key: string): string[] {
+  private column(data: AnyDataset, key: string): string[] {
     const col = data.obs[key];
     if (!col) throw new InvalidOptionError(key, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
     return Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? (v as unknown as string) : String(v)));

@@ -1,0 +1,200 @@
+import { tf } from '../tf';
+import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
+import { digammaDiff, lgammaRatio, logFactorial } from './special-f64';
+import { logF32, logFromFloat32Bits } from './log-f32';
+
+// Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
+// the engine's memory, accumulating in double precision and touching each element of the
+// [cells, genes] matrices once per pass. Where a count is 0 its element reduces to
+// θ(ln(θ+ε) − ln(θ+μ+ε)): the x·ln terms and the lnΓ terms (and their gradients) are evaluated on
+// the non-zero counts only.
+
+/** 1 for a non-zero value, else 0, without a branch (a mispredicted branch per element costs more than the arithmetic). */
+function nonZero(v: number): number {
+  return ((v !== 0) as unknown as number) | 0;
+}
+
+/** Integer counts up to this read lnΓ(x+θ) − lnΓ(θ) and ψ(x+θ) − ψ(θ) from per-gene tables. */
+const TABLE_COUNTS = 16;
+const STRIDE = TABLE_COUNTS + 1;
+
+/** ln x! for x ≤ {@link TABLE_COUNTS}. */
+const LOG_FACTORIAL_SMALL = Float64Array.from({ length: STRIDE }, (_, k) => logFactorial(k));
+
+/**
+ * Forward pass on row-major `[b, g]` arrays: `out[r]` = Σ_j log NB(x; μ, θ), accumulated in double
+ * precision from logarithms of θ+μ+ε and μ+ε rounded to float32 (as in the elementwise float32
+ * formula; see `log-f32`), and `logT` = ln(θ+μ+ε) per element (kept for the gradient pass). Every
+ * element pays one logarithm; the count terms are evaluated on the non-zero counts only (listed per
+ * row without a branch), with lnΓ(x+θ) − lnΓ(θ) from a per-gene table of cumulative ln(θ+k) for
+ * small integer counts.
+ */
+export function nbForwardRows(x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array, b: number, g: number, eps: number): void {
+  const logTheta = new Float64Array(g);
+  const ratio = new Float64Array(g * STRIDE); // [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j)
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    logTheta[j] = logF32(th + eps); // the same float32 rounding as ln(θ+μ+ε): exactly 0 difference where μ = 0
+    let acc = th > 0 ? 0 : NaN;
+    for (let k = 1; k <= TABLE_COUNTS; k++) {
+      acc += Math.log(th + k - 1);
+      ratio[j * STRIDE + k] = acc;
+    }
+  }
+  const nz = new Int32Array(g);
+  const logTRow = new Float64Array(g);
+  const logTBits = new Int32Array(logT.buffer, logT.byteOffset, logT.length);
+  for (let r = 0; r < b; r++) {
+    const base = r * g;
+    let s = 0;
+    let n = 0;
+    for (let j = 0; j < g; j++) {
+      const th = theta[j]!;
+      // ln of θ+μ+ε rounded to float32 (as the elementwise float32 formula), from its bits
+      const t = th + mu[base + j]! + eps;
+      logT[base + j] = t;
+      const lt = logFromFloat32Bits(logTBits[base + j]!, t);
+      logT[base + j] = lt;
+      logTRow[j] = lt;
+      s += th * (logTheta[j]! - lt);
+      nz[n] = j;
+      n += nonZero(x[base + j]!);
+    }
+    for (let k = 0; k < n; k++) {
+      const j = nz[k]!;
+      const xv = x[base + j]!;
+      const logM = logF32(mu[base + j]! + eps);
+      const xi = xv | 0;
+      if (xi === xv && xi > 0 && xi <= TABLE_COUNTS) s += xv * (logM - logTRow[j]!) + ratio[j * STRIDE + xi]! - LOG_FACTORIAL_SMALL[xi]!;
+      else s += xv * (logM - logTRow[j]!) + lgammaRatio(xv, theta[j]!) - logFactorial(xv);
+    }
+    out[r] = s;
+  }
+}
+
+/**
+ * Gradient pass on row-major `[b, g]` arrays, given the upstream gradient `dy` `[b]` and `logT` from
+ * {@link nbForwardRows}: dMu = dy·(x/(μ+ε) − (θ+x)/(θ+μ+ε)) and
+ * dTheta = Σ_rows dy·(ln(θ+ε) + θ/(θ+ε) − ln(θ+μ+ε) − (θ+x)/(θ+μ+ε) + ψ(x+θ) − ψ(θ)), accumulated in
+ * double precision; x/(μ+ε) and the digamma difference (from a per-gene table of cumulative
+ * 1/(θ+k) for small integer counts) on the non-zero counts only.
+ */
+export function nbBackwardRows(
+  x: Float32Array,
+  mu: Float32Array,
+  theta: Float32Array,
+  logT: Float32Array,
+  dy: Float32Array,
+  dMu: Float32Array,
+  dTheta: Float32Array,
+  b: number,
+  g: number,
+  eps: number,
+): void {
+  const c = new Float64Array(g); // ∂/∂θ of θ ln(θ+ε)
+  const psi = new Float64Array(g * STRIDE); // [j, x] = ψ(x+θ_j) − ψ(θ_j)
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    c[j] = logF32(th + eps) + th / (th + eps);
+    let acc = th > 0 ? 0 : NaN;
+    for (let k = 1; k <= TABLE_COUNTS; k++) {
+      acc += 1 / (th + k - 1);
+      psi[j * STRIDE + k] = acc;
+    }
+  }
+  const acc = new Float64Array(g);
+  const nz = new Int32Array(g);
+  for (let r = 0; r < b; r++) {
+    const d = dy[r]!;
+    const base = r * g;
+    let n = 0;
+    for (let j = 0; j < g; j++) {
+      const th = theta[j]!;
+      const xv = x[base + j]!;
+      const q = (th + xv) / (th + mu[base + j]! + eps);
+      dMu[base + j] = -d * q;
+      acc[j] = acc[j]! + d * (c[j]! - logT[base + j]! - q);
+      nz[n] = j;
+      n += nonZero(xv);
+    }
+    for (let k = 0; k < n; k++) {
+      const j = nz[k]!;
+      const xv = x[base + j]!;
+      const xi = xv | 0;
+      const dpsi = xi === xv && xi > 0 && xi <= TABLE_COUNTS ? psi[j * STRIDE + xi]! : digammaDiff(xv, theta[j]!);
+      dMu[base + j] = dMu[base + j]! + d * (xv / (mu[base + j]! + eps));
+      acc[j] = acc[j]! + d * dpsi;
+    }
+  }
+  for (let j = 0; j < g; j++) dTheta[j] = acc[j]!;
+}
+
+let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
+let backwardKernel: ReturnType<typeof defineJsKernel> | null = null;
+
+function kernels() {
+  if (!forwardKernel) {
+    forwardKernel = defineJsKernel({
+      name: 'InvaeNbLogLik',
+      inputs: ['x', 'mu', 'theta'],
+      // per-cell values, and ln(θ+μ+ε) per element for the gradient pass
+      outputShapes: ([x]) => [[x![0]!], [x![0]!, x![1]!]],
+      body: ([x, mu, theta], [out, logT], [xShape], { eps }) => nbForwardRows(x!, mu!, theta!, out!, logT!, xShape![0]!, xShape![1]!, eps!),
+    });
+    backwardKernel = defineJsKernel({
+      name: 'InvaeNbLogLikGrad',
+      inputs: ['x', 'mu', 'theta', 'logT', 'dy'],
+      outputShapes: ([x]) => [[x![0]!, x![1]!], [x![1]!]],
+      body: ([x, mu, theta, logT, dy], [dMu, dTheta], [xShape], { eps }) => nbBackwardRows(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, xShape![0]!, xShape![1]!, eps!),
+    });
+  }
+  return { forward: forwardKernel, backward: backwardKernel! };
+}
+
+/**
+ * Whether {@link logNbFused} can evaluate these arguments: a JavaScript-kernel backend (wasm, cpu),
+ * `x` and `mu` of the same shape `[cells, genes]` and `theta` of shape `[genes]`.
+ */
+export function nbFusedApplies(x: tf.Tensor, mu: tf.Tensor, theta: tf.Tensor): boolean {
+  return (
+    jsKernelsAvailable() &&
+    x.rank === 2 &&
+    mu.rank === 2 &&
+    theta.rank === 1 &&
+    x.shape[0] === mu.shape[0] &&
+    x.shape[1] === mu.shape[1] &&
+    theta.shape[0] === x.shape[1] &&
+    mu.dtype === 'float32' &&
+    theta.dtype === 'float32'
+  );
+}
+
+/**
+ * Per-cell NB log-likelihood Σ_genes log NB(x; μ, θ) `[cells]`, the same formula as
+ * `logNbPositive` (see there) evaluated by JavaScript kernels (double-precision sums; the logarithms
+ * of θ+μ+ε and μ+ε taken of their float32 values, as the float32 formula does), with its gradients
+ * with respect to `mu` and `theta` written out: ∂/∂μ = x/(μ+ε) − (θ+x)/(θ+μ+ε),
+ * ∂/∂θ = ln(θ+ε) + θ/(θ+ε) − ln(θ+μ+ε) − (θ+x)/(θ+μ+ε) + ψ(x+θ) − ψ(θ). Counts `x` are data: no
+ * gradient reaches them. Call only where {@link nbFusedApplies}.
+ */
+export function logNbFused(x: tf.Tensor2D, mu: tf.Tensor2D, theta: tf.Tensor1D, eps: number): tf.Tensor1D {
+  const k = kernels();
+  const xf = x.dtype === 'float32' ? x : (tf.cast(x, 'float32') as tf.Tensor2D);
+  const f = tf.customGrad(((m: tf.Tensor2D, th: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const [value, logT] = k.forward([xf, m, th], { eps });
+    save([xf, m, th, logT!]);
+    return {
+      value: value!,
+      gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
+        const [xs, ms, ts, lt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+        const dyf = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
+        const [dMu, dTheta] = k.backward([xs, ms, ts, lt, dyf], { eps });
+        return [dMu!, dTheta!];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (m: tf.Tensor2D, th: tf.Tensor1D) => tf.Tensor1D;
+  const out = f(mu, theta);
+  if (xf !== x) xf.dispose();
+  return out;
+}
+

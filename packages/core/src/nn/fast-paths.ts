@@ -1,0 +1,23 @@
+/**
+ * Switches of the fused fast paths (JavaScript kernels, hand-written gradients). All on by default;
+ * turning one off selects the plain tensor-op formulation that computes the same thing. Internal:
+ * used by tests and by A/B timing scripts, not part of the public API.
+ */
+export const fastPaths = {
+  /** Fused NB log-likelihood kernels (`likelihoods/nb-fused`). */
+  nbKernel: true,
+  /** Linear layers as one taped affine op (products chosen for wasm, bias gradient as row sums of dyᵀ) instead of product + add. */
+  affine: true,
+  /** No gradient for the encoder's data input (its first layer skips dy · W). */
+  dataInput: true,
+  /** The NB encoder input [log1p(x) | u] and Σx in one JavaScript pass (log1p on non-zeros only). */
+  encoderInput: true,
+  /** MLP input-derivative products (score matching) with a plain-product gradient instead of tfjs's transposed ones. */
+  plainProduct: true,
+  /** Adam updates small variables with one JavaScript kernel each (`optim/adam`). */
+  adamKernel: true,
+  /** Dropout masks written by one JavaScript kernel (`nn/dropout-mask`) instead of randomUniform + 3 ops. */
+  dropoutKernel: true,
+  /** BatchNorm in training mode as one taped op with the closed-form gradient (`nn/batchnorm`). */
+  batchNorm: true,
+};

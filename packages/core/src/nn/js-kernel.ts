@@ -1,0 +1,100 @@
+import { tf } from '../tf';
+
+/**
+ * Backends on which {@link defineJsKernel} kernels run: both keep float32 tensors in memory that
+ * JavaScript can address directly (the wasm heap; the cpu backend's typed arrays), so a kernel reads
+ * its inputs and writes its outputs in place — nothing is copied between the host and the engine.
+ */
+export const JS_KERNEL_BACKENDS: readonly string[] = ['wasm', 'cpu'];
+
+/** Body of a JavaScript kernel: reads `inputs`, writes every element of `outputs`. Must not allocate on the engine. */
+export type JsKernelBody = (inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly (readonly number[])[], attrs: Readonly<Record<string, number>>) => void;
+
+/** A JavaScript kernel: float32 inputs in a fixed order, float32 outputs whose shapes follow from the inputs'. */
+export interface JsKernelSpec {
+  /** Unique kernel name (prefixed `Invae`). */
+  readonly name: string;
+  /** Input names, in the order the body receives them. */
+  readonly inputs: readonly string[];
+  /** Output shapes from the input shapes (in `inputs` order) and the attributes. */
+  readonly outputShapes: (inputShapes: readonly (readonly number[])[], attrs: Readonly<Record<string, number>>) => number[][];
+  /** The computation. */
+  readonly body: JsKernelBody;
+}
+
+interface TensorInfoLike {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfoLike;
+  typedArrayFromHeap(t: TensorInfoLike): Float32Array;
+}
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } };
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfoLike;
+}
+
+function size(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function kernelFunc(spec: JsKernelSpec, backendName: string) {
+  return (args: { inputs: Record<string, unknown>; backend: unknown; attrs?: Record<string, unknown> }) => {
+    const ins = spec.inputs.map((n) => args.inputs[n] as TensorInfoLike);
+    ins.forEach((t, i) => {
+      if (!t || t.dtype !== 'float32') throw new Error(`${spec.name}: input '${spec.inputs[i]}' must be float32, got ${t?.dtype}`);
+    });
+    const attrs = (args.attrs ?? {}) as Record<string, number>;
+    const inShapes = ins.map((t) => t.shape);
+    const shapes = spec.outputShapes(inShapes, attrs);
+    if (backendName === 'wasm') {
+      const b = args.backend as WasmBackendLike;
+      // allocate first: growing the heap detaches views taken before
+      const outs = shapes.map((s) => b.makeOutput(s, 'float32'));
+      const inViews = ins.map((t) => b.typedArrayFromHeap(t));
+      const outViews = outs.map((t) => b.typedArrayFromHeap(t));
+      spec.body(inViews, outViews, inShapes, attrs);
+      return outs;
+    }
+    const b = args.backend as CpuBackendLike;
+    const inViews = ins.map((t) => {
+      const v = b.data.get(t.dataId).values;
+      return (v instanceof Float32Array ? v : (b.readSync(t.dataId) as Float32Array));
+    });
+    const outArrays = shapes.map((s) => new Float32Array(size(s)));
+    spec.body(inViews, outArrays, inShapes, attrs);
+    return outArrays.map((a, i) => b.makeTensorInfo(shapes[i]!, 'float32', a));
+  };
+}
+
+/**
+ * Registers `spec` for the {@link JS_KERNEL_BACKENDS} (once per process, however often the module is
+ * loaded) and returns a function that runs it on float32 tensors. Use it only where
+ * {@link jsKernelsAvailable} is true. The kernel has no gradient of its own: wrap it in `tf.customGrad`.
+ */
+export function defineJsKernel(spec: JsKernelSpec): (inputs: readonly tf.Tensor[], attrs?: Record<string, number>) => tf.Tensor[] {
+  for (const backendName of JS_KERNEL_BACKENDS) {
+    if (!tf.getKernel(spec.name, backendName)) {
+      tf.registerKernel({ kernelName: spec.name, backendName, kernelFunc: kernelFunc(spec, backendName) as unknown as tf.KernelFunc });
+    }
+  }
+  return (inputs, attrs = {}) => {
+    if (inputs.length !== spec.inputs.length) throw new Error(`${spec.name}: expected ${spec.inputs.length} inputs, got ${inputs.length}`);
+    const named: Record<string, tf.Tensor> = {};
+    spec.inputs.forEach((n, i) => (named[n] = inputs[i]!));
+    const out = tf.engine().runKernel(spec.name, named as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out : [out];
+  };
+}
+
+/** Whether the active backend runs {@link defineJsKernel} kernels. */
+export function jsKernelsAvailable(): boolean {
+  return JS_KERNEL_BACKENDS.includes(tf.getBackend());
+}

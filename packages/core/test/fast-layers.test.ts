@@ -1,0 +1,148 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf, Adam, BatchNorm1d, MLP, SeedStream } from '../src/index';
+import { fastPaths } from '../src/nn/fast-paths';
+import { affineProduct, plainProduct } from '../src/nn/linear-product';
+import { log1pInput } from '../src/nn/log1p-input';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', report: null });
+});
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
+  return m;
+}
+
+describe('affineProduct', () => {
+  // wide input (in > out: dW as (xᵀ·dy)ᵀ) and narrow input (dW as dyᵀ·x)
+  for (const [rows, inDim, outDim] of [
+    [6, 40, 3],
+    [5, 4, 9],
+  ] as const) {
+    it(`equals x·Wᵀ + b with autodiff gradients (${rows}×${inDim} → ${outDim})`, () => {
+      const x = tf.randomNormal([rows, inDim], 0, 1, 'float32', 1) as tf.Tensor2D;
+      const w = tf.randomNormal([outDim, inDim], 0, 1, 'float32', 2) as tf.Tensor2D;
+      const b = tf.randomNormal([outDim], 0, 1, 'float32', 3) as tf.Tensor1D;
+      const up = tf.randomNormal([rows, outDim], 0, 1, 'float32', 4);
+      const plain = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D, false, true), bb), up));
+      const fast = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(affineProduct(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), up));
+      expect(maxAbsDiff(affineProduct(x, w, b), tf.add(tf.matMul(x, w, false, true), b))).toBeLessThan(1e-5);
+      const g1 = tf.grads(plain)([x, w, b]);
+      const g2 = tf.grads(fast)([x, w, b]);
+      g1.forEach((g, i) => expect(maxAbsDiff(g2[i]!, g), `gradient ${i}`).toBeLessThan(1e-4));
+      // data input: same weight and bias gradients, none for x
+      const dataInput = (ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(affineProduct(x, ww as tf.Tensor2D, bb as tf.Tensor1D, { inputGrad: false }), up));
+      const g3 = tf.grads(dataInput)([w, b]);
+      expect(maxAbsDiff(g3[0]!, g1[1]!)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(g3[1]!, g1[2]!)).toBeLessThan(1e-4);
+      tf.dispose([x, w, b, up, ...g1, ...g2, ...g3]);
+    });
+  }
+
+  it('an MLP with dataInput gives the same parameter gradients and no leaks', () => {
+    const make = () => new MLP({ inputDim: 30, outputDim: 4, hiddenDim: 8, nLayers: 2, activation: 'lrelu', batchNorm: true }, new SeedStream(5));
+    const a = make();
+    const b = make();
+    const x = tf.randomUniform([7, 30], 0, 3, 'float32', 6) as tf.Tensor2D;
+    const vars = (m: MLP) => m.namedVariables().filter((v) => v.trainable).map((v) => v.variable);
+    const run = (m: MLP, dataInput: boolean) => tf.variableGrads(() => tf.sum(tf.square(m.forward(x, { training: true, dataInput }))) as tf.Scalar, vars(m));
+    const ga = run(a, false);
+    const gb = run(b, true);
+    expect(Math.abs(ga.value.dataSync()[0]! - gb.value.dataSync()[0]!)).toBeLessThan(1e-4);
+    const na = Object.values(ga.grads);
+    const nb = Object.values(gb.grads);
+    na.forEach((g, i) => expect(maxAbsDiff(nb[i]!, g)).toBeLessThan(1e-4));
+    tf.dispose([ga.value, gb.value, ...na, ...nb]);
+    const before = tf.memory().numTensors;
+    tf.dispose(Object.values(run(b, true).grads));
+    expect(tf.memory().numTensors).toBe(before + 1); // only the value tensor of the last run remains
+    tf.dispose([x, ...vars(a), ...vars(b)]);
+  });
+});
+
+describe('plainProduct', () => {
+  it('equals a · b with the autodiff gradients of matMul', () => {
+    const a = tf.randomNormal([6, 5], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const b = tf.randomNormal([5, 3], 0, 1, 'float32', 12) as tf.Tensor2D;
+    const up = tf.randomNormal([6, 3], 0, 1, 'float32', 13);
+    expect(maxAbsDiff(plainProduct(a, b), tf.matMul(a, b))).toBeLessThan(1e-5);
+    const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), up)))([a, b]);
+    const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(plainProduct(x as tf.Tensor2D, y as tf.Tensor2D), up)))([a, b]);
+    g1.forEach((g, i) => expect(maxAbsDiff(g2[i]!, g)).toBeLessThan(1e-5));
+    tf.dispose([a, b, up, ...g1, ...g2]);
+  });
+});
+
+describe('log1pInput', () => {
+  it('builds [log1p(x) | u] and Σx like the tensor-op path, with and without covariates', () => {
+    const xs = new Float32Array(6 * 9).map((_, i) => (i % 3 === 0 ? 0 : (i * 7) % 11) + (i % 5 === 0 ? 0.5 : 0));
+    const x = tf.tensor2d(xs, [6, 9]);
+    const u = tf.tensor2d(new Float32Array(6 * 2).map((_, i) => i % 2), [6, 2]);
+    for (const cov of [u, null]) {
+      const f = log1pInput(x, cov);
+      const p = log1pInput(x, cov, { fused: false });
+      expect(f.input.shape).toEqual([6, cov ? 11 : 9]);
+      expect(maxAbsDiff(f.input, p.input)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(f.library, p.library)).toBeLessThan(1e-4);
+      tf.dispose([f.input, f.library, p.input, p.library]);
+    }
+    tf.dispose([x, u]);
+  });
+});
+
+describe('Adam kernel', () => {
+  it('gives the tensor-op update (weight decay, 6 steps) within float32 rounding', () => {
+    const run = (kernel: boolean) => {
+      const prev = fastPaths.adamKernel;
+      fastPaths.adamKernel = kernel;
+      try {
+        const a = tf.variable(tf.tensor2d([[0.5, -1.5, 2], [3, 0, -0.25]]));
+        const b = tf.variable(tf.tensor1d([1e-3, 40]));
+        const big = tf.variable(tf.randomNormal([200, 200], 0, 1, 'float32', 9)); // above the kernel's size limit
+        const opt = new Adam([a, b, big], { learningRate: 0.05, weightDecay: 0.1, beta1: 0.8 });
+        for (let s = 0; s < 6; s++) {
+          const g = [tf.sin(tf.mul(a, s + 1)), tf.mul(b, 0.5 - s), tf.cos(big)];
+          opt.applyGradients(g);
+          tf.dispose(g);
+        }
+        const out = [...a.dataSync(), ...b.dataSync(), ...big.dataSync().slice(0, 50)];
+        opt.dispose();
+        tf.dispose([a, b, big]);
+        return out;
+      } finally {
+        fastPaths.adamKernel = prev;
+      }
+    };
+    const fused = run(true);
+    const plain = run(false);
+    fused.forEach((v, i) => expect(Math.abs(v - plain[i]!), `element ${i}`).toBeLessThan(2e-6 * Math.max(1, Math.abs(plain[i]!))));
+  });
+});
+
+describe('fused BatchNorm (training)', () => {
+  it('equals the elementwise form: output, gradients for x, γ, β, and running statistics', () => {
+    const x = tf.randomNormal([9, 5], 2, 3, 'float32', 21) as tf.Tensor2D;
+    const up = tf.randomNormal([9, 5], 0, 1, 'float32', 22);
+    const results = [false, true].map((fused) => {
+      const bn = new BatchNorm1d(5);
+      bn.weight.assign(tf.tensor1d([0.5, 1, 2, -1, 3]));
+      bn.bias.assign(tf.tensor1d([0, 1, -1, 0.5, 2]));
+      const loss = (xx: tf.Tensor2D) => tf.sum(tf.mul(bn.apply(xx, { training: true, fused, updateStats: false }).out, up)) as tf.Scalar;
+      const { grads } = tf.variableGrads(() => loss(x), [bn.weight, bn.bias]);
+      const dx = tf.grad((xx: tf.Tensor) => loss(xx as tf.Tensor2D))(x);
+      const out = bn.apply(x, { training: true, fused }).out; // updates the running statistics once
+      return { out, grads: [dx, grads[bn.weight.name]!, grads[bn.bias.name]!], stats: [bn.runningMean.dataSync(), bn.runningVar.dataSync()] };
+    });
+    expect(maxAbsDiff(results[1]!.out, results[0]!.out)).toBeLessThan(1e-5);
+    results[0]!.grads.forEach((g, i) => expect(maxAbsDiff(results[1]!.grads[i]!, g), `gradient ${i}`).toBeLessThan(1e-4));
+    for (let k = 0; k < 2; k++) {
+      const a = results[0]!.stats[k]!;
+      const b = results[1]!.stats[k]!;
+      a.forEach((v, i) => expect(Math.abs(b[i]! - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v))));
+    }
+  });
+});

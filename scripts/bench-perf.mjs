@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// Performance benchmark of invae at atlas scale (issue config: latent 20+5, hidden 128, 2 layers,
+// batch 256, BatchNorm, dropout 0.1). Prints JSON on stdout and a table on stderr:
+//   - training throughput (cells/s over timed steps after warm-up steps) of FinVAE and NFinVAE at
+//     20k and 100k simulated cells × 2000 genes, in one thread and with data-parallel workers;
+//   - embedding throughput (Invae.latent on 100k cells);
+//   - metric-suite time (the @invae/bench Benchmarker, all scib metrics) at 10k and 100k cells × 30 dims;
+//   - peak RSS, engine, versions, machine.
+// Usage: npm run bench:perf [-- --quick] [-- --skip-metrics] [-- --sizes 20000,100000 --genes 2000
+//          --models finvae,nfinvae --workers 1,auto --warmup 30 --steps 60 --metric-sizes 10000,100000]
+// Each training measurement is time-boxed by steps (not epochs); --quick: 20k cells only, fewer steps,
+// metrics at 10k only.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+import { Invae, Rng, fillNormal, initEngine, simulate, VERSION as CORE_VERSION } from '@invae/core';
+import { registerBuiltinPriors, VERSION as PRIORS_VERSION } from '@invae/priors';
+import { Benchmarker, VERSION as BENCH_VERSION } from '@invae/bench';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'skip-metrics': { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    genes: { type: 'string', default: '2000' },
+    models: { type: 'string', default: 'finvae,nfinvae' },
+    workers: { type: 'string', default: '1,auto' },
+    warmup: { type: 'string' },
+    steps: { type: 'string' },
+    'embed-cells': { type: 'string' },
+    'metric-sizes': { type: 'string' },
+    backend: { type: 'string' },
+  },
+});
+const quick = values.quick;
+const sizes = (values.sizes ?? (quick ? '20000' : '20000,100000')).split(',').map(Number);
+const nGenes = Number(values.genes);
+const models = values.models.split(',').map((m) => (m.trim().toLowerCase() === 'nfinvae' ? 'NFinVAE' : 'FinVAE'));
+const workerSettings = values.workers.split(',').map((w) => (w.trim() === 'auto' ? 'auto' : Number(w)));
+const warmupSteps = Number(values.warmup ?? (quick ? 10 : 30)); // the engines (main + workers) tier their wasm code up over the first steps
+const timedSteps = Number(values.steps ?? (quick ? 20 : 60));
+const embedCells = Number(values['embed-cells'] ?? Math.max(...sizes));
+const metricSizes = values['skip-metrics'] ? [] : (values['metric-sizes'] ?? (quick ? '10000' : '10000,100000')).split(',').map(Number);
+const batchSize = 256;
+const modelOptions = { latentDimInv: 20, latentDimSpur: 5, hiddenDim: 128, nLayers: 2, batchNorm: true, dropoutRate: 0.1, seed: 0 };
+
+const log = (m) => process.stderr.write(`[bench:perf] ${m}\n`);
+const rssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const t00 = performance.now();
+const engine = await initEngine({ backend: values.backend, report: null });
+registerBuiltinPriors();
+
+/** Simulated data sets, largest reused for the embedding measurement. */
+const datasets = new Map();
+function dataset(n) {
+  if (!datasets.has(n)) {
+    const t0 = performance.now();
+    const sim = simulate({ nCells: n, nGenes, nBatches: 4, nCellTypes: 6, nDiseases: 2, latentDimInv: 20, latentDimSpur: 5, seed: 0 });
+    const seconds = (performance.now() - t0) / 1000;
+    const c = sim.counts;
+    const density = c.kind === 'csr' ? c.indptr[c.nRows] / (c.nRows * c.nCols) : null;
+    log(`simulated ${n} × ${nGenes} in ${seconds.toFixed(1)} s (density ${density?.toFixed(3)})`);
+    datasets.set(n, { data: { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs }, simulateSeconds: seconds, density });
+  }
+  return datasets.get(n);
+}
+
+function setup(data, model) {
+  return Invae.setup(
+    data,
+    { model, invariant: { categorical: ['cell_type', 'disease'] }, spurious: { categorical: ['batch'] }, options: modelOptions },
+    { warn: () => {} },
+  );
+}
+
+/** Trains `warmup + steps` minibatches and times the last `steps` (wall clock and process CPU). */
+async function timeTraining(data, model, workers) {
+  const w = setup(data, model);
+  const ctl = new AbortController();
+  let k = 0;
+  let tWarm = 0;
+  let tEnd = 0;
+  let cpuWarm = null;
+  let cpu = null;
+  let lossSum = 0;
+  const t0 = performance.now();
+  const h = await w.train(data, {
+    epochs: 1000,
+    batchSize,
+    seed: 0,
+    workers,
+    signal: ctl.signal,
+    onStep: (r) => {
+      k++;
+      if (k === warmupSteps) {
+        tWarm = performance.now();
+        cpuWarm = process.cpuUsage();
+      }
+      if (k > warmupSteps) lossSum += r.loss;
+      if (k >= warmupSteps + timedSteps) {
+        tEnd = performance.now();
+        cpu = process.cpuUsage(cpuWarm);
+        ctl.abort();
+      }
+    },
+  });
+  w.dispose();
+  const seconds = (tEnd - tWarm) / 1000;
+  return {
+    model,
+    nCells: data.counts.nRows,
+    nGenes,
+    workers: String(workers),
+    workersUsed: h.workers,
+    warmupSteps,
+    timedSteps,
+    cellsPerSecond: Math.round((timedSteps * batchSize) / seconds),
+    msPerStep: +((seconds * 1000) / timedSteps).toFixed(1),
+    cpuMsPerStep: +((cpu.user + cpu.system) / 1000 / timedSteps).toFixed(1),
+    startupAndWarmupSeconds: +((tWarm - t0) / 1000).toFixed(2),
+    meanLossTimed: +(lossSum / timedSteps).toFixed(3),
+  };
+}
+
+const training = [];
+for (const n of sizes) {
+  const { data } = dataset(n);
+  for (const model of models) {
+    for (const workers of workerSettings) {
+      const r = await timeTraining(data, model, workers);
+      log(`train ${model} ${n} cells, workers ${r.workers} (${r.workersUsed} used): ${r.cellsPerSecond} cells/s, ${r.msPerStep} ms/step`);
+      training.push(r);
+    }
+  }
+}
+
+// Embedding throughput: latent means of every cell (eval mode, batches of 1024), untrained weights.
+let embedding = null;
+{
+  const { data } = dataset(embedCells);
+  const w = setup(data, 'FinVAE');
+  w.latent(data, { part: 'inv' }); // warm-up pass
+  const t0 = performance.now();
+  const z = w.latent(data, { part: 'inv' });
+  const seconds = (performance.now() - t0) / 1000;
+  w.dispose();
+  embedding = { nCells: z.nRows, dims: z.nCols, seconds: +seconds.toFixed(2), cellsPerSecond: Math.round(z.nRows / seconds) };
+  log(`latent of ${z.nRows} cells: ${embedding.cellsPerSecond} cells/s`);
+}
+const rssAfterTraining = rssMiB();
+datasets.clear();
+
+/** Label blobs with a per-batch shift: an "integrated" embedding and an "unintegrated" one. */
+function syntheticEmbedding(n, d, nLabels, nBatches, seed) {
+  const rng = new Rng(seed);
+  const centres = fillNormal(rng, nLabels * d, 0, 3);
+  const shifts = fillNormal(rng, nBatches * d, 0, 2);
+  const noise = fillNormal(rng, n * d, 0, 1);
+  const labels = new Array(n);
+  const batches = new Array(n);
+  const integrated = new Float32Array(n * d);
+  const unintegrated = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const l = rng.int(nLabels);
+    const b = rng.int(nBatches);
+    labels[i] = `type${l}`;
+    batches[i] = `batch${b}`;
+    for (let j = 0; j < d; j++) {
+      const base = centres[l * d + j] + noise[i * d + j];
+      integrated[i * d + j] = base + 0.1 * shifts[b * d + j];
+      unintegrated[i * d + j] = base + shifts[b * d + j];
+    }
+  }
+  return { labels, batches, integrated: { data: integrated, nRows: n, nCols: d }, unintegrated: { data: unintegrated, nRows: n, nCols: d } };
+}
+
+const metrics = [];
+for (const n of metricSizes) {
+  const dims = 30;
+  const s = syntheticEmbedding(n, dims, 10, 4, n);
+  const bm = new Benchmarker({ embeddings: { integrated: s.integrated }, labels: s.labels, batches: s.batches, unintegrated: s.unintegrated });
+  const t0 = performance.now();
+  bm.benchmark();
+  const seconds = (performance.now() - t0) / 1000;
+  const res = bm.getResults().methods[0];
+  metrics.push({
+    nCells: n,
+    dims,
+    labels: 10,
+    batches: 4,
+    seconds: +seconds.toFixed(2),
+    stepSeconds: Object.fromEntries(Object.entries(res.seconds).map(([k, v]) => [k, +v.toFixed(3)])),
+    nanMetrics: Object.entries(res.metrics).filter(([, v]) => v === null).map(([k]) => k),
+  });
+  log(`metric suite on ${n} cells × ${dims} dims: ${seconds.toFixed(1)} s`);
+}
+
+const require = createRequire(import.meta.url);
+const version = (pkg) => {
+  try {
+    return require(`${pkg}/package.json`).version;
+  } catch {
+    return null;
+  }
+};
+const out = {
+  benchmark: 'perf',
+  config: { nGenes, batchSize, ...modelOptions, quick, warmupSteps, timedSteps, sizes, metricSizes },
+  engine: { name: engine.engine, backend: engine.backend, package: engine.package, version: engine.packageVersion, tfjs: engine.tfjsVersion },
+  versions: { node: process.version, core: CORE_VERSION, priors: PRIORS_VERSION, bench: BENCH_VERSION, tfjs: version('@tensorflow/tfjs'), tfjsWasm: version('@tensorflow/tfjs-backend-wasm') },
+  machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? null, totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage1m: +os.loadavg()[0].toFixed(2) },
+  training,
+  embedding,
+  metrics: values['skip-metrics'] ? 'skipped' : metrics,
+  peakRssMiB: { afterTrainingAndEmbedding: rssAfterTraining, total: rssMiB() },
+  totalSeconds: +((performance.now() - t00) / 1000).toFixed(1),
+};
+
+const pad = (s, n) => String(s).padEnd(n);
+const lines = ['', 'invae bench:perf', `engine ${out.engine.name} (${out.engine.package} ${out.engine.version}), node ${process.version}, ${out.machine.cpus} CPUs`, ''];
+lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('cells/s', 9)}${pad('ms/step', 9)}cpu ms/step`);
+for (const r of training) lines.push(`${pad(r.model, 9)}${pad(r.nCells, 8)}${pad(`${r.workers}→${r.workersUsed}`, 10)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep}`);
+if (embedding) lines.push('', `embedding (latent) of ${embedding.nCells} cells: ${embedding.cellsPerSecond} cells/s (${embedding.seconds} s)`);
+for (const m of metrics) lines.push(`metric suite, ${m.nCells} cells × ${m.dims} dims: ${m.seconds} s`);
+lines.push(`peak RSS ${out.peakRssMiB.total} MiB, total ${out.totalSeconds} s`, '');
+process.stderr.write(lines.join('\n') + '\n');
+console.log(JSON.stringify(out, null, 2));
