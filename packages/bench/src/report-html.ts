@@ -168,7 +168,7 @@ export function reportHtml(input: ReportInput): string {
 
   if (input.umaps && input.umaps.length) {
     out.push('<section id="umaps"><h2>UMAPs</h2>');
-    out.push('<p class="note">2-D UMAP (umap-js; 15 exact neighbours, min_dist 0.5, seeded) of each embedding, coloured by batch (left) and label (right). Click a picture for its SVG.</p>');
+    out.push('<p class="note">2-D UMAP (15 exact neighbours, min_dist 0.5, seeded) of each embedding, coloured by batch (left) and label (right). Click a picture for its SVG.</p>');
     for (const u of input.umaps) {
       const sub = u.downsampled ? ` — a random subset of ${u.nPoints} cells` : '';
       out.push(`<div class="umap-row" id="umap-${slug(u.method)}"><h3>${esc(u.method)}</h3><div class="grid">`);
