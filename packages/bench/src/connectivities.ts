@@ -1,4 +1,5 @@
 import type { NeighborsResult } from './neighbors';
+import { smoothKnnDistances } from './umap-graph';
 
 /** A sparse square matrix in CSR form (sorted column indices per row). */
 export interface CsrMatrix {
@@ -8,69 +9,6 @@ export interface CsrMatrix {
   readonly data: Float64Array;
 }
 
-const SMOOTH_K_TOLERANCE = 1e-5;
-const MIN_K_DIST_SCALE = 1e-3;
-
-/**
- * UMAP's `smooth_knn_dist` (local_connectivity 1, bandwidth 1, 64 bisection steps): per cell the
- * distance `rho` to its nearest non-identical neighbour and the scale `sigma` with
- * Σ_{j≥1} exp(−max(0, d_j − rho)/sigma) = log2(k).
- */
-function smoothKnnDist(nn: NeighborsResult): { sigmas: Float64Array; rhos: Float64Array } {
-  const { nObs: n, nNeighbors: k, distances } = nn;
-  const target = Math.log2(k);
-  const sigmas = new Float64Array(n);
-  const rhos = new Float64Array(n);
-  let meanAll = 0;
-  for (let t = 0; t < distances.length; t++) meanAll += distances[t]!;
-  meanAll /= distances.length;
-  for (let i = 0; i < n; i++) {
-    const row = distances.subarray(i * k, (i + 1) * k);
-    let rho = 0;
-    let maxNz = 0;
-    let found = false;
-    for (let j = 0; j < k; j++) {
-      if (row[j]! > 0) {
-        if (!found) {
-          rho = row[j]!;
-          found = true;
-        }
-        maxNz = Math.max(maxNz, row[j]!);
-      }
-    }
-    if (!found) rho = 0;
-    let lo = 0;
-    let hi = Infinity;
-    let mid = 1;
-    for (let it = 0; it < 64; it++) {
-      let psum = 0;
-      for (let j = 1; j < k; j++) {
-        const d = row[j]! - rho;
-        psum += d > 0 ? Math.exp(-(d / mid)) : 1;
-      }
-      if (Math.abs(psum - target) < SMOOTH_K_TOLERANCE) break;
-      if (psum > target) {
-        hi = mid;
-        mid = (lo + hi) / 2;
-      } else {
-        lo = mid;
-        mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
-      }
-    }
-    let sigma = mid;
-    if (rho > 0) {
-      let meanRow = 0;
-      for (let j = 0; j < k; j++) meanRow += row[j]!;
-      meanRow /= k;
-      if (sigma < MIN_K_DIST_SCALE * meanRow) sigma = MIN_K_DIST_SCALE * meanRow;
-    } else if (sigma < MIN_K_DIST_SCALE * meanAll) sigma = MIN_K_DIST_SCALE * meanAll;
-    sigmas[i] = sigma;
-    rhos[i] = rho;
-    void maxNz;
-  }
-  return { sigmas, rhos };
-}
-
 /**
  * kNN connectivities as UMAP's `fuzzy_simplicial_set` (used by scanpy and scib-metrics'
  * `knn_graph_connectivities`): directed memberships w_ij = exp(−max(0, d_ij − rho_i)/sigma_i)
@@ -78,7 +16,7 @@ function smoothKnnDist(nn: NeighborsResult): { sigmas: Float64Array; rhos: Float
  */
 export function umapConnectivities(nn: NeighborsResult): CsrMatrix {
   const { nObs: n, nNeighbors: k } = nn;
-  const { sigmas, rhos } = smoothKnnDist(nn);
+  const { sigmas, rhos } = smoothKnnDistances(nn);
   // Directed memberships as CSR, columns ascending per row.
   const wPtr = new Int32Array(n + 1);
   const wInd = new Int32Array(n * k);
