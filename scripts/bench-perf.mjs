@@ -7,7 +7,11 @@
 //   - metric-suite time (the @invae/bench Benchmarker, all scib metrics) at 10k and 100k cells × 30 dims;
 //   - peak RSS, engine, versions, machine.
 // Usage: npm run bench:perf [-- --quick] [-- --skip-metrics] [-- --sizes 20000,100000 --genes 2000
-//          --models finvae,nfinvae --workers 1,auto --warmup 30 --steps 60 --metric-sizes 10000,100000]
+//          --models finvae,nfinvae --workers 1,auto --warmup 30 --steps 60 --metric-sizes 10000,100000
+//          --library 1000,5000]
+// --library sets the simulated library-size range (the simulator's default, 1000–5000 counts over
+// 2000 genes, gives ~40% non-zeros; 100,500 gives ~9%, like droplet data); INVAE_SIMD=0 in the
+// environment switches the WebAssembly SIMD kernels off (A/B).
 // Each training measurement is time-boxed by steps (not epochs); --quick: 20k cells only, fewer steps,
 // metrics at 10k only.
 import os from 'node:os';
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     'embed-cells': { type: 'string' },
     'metric-sizes': { type: 'string' },
     backend: { type: 'string' },
+    library: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -42,6 +47,11 @@ const timedSteps = Number(values.steps ?? (quick ? 20 : 60));
 const embedCells = Number(values['embed-cells'] ?? Math.max(...sizes));
 const metricSizes = values['skip-metrics'] ? [] : (values['metric-sizes'] ?? (quick ? '10000' : '10000,100000')).split(',').map(Number);
 const batchSize = 256;
+const librarySize = values.library ? values.library.split(',').map(Number) : undefined;
+if (librarySize && !(librarySize.length === 2 && librarySize.every((v) => v > 0) && librarySize[0] <= librarySize[1])) {
+  process.stderr.write(`bench:perf: --library expects "min,max" library sizes, got '${values.library}'\n`);
+  process.exit(2);
+}
 const modelOptions = { latentDimInv: 20, latentDimSpur: 5, hiddenDim: 128, nLayers: 2, batchNorm: true, dropoutRate: 0.1, seed: 0 };
 
 const log = (m) => process.stderr.write(`[bench:perf] ${m}\n`);
@@ -52,15 +62,17 @@ registerBuiltinPriors();
 
 /** Simulated data sets, largest reused for the embedding measurement. */
 const datasets = new Map();
+const datasetInfo = new Map();
 function dataset(n) {
   if (!datasets.has(n)) {
     const t0 = performance.now();
-    const sim = simulate({ nCells: n, nGenes, nBatches: 4, nCellTypes: 6, nDiseases: 2, latentDimInv: 20, latentDimSpur: 5, seed: 0 });
+    const sim = simulate({ nCells: n, nGenes, nBatches: 4, nCellTypes: 6, nDiseases: 2, latentDimInv: 20, latentDimSpur: 5, seed: 0, ...(librarySize ? { librarySize } : {}) });
     const seconds = (performance.now() - t0) / 1000;
     const c = sim.counts;
     const density = c.kind === 'csr' ? c.indptr[c.nRows] / (c.nRows * c.nCols) : null;
     log(`simulated ${n} × ${nGenes} in ${seconds.toFixed(1)} s (density ${density?.toFixed(3)})`);
     datasets.set(n, { data: { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs }, simulateSeconds: seconds, density });
+    datasetInfo.set(n, { simulateSeconds: seconds, density });
   }
   return datasets.get(n);
 }
@@ -205,7 +217,9 @@ const version = (pkg) => {
 };
 const out = {
   benchmark: 'perf',
-  config: { nGenes, batchSize, ...modelOptions, quick, warmupSteps, timedSteps, sizes, metricSizes },
+  config: { nGenes, batchSize, ...modelOptions, quick, warmupSteps, timedSteps, sizes, metricSizes, librarySize: librarySize ?? 'simulator default' },
+  data: [...datasetInfo.entries()].map(([nCells, d]) => ({ nCells, density: d.density === null ? null : +d.density.toFixed(4), simulateSeconds: +d.simulateSeconds.toFixed(1) })),
+  simdKernels: process.env.INVAE_SIMD !== '0',
   engine: { name: engine.engine, backend: engine.backend, package: engine.package, version: engine.packageVersion, tfjs: engine.tfjsVersion },
   versions: { node: process.version, core: CORE_VERSION, priors: PRIORS_VERSION, bench: BENCH_VERSION, tfjs: version('@tensorflow/tfjs'), tfjsWasm: version('@tensorflow/tfjs-backend-wasm') },
   machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? null, totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage1m: +os.loadavg()[0].toFixed(2) },

@@ -2,6 +2,7 @@ import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { digammaDiff, lgammaRatio, logFactorial } from './special-f64';
 import { logF32, logFromFloat32Bits } from './log-f32';
+import { simdKernelsFor, type SimdKernels } from '../wasm/kernels';
 
 // Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
 // the engine's memory, accumulating in double precision and touching each element of the
@@ -21,6 +22,116 @@ const STRIDE = TABLE_COUNTS + 1;
 /** ln x! for x ≤ {@link TABLE_COUNTS}. */
 const LOG_FACTORIAL_SMALL = Float64Array.from({ length: STRIDE }, (_, k) => logFactorial(k));
 
+/** Per-gene table [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j) = Σ_{k<x} ln(θ_j+k) for integer x ≤ {@link TABLE_COUNTS}. */
+function lgammaRatioTable(theta: Float32Array, g: number): Float64Array {
+  const ratio = new Float64Array(g * STRIDE);
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    let acc = th > 0 ? 0 : NaN;
+    for (let k = 1; k <= TABLE_COUNTS; k++) {
+      acc += Math.log(th + k - 1);
+      ratio[j * STRIDE + k] = acc;
+    }
+  }
+  return ratio;
+}
+
+/** Per-gene table [j, x] = ψ(x+θ_j) − ψ(θ_j) = Σ_{k<x} 1/(θ_j+k) for integer x ≤ {@link TABLE_COUNTS}. */
+function digammaDiffTable(theta: Float32Array, g: number): Float64Array {
+  const psi = new Float64Array(g * STRIDE);
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    let acc = th > 0 ? 0 : NaN;
+    for (let k = 1; k <= TABLE_COUNTS; k++) {
+      acc += 1 / (th + k - 1);
+      psi[j * STRIDE + k] = acc;
+    }
+  }
+  return psi;
+}
+
+/** The scratch the SIMD passes use: f32 [g] per-gene values, f64 sums (as 2·n float32), i32 [g] column indices. */
+function nbScratch(b: number, g: number): number[] {
+  return [g, 2 * Math.max(b, g), g];
+}
+
+/**
+ * {@link nbForwardRows} on the wasm engine's memory with the SIMD kernels: the terms that involve μ
+ * (one vector logarithm each of θ+μ+ε and μ+ε per element) in `nbForward`, then the lnΓ terms,
+ * which depend on the counts and θ only, over each row's non-zeros here. Returns false (nothing
+ * written) where the kernels cannot run these views.
+ */
+function nbForwardSimd(
+  x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array,
+  b: number, g: number, eps: number, scratch: readonly Float32Array[],
+): boolean {
+  const [lte, sums, idxF] = scratch as [Float32Array, Float32Array, Float32Array];
+  const k = g >= 4 && sums.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, out, logT, lte, sums, idxF]) : null;
+  if (!k) return false;
+  // ln(θ+ε) by the same vector logarithm as ln(θ+μ+ε): exactly 0 difference where μ = 0
+  for (let j = 0; j < g; j++) sums[j] = theta[j]! + eps; // sums is free until nbForward
+  k.logF32(sums.byteOffset, lte.byteOffset, g);
+  k.nbForward(x.byteOffset, mu.byteOffset, theta.byteOffset, lte.byteOffset, logT.byteOffset, sums.byteOffset, b, g, eps);
+  const rows = new Float64Array(sums.buffer, sums.byteOffset, b);
+  addCountTerms(k, x, theta, rows, new Int32Array(idxF.buffer, idxF.byteOffset, g), b, g);
+  for (let r = 0; r < b; r++) out[r] = rows[r]!;
+  return true;
+}
+
+/** Adds Σ over each row's non-zero counts of lnΓ(x+θ) − lnΓ(θ) − ln x! to `rows`. */
+function addCountTerms(k: SimdKernels, x: Float32Array, theta: Float32Array, rows: Float64Array, idx: Int32Array, b: number, g: number): void {
+  const ratio = lgammaRatioTable(theta, g);
+  for (let r = 0; r < b; r++) {
+    const base = r * g;
+    const n = k.nonZeroIndices(x.byteOffset + base * 4, g, idx.byteOffset);
+    let s = 0;
+    for (let t = 0; t < n; t++) {
+      const j = idx[t]!;
+      const xv = x[base + j]!;
+      const xi = xv | 0;
+      if (xi === xv && xi > 0 && xi <= TABLE_COUNTS) s += ratio[j * STRIDE + xi]! - LOG_FACTORIAL_SMALL[xi]!;
+      else s += lgammaRatio(xv, theta[j]!) - logFactorial(xv);
+    }
+    rows[r] = rows[r]! + s;
+  }
+}
+
+/**
+ * {@link nbBackwardRows} with the SIMD kernels: dμ and the μ-dependent part of dθ in `nbBackward`,
+ * then dy·(ψ(x+θ) − ψ(θ)) over each row's non-zeros here. Returns false where the kernels cannot run.
+ */
+function nbBackwardSimd(
+  x: Float32Array, mu: Float32Array, theta: Float32Array, logT: Float32Array, dy: Float32Array,
+  dMu: Float32Array, dTheta: Float32Array, b: number, g: number, eps: number, scratch: readonly Float32Array[],
+): boolean {
+  const [c, sums, idxF] = scratch as [Float32Array, Float32Array, Float32Array];
+  const k = g >= 4 && sums.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, logT, dy, dMu, dTheta, c, sums, idxF]) : null;
+  if (!k) return false;
+  for (let j = 0; j < g; j++) sums[j] = theta[j]! + eps; // sums is free until nbBackward
+  k.logF32(sums.byteOffset, c.byteOffset, g);
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    c[j] = c[j]! + th / (th + eps);
+  }
+  k.nbBackward(x.byteOffset, mu.byteOffset, theta.byteOffset, c.byteOffset, logT.byteOffset, dy.byteOffset, dMu.byteOffset, sums.byteOffset, b, g, eps);
+  const acc = new Float64Array(sums.buffer, sums.byteOffset, g);
+  const idx = new Int32Array(idxF.buffer, idxF.byteOffset, g);
+  const psi = digammaDiffTable(theta, g);
+  for (let r = 0; r < b; r++) {
+    const d = dy[r]!;
+    const base = r * g;
+    const n = k.nonZeroIndices(x.byteOffset + base * 4, g, idx.byteOffset);
+    for (let t = 0; t < n; t++) {
+      const j = idx[t]!;
+      const xv = x[base + j]!;
+      const xi = xv | 0;
+      acc[j] = acc[j]! + d * (xi === xv && xi > 0 && xi <= TABLE_COUNTS ? psi[j * STRIDE + xi]! : digammaDiff(xv, theta[j]!));
+    }
+  }
+  for (let j = 0; j < g; j++) dTheta[j] = acc[j]!;
+  return true;
+}
+
 /**
  * Forward pass on row-major `[b, g]` arrays: `out[r]` = Σ_j log NB(x; μ, θ), accumulated in double
  * precision from logarithms of θ+μ+ε and μ+ε rounded to float32 (as in the elementwise float32
@@ -31,16 +142,9 @@ const LOG_FACTORIAL_SMALL = Float64Array.from({ length: STRIDE }, (_, k) => logF
  */
 export function nbForwardRows(x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array, b: number, g: number, eps: number): void {
   const logTheta = new Float64Array(g);
-  const ratio = new Float64Array(g * STRIDE); // [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j)
-  for (let j = 0; j < g; j++) {
-    const th = theta[j]!;
-    logTheta[j] = logF32(th + eps); // the same float32 rounding as ln(θ+μ+ε): exactly 0 difference where μ = 0
-    let acc = th > 0 ? 0 : NaN;
-    for (let k = 1; k <= TABLE_COUNTS; k++) {
-      acc += Math.log(th + k - 1);
-      ratio[j * STRIDE + k] = acc;
-    }
-  }
+  // the same float32 rounding as ln(θ+μ+ε): exactly 0 difference where μ = 0
+  for (let j = 0; j < g; j++) logTheta[j] = logF32(theta[j]! + eps);
+  const ratio = lgammaRatioTable(theta, g); // [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j)
   const nz = new Int32Array(g);
   const logTRow = new Float64Array(g);
   const logTBits = new Int32Array(logT.buffer, logT.byteOffset, logT.length);
@@ -92,16 +196,8 @@ export function nbBackwardRows(
   eps: number,
 ): void {
   const c = new Float64Array(g); // ∂/∂θ of θ ln(θ+ε)
-  const psi = new Float64Array(g * STRIDE); // [j, x] = ψ(x+θ_j) − ψ(θ_j)
-  for (let j = 0; j < g; j++) {
-    const th = theta[j]!;
-    c[j] = logF32(th + eps) + th / (th + eps);
-    let acc = th > 0 ? 0 : NaN;
-    for (let k = 1; k <= TABLE_COUNTS; k++) {
-      acc += 1 / (th + k - 1);
-      psi[j * STRIDE + k] = acc;
-    }
-  }
+  for (let j = 0; j < g; j++) c[j] = logF32(theta[j]! + eps) + theta[j]! / (theta[j]! + eps);
+  const psi = digammaDiffTable(theta, g); // [j, x] = ψ(x+θ_j) − ψ(θ_j)
   const acc = new Float64Array(g);
   const nz = new Int32Array(g);
   for (let r = 0; r < b; r++) {
@@ -139,13 +235,21 @@ function kernels() {
       inputs: ['x', 'mu', 'theta'],
       // per-cell values, and ln(θ+μ+ε) per element for the gradient pass
       outputShapes: ([x]) => [[x![0]!], [x![0]!, x![1]!]],
-      body: ([x, mu, theta], [out, logT], [xShape], { eps }) => nbForwardRows(x!, mu!, theta!, out!, logT!, xShape![0]!, xShape![1]!, eps!),
+      scratch: ([x]) => nbScratch(x![0]!, x![1]!),
+      body: ([x, mu, theta], [out, logT], [xShape], { eps }, scratch) => {
+        const [b, g] = [xShape![0]!, xShape![1]!];
+        if (!nbForwardSimd(x!, mu!, theta!, out!, logT!, b, g, eps!, scratch)) nbForwardRows(x!, mu!, theta!, out!, logT!, b, g, eps!);
+      },
     });
     backwardKernel = defineJsKernel({
       name: 'InvaeNbLogLikGrad',
       inputs: ['x', 'mu', 'theta', 'logT', 'dy'],
       outputShapes: ([x]) => [[x![0]!, x![1]!], [x![1]!]],
-      body: ([x, mu, theta, logT, dy], [dMu, dTheta], [xShape], { eps }) => nbBackwardRows(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, xShape![0]!, xShape![1]!, eps!),
+      scratch: ([x]) => nbScratch(x![0]!, x![1]!),
+      body: ([x, mu, theta, logT, dy], [dMu, dTheta], [xShape], { eps }, scratch) => {
+        const [b, g] = [xShape![0]!, xShape![1]!];
+        if (!nbBackwardSimd(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!, scratch)) nbBackwardRows(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!);
+      },
     });
   }
   return { forward: forwardKernel, backward: backwardKernel! };

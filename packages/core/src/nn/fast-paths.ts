@@ -10,6 +10,8 @@ export const fastPaths = {
   affine: true,
   /** No gradient for the encoder's data input (its first layer skips dy · W). */
   dataInput: true,
+  /** A data input with many zeros: its layer's product and weight gradient over the non-zeros only (`nn/sparse-affine`, wasm SIMD). */
+  sparseInput: true,
   /** The NB encoder input [log1p(x) | u] and Σx in one JavaScript pass (log1p on non-zeros only). */
   encoderInput: true,
   /** MLP input-derivative products (score matching) with a plain-product gradient instead of tfjs's transposed ones. */

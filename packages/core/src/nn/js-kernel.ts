@@ -8,7 +8,13 @@ import { tf } from '../tf';
 export const JS_KERNEL_BACKENDS: readonly string[] = ['wasm', 'cpu'];
 
 /** Body of a JavaScript kernel: reads `inputs`, writes every element of `outputs`. Must not allocate on the engine. */
-export type JsKernelBody = (inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly (readonly number[])[], attrs: Readonly<Record<string, number>>) => void;
+export type JsKernelBody = (
+  inputs: readonly Float32Array[],
+  outputs: readonly Float32Array[],
+  shapes: readonly (readonly number[])[],
+  attrs: Readonly<Record<string, number>>,
+  scratch: readonly Float32Array[],
+) => void;
 
 /** A JavaScript kernel: float32 inputs in a fixed order, float32 outputs whose shapes follow from the inputs'. */
 export interface JsKernelSpec {
@@ -18,6 +24,11 @@ export interface JsKernelSpec {
   readonly inputs: readonly string[];
   /** Output shapes from the input shapes (in `inputs` order) and the attributes. */
   readonly outputShapes: (inputShapes: readonly (readonly number[])[], attrs: Readonly<Record<string, number>>) => number[][];
+  /**
+   * Scratch buffers (float32 element counts) the body may use, allocated with the outputs (on the
+   * wasm engine in its memory, so SIMD kernels can address them) and freed after the body.
+   */
+  readonly scratch?: (inputShapes: readonly (readonly number[])[], attrs: Readonly<Record<string, number>>) => number[];
   /** The computation. */
   readonly body: JsKernelBody;
 }
@@ -30,6 +41,7 @@ interface TensorInfoLike {
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfoLike;
+  disposeData(dataId: object): boolean;
   typedArrayFromHeap(t: TensorInfoLike): Float32Array;
 }
 
@@ -54,13 +66,20 @@ function kernelFunc(spec: JsKernelSpec, backendName: string) {
     const attrs = (args.attrs ?? {}) as Record<string, number>;
     const inShapes = ins.map((t) => t.shape);
     const shapes = spec.outputShapes(inShapes, attrs);
+    const scratchSizes = spec.scratch ? spec.scratch(inShapes, attrs) : [];
     if (backendName === 'wasm') {
       const b = args.backend as WasmBackendLike;
       // allocate first: growing the heap detaches views taken before
       const outs = shapes.map((s) => b.makeOutput(s, 'float32'));
-      const inViews = ins.map((t) => b.typedArrayFromHeap(t));
-      const outViews = outs.map((t) => b.typedArrayFromHeap(t));
-      spec.body(inViews, outViews, inShapes, attrs);
+      const tmp = scratchSizes.map((n) => b.makeOutput([Math.max(1, n)], 'float32'));
+      try {
+        const inViews = ins.map((t) => b.typedArrayFromHeap(t));
+        const outViews = outs.map((t) => b.typedArrayFromHeap(t));
+        const tmpViews = tmp.map((t) => b.typedArrayFromHeap(t));
+        spec.body(inViews, outViews, inShapes, attrs, tmpViews);
+      } finally {
+        for (const t of tmp) b.disposeData(t.dataId);
+      }
       return outs;
     }
     const b = args.backend as CpuBackendLike;
@@ -69,7 +88,7 @@ function kernelFunc(spec: JsKernelSpec, backendName: string) {
       return (v instanceof Float32Array ? v : (b.readSync(t.dataId) as Float32Array));
     });
     const outArrays = shapes.map((s) => new Float32Array(size(s)));
-    spec.body(inViews, outArrays, inShapes, attrs);
+    spec.body(inViews, outArrays, inShapes, attrs, scratchSizes.map((n) => new Float32Array(n)));
     return outArrays.map((a, i) => b.makeTensorInfo(shapes[i]!, 'float32', a));
   };
 }

@@ -1,4 +1,6 @@
 import { tf } from '../tf';
+import { fastPaths } from './fast-paths';
+import { sparseAffine, sparseAffineApplies } from './sparse-affine';
 
 /**
  * `x · Wᵀ` for a weight stored `[out, in]`, with a hand-written gradient. On the wasm engine a
@@ -61,10 +63,13 @@ const affineWithInputGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: t
  * The affine map `x · Wᵀ + b` (weight `[out, in]`, bias `[out]`) as one taped operation with the
  * gradients of {@link linearProduct} plus db. With `inputGrad: false` the input is treated as data:
  * no gradient is computed for it (saving the product dy · W, the largest one of a first layer), and
- * differentiating with respect to it is an error.
+ * differentiating with respect to it is an error; where such an input is sparse enough (see
+ * `sparse-affine`) the forward product and dW are computed on its non-zeros only.
  */
 export function affineProduct(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, opts: { inputGrad?: boolean } = {}): tf.Tensor2D {
   if (opts.inputGrad !== false) return affineWithInputGrad(x, w, b);
+  // data with many zeros (log-counts, one-hot covariates): products over the non-zeros only
+  if (fastPaths.sparseInput && sparseAffineApplies(x)) return sparseAffine(x, w, b);
   const f = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([x]);
     return {

@@ -1,13 +1,20 @@
 import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from './js-kernel';
+import { simdKernelsFor } from '../wasm/kernels';
 
-// [log1p(x) | u] and Σx per row in one pass over x, evaluating log1p on the non-zero counts only
-// (from a table for integer counts).
+// [log1p(x) | u] and Σx per row in one pass over x: a SIMD kernel on the wasm engine, else
+// JavaScript evaluating log1p on the non-zero counts only (from a table for integer counts).
 
 /** log1p(k) for integer counts below 4096 (counts are integers in nearly all data: no transcendental call). */
 const LOG1P_TABLE = Float64Array.from({ length: 4096 }, (_, k) => Math.log1p(k));
 
 function fill(x: Float32Array, u: Float32Array | null, out: Float32Array, library: Float32Array, b: number, g: number, c: number): void {
+  const k = simdKernelsFor(u ? [x, u, out, library] : [x, out, library]);
+  if (k) {
+    // one SIMD pass on the engine's memory (groups of four zeros skip the logarithm)
+    k.log1pInput(x.byteOffset, u ? u.byteOffset : 0, out.byteOffset, library.byteOffset, b, g, c);
+    return;
+  }
   const w = g + c;
   for (let r = 0; r < b; r++) {
     const xb = r * g;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError } from '../errors';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { fastPaths } from '../nn/fast-paths';
+import { simdKernels, simdKernelsFor } from '../wasm/kernels';
 
 /** Hyper-parameters of {@link Adam}. */
 export interface AdamOptions {
@@ -49,13 +50,14 @@ function checkRange(name: string, value: number, lo: number, hi: number, loOpen 
 /**
  * Variables up to this size are updated by one JavaScript kernel each: for them the ~13 tensor ops
  * of the elementwise form cost more in dispatch than in arithmetic. Larger ones keep the tensor ops
- * (vectorised on wasm, faster than a scalar JavaScript loop).
+ * (vectorised on wasm, faster than a scalar JavaScript loop) unless the SIMD kernels run (wasm
+ * engine): then the kernel's one float32 SIMD pass updates every variable.
  */
 const ADAM_KERNEL_MAX_SIZE = 32768;
 
 let adamKernel: ReturnType<typeof defineJsKernel> | null = null;
 
-/** One Adam update (inputs θ, g, m, v; outputs the new θ, m, v) in double precision, one pass. */
+/** One Adam update (inputs θ, g, m, v; outputs the new θ, m, v) in one pass: float32 SIMD on the wasm engine, else a double-precision JavaScript loop. */
 function adamStepKernel(): ReturnType<typeof defineJsKernel> {
   adamKernel ??= defineJsKernel({
     name: 'InvaeAdamStep',
@@ -68,6 +70,12 @@ function adamStepKernel(): ReturnType<typeof defineJsKernel> {
       const eps = epsilon!;
       const bc2 = bc2Sqrt!;
       const step = stepSize!;
+      const k = simdKernelsFor([p!, g!, m!, v!, pOut!, mOut!, vOut!]);
+      if (k) {
+        // float32 SIMD on the engine's memory (torch's float32 arithmetic)
+        k.adam(p!.byteOffset, g!.byteOffset, m!.byteOffset, v!.byteOffset, pOut!.byteOffset, mOut!.byteOffset, vOut!.byteOffset, p!.length, b1, b2, wd, eps, bc2, step);
+        return;
+      }
       for (let i = 0; i < p!.length; i++) {
         const pi = p![i]!;
         const gi = g![i]! + wd * pi;
@@ -191,12 +199,14 @@ export class Adam {
       const bc2 = tf.scalar(bc2Sqrt);
       const step = tf.scalar(stepSize);
       const kernel = fastPaths.adamKernel && jsKernelsAvailable() ? adamStepKernel() : null;
+      // with the SIMD kernels every variable takes the one-pass update, whatever its size
+      const simd = kernel !== null && simdKernels() !== null;
       const attrs = { beta1: this.beta1, beta2: this.beta2, weightDecay: this.weightDecay, epsilon: this.epsilon, bc2Sqrt, stepSize };
       for (let i = 0; i < this.vars.length; i++) {
         const p = this.vars[i]!;
         let g = list[i]!;
         if (g.dtype !== 'float32') g = g.toFloat();
-        if (kernel && p.size <= ADAM_KERNEL_MAX_SIZE) {
+        if (kernel && (simd || p.size <= ADAM_KERNEL_MAX_SIZE)) {
           const [pNew, mNew, vNew] = kernel([p, g, this.m[i]!, this.v[i]!], attrs);
           this.m[i]!.assign(mNew!);
           this.v[i]!.assign(vNew!);

@@ -4,8 +4,8 @@ import { gatherBatch, gatherRows, disposeBatch, type RowMatrix } from '../data/g
 import type { RowSource } from '../data/row-source';
 import type { Adam } from '../optim/adam';
 import type { InvaeModel } from '../model/invae';
-import { gradientStep, type ReplicaStepResult } from './gradient-step';
-import { readVariables, sizesOf, splitLike, writeVariables } from './flat';
+import { flatGradientStep, type ReplicaStepResult } from './gradient-step';
+import { readInto, readVariables, sizesOf, splitLike, writeVariables } from './flat';
 import { ReplicaWorker } from './pool';
 import type { ReplicaRecipe } from './recipe';
 
@@ -85,7 +85,7 @@ export class DataParallelTrainer {
     this.trainable = model.trainableVariables;
     this.buffers = named.filter((v) => !v.trainable).map((v) => v.variable);
     this.gradSize = sizesOf(this.trainable).total;
-    this.own = new Float32Array(Math.max(this.gradSize, sizesOf(this.buffers).total));
+    this.own = new Float32Array(sizesOf(this.buffers).total);
     this.shared = shared;
   }
 
@@ -176,25 +176,33 @@ export class DataParallelTrainer {
       this.workers[r - 1]!.send({ type: 'step', rows: n, seed: replicaSeed(stepSeed, r), iteration, warmUpIterations });
     }
     const batch = gatherBatch(data.x, part(0), { inv: data.inv, spur: data.spur });
-    let mine: ReplicaStepResult;
+    let mine: ReplicaStepResult & { flat: tf.Tensor1D };
     try {
-      mine = gradientStep(this.model, this.trainable, batch, replicaSeed(stepSeed, 0), this.opts.datasetSize, this.own);
+      mine = flatGradientStep(this.model, this.trainable, batch, replicaSeed(stepSeed, 0), this.opts.datasetSize);
     } finally {
       disposeBatch(batch);
     }
     const results: ReplicaStepResult[] = [mine];
-    for (let r = 1; r < sizes.length; r++) results.push(await this.workers[r - 1]!.next('stepped'));
-    // weighted mean of the part gradients, written where every replica reads it
     const n = indices.length;
     const P = this.gradSize;
-    const shared = this.shared;
-    const w0 = sizes[0]! / n;
-    for (let i = 0; i < P; i++) shared[i] = w0 * this.own[i]!;
-    for (let r = 1; r < sizes.length; r++) {
-      const g = this.outputs[r - 1]!;
-      const w = sizes[r]! / n;
-      for (let i = 0; i < P; i++) shared[i]! += w * g[i]!;
+    let mean: tf.Tensor1D;
+    try {
+      for (let r = 1; r < sizes.length; r++) results.push(await this.workers[r - 1]!.next('stepped'));
+      // weighted mean of the part gradients, on the engine (vectorised), then where every replica reads it
+      mean = tf.tidy(() => {
+        let acc = tf.mul(mine.flat, sizes[0]! / n);
+        for (let r = 1; r < sizes.length; r++) acc = tf.add(acc, tf.mul(tf.tensor1d(this.outputs[r - 1]!.subarray(0, P)), sizes[r]! / n));
+        return acc as tf.Tensor1D;
+      });
+    } finally {
+      mine.flat.dispose();
     }
+    try {
+      readInto(mean, this.shared);
+    } finally {
+      mean.dispose();
+    }
+    const shared = this.shared;
     let loss = 0;
     const terms: Record<string, number> = {};
     results.forEach((res, r) => {

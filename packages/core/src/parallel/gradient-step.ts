@@ -17,6 +17,20 @@ export interface ReplicaStepResult {
  * zero gradient.
  */
 export function gradientStep(model: InvaeModel, vars: readonly tf.Variable[], batch: Minibatch, seed: number, datasetSize: number, out: Float32Array): ReplicaStepResult {
+  const r = flatGradientStep(model, vars, batch, seed, datasetSize);
+  try {
+    readInto(r.flat, out);
+  } finally {
+    r.flat.dispose();
+  }
+  return { loss: r.loss, terms: r.terms };
+}
+
+/**
+ * {@link gradientStep} that leaves the flattened gradient on the engine: `flat` `[Σ sizes]` belongs
+ * to the caller (the main thread averages the replicas' gradients there).
+ */
+export function flatGradientStep(model: InvaeModel, vars: readonly tf.Variable[], batch: Minibatch, seed: number, datasetSize: number): ReplicaStepResult & { flat: tf.Tensor1D } {
   let terms: Record<string, tf.Scalar> = {};
   const { value, grads } = tf.variableGrads(() => {
     const r = minibatchLoss(model, batch, seed, datasetSize);
@@ -26,17 +40,18 @@ export function gradientStep(model: InvaeModel, vars: readonly tf.Variable[], ba
   const names = Object.keys(terms).sort();
   try {
     // gradients straight into `out`; the loss and its terms (a few scalars) in one small read
-    const flat = tf.tidy(() => tf.concat(vars.map((v) => (grads[v.name] ? tf.reshape(grads[v.name]!, [-1]) : tf.zeros([v.size])))));
+    const flat = tf.tidy(() => tf.concat(vars.map((v) => (grads[v.name] ? tf.reshape(grads[v.name]!, [-1]) : tf.zeros([v.size]))))) as tf.Tensor1D;
     const scalars = tf.tidy(() => tf.stack([value, ...names.map((k) => terms[k]!)]));
     let head: Float32Array;
     try {
-      readInto(flat, out);
       head = scalars.dataSync() as Float32Array;
-    } finally {
+    } catch (e) {
       flat.dispose();
+      throw e;
+    } finally {
       scalars.dispose();
     }
-    return { loss: head[0]!, terms: Object.fromEntries(names.map((k, i) => [k, head[1 + i]!])) };
+    return { loss: head[0]!, terms: Object.fromEntries(names.map((k, i) => [k, head[1 + i]!])), flat };
   } finally {
     value.dispose();
     tf.dispose(grads);

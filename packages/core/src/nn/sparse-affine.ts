@@ -1,0 +1,116 @@
+import { tf } from '../tf';
+import { defineJsKernel } from './js-kernel';
+import { simdKernels, simdKernelsFor } from '../wasm/kernels';
+
+// The affine map x · Wᵀ + b of a layer whose input is data with many zeros (an encoder's first
+// layer: log-counts and one-hot covariates), computed on the non-zeros of x only: forward
+// Σ_{c: x_c ≠ 0} x_c · Wᵀ[c, :], and the weight gradient dWᵀ[c, :] = Σ_rows x_c · dy over the same
+// non-zeros. Runs with the SIMD kernels on the wasm engine (see sparseAffineApplies).
+
+/**
+ * Input density (non-zeros / elements) up to which the sparse products are used: below the
+ * crossover measured on the wasm engine (256 × 2012 → 128, forward plus weight gradient, random
+ * inputs: sparse faster up to ~0.9 density, as the engine's dense path also transposes x and W and
+ * re-packs W every step). A/B a whole training run with `INVAE_SIMD=0 npm run bench:perf`.
+ */
+export const SPARSE_AFFINE_MAX_DENSITY = 0.75;
+
+/** Dense fallback of the forward kernel (engines without the SIMD kernels; never chosen by sparseAffineApplies). */
+function affineRows(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, rows: number, inDim: number, n: number): void {
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < n; o++) {
+      let s = bias[o]!;
+      for (let c = 0; c < inDim; c++) s += x[r * inDim + c]! * w[o * inDim + c]!;
+      y[r * n + o] = s;
+    }
+  }
+}
+
+/** Dense fallback of the gradient kernel. */
+function affineGradRows(x: Float32Array, dy: Float32Array, dW: Float32Array, db: Float32Array, rows: number, inDim: number, n: number): void {
+  dW.fill(0);
+  db.fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < n; o++) {
+      const d = dy[r * n + o]!;
+      db[o] = db[o]! + d;
+      for (let c = 0; c < inDim; c++) dW[o * inDim + c] = dW[o * inDim + c]! + d * x[r * inDim + c]!;
+    }
+  }
+}
+
+let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
+let gradKernel: ReturnType<typeof defineJsKernel> | null = null;
+
+function kernels() {
+  if (!forwardKernel) {
+    forwardKernel = defineJsKernel({
+      name: 'InvaeSparseAffine',
+      inputs: ['x', 'w', 'b'],
+      outputShapes: ([x, w]) => [[x![0]!, w![0]!]],
+      // Wᵀ [in, out] and one row's column indices
+      scratch: ([x, w]) => [x![1]! * w![0]!, x![1]!],
+      body: ([x, w, b], [y], [xs, ws], _attrs, [wt, idx]) => {
+        const [rows, inDim, n] = [xs![0]!, xs![1]!, ws![0]!];
+        const k = simdKernelsFor([x!, w!, b!, y!, wt!, idx!]);
+        if (!k) return affineRows(x!, w!, b!, y!, rows, inDim, n);
+        k.transpose(w!.byteOffset, n, inDim, wt!.byteOffset);
+        k.sparseAffine(x!.byteOffset, rows, inDim, wt!.byteOffset, b!.byteOffset, y!.byteOffset, n, idx!.byteOffset);
+      },
+    });
+    gradKernel = defineJsKernel({
+      name: 'InvaeSparseAffineGrad',
+      inputs: ['x', 'dy'],
+      outputShapes: ([x, dy]) => [[dy![1]!, x![1]!], [dy![1]!]],
+      scratch: ([x, dy]) => [x![1]! * dy![1]!, x![1]!],
+      body: ([x, dy], [dW, db], [xs, dys], _attrs, [dwt, idx]) => {
+        const [rows, inDim, n] = [xs![0]!, xs![1]!, dys![1]!];
+        const k = simdKernelsFor([x!, dy!, dW!, db!, dwt!, idx!]);
+        if (!k) return affineGradRows(x!, dy!, dW!, db!, rows, inDim, n);
+        k.sparseAffineGrad(x!.byteOffset, rows, inDim, dy!.byteOffset, n, dwt!.byteOffset, db!.byteOffset, idx!.byteOffset);
+        k.transpose(dwt!.byteOffset, inDim, n, dW!.byteOffset);
+      },
+    });
+  }
+  return { forward: forwardKernel, grad: gradKernel! };
+}
+
+interface WasmDataLike {
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** Fraction of non-zero values of `x` (on the wasm engine, counted in place), or null where it cannot be counted cheaply. */
+export function density(x: tf.Tensor): number | null {
+  const k = simdKernels();
+  if (!k || x.dtype !== 'float32' || x.size === 0) return null;
+  const d = (tf.backend() as unknown as WasmDataLike).dataIdMap.get(x.dataId);
+  if (!d) return null;
+  return k.countNonZero(d.memoryOffset, x.size) / x.size;
+}
+
+/**
+ * Whether {@link sparseAffine} should compute `x · Wᵀ + b`: the SIMD kernels run on this engine and
+ * `x` (float32, `[B, in]`) has at most {@link SPARSE_AFFINE_MAX_DENSITY} non-zeros.
+ */
+export function sparseAffineApplies(x: tf.Tensor2D, maxDensity = SPARSE_AFFINE_MAX_DENSITY): boolean {
+  if (x.rank !== 2) return false;
+  const d = density(x);
+  return d !== null && d <= maxDensity;
+}
+
+/**
+ * `x · Wᵀ + b` (weight `[out, in]`, bias `[out]`) for a data input `x` `[B, in]`, on the non-zeros of
+ * `x`, with gradients for W and b (none for x: differentiating with respect to it is an error). Use
+ * where {@link sparseAffineApplies}.
+ */
+export function sparseAffine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const k = kernels();
+  const f = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([x]);
+    return {
+      value: k.forward([x, wv, bv])[0]!,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => k.grad([saved[0]!, dy]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+  return f(w, b);
+}

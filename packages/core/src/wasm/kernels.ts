@@ -1,0 +1,117 @@
+import { tf } from '../tf';
+import { KERNELS_WASM_BASE64 } from './kernels-binary';
+
+/** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * invae's WebAssembly SIMD kernels (`kernels.wat`), instantiated on the tfjs wasm engine's own
+ * memory so that they read and write tensors in place. Every pointer is a byte offset into that
+ * memory (a heap view's `byteOffset`), every size a count of elements.
+ */
+export interface SimdKernels {
+  /** The engine memory the kernels run on. */
+  readonly memory: WasmMemory;
+  /** ln of n ≥ 4 float32 values from src into dst (distinct buffers: the last group may overlap). */
+  logF32(src: number, dst: number, n: number): void;
+  /** μ-dependent NB terms per row (f64 [b]) and ln(θ+μ+ε) (f32 [b, g]); g ≥ 4. See kernels.wat. */
+  nbForward(x: number, mu: number, theta: number, lte: number, logT: number, rows: number, b: number, g: number, eps: number): void;
+  /** dμ (f32 [b, g]) and the μ-dependent part of dθ (f64 [g]); g ≥ 4. See kernels.wat. */
+  nbBackward(x: number, mu: number, theta: number, c: number, logT: number, dy: number, dmu: number, acc: number, b: number, g: number, eps: number): void;
+  /** Column indices (i32) of the non-zeros of n float32 values; returns how many. */
+  nonZeroIndices(src: number, n: number, idx: number): number;
+  /** Number of non-zeros among n float32 values. */
+  countNonZero(src: number, n: number): number;
+  /** out = x · Wᵀ + b over the non-zeros of x, Wᵀ given `[in, n]`; idx: i32 [in] scratch. */
+  sparseAffine(x: number, rows: number, inDim: number, wt: number, bias: number, out: number, n: number, idx: number): void;
+  /** dWᵀ `[in, n]` and db `[n]` of sparseAffine from dy `[rows, n]`; idx: i32 [in] scratch. */
+  sparseAffineGrad(x: number, rows: number, inDim: number, dy: number, n: number, dwt: number, db: number, idx: number): void;
+  /** `[log1p(x) | u]` `[b, g + c]` and Σx per row `[b]` for counts `[b, g]` and covariates `[b, c]` (see kernels.wat). */
+  log1pInput(x: number, u: number, out: number, lib: number, b: number, g: number, c: number): void;
+  /** One Adam step on n float32 values (see kernels.wat); outputs must not alias inputs. */
+  adam(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, weightDecay: number, epsilon: number, bc2Sqrt: number, stepSize: number): void;
+  /** dst `[cols, rows]` = transpose of src `[rows, cols]` (f32). */
+  transpose(src: number, rows: number, cols: number, dst: number): void;
+}
+
+let compiled: WasmModule | null | undefined;
+
+function decodeBase64(b64: string): Uint8Array {
+  if (typeof Buffer !== 'undefined') return Buffer.from(b64, 'base64');
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+const instances = new WeakMap<WasmMemory, SimdKernels>();
+
+function compile(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      if (!WA) throw new Error('no WebAssembly');
+      compiled = new WA.Module(decodeBase64(KERNELS_WASM_BASE64));
+    } catch {
+      compiled = null; // no SIMD in this runtime: the JavaScript kernels run instead
+    }
+  }
+  return compiled ?? null;
+}
+
+/** Whether the kernels may run at all (switched off by `INVAE_SIMD=0` or {@link setSimdKernelsEnabled}). */
+let enabled = typeof process === 'undefined' || process.env?.INVAE_SIMD !== '0';
+
+/** Switches the SIMD kernels on or off (A/B timing, tests); the JavaScript kernels run when off. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+interface WasmBackendLike {
+  wasm?: { asm?: { memory?: unknown } };
+}
+
+/** The memory of the active tfjs backend when it is the (single-threaded) wasm engine. */
+function engineMemory(): WasmMemory | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const mem = (tf.backend() as unknown as WasmBackendLike).wasm?.asm?.memory;
+  if (!WA || !(mem instanceof WA.Memory)) return null;
+  // the threaded engine build shares its memory; the kernels import an unshared one
+  if (typeof SharedArrayBuffer !== 'undefined' && (mem.buffer as unknown) instanceof SharedArrayBuffer) return null;
+  return mem;
+}
+
+/**
+ * The kernels on the active engine's memory, or null where they cannot run (another engine, a
+ * threaded wasm build, no WebAssembly SIMD, or switched off): callers then use their JavaScript kernels.
+ */
+export function simdKernels(): SimdKernels | null {
+  if (!enabled) return null;
+  const memory = engineMemory();
+  if (!memory) return null;
+  let k = instances.get(memory);
+  if (!k) {
+    const mod = compile();
+    if (!mod) return null;
+    const exports = new WA!.Instance(mod, { env: { memory } }).exports as unknown as Omit<SimdKernels, 'memory'>;
+    k = { ...exports, memory } as SimdKernels;
+    instances.set(memory, k);
+  }
+  return k;
+}
+
+/**
+ * The kernels when every view lies on their memory (heap views of the wasm engine), else null.
+ * `f64` views must additionally be 8-byte aligned.
+ */
+export function simdKernelsFor(views: readonly ArrayBufferView[]): SimdKernels | null {
+  const k = simdKernels();
+  if (!k) return null;
+  const buf = k.memory.buffer;
+  for (const v of views) if (v.buffer !== buf) return null;
+  return k;
+}

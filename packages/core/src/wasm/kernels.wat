@@ -1,0 +1,521 @@
+;; invae's WebAssembly SIMD kernels. They run on the tfjs wasm engine's own memory (imported as
+;; env.memory), so tensors are read and written in place: every pointer is a byte offset into that
+;; memory, every size a count of elements. Compiled by packages/core/scripts/build-wasm.mjs into
+;; src/wasm/kernels-binary.ts (checked by test/wasm-kernels.test.ts).
+;;
+;; Vectors are f32x4. Where a row's width is not a multiple of 4, its last group is the overlapping
+;; group ending at the row's end, with the lanes already done masked out of every sum (widths of at
+;; least 4 only; the caller checks).
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; ln of each lane: positive normal and subnormal numbers to ~1.3 ulp: v = 2^e·m with m in
+  ;; [√½, √2), ln m = 2·atanh(s) = 2s(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9) with s = (m−1)/(m+1), |s| < 0.172
+  ;; (the next term is below 3e-9 relative), ln 2 added in two parts; ln 0 = -inf, ln(+inf) = +inf,
+  ;; negative or NaN lanes give NaN.
+  (func $vlog (param $v v128) (result v128)
+    (local $small v128) (local $e v128) (local $m v128) (local $mask v128)
+    (local $x v128) (local $s v128) (local $s2 v128) (local $p v128) (local $fe v128) (local $r v128)
+    (local.set $small (f32x4.lt (local.get $v) (v128.const f32x4 1.17549435e-38 1.17549435e-38 1.17549435e-38 1.17549435e-38)))
+    (local.set $x (v128.bitselect (f32x4.mul (local.get $v) (v128.const f32x4 16777216 16777216 16777216 16777216)) (local.get $v) (local.get $small)))
+    (local.set $e (i32x4.sub (i32x4.shr_u (local.get $x) (i32.const 23)) (v128.const i32x4 127 127 127 127)))
+    (local.set $e (i32x4.add (local.get $e) (v128.and (local.get $small) (v128.const i32x4 -24 -24 -24 -24))))
+    ;; mantissa in [1, 2); above √2 halve it (one exponent more)
+    (local.set $m (v128.or (v128.and (local.get $x) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff)) (v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000)))
+    (local.set $mask (f32x4.gt (local.get $m) (v128.const f32x4 1.41421356 1.41421356 1.41421356 1.41421356)))
+    (local.set $e (i32x4.sub (local.get $e) (local.get $mask)))
+    (local.set $m (v128.bitselect (f32x4.mul (local.get $m) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $m) (local.get $mask)))
+    ;; ln m = 2 atanh(s), s = (m − 1)/(m + 1), |s| < 0.1716
+    (local.set $s (f32x4.div (f32x4.sub (local.get $m) (v128.const f32x4 1 1 1 1)) (f32x4.add (local.get $m) (v128.const f32x4 1 1 1 1))))
+    (local.set $s2 (f32x4.mul (local.get $s) (local.get $s)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $s2) (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)) (v128.const f32x4 0.14285714 0.14285714 0.14285714 0.14285714)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $s2) (local.get $p)) (v128.const f32x4 0.2 0.2 0.2 0.2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $s2) (local.get $p)) (v128.const f32x4 0.33333333 0.33333333 0.33333333 0.33333333)))
+    (local.set $p (f32x4.mul (f32x4.mul (local.get $s2) (local.get $p)) (local.get $s)))
+    ;; 2s + 2s·s²·P, plus e·ln 2 in two parts
+    (local.set $fe (f32x4.convert_i32x4_s (local.get $e)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $fe) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4)) (f32x4.add (local.get $p) (local.get $p))))
+    (local.set $r (f32x4.add (local.get $r) (f32x4.add (local.get $s) (local.get $s))))
+    (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $fe) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $r (v128.bitselect (v128.const f32x4 -inf -inf -inf -inf) (local.get $r) (f32x4.eq (local.get $v) (v128.const f32x4 0 0 0 0))))
+    (local.set $r (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $r) (f32x4.eq (local.get $v) (v128.const f32x4 inf inf inf inf))))
+    (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $r) (v128.not (f32x4.ge (local.get $v) (v128.const f32x4 0 0 0 0))))
+  )
+
+  ;; ln of each of n float32 values at $src into $dst (n ≥ 4; not in place: the last group may
+  ;; overlap the one before).
+  (func (export "logF32") (param $src i32) (param $dst i32) (param $n i32)
+    (local $j i32) (local $last i32)
+    (local.set $last (i32.sub (local.get $n) (i32.const 4)))
+    (block $done
+      (loop $next
+        (if (i32.gt_s (local.get $j) (local.get $last)) (then (local.set $j (local.get $last))))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
+          (call $vlog (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
+        (br_if $done (i32.ge_s (local.get $j) (local.get $last)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $next)))
+  )
+
+  ;; Negative-binomial log-likelihood, the terms that involve μ, for b × g float32 counts $x and
+  ;; means $mu and per-gene θ ($theta) and ln(θ+ε) ($lte): per element
+  ;;   θ(ln(θ+ε) − ln(θ+μ+ε)) + [x ≠ 0]·x(ln(μ+ε) − ln(θ+μ+ε)),
+  ;; summed per row in double precision into $rows (f64 [b]); ln(θ+μ+ε) is written to $logT (f32 [b, g]).
+  (func (export "nbForward")
+    (param $x i32) (param $mu i32) (param $theta i32) (param $lte i32)
+    (param $logT i32) (param $rows i32) (param $b i32) (param $g i32) (param $eps f32)
+    (local $r i32) (local $j i32) (local $last i32) (local $off i32) (local $joff i32) (local $skip i32)
+    (local $th v128) (local $m v128) (local $xv v128) (local $lt v128) (local $lm v128)
+    (local $term v128) (local $lo v128) (local $hi v128) (local $veps v128)
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $last (i32.sub (local.get $g) (i32.const 4)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
+        (local.set $lo (v128.const f64x2 0 0))
+        (local.set $hi (v128.const f64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $col
+            (local.set $skip (i32.const 0))
+            (if (i32.gt_s (local.get $j) (local.get $last))
+              (then (local.set $skip (i32.sub (local.get $j) (local.get $last))) (local.set $j (local.get $last))))
+            (local.set $joff (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $off (i32.shl (i32.add (i32.mul (local.get $r) (local.get $g)) (local.get $j)) (i32.const 2)))
+            (local.set $th (v128.load (i32.add (local.get $theta) (local.get $joff))))
+            (local.set $m (v128.load (i32.add (local.get $mu) (local.get $off))))
+            (local.set $xv (v128.load (i32.add (local.get $x) (local.get $off))))
+            (local.set $lt (call $vlog (f32x4.add (f32x4.add (local.get $th) (local.get $m)) (local.get $veps))))
+            (v128.store (i32.add (local.get $logT) (local.get $off)) (local.get $lt))
+            (local.set $lm (call $vlog (f32x4.add (local.get $m) (local.get $veps))))
+            (local.set $term (f32x4.add
+              (f32x4.mul (local.get $th) (f32x4.sub (v128.load (i32.add (local.get $lte) (local.get $joff))) (local.get $lt)))
+              (v128.and
+                (f32x4.mul (local.get $xv) (f32x4.sub (local.get $lm) (local.get $lt)))
+                (f32x4.ne (local.get $xv) (v128.const f32x4 0 0 0 0)))))
+            (local.set $term (v128.andnot (local.get $term) (i32x4.lt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (local.get $skip)))))
+            (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $term))))
+            (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $term) (local.get $term)))))
+            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $last)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $col)))
+        (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+        (f64.store (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 3)))
+          (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+  ;; Gradient of nbForward's terms given the upstream gradient $dy (f32 [b]) and $logT from the
+  ;; forward pass: dμ = dy·([x ≠ 0]·x/(μ+ε) − (θ+x)/(θ+μ+ε)) into $dmu (f32 [b, g]), and per gene
+  ;; Σ_rows dy·(c − ln(θ+μ+ε) − (θ+x)/(θ+μ+ε)) with c = ln(θ+ε) + θ/(θ+ε) ($c, f32 [g]) into
+  ;; $acc (f64 [g], overwritten).
+  (func (export "nbBackward")
+    (param $x i32) (param $mu i32) (param $theta i32) (param $c i32) (param $logT i32) (param $dy i32)
+    (param $dmu i32) (param $acc i32) (param $b i32) (param $g i32) (param $eps f32)
+    (local $r i32) (local $j i32) (local $last i32) (local $off i32) (local $joff i32) (local $aoff i32) (local $skip i32)
+    (local $th v128) (local $m v128) (local $xv v128) (local $q v128) (local $d v128) (local $term v128) (local $veps v128)
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $last (i32.sub (local.get $g) (i32.const 4)))
+    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $g) (i32.const 3)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
+        (local.set $d (f32x4.splat (f32.load (i32.add (local.get $dy) (i32.shl (local.get $r) (i32.const 2))))))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $col
+            (local.set $skip (i32.const 0))
+            (if (i32.gt_s (local.get $j) (local.get $last))
+              (then (local.set $skip (i32.sub (local.get $j) (local.get $last))) (local.set $j (local.get $last))))
+            (local.set $joff (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $off (i32.shl (i32.add (i32.mul (local.get $r) (local.get $g)) (local.get $j)) (i32.const 2)))
+            (local.set $th (v128.load (i32.add (local.get $theta) (local.get $joff))))
+            (local.set $m (v128.load (i32.add (local.get $mu) (local.get $off))))
+            (local.set $xv (v128.load (i32.add (local.get $x) (local.get $off))))
+            (local.set $q (f32x4.div (f32x4.add (local.get $th) (local.get $xv))
+              (f32x4.add (f32x4.add (local.get $th) (local.get $m)) (local.get $veps))))
+            (v128.store (i32.add (local.get $dmu) (local.get $off))
+              (f32x4.mul (local.get $d) (f32x4.sub
+                (v128.and
+                  (f32x4.div (local.get $xv) (f32x4.add (local.get $m) (local.get $veps)))
+                  (f32x4.ne (local.get $xv) (v128.const f32x4 0 0 0 0)))
+                (local.get $q))))
+            (local.set $term (f32x4.mul (local.get $d) (f32x4.sub
+              (f32x4.sub (v128.load (i32.add (local.get $c) (local.get $joff))) (v128.load (i32.add (local.get $logT) (local.get $off))))
+              (local.get $q))))
+            (local.set $term (v128.andnot (local.get $term) (i32x4.lt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (local.get $skip)))))
+            (local.set $aoff (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+            (v128.store (local.get $aoff) (f64x2.add (v128.load (local.get $aoff)) (f64x2.promote_low_f32x4 (local.get $term))))
+            (v128.store offset=16 (local.get $aoff) (f64x2.add (v128.load offset=16 (local.get $aoff))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $term) (local.get $term)))))
+            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $last)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $col)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+  ;; Column indices of the non-zero values of one row of n float32 values at $src, written as i32 to
+  ;; $idx; returns their number. Groups of four zeros are skipped with one vector test.
+  (func $nonZeros (export "nonZeroIndices") (param $src i32) (param $n i32) (param $idx i32) (result i32)
+    (local $j i32) (local $k i32) (local $bits i32) (local $p i32)
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+        ;; one bit per non-zero lane; each candidate index is written, the count advances past it only if its bit is set
+        (local.set $bits (i32x4.bitmask (f32x4.ne (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (v128.const f32x4 0 0 0 0))))
+        (if (local.get $bits)
+          (then
+            (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))
+            (i32.store (local.get $p) (local.get $j))
+            (local.set $k (i32.add (local.get $k) (i32.and (local.get $bits) (i32.const 1))))
+            (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))
+            (i32.store (local.get $p) (i32.add (local.get $j) (i32.const 1)))
+            (local.set $k (i32.add (local.get $k) (i32.and (i32.shr_u (local.get $bits) (i32.const 1)) (i32.const 1))))
+            (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))
+            (i32.store (local.get $p) (i32.add (local.get $j) (i32.const 2)))
+            (local.set $k (i32.add (local.get $k) (i32.and (i32.shr_u (local.get $bits) (i32.const 2)) (i32.const 1))))
+            (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))
+            (i32.store (local.get $p) (i32.add (local.get $j) (i32.const 3)))
+            (local.set $k (i32.add (local.get $k) (i32.shr_u (local.get $bits) (i32.const 3))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_s (local.get $j) (local.get $n)))
+        (i32.store (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))) (local.get $j))
+        (local.set $k (i32.add (local.get $k)
+          (f32.ne (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (f32.const 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $tail)))
+    (local.get $k)
+  )
+
+  ;; Number of non-zero values among n float32 values at $src.
+  (func (export "countNonZero") (param $src i32) (param $n i32) (result i32)
+    (local $j i32) (local $acc v128) (local $k i32)
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+        ;; ne gives −1 per non-zero lane
+        (local.set $acc (i32x4.sub (local.get $acc)
+          (f32x4.ne (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (v128.const f32x4 0 0 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vec)))
+    (local.set $k (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+      (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $k (i32.add (local.get $k)
+          (f32.ne (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (f32.const 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $tail)))
+    (local.get $k)
+  )
+
+  ;; out = x · Wᵀ + bias for x (f32 [rows, in], mostly zeros) and Wᵀ given as $wt (f32 [in, n]):
+  ;; each output row is the bias plus Σ over the row's non-zeros x_c · Wᵀ[c, :], accumulated in
+  ;; registers over blocks of 32 outputs. $idx is scratch for one row's column indices (i32 [in]).
+  (func (export "sparseAffine")
+    (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32)
+    (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $col i32)
+    (local $s v128) (local $w i32) (local $sf f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
+        (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
+        (local.set $nnz (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))
+        ;; blocks of 32 outputs (8 vector accumulators)
+        (local.set $c0 (i32.const 0))
+        (block $b32Done
+          (loop $b32
+            (br_if $b32Done (i32.gt_s (i32.add (local.get $c0) (i32.const 32)) (local.get $n)))
+            (local.set $w (i32.add (local.get $bias) (i32.shl (local.get $c0) (i32.const 2))))
+            (local.set $a0 (v128.load offset=0 (local.get $w)))
+            (local.set $a1 (v128.load offset=16 (local.get $w)))
+            (local.set $a2 (v128.load offset=32 (local.get $w)))
+            (local.set $a3 (v128.load offset=48 (local.get $w)))
+            (local.set $a4 (v128.load offset=64 (local.get $w)))
+            (local.set $a5 (v128.load offset=80 (local.get $w)))
+            (local.set $a6 (v128.load offset=96 (local.get $w)))
+            (local.set $a7 (v128.load offset=112 (local.get $w)))
+            (local.set $k (i32.const 0))
+            (block $nzDone
+              (loop $nz
+                (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
+                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
+                (local.set $w (i32.add (local.get $wt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $w)))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $w)))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $w)))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $w)))))
+                (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $w)))))
+                (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $w)))))
+                (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $w)))))
+                (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $w)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $nz)))
+            (local.set $w (i32.add (local.get $o) (i32.shl (local.get $c0) (i32.const 2))))
+            (v128.store offset=0 (local.get $w) (local.get $a0))
+            (v128.store offset=16 (local.get $w) (local.get $a1))
+            (v128.store offset=32 (local.get $w) (local.get $a2))
+            (v128.store offset=48 (local.get $w) (local.get $a3))
+            (v128.store offset=64 (local.get $w) (local.get $a4))
+            (v128.store offset=80 (local.get $w) (local.get $a5))
+            (v128.store offset=96 (local.get $w) (local.get $a6))
+            (v128.store offset=112 (local.get $w) (local.get $a7))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
+            (br $b32)))
+        ;; remaining outputs one at a time
+        (block $b1Done
+          (loop $b1
+            (br_if $b1Done (i32.ge_s (local.get $c0) (local.get $n)))
+            (local.set $sf (f32.load (i32.add (local.get $bias) (i32.shl (local.get $c0) (i32.const 2)))))
+            (local.set $k (i32.const 0))
+            (block $nzDone1
+              (loop $nz1
+                (br_if $nzDone1 (i32.ge_s (local.get $k) (local.get $nnz)))
+                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $sf (f32.add (local.get $sf) (f32.mul
+                  (f32.load (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2))))
+                  (f32.load (i32.add (local.get $wt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $nz1)))
+            (f32.store (i32.add (local.get $o) (i32.shl (local.get $c0) (i32.const 2))) (local.get $sf))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+            (br $b1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+  ;; Gradients of sparseAffine's weight and bias from dy (f32 [rows, n]) and the same x (f32 [rows, in]):
+  ;; dWᵀ[c, :] = Σ_rows x[r, c]·dy[r, :] into $dwt (f32 [in, n], overwritten) over the non-zeros of x,
+  ;; and db = Σ_rows dy[r, :] into $db (f32 [n]). $idx: scratch, i32 [in].
+  (func (export "sparseAffineGrad")
+    (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $db i32) (param $idx i32)
+    (local $r i32) (local $nnz i32) (local $xr i32) (local $d i32) (local $c0 i32) (local $k i32) (local $col i32)
+    (local $s v128) (local $w i32) (local $sf f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (memory.fill (local.get $dwt) (i32.const 0) (i32.shl (i32.mul (local.get $in) (local.get $n)) (i32.const 2)))
+    (memory.fill (local.get $db) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
+        (local.set $nnz (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))
+        ;; blocks of 32 outputs: dy held in 8 vectors
+        (local.set $c0 (i32.const 0))
+        (block $b32Done
+          (loop $b32
+            (br_if $b32Done (i32.gt_s (i32.add (local.get $c0) (i32.const 32)) (local.get $n)))
+            (local.set $w (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2))))
+            (local.set $a0 (v128.load offset=0 (local.get $w)))
+            (local.set $a1 (v128.load offset=16 (local.get $w)))
+            (local.set $a2 (v128.load offset=32 (local.get $w)))
+            (local.set $a3 (v128.load offset=48 (local.get $w)))
+            (local.set $a4 (v128.load offset=64 (local.get $w)))
+            (local.set $a5 (v128.load offset=80 (local.get $w)))
+            (local.set $a6 (v128.load offset=96 (local.get $w)))
+            (local.set $a7 (v128.load offset=112 (local.get $w)))
+            (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
+            (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (local.get $a0)))
+            (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (local.get $a1)))
+            (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (local.get $a2)))
+            (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (local.get $a3)))
+            (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (local.get $a4)))
+            (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (local.get $a5)))
+            (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (local.get $a6)))
+            (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (local.get $a7)))
+            (local.set $k (i32.const 0))
+            (block $nzDone
+              (loop $nz
+                (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
+                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
+                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+                (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a0))))
+                (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a1))))
+                (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a2))))
+                (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a3))))
+                (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a4))))
+                (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a5))))
+                (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a6))))
+                (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a7))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $nz)))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
+            (br $b32)))
+        (block $b1Done
+          (loop $b1
+            (br_if $b1Done (i32.ge_s (local.get $c0) (local.get $n)))
+            (local.set $sf (f32.load (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2)))))
+            (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
+            (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (local.get $sf)))
+            (local.set $k (i32.const 0))
+            (block $nzDone1
+              (loop $nz1
+                (br_if $nzDone1 (i32.ge_s (local.get $k) (local.get $nnz)))
+                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+                (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (f32.mul (local.get $sf)
+                  (f32.load (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $nz1)))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+            (br $b1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+  ;; dst (f32 [cols, rows]) = transpose of src (f32 [rows, cols]), in 8 × 8 tiles.
+  (func (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
+    (local $i0 i32) (local $j0 i32) (local $i i32) (local $j i32) (local $ie i32) (local $je i32)
+    (block $iDone
+      (loop $iLoop
+        (br_if $iDone (i32.ge_s (local.get $i0) (local.get $rows)))
+        (local.set $ie (select (i32.add (local.get $i0) (i32.const 8)) (local.get $rows)
+          (i32.lt_s (i32.add (local.get $i0) (i32.const 8)) (local.get $rows))))
+        (local.set $j0 (i32.const 0))
+        (block $jDone
+          (loop $jLoop
+            (br_if $jDone (i32.ge_s (local.get $j0) (local.get $cols)))
+            (local.set $je (select (i32.add (local.get $j0) (i32.const 8)) (local.get $cols)
+              (i32.lt_s (i32.add (local.get $j0) (i32.const 8)) (local.get $cols))))
+            (local.set $i (local.get $i0))
+            (loop $ii
+              (local.set $j (local.get $j0))
+              (loop $jj
+                (f32.store
+                  (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+                  (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $jj (i32.lt_s (local.get $j) (local.get $je))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $ii (i32.lt_s (local.get $i) (local.get $ie))))
+            (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+            (br $jLoop)))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 8)))
+        (br $iLoop)))
+  )
+
+  ;; One Adam step (torch.optim.Adam, coupled weight decay) on n float32 values, in float32:
+  ;;   g' = g + wd·p;  m' = b1·m + (1−b1)·g';  v' = b2·v + (1−b2)·g'²;  p' = p − step·m' / (√v' / bc2 + eps)
+  ;; reading p, g, m, v and writing p', m', v' (outputs may not alias the inputs).
+  (func (export "adam")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $po i32) (param $mo i32) (param $vo i32) (param $n i32)
+    (param $b1 f32) (param $b2 f32) (param $wd f32) (param $eps f32) (param $bc2 f32) (param $step f32)
+    (local $j i32) (local $off i32)
+    (local $vp v128) (local $vg v128) (local $vm v128) (local $vv v128)
+    (local $sb1 v128) (local $sb2 v128) (local $s1b1 v128) (local $s1b2 v128) (local $swd v128) (local $seps v128) (local $sbc2 v128) (local $sstep v128)
+    (local $fp f32) (local $fg f32) (local $fm f32) (local $fv f32)
+    (local.set $sb1 (f32x4.splat (local.get $b1)))
+    (local.set $sb2 (f32x4.splat (local.get $b2)))
+    (local.set $s1b1 (f32x4.splat (f32.sub (f32.const 1) (local.get $b1))))
+    (local.set $s1b2 (f32x4.splat (f32.sub (f32.const 1) (local.get $b2))))
+    (local.set $swd (f32x4.splat (local.get $wd)))
+    (local.set $seps (f32x4.splat (local.get $eps)))
+    (local.set $sbc2 (f32x4.splat (local.get $bc2)))
+    (local.set $sstep (f32x4.splat (local.get $step)))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+        (local.set $off (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $vp (v128.load (i32.add (local.get $p) (local.get $off))))
+        (local.set $vg (f32x4.add (v128.load (i32.add (local.get $g) (local.get $off))) (f32x4.mul (local.get $swd) (local.get $vp))))
+        (local.set $vm (f32x4.add (f32x4.mul (local.get $sb1) (v128.load (i32.add (local.get $m) (local.get $off))))
+          (f32x4.mul (local.get $s1b1) (local.get $vg))))
+        (local.set $vv (f32x4.add (f32x4.mul (local.get $sb2) (v128.load (i32.add (local.get $v) (local.get $off))))
+          (f32x4.mul (local.get $s1b2) (f32x4.mul (local.get $vg) (local.get $vg)))))
+        (v128.store (i32.add (local.get $mo) (local.get $off)) (local.get $vm))
+        (v128.store (i32.add (local.get $vo) (local.get $off)) (local.get $vv))
+        (v128.store (i32.add (local.get $po) (local.get $off))
+          (f32x4.sub (local.get $vp) (f32x4.div (f32x4.mul (local.get $sstep) (local.get $vm))
+            (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vv)) (local.get $sbc2)) (local.get $seps)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $off (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $fp (f32.load (i32.add (local.get $p) (local.get $off))))
+        (local.set $fg (f32.add (f32.load (i32.add (local.get $g) (local.get $off))) (f32.mul (local.get $wd) (local.get $fp))))
+        (local.set $fm (f32.add (f32.mul (local.get $b1) (f32.load (i32.add (local.get $m) (local.get $off))))
+          (f32.mul (f32.sub (f32.const 1) (local.get $b1)) (local.get $fg))))
+        (local.set $fv (f32.add (f32.mul (local.get $b2) (f32.load (i32.add (local.get $v) (local.get $off))))
+          (f32.mul (f32.sub (f32.const 1) (local.get $b2)) (f32.mul (local.get $fg) (local.get $fg)))))
+        (f32.store (i32.add (local.get $mo) (local.get $off)) (local.get $fm))
+        (f32.store (i32.add (local.get $vo) (local.get $off)) (local.get $fv))
+        (f32.store (i32.add (local.get $po) (local.get $off))
+          (f32.sub (local.get $fp) (f32.div (f32.mul (local.get $step) (local.get $fm))
+            (f32.add (f32.div (f32.sqrt (local.get $fv)) (local.get $bc2)) (local.get $eps)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $tail)))
+  )
+
+
+  ;; The encoder input of an NB model: per row of b × g float32 counts $x, out = [log1p(x) | u]
+  ;; (f32 [b, g + c]; u: f32 [b, c] covariates, copied) and lib = Σx (f32 [b], summed in double
+  ;; precision). log1p(v) = ln(1+v) − ((1+v) − 1 − v)/(1+v) (the rounding of 1+v corrected); groups of
+  ;; four zeros are written as zeros without a logarithm.
+  (func (export "log1pInput") (param $x i32) (param $u i32) (param $out i32) (param $lib i32) (param $b i32) (param $g i32) (param $c i32)
+    (local $r i32) (local $j i32) (local $xr i32) (local $or i32)
+    (local $v v128) (local $u1 v128) (local $lo v128) (local $hi v128)
+    (local $sv f32) (local $su f32) (local $sum f64)
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
+        (local.set $or (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (i32.add (local.get $g) (local.get $c))) (i32.const 2))))
+        (local.set $lo (v128.const f64x2 0 0))
+        (local.set $hi (v128.const f64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $g)))
+            (local.set $v (v128.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
+            (if (v128.any_true (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0)))
+              (then
+                (local.set $u1 (f32x4.add (local.get $v) (v128.const f32x4 1 1 1 1)))
+                (v128.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2)))
+                  (f32x4.sub (call $vlog (local.get $u1))
+                    (f32x4.div (f32x4.sub (f32x4.sub (local.get $u1) (v128.const f32x4 1 1 1 1)) (local.get $v)) (local.get $u1))))
+                (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+                (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+              (else
+                (v128.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2))) (v128.const f32x4 0 0 0 0))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $vec)))
+        (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+        (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_s (local.get $j) (local.get $g)))
+            (local.set $sv (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $su (f32.add (local.get $sv) (f32.const 1)))
+            (f32.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2)))
+              (select
+                (f32.sub (f32x4.extract_lane 0 (call $vlog (f32x4.splat (local.get $su))))
+                  (f32.div (f32.sub (f32.sub (local.get $su) (f32.const 1)) (local.get $sv)) (local.get $su)))
+                (f32.const 0)
+                (f32.ne (local.get $sv) (f32.const 0))))
+            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $sv))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tail)))
+        (memory.copy (i32.add (local.get $or) (i32.shl (local.get $g) (i32.const 2)))
+          (i32.add (local.get $u) (i32.shl (i32.mul (local.get $r) (local.get $c)) (i32.const 2)))
+          (i32.shl (local.get $c) (i32.const 2)))
+        (f32.store (i32.add (local.get $lib) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $sum)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+)
