@@ -2,7 +2,7 @@ import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { digammaDiff, lgammaRatio, logFactorial } from './special-f64';
 import { logF32, logFromFloat32Bits } from './log-f32';
-import { simdKernelsFor, type SimdKernels } from '../wasm/kernels';
+import { simdKernelsFor } from '../wasm/kernels';
 
 // Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
 // the engine's memory, accumulating in double precision and touching each element of the
@@ -22,37 +22,43 @@ const STRIDE = TABLE_COUNTS + 1;
 /** ln x! for x ≤ {@link TABLE_COUNTS}. */
 const LOG_FACTORIAL_SMALL = Float64Array.from({ length: STRIDE }, (_, k) => logFactorial(k));
 
-/** Per-gene table [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j) = Σ_{k<x} ln(θ_j+k) for integer x ≤ {@link TABLE_COUNTS}. */
-function lgammaRatioTable(theta: Float32Array, g: number): Float64Array {
-  const ratio = new Float64Array(g * STRIDE);
+/**
+ * Per-gene table [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j) − `minus[x]` = Σ_{k<x} ln(θ_j+k) − `minus[x]` for
+ * integer x ≤ {@link TABLE_COUNTS}, written into `out` (a new array when absent).
+ */
+function lgammaRatioTable(theta: Float32Array, g: number, out: Float64Array = new Float64Array(g * STRIDE), minus?: Float64Array): Float64Array {
   for (let j = 0; j < g; j++) {
     const th = theta[j]!;
     let acc = th > 0 ? 0 : NaN;
+    out[j * STRIDE] = 0;
     for (let k = 1; k <= TABLE_COUNTS; k++) {
       acc += Math.log(th + k - 1);
-      ratio[j * STRIDE + k] = acc;
+      out[j * STRIDE + k] = minus ? acc - minus[k]! : acc;
     }
   }
-  return ratio;
+  return out;
 }
 
-/** Per-gene table [j, x] = ψ(x+θ_j) − ψ(θ_j) = Σ_{k<x} 1/(θ_j+k) for integer x ≤ {@link TABLE_COUNTS}. */
-function digammaDiffTable(theta: Float32Array, g: number): Float64Array {
-  const psi = new Float64Array(g * STRIDE);
+/** Per-gene table [j, x] = ψ(x+θ_j) − ψ(θ_j) = Σ_{k<x} 1/(θ_j+k) for integer x ≤ {@link TABLE_COUNTS}, into `out`. */
+function digammaDiffTable(theta: Float32Array, g: number, out: Float64Array = new Float64Array(g * STRIDE)): Float64Array {
   for (let j = 0; j < g; j++) {
     const th = theta[j]!;
     let acc = th > 0 ? 0 : NaN;
+    out[j * STRIDE] = 0;
     for (let k = 1; k <= TABLE_COUNTS; k++) {
       acc += 1 / (th + k - 1);
-      psi[j * STRIDE + k] = acc;
+      out[j * STRIDE + k] = acc;
     }
   }
-  return psi;
+  return out;
 }
 
-/** The scratch the SIMD passes use: f32 [g] per-gene values, f64 sums (as 2·n float32), i32 [g] column indices. */
+/**
+ * The scratch the SIMD passes use: f32 [g] per-gene values, f64 sums (as 2·n float32), i32 [g] column
+ * indices, an f64 [g, 17] count table and i32 [b·g] indices of counts outside the table.
+ */
 function nbScratch(b: number, g: number): number[] {
-  return [g, 2 * Math.max(b, g), g];
+  return [g, 2 * Math.max(b, g), g, 2 * STRIDE * g, b * g];
 }
 
 /**
@@ -65,35 +71,25 @@ function nbForwardSimd(
   x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array,
   b: number, g: number, eps: number, scratch: readonly Float32Array[],
 ): boolean {
-  const [lte, sums, idxF] = scratch as [Float32Array, Float32Array, Float32Array];
-  const k = g >= 4 && sums.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, out, logT, lte, sums, idxF]) : null;
+  const [lte, sums, idxF, tableF, excF] = scratch as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, out, logT, lte, sums, idxF, tableF, excF]) : null;
   if (!k) return false;
   // ln(θ+ε) by the same vector logarithm as ln(θ+μ+ε): exactly 0 difference where μ = 0
   for (let j = 0; j < g; j++) sums[j] = theta[j]! + eps; // sums is free until nbForward
   k.logF32(sums.byteOffset, lte.byteOffset, g);
   k.nbForward(x.byteOffset, mu.byteOffset, theta.byteOffset, lte.byteOffset, logT.byteOffset, sums.byteOffset, b, g, eps);
+  // lnΓ(x+θ) − lnΓ(θ) − ln x! over the non-zero counts: from the table in `nbCountTerms`, the rest here
   const rows = new Float64Array(sums.buffer, sums.byteOffset, b);
-  addCountTerms(k, x, theta, rows, new Int32Array(idxF.buffer, idxF.byteOffset, g), b, g);
+  const table = lgammaRatioTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE), LOG_FACTORIAL_SMALL);
+  const m = k.nbCountTerms(x.byteOffset, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g);
+  const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
+  for (let t = 0; t < m; t++) {
+    const e = exc[t]!;
+    const xv = x[e]!;
+    rows[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
+  }
   for (let r = 0; r < b; r++) out[r] = rows[r]!;
   return true;
-}
-
-/** Adds Σ over each row's non-zero counts of lnΓ(x+θ) − lnΓ(θ) − ln x! to `rows`. */
-function addCountTerms(k: SimdKernels, x: Float32Array, theta: Float32Array, rows: Float64Array, idx: Int32Array, b: number, g: number): void {
-  const ratio = lgammaRatioTable(theta, g);
-  for (let r = 0; r < b; r++) {
-    const base = r * g;
-    const n = k.nonZeroIndices(x.byteOffset + base * 4, g, idx.byteOffset);
-    let s = 0;
-    for (let t = 0; t < n; t++) {
-      const j = idx[t]!;
-      const xv = x[base + j]!;
-      const xi = xv | 0;
-      if (xi === xv && xi > 0 && xi <= TABLE_COUNTS) s += ratio[j * STRIDE + xi]! - LOG_FACTORIAL_SMALL[xi]!;
-      else s += lgammaRatio(xv, theta[j]!) - logFactorial(xv);
-    }
-    rows[r] = rows[r]! + s;
-  }
 }
 
 /**
@@ -104,8 +100,8 @@ function nbBackwardSimd(
   x: Float32Array, mu: Float32Array, theta: Float32Array, logT: Float32Array, dy: Float32Array,
   dMu: Float32Array, dTheta: Float32Array, b: number, g: number, eps: number, scratch: readonly Float32Array[],
 ): boolean {
-  const [c, sums, idxF] = scratch as [Float32Array, Float32Array, Float32Array];
-  const k = g >= 4 && sums.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, logT, dy, dMu, dTheta, c, sums, idxF]) : null;
+  const [c, sums, idxF, tableF, excF] = scratch as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, logT, dy, dMu, dTheta, c, sums, idxF, tableF, excF]) : null;
   if (!k) return false;
   for (let j = 0; j < g; j++) sums[j] = theta[j]! + eps; // sums is free until nbBackward
   k.logF32(sums.byteOffset, c.byteOffset, g);
@@ -114,19 +110,15 @@ function nbBackwardSimd(
     c[j] = c[j]! + th / (th + eps);
   }
   k.nbBackward(x.byteOffset, mu.byteOffset, theta.byteOffset, c.byteOffset, logT.byteOffset, dy.byteOffset, dMu.byteOffset, sums.byteOffset, b, g, eps);
+  // dy·(ψ(x+θ) − ψ(θ)) over the non-zero counts: from the table in `nbCountGrads`, the rest here
   const acc = new Float64Array(sums.buffer, sums.byteOffset, g);
-  const idx = new Int32Array(idxF.buffer, idxF.byteOffset, g);
-  const psi = digammaDiffTable(theta, g);
-  for (let r = 0; r < b; r++) {
-    const d = dy[r]!;
-    const base = r * g;
-    const n = k.nonZeroIndices(x.byteOffset + base * 4, g, idx.byteOffset);
-    for (let t = 0; t < n; t++) {
-      const j = idx[t]!;
-      const xv = x[base + j]!;
-      const xi = xv | 0;
-      acc[j] = acc[j]! + d * (xi === xv && xi > 0 && xi <= TABLE_COUNTS ? psi[j * STRIDE + xi]! : digammaDiff(xv, theta[j]!));
-    }
+  const table = digammaDiffTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE));
+  const m = k.nbCountGrads(x.byteOffset, table.byteOffset, dy.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g);
+  const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
+  for (let t = 0; t < m; t++) {
+    const e = exc[t]!;
+    const j = e % g;
+    acc[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
   }
   for (let j = 0; j < g; j++) dTheta[j] = acc[j]!;
   return true;

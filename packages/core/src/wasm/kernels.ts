@@ -27,6 +27,10 @@ export interface SimdKernels {
   nbForward(x: number, mu: number, theta: number, lte: number, logT: number, rows: number, b: number, g: number, eps: number): void;
   /** dμ (f32 [b, g]) and the μ-dependent part of dθ (f64 [g]); g ≥ 4. See kernels.wat. */
   nbBackward(x: number, mu: number, theta: number, c: number, logT: number, dy: number, dmu: number, acc: number, b: number, g: number, eps: number): void;
+  /** Adds the table's count terms of each row's non-zero integer counts 1…16 to `rows` (f64); other non-zeros' flat indices to `exc`; returns their number. */
+  nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number): number;
+  /** Adds dy·table over each row's non-zero integer counts 1…16 to `acc[j]` (f64); other non-zeros' flat indices to `exc`; returns their number. */
+  nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number): number;
   /** Column indices (i32) of the non-zeros of n float32 values; returns how many. */
   nonZeroIndices(src: number, n: number, idx: number): number;
   /** Number of non-zeros among n float32 values. */

@@ -518,4 +518,75 @@
         (br $row)))
   )
 
+
+  ;; The count terms of the NB log-likelihood over each row's non-zero counts (b × g float32 $x):
+  ;; for an integer count 1 ≤ x ≤ 16, rows[r] += table[j·17 + x] (f64 [g, 17], lnΓ(x+θ_j) − lnΓ(θ_j)
+  ;; − ln x!, built by the caller); any other non-zero count's flat index r·g + j goes to $exc
+  ;; (i32) for the caller. $rows: f64 [b], added to. $idx: i32 [g] scratch. Returns the number of $exc entries.
+  (func (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (result i32)
+    (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $s f64)
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
+        (local.set $n (call $nonZeros (local.get $xr) (local.get $g) (local.get $idx)))
+        (local.set $s (f64.const 0))
+        (local.set $t (i32.const 0))
+        (block $nzDone
+          (loop $nz
+            (br_if $nzDone (i32.ge_s (local.get $t) (local.get $n)))
+            (local.set $j (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+            (local.set $v (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $xi (i32.trunc_sat_f32_s (local.get $v)))
+            (if (i32.and (f32.eq (f32.convert_i32_s (local.get $xi)) (local.get $v))
+                  (i32.le_u (i32.sub (local.get $xi) (i32.const 1)) (i32.const 15)))
+              (then
+                (local.set $s (f64.add (local.get $s)
+                  (f64.load (i32.add (local.get $table) (i32.shl (i32.add (i32.mul (local.get $j) (i32.const 17)) (local.get $xi)) (i32.const 3)))))))
+              (else
+                (i32.store (i32.add (local.get $exc) (i32.shl (local.get $m) (i32.const 2))) (i32.add (i32.mul (local.get $r) (local.get $g)) (local.get $j)))
+                (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $nz)))
+        (local.set $xr (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 3))))
+        (f64.store (local.get $xr) (f64.add (f64.load (local.get $xr)) (local.get $s)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $m)
+  )
+
+  ;; The count part of dθ: for each non-zero integer count 1 ≤ x ≤ 16 at (r, j), acc[j] += dy[r]·table[j·17 + x]
+  ;; (f64 [g, 17], ψ(x+θ_j) − ψ(θ_j)); other non-zero counts' flat indices go to $exc as in nbCountTerms.
+  ;; $dy: f32 [b]; $acc: f64 [g], added to. Returns the number of $exc entries.
+  (func (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (result i32)
+    (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $d f64) (local $a i32)
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
+        (local.set $n (call $nonZeros (local.get $xr) (local.get $g) (local.get $idx)))
+        (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (i32.shl (local.get $r) (i32.const 2))))))
+        (local.set $t (i32.const 0))
+        (block $nzDone
+          (loop $nz
+            (br_if $nzDone (i32.ge_s (local.get $t) (local.get $n)))
+            (local.set $j (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+            (local.set $v (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $xi (i32.trunc_sat_f32_s (local.get $v)))
+            (if (i32.and (f32.eq (f32.convert_i32_s (local.get $xi)) (local.get $v))
+                  (i32.le_u (i32.sub (local.get $xi) (i32.const 1)) (i32.const 15)))
+              (then
+                (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.mul (local.get $d)
+                  (f64.load (i32.add (local.get $table) (i32.shl (i32.add (i32.mul (local.get $j) (i32.const 17)) (local.get $xi)) (i32.const 3))))))))
+              (else
+                (i32.store (i32.add (local.get $exc) (i32.shl (local.get $m) (i32.const 2))) (i32.add (i32.mul (local.get $r) (local.get $g)) (local.get $j)))
+                (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $nz)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $m)
+  )
+
 )
