@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { Invae, Rng, fillNormal, initEngine, simulate, VERSION as CORE_VERSION } from '@invae/core';
 import { registerBuiltinPriors, VERSION as PRIORS_VERSION } from '@invae/priors';
 import { Benchmarker, VERSION as BENCH_VERSION } from '@invae/bench';
+import { syntheticEmbedding } from '../packages/bench/scripts/synthetic-embedding.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -162,34 +163,10 @@ let embedding = null;
 const rssAfterTraining = rssMiB();
 datasets.clear();
 
-/** Label blobs with a per-batch shift: an "integrated" embedding and an "unintegrated" one. */
-function syntheticEmbedding(n, d, nLabels, nBatches, seed) {
-  const rng = new Rng(seed);
-  const centres = fillNormal(rng, nLabels * d, 0, 3);
-  const shifts = fillNormal(rng, nBatches * d, 0, 2);
-  const noise = fillNormal(rng, n * d, 0, 1);
-  const labels = new Array(n);
-  const batches = new Array(n);
-  const integrated = new Float32Array(n * d);
-  const unintegrated = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const l = rng.int(nLabels);
-    const b = rng.int(nBatches);
-    labels[i] = `type${l}`;
-    batches[i] = `batch${b}`;
-    for (let j = 0; j < d; j++) {
-      const base = centres[l * d + j] + noise[i * d + j];
-      integrated[i * d + j] = base + 0.1 * shifts[b * d + j];
-      unintegrated[i * d + j] = base + shifts[b * d + j];
-    }
-  }
-  return { labels, batches, integrated: { data: integrated, nRows: n, nCols: d }, unintegrated: { data: unintegrated, nRows: n, nCols: d } };
-}
-
 const metrics = [];
 for (const n of metricSizes) {
   const dims = 30;
-  const s = syntheticEmbedding(n, dims, 10, 4, n);
+  const s = syntheticEmbedding({ Rng, fillNormal }, n, dims, 10, 4, n);
   const bm = new Benchmarker({ embeddings: { integrated: s.integrated }, labels: s.labels, batches: s.batches, unintegrated: s.unintegrated });
   const t0 = performance.now();
   bm.benchmark();

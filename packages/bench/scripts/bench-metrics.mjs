@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { syntheticEmbedding } from './synthetic-embedding.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -44,35 +45,6 @@ if (child !== null) {
   process.exit(0);
 }
 
-/** Gaussian blobs per label with a per-batch shift: an "integrated" and an "unintegrated" version. */
-function synthetic(core, n, d, seed) {
-  const rng = new core.Rng(seed);
-  const centres = core.fillNormal(rng, nLabels * d, 0, 3);
-  const shifts = core.fillNormal(rng, nBatches * d, 0, 2);
-  const noise = core.fillNormal(rng, n * d, 0, 1);
-  const labels = new Array(n);
-  const batches = new Array(n);
-  const integrated = new Float32Array(n * d);
-  const unintegrated = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const l = rng.int(nLabels);
-    const b = rng.int(nBatches);
-    labels[i] = `type${l}`;
-    batches[i] = `batch${b}`;
-    for (let j = 0; j < d; j++) {
-      const base = centres[l * d + j] + noise[i * d + j];
-      integrated[i * d + j] = base + 0.1 * shifts[b * d + j];
-      unintegrated[i * d + j] = base + shifts[b * d + j];
-    }
-  }
-  return {
-    labels,
-    batches,
-    integrated: { data: integrated, nRows: n, nCols: d },
-    unintegrated: { data: unintegrated, nRows: n, nCols: d },
-  };
-}
-
 /** One size, in this process: the suite on the synthetic data, with wall and CPU time per step. */
 async function runSize(n) {
   const core = await import('@invae/core');
@@ -85,7 +57,7 @@ async function runSize(n) {
     process.exit(1);
   }
   const engine = await core.initEngine({ backend, report: null });
-  const data = synthetic(core, n, dims, n);
+  const data = syntheticEmbedding(core, n, dims, nLabels, nBatches, n);
   const cpuNow = () => {
     const c = process.cpuUsage();
     return (c.user + c.system) / 1e6;

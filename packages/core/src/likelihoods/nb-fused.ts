@@ -2,7 +2,7 @@ import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { digammaDiff, lgammaRatio, logFactorial } from './special-f64';
 import { logF32, logFromFloat32Bits } from './log-f32';
-import { simdKernelsFor } from '../wasm/kernels';
+import { simdKernelsFor, type SimdKernels } from '../wasm/kernels';
 
 // Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
 // the engine's memory, accumulating in double precision and touching each element of the
@@ -61,6 +61,12 @@ function nbScratch(b: number, g: number): number[] {
   return [g, 2 * Math.max(b, g), g, 2 * STRIDE * g, b * g];
 }
 
+/** ln(θ_j + ε) into `out` (f32 [g]) by the kernels' vector logarithm, staging θ+ε in `tmp` (g ≥ 4 values). */
+function logThetaEps(k: SimdKernels, theta: Float32Array, eps: number, g: number, tmp: Float32Array, out: Float32Array): void {
+  for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
+  k.logF32(tmp.byteOffset, out.byteOffset, g);
+}
+
 /**
  * {@link nbForwardRows} on the wasm engine's memory with the SIMD kernels: the terms that involve μ
  * (one vector logarithm each of θ+μ+ε and μ+ε per element) in `nbForward`, then the lnΓ terms,
@@ -75,8 +81,7 @@ function nbForwardSimd(
   const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, out, logT, lte, sums, idxF, tableF, excF]) : null;
   if (!k) return false;
   // ln(θ+ε) by the same vector logarithm as ln(θ+μ+ε): exactly 0 difference where μ = 0
-  for (let j = 0; j < g; j++) sums[j] = theta[j]! + eps; // sums is free until nbForward
-  k.logF32(sums.byteOffset, lte.byteOffset, g);
+  logThetaEps(k, theta, eps, g, sums, lte);
   k.nbForward(x.byteOffset, mu.byteOffset, theta.byteOffset, lte.byteOffset, logT.byteOffset, sums.byteOffset, b, g, eps);
   // lnΓ(x+θ) − lnΓ(θ) − ln x! over the non-zero counts: from the table in `nbCountTerms`, the rest here
   const rows = new Float64Array(sums.buffer, sums.byteOffset, b);
@@ -103,8 +108,7 @@ function nbBackwardSimd(
   const [c, sums, idxF, tableF, excF] = scratch as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
   const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, logT, dy, dMu, dTheta, c, sums, idxF, tableF, excF]) : null;
   if (!k) return false;
-  for (let j = 0; j < g; j++) sums[j] = theta[j]! + eps; // sums is free until nbBackward
-  k.logF32(sums.byteOffset, c.byteOffset, g);
+  logThetaEps(k, theta, eps, g, sums, c);
   for (let j = 0; j < g; j++) {
     const th = theta[j]!;
     c[j] = c[j]! + th / (th + eps);

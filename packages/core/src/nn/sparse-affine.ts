@@ -1,6 +1,6 @@
 import { tf } from '../tf';
 import { defineJsKernel } from './js-kernel';
-import { simdKernels, simdKernelsFor } from '../wasm/kernels';
+import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
 
 // The affine map x · Wᵀ + b of a layer whose input is data with many zeros (an encoder's first
 // layer: log-counts and one-hot covariates), computed on the non-zeros of x only: forward
@@ -75,17 +75,12 @@ function kernels() {
   return { forward: forwardKernel, grad: gradKernel! };
 }
 
-interface WasmDataLike {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-}
-
 /** Fraction of non-zero values of `x` (on the wasm engine, counted in place), or null where it cannot be counted cheaply. */
 export function density(x: tf.Tensor): number | null {
   const k = simdKernels();
   if (!k || x.dtype !== 'float32' || x.size === 0) return null;
-  const d = (tf.backend() as unknown as WasmDataLike).dataIdMap.get(x.dataId);
-  if (!d) return null;
-  return k.countNonZero(d.memoryOffset, x.size) / x.size;
+  const offset = engineOffset(x);
+  return offset === null ? null : k.countNonZero(offset, x.size) / x.size;
 }
 
 /**

@@ -67,7 +67,8 @@ export class DataParallelTrainer {
   private readonly trainable: tf.Variable[];
   private readonly buffers: tf.Variable[];
   private readonly gradSize: number;
-  private readonly own: Float32Array;
+  /** Host copy of this replica's BatchNorm statistics (see {@link sync}). */
+  private readonly statsBuffer: Float32Array;
   private readonly shared: Float32Array;
   private pendingApplied = false;
 
@@ -85,7 +86,7 @@ export class DataParallelTrainer {
     this.trainable = model.trainableVariables;
     this.buffers = named.filter((v) => !v.trainable).map((v) => v.variable);
     this.gradSize = sizesOf(this.trainable).total;
-    this.own = new Float32Array(sizesOf(this.buffers).total);
+    this.statsBuffer = new Float32Array(sizesOf(this.buffers).total);
     this.shared = shared;
   }
 
@@ -233,8 +234,8 @@ export class DataParallelTrainer {
     if (statSize > 0) {
       for (const w of this.workers) w.send({ type: 'stats' });
       const sum = new Float64Array(statSize);
-      readVariables(this.buffers, this.own);
-      for (let i = 0; i < statSize; i++) sum[i] = this.own[i]!;
+      readVariables(this.buffers, this.statsBuffer);
+      for (let i = 0; i < statSize; i++) sum[i] = this.statsBuffer[i]!;
       for (let r = 0; r < this.workers.length; r++) {
         await this.workers[r]!.next('stats');
         const o = this.outputs[r]!;

@@ -31,8 +31,6 @@ export interface SimdKernels {
   nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number): number;
   /** Adds dy·table over each row's non-zero integer counts 1…16 to `acc[j]` (f64); other non-zeros' flat indices to `exc`; returns their number. */
   nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number): number;
-  /** Column indices (i32) of the non-zeros of n float32 values; returns how many. */
-  nonZeroIndices(src: number, n: number, idx: number): number;
   /** Number of non-zeros among n float32 values. */
   countNonZero(src: number, n: number): number;
   /** out = x · Wᵀ + b over the non-zeros of x, Wᵀ given `[in, n]`; idx: i32 [in] scratch. */
@@ -106,6 +104,17 @@ export function simdKernels(): SimdKernels | null {
     instances.set(memory, k);
   }
   return k;
+}
+
+interface WasmDataLike {
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** Byte offset of tensor `t`'s values in the wasm engine's memory, or null on another engine. */
+export function engineOffset(t: tf.Tensor): number | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const d = (tf.backend() as unknown as WasmDataLike).dataIdMap.get(t.dataId);
+  return d ? d.memoryOffset : null;
 }
 
 /**

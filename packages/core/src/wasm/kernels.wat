@@ -159,7 +159,7 @@
 
   ;; Column indices of the non-zero values of one row of n float32 values at $src, written as i32 to
   ;; $idx; returns their number. Groups of four zeros are skipped with one vector test.
-  (func $nonZeros (export "nonZeroIndices") (param $src i32) (param $n i32) (param $idx i32) (result i32)
+  (func $nonZeros (param $src i32) (param $n i32) (param $idx i32) (result i32)
     (local $j i32) (local $k i32) (local $bits i32) (local $p i32)
     (block $vecDone
       (loop $vec
