@@ -4,6 +4,10 @@ import type { BenchmarkResults } from './benchmarker';
 export interface ResultsTableSvgOptions {
   /** Title above the table (default: none). */
   title?: string;
+  /** Methods shown with a dagger (e.g. those that read the labels), explained by {@link footnote}. */
+  marked?: readonly string[];
+  /** A line under the table explaining the dagger (shown when some method is marked). */
+  footnote?: string;
 }
 
 const AGGREGATES = ['Bio conservation', 'Batch correction', 'Total'] as const;
@@ -46,12 +50,15 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
     ...AGGREGATES.map((name) => ({ name, group: 'Aggregate score', kind: 'aggregate' as const })),
   ];
   const rows = [...results.methods].sort((a, b) => (b.aggregates.Total ?? -Infinity) - (a.aggregates.Total ?? -Infinity));
-  const labelWidth = Math.max(110, 8 * Math.max(...rows.map((r) => r.embedding.length)) + 20);
+  const marked = new Set(options.marked ?? []);
+  const shown = (name: string) => (marked.has(name) ? `${name} †` : name);
+  const footnote = marked.size && options.footnote ? `† ${options.footnote}` : null;
+  const labelWidth = Math.max(110, 8 * Math.max(...rows.map((r) => shown(r.embedding).length)) + 20);
   const colWidth = 78;
   const rowHeight = 34;
   const top = (options.title ? 30 : 0) + 120;
   const width = labelWidth + colWidth * columns.length + 20;
-  const height = top + rowHeight * rows.length + 40;
+  const height = top + rowHeight * rows.length + 40 + (footnote ? 16 : 0);
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
@@ -63,7 +70,7 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
     const cx = x + colWidth / 2;
     if (c.group !== previousGroup) {
       out.push(`<text x="${x + 4}" y="${top - 100}" font-weight="bold" class="group">${escapeXml(c.group)}</text>`);
-      if (i > 0) out.push(`<line x1="${x}" y1="${top - 110}" x2="${x}" y2="${height - 30}" stroke="#ccc"/>`);
+      if (i > 0) out.push(`<line x1="${x}" y1="${top - 110}" x2="${x}" y2="${top + rowHeight * rows.length}" stroke="#ccc"/>`);
       previousGroup = c.group;
     }
     out.push(`<text transform="translate(${cx},${top - 10}) rotate(-40)" class="column">${escapeXml(c.name)}</text>`);
@@ -73,7 +80,7 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
   rows.forEach((r, j) => {
     const y = top + j * rowHeight + rowHeight / 2;
     if (j % 2 === 0) out.push(`<rect x="0" y="${y - rowHeight / 2}" width="${width}" height="${rowHeight}" fill="#f5f5f5"/>`);
-    out.push(`<text x="10" y="${y + 4}" class="method">${escapeXml(r.embedding)}</text>`);
+    out.push(`<text x="10" y="${y + 4}" class="method">${escapeXml(shown(r.embedding))}</text>`);
     columns.forEach((c, i) => {
       const cx = labelWidth + i * colWidth + colWidth / 2;
       const v = c.kind === 'metric' ? r.metrics[c.name as keyof typeof r.metrics] : r.aggregates[c.name as keyof typeof r.aggregates];
@@ -93,6 +100,7 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
       }
     });
   });
+  if (footnote) out.push(`<text x="10" y="${height - 26}" fill="#666" font-size="10">${escapeXml(footnote)}</text>`);
   out.push(`<text x="10" y="${height - 10}" fill="#666" font-size="10">${escapeXml(`${results.nCells} cells, ${results.nLabels} labels, ${results.nBatches} batches · scib-metrics ${results.scibMetrics} definitions · scale: ${results.scale}`)}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -3,7 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { Invae, InvalidOptionError, VERSION as CORE_VERSION, currentEngine, csrMatrix, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup } from '@invae/core';
+import {
+  DEFAULT_PRESET,
+  Invae,
+  InvalidOptionError,
+  PRESETS,
+  VERSION as CORE_VERSION,
+  currentEngine,
+  csrMatrix,
+  denseToCsr,
+  getPreset,
+  initEngine,
+  type InvaeDataset,
+  type InvaeSetup,
+  type PresetName,
+  type TrainHistory,
+} from '@invae/core';
 import {
   Benchmarker,
   VERSION as BENCH_VERSION,
@@ -46,8 +61,9 @@ interface BenchCliOptions {
   inv?: string[];
   spur?: string[];
   layer?: string;
-  epochs: number;
-  latentInv: number;
+  preset: PresetName;
+  epochs?: number;
+  latentInv?: number;
   seed: number;
   scale: boolean;
   out: string;
@@ -61,6 +77,8 @@ interface BenchCliOptions {
   truth?: string;
   json?: boolean;
   quiet?: boolean;
+  /** Print no table on stdout (callers that print their own summary). */
+  noTable?: boolean;
 }
 
 const METHODS = ['pca', 'scvi', 'finvae', 'nfinvae'] as const;
@@ -69,27 +87,42 @@ const METHOD_NAMES: Record<Method, string> = { pca: 'PCA', scvi: 'scVI-equivalen
 /** Cells the Benchmarker needs (90 neighbours). */
 const MIN_CELLS = 90;
 
-/** The model each trained method stands for: inVAE's two families, and scVI's equivalent (N(0, I) prior, batch injected in the decoder). */
+/**
+ * The model each trained method stands for: inVAE's two families with the chosen preset, and scVI's
+ * equivalent (N(0, I) prior, batch injected in the decoder, no label; the same network sizes,
+ * dropout and epochs as the preset gives inVAE).
+ */
 function methodSetup(method: Exclude<Method, 'pca'>, o: BenchCliOptions): InvaeSetup {
   const inv = o.inv ?? [o.label];
   const spur = o.spur ?? [o.batch];
-  const common = { latentDimInv: o.latentInv, seed: o.seed };
+  const preset = getPreset(o.preset);
+  const common = { latentDimInv: o.latentInv ?? PRESETS.integration.options.latentDimInv, seed: o.seed };
   if (method === 'scvi') {
     return {
+      preset: o.preset,
       model: 'FinVAE',
       invariant: {},
       spurious: { categorical: spur },
-      options: { ...common, latentDimSpur: 0, injectCovarInLatent: true },
+      options: { ...common, latentDimSpur: 0, injectCovarInLatent: true, dropoutRate: preset.options.dropoutRate ?? 0.1 },
       invPrior: { name: 'gaussian', options: { fixMean: true, fixVar: true } },
       spurPrior: null,
     };
   }
   return {
+    preset: o.preset,
     model: method === 'finvae' ? 'FinVAE' : 'NFinVAE',
     invariant: { categorical: inv },
     spurious: { categorical: spur },
-    options: { ...common, latentDimSpur: 2 },
+    // the reference preset keeps the issue-14 protocol's 2 spurious latents
+    options: o.preset === 'reference' ? { ...common, latentDimSpur: 2 } : common,
   };
+}
+
+/** What the table says of a trained method: its preset, epochs, and whether it reads the labels (as scANVI does). */
+interface MethodInfo {
+  preset: PresetName | null;
+  epochs: number | null;
+  readsLabels: boolean;
 }
 
 /** The obs keys of a setup's invariant covariates that are the label itself (they would leak it into a held-out encoding). */
@@ -199,6 +232,10 @@ export function resultsCsv(r: BenchmarkResults): string {
 interface MarkdownExtras {
   invariantPrediction?: { label: string; methods: { method: string; result: LoboResult }[] } | null;
   identifiability?: { truthKey: string; rows: ReportIdentifiability[] } | null;
+  /** Preset, epochs and label use of the trained methods (methods reading the labels get a dagger). */
+  methodInfo?: Record<string, MethodInfo>;
+  /** What the dagger means. */
+  labelNote?: string;
 }
 
 /** results.md: the table sorted by Total, as scib-metrics' results table (plus invariant prediction and identifiability when given). */
@@ -209,10 +246,17 @@ export function resultsMarkdown(r: BenchmarkResults, extras: MarkdownExtras = {}
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(3));
   const head = ['Method', ...metrics, ...aggregates];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+  const info = extras.methodInfo ?? {};
   for (const m of sorted) {
-    lines.push(`| ${[m.embedding, ...metrics.map((k) => fmt(m.metrics[k as keyof typeof m.metrics])), ...aggregates.map((k) => fmt(m.aggregates[k as keyof typeof m.aggregates]))].join(' | ')} |`);
+    const name = info[m.embedding]?.readsLabels ? `${m.embedding} †` : m.embedding;
+    lines.push(`| ${[name, ...metrics.map((k) => fmt(m.metrics[k as keyof typeof m.metrics])), ...aggregates.map((k) => fmt(m.aggregates[k as keyof typeof m.aggregates]))].join(' | ')} |`);
   }
   let text = `${lines.join('\n')}\n\n${r.nCells} cells, ${r.nLabels} labels, ${r.nBatches} batches; scib-metrics ${r.scibMetrics} definitions, scale: ${r.scale}.\n`;
+  const trained = Object.entries(info).filter(([, m]) => m.preset);
+  if (trained.length) {
+    if (Object.values(info).some((m) => m.readsLabels) && extras.labelNote) text += `† ${extras.labelNote}.\n`;
+    text += `Trained methods: ${trained.map(([n, m]) => `${n} (preset ${m.preset}, ${m.epochs} epochs)`).join('; ')}.\n`;
+  }
   const ip = extras.invariantPrediction;
   if (ip && ip.methods.length) {
     text += `\nInvariant prediction of '${ip.label}', leave one batch out (mean over held-out batches):\n\n| Method | Predictor | Accuracy | Macro-F1 |\n| --- | --- | --- | --- |\n`;
@@ -249,8 +293,13 @@ export function registerBench(program: Command): void {
     .option('--inv <keys>', 'invariant covariates of the inVAE models (default: --label)', list)
     .option('--spur <keys>', 'spurious covariates of the inVAE models (default: --batch)', list)
     .option('--layer <name>', 'read counts from this layer instead of X')
-    .option('--epochs <n>', 'training epochs of each model', integer(1), 100)
-    .option('--latent-inv <n>', 'latent dimensions of each model (invariant block)', integer(1), 10)
+    .addOption(
+      new Option('--preset <name>', `defaults of the inVAE models (FinVAE, NFinVAE): ${Object.values(PRESETS).map((p) => `${p.name} (${p.description})`).join('; ')}`)
+        .choices(Object.keys(PRESETS))
+        .default(DEFAULT_PRESET),
+    )
+    .option('--epochs <n>', "training epochs of each model (default: the preset's, from the number of cells)", integer(1))
+    .option('--latent-inv <n>', 'latent dimensions of each model (invariant block; default 10)', integer(1))
     .option('--seed <n>', 'random seed', integer(0), 0)
     .option('--scale', 'min-max scale every metric across methods before aggregating')
     .option('--no-umap', 'skip the UMAP plots (faster)')
@@ -265,241 +314,275 @@ export function registerBench(program: Command): void {
     .option('--json', 'print results.json to stdout')
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: BenchCliOptions & { plugin?: string[] }, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
-      const tStart = performance.now();
-      const timings: { step: string; seconds: number }[] = [];
-      const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
-        const t = performance.now();
-        const r = await fn();
-        timings.push({ step, seconds: (performance.now() - t) / 1000 });
-        return r;
-      };
-      const unknown = opts.methods.filter((m) => !(METHODS as readonly string[]).includes(m));
-      if (unknown.length) throw new InvalidOptionError('methods', `Unknown method(s) ${unknown.join(', ')}.`, { hint: `choose from ${METHODS.join(', ')}` });
-      await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
-      await loadPlugins(opts.plugin);
-      const log = (m: string) => {
-        if (!opts.quiet && !opts.json) process.stderr.write(`${m}\n`);
-      };
-      // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
-      let muted = false;
-      const warn = (m: string) => {
-        if (!muted) log(`warning: ${m}`);
-      };
-      const { adata, data } = await timed('read data', () => loadDataset(file, opts.layer));
-      const nCells = data.counts.nRows;
-      const labels = column(data, opts.label, 'label');
-      const batches = column(data, opts.batch, 'batch');
-      if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
-      // Embeddings computed elsewhere and the true latents are checked before any training.
-      const external: Record<string, Matrix> = {};
-      for (const key of opts.embeddings ?? []) external[key] = obsmMatrix(adata, key, nCells, 'embeddings');
-      const truthKey = opts.truth ?? ('X_true_inv' in adata.obsm ? 'X_true_inv' : undefined);
-      const truth = truthKey ? obsmMatrix(adata, truthKey, nCells, 'truth') : null;
-
-      const counts = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
-      const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
-      const unintegrated = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
-      log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
-
-      const embeddings: Record<string, Matrix> = {};
-      /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
-      const predictLatents: Record<string, Matrix> = {};
-      const trainSeconds: Record<string, number> = {};
-      for (const method of opts.methods as Method[]) {
-        const name = METHOD_NAMES[method];
-        if (method === 'pca') {
-          embeddings[name] = unintegrated;
-          continue;
-        }
-        const t = performance.now();
-        const setup = methodSetup(method, opts);
-        const w = Invae.setup(data, setup, { warn });
-        try {
-          await w.train(data, { epochs: opts.epochs, seed: opts.seed });
-          embeddings[name] = asMatrix(w.latent(data, { part: 'inv' }));
-          trainSeconds[name] = (performance.now() - t) / 1000;
-          timings.push({ step: `train ${name} (${opts.epochs} epochs)`, seconds: trainSeconds[name]! });
-          log(`${name}: trained ${opts.epochs} epochs in ${trainSeconds[name]!.toFixed(1)} s`);
-          const leak = labelCovariates(setup, opts.label);
-          if (opts.lobo && !opts.loboRetrain && leak.length) {
-            muted = true;
-            try {
-              predictLatents[name] = asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }));
-            } finally {
-              muted = false;
-            }
-          }
-        } finally {
-          w.dispose();
-        }
-      }
-      for (const key of Object.keys(external)) {
-        if (key in embeddings) throw new InvalidOptionError('embeddings', `The obsm embedding '${key}' has the name of a trained method.`, { hint: 'rename it in obsm' });
-      }
-      Object.assign(embeddings, external);
-
-      const neighbors = new Map<string, NeighborsResult>();
-      const bm = new Benchmarker({
-        embeddings,
-        labels,
-        batches,
-        unintegrated,
-        seed: opts.seed,
-        onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s${e.error ? ` — failed (NaN): ${e.error}` : ''}`),
-        onNeighbors: opts.umap ? (name, nn) => neighbors.set(name, subsetNeighbors(nn, 15)) : undefined,
-      });
-      bm.benchmark();
-      const results = bm.getResults({ scale: opts.scale ? 'minmax' : 'none' });
-      for (const m of results.methods) timings.push({ step: `metrics ${m.embedding}`, seconds: Object.values(m.seconds).reduce((a, b) => a + b, 0) });
-
-      // Identifiability against the simulator's true latents.
-      let identifiability: { truthKey: string; rows: ReportIdentifiability[] } | null = null;
-      if (truth && truthKey) {
-        identifiability = await timed('identifiability', () => {
-          const rows: ReportIdentifiability[] = [];
-          const safe = (fn: () => number) => {
-            try {
-              const v = fn();
-              return Number.isFinite(v) ? v : null;
-            } catch {
-              return null;
-            }
-          };
-          for (const [name, x] of Object.entries(embeddings)) {
-            if (name === truthKey) continue;
-            rows.push({ method: name, mccPearson: safe(() => meanCorrelationCoefficient(truth, x, 'pearson')), mccSpearman: safe(() => meanCorrelationCoefficient(truth, x, 'spearman')), linearR2: safe(() => linearR2(truth, x)) });
-          }
-          return { truthKey, rows };
-        });
-      }
-
-      // Leave-one-batch-out invariant prediction.
-      const lobo: ReportInvariantPrediction[] = [];
-      if (opts.lobo) {
-        const nBatches = new Set(batches).size;
-        if (nBatches < 2) log('invariant prediction skipped: a single batch');
-        else {
-          for (const [name, x] of Object.entries(embeddings)) {
-            const method = (Object.keys(METHOD_NAMES) as Method[]).find((k) => METHOD_NAMES[k] === name);
-            const retrain = opts.loboRetrain && method !== undefined && method !== 'pca';
-            const result = await timed(`invariant prediction ${name}${retrain ? ' (retrained per batch)' : ''}`, async () => {
-              let folds: LoboFold[];
-              if (retrain) {
-                folds = [];
-                const setup = methodSetup(method as Exclude<Method, 'pca'>, opts);
-                const leak = labelCovariates(setup, opts.label);
-                for (const b of [...new Set(batches)].sort()) {
-                  const trainIdx: number[] = [];
-                  const testIdx: number[] = [];
-                  batches.forEach((v, i) => (v === b ? testIdx : trainIdx).push(i));
-                  const trainData = subsetDataset(data, trainIdx);
-                  const w = Invae.setup(trainData, setup, { warn });
-                  try {
-                    await w.train(trainData, { epochs: opts.epochs, seed: opts.seed });
-                    const fit = asMatrix(w.latent(trainData, { part: 'inv' }));
-                    muted = true;
-                    const test = asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' }));
-                    muted = false;
-                    folds.push({ heldOut: b, train: { latent: fit, labels: trainIdx.map((i) => labels[i]!) }, test: { latent: test, labels: testIdx.map((i) => labels[i]!) } });
-                  } finally {
-                    muted = false;
-                    w.dispose();
-                  }
-                }
-              } else folds = leaveOneBatchOutFolds(x, labels, batches, predictLatents[name] ?? x);
-              return leaveOneBatchOut(folds, { classifier: opts.loboClassifier, seed: opts.seed });
-            });
-            const note = retrain
-              ? 'retrained without the held-out batch; held-out cells encoded without their label'
-              : predictLatents[name]
-                ? `held-out cells encoded without '${opts.label}' (label covariate zeroed); model trained on all cells`
-                : undefined;
-            lobo.push({ method: name, result, ...(note ? { note } : {}) });
-            log(`  ${name}: leave-one-batch-out accuracy ${result.mean.accuracy?.toFixed(3) ?? '–'}, macro-F1 ${result.mean.macroF1?.toFixed(3) ?? '–'}`);
-          }
-        }
-      }
-
-      await fsp.mkdir(opts.out, { recursive: true });
-      // UMAPs coloured by batch and by label, as SVG and PNG.
-      const umaps: ReportUmap[] = [];
-      const umapJson: Record<string, unknown> = {};
-      if (opts.umap) {
-        const taken = new Set<string>();
-        for (const [name, x] of Object.entries(embeddings)) {
-          const stem = fileStem(name, taken);
-          const t = performance.now();
-          const u = umapEmbedding(x, { neighbors: neighbors.get(name), seed: opts.seed, maxPoints: opts.umapMaxPoints, nEpochs: opts.umapEpochs, implementation: opts.umapImpl });
-          const tUmap = (performance.now() - t) / 1000;
-          const files: Record<string, { svg: string; png: string; width: number; height: number }> = {};
-          for (const [colour, key, values] of [
-            ['batch', opts.batch, batches],
-            ['label', opts.label, labels],
-          ] as const) {
-            const cats = Array.from(u.indices, (i) => values[i]!);
-            const svg = scatterSvg(u.coordinates, cats, { title: `${name} · ${key}`, legendTitle: key, seed: opts.seed });
-            const png = svgToPng(svg);
-            const base = `umap_${stem}_${colour}`;
-            await writeTextAtomically(path.join(opts.out, `${base}.svg`), svg);
-            await writeBytesAtomically(path.join(opts.out, `${base}.png`), png);
-            const size = pngSize(png);
-            files[colour] = { svg: `${base}.svg`, png: `${base}.png`, width: size.width / 2, height: size.height / 2 };
-          }
-          const seconds = (performance.now() - t) / 1000;
-          timings.push({ step: `UMAP ${name}`, seconds });
-          log(`  ${name}: UMAP of ${u.nPoints} cells in ${tUmap.toFixed(1)} s (plots ${(seconds - tUmap).toFixed(1)} s)`);
-          umaps.push({ method: name, byBatch: files.batch!, byLabel: files.label!, nPoints: u.nPoints, downsampled: u.downsampled });
-          umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
-        }
-      }
-      timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
-
-      const engine = currentEngine();
-      const environment: Record<string, string> = {
-        '@invae/cli': CLI_VERSION,
-        '@invae/core': CORE_VERSION,
-        '@invae/bench': BENCH_VERSION,
-        engine: engine ? `${engine.engine} (${engine.package} ${engine.packageVersion}, tfjs-core ${engine.tfjsVersion})` : 'unknown',
-        node: process.version,
-        platform: `${process.platform} ${process.arch}, ${os.cpus().length} CPUs`,
-        seed: String(opts.seed),
-        'epochs per model': String(opts.epochs),
-      };
-      const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
-      const protocol = protocolText(opts);
-      const saved = {
-        ...results,
-        trainingSeconds: trainSeconds,
-        dataset,
-        identifiability: identifiability ? { truthKey: identifiability.truthKey, methods: Object.fromEntries(identifiability.rows.map(({ method, ...v }) => [method, v])) } : null,
-        invariantPrediction: lobo.length ? { label: opts.label, protocol, retrain: Boolean(opts.loboRetrain), methods: Object.fromEntries(lobo.map((m) => [m.method, { ...m.result, ...(m.note ? { note: m.note } : {}) }])) } : null,
-        umap: opts.umap ? { nNeighbors: 15, minDist: 0.5, maxPoints: opts.umapMaxPoints, seed: opts.seed, methods: umapJson } : null,
-        timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
-        environment,
-      };
-      const resultsSvg = resultsTableSvg(results, { title: path.basename(file) });
-      const extras = { invariantPrediction: lobo.length ? { label: opts.label, methods: lobo } : null, identifiability };
-      await writeTextAtomically(path.join(opts.out, 'results.json'), `${JSON.stringify(saved, null, 2)}\n`);
-      await writeTextAtomically(path.join(opts.out, 'results.csv'), resultsCsv(results));
-      await writeTextAtomically(path.join(opts.out, 'results.md'), resultsMarkdown(results, extras));
-      await writeTextAtomically(path.join(opts.out, 'results.svg'), resultsSvg);
-      await writeTextAtomically(
-        path.join(opts.out, 'report.html'),
-        reportHtml({
-          dataset,
-          results,
-          resultsSvg,
-          umaps,
-          identifiability,
-          invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
-          timings,
-          environment,
-          generatedAt: new Date().toISOString(),
-        }),
-      );
-      log(`wrote ${opts.out}/report.html`);
-      if (opts.json) process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
-      else process.stdout.write(resultsMarkdown(results, extras));
+      await runBench(file, opts, cmd.optsWithGlobals<GlobalOptions>());
     });
+}
+
+/** What {@link runBench} returns: results.json's content, the embeddings scored and the training histories. */
+export interface BenchRun {
+  results: Record<string, unknown> & { methodInfo: Record<string, MethodInfo> };
+  embeddings: Record<string, Matrix>;
+  histories: Record<string, TrainHistory>;
+}
+
+/** Every option of `invae bench` (as commander parses them). */
+export type BenchOptions = BenchCliOptions & { plugin?: string[] };
+
+/**
+ * The `invae bench` pipeline: trains and scores the methods on `file`, writes the report folder and
+ * prints the table (used by `invae bench` and `invae demo`).
+ */
+export async function runBench(file: string, opts: BenchOptions, global: GlobalOptions): Promise<BenchRun> {
+  const tStart = performance.now();
+  const timings: { step: string; seconds: number }[] = [];
+  const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const r = await fn();
+    timings.push({ step, seconds: (performance.now() - t) / 1000 });
+    return r;
+  };
+  const unknown = opts.methods.filter((m) => !(METHODS as readonly string[]).includes(m));
+  if (unknown.length) throw new InvalidOptionError('methods', `Unknown method(s) ${unknown.join(', ')}.`, { hint: `choose from ${METHODS.join(', ')}` });
+  await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
+  await loadPlugins(opts.plugin);
+  const log = (m: string) => {
+    if (!opts.quiet && !opts.json) process.stderr.write(`${m}\n`);
+  };
+  // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
+  let muted = false;
+  const warn = (m: string) => {
+    if (!muted) log(`warning: ${m}`);
+  };
+  const { adata, data } = await timed('read data', () => loadDataset(file, opts.layer));
+  const nCells = data.counts.nRows;
+  const labels = column(data, opts.label, 'label');
+  const batches = column(data, opts.batch, 'batch');
+  if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
+  // Embeddings computed elsewhere and the true latents are checked before any training.
+  const external: Record<string, Matrix> = {};
+  for (const key of opts.embeddings ?? []) external[key] = obsmMatrix(adata, key, nCells, 'embeddings');
+  const truthKey = opts.truth ?? ('X_true_inv' in adata.obsm ? 'X_true_inv' : undefined);
+  const truth = truthKey ? obsmMatrix(adata, truthKey, nCells, 'truth') : null;
+
+  const counts = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
+  const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
+  const unintegrated = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
+  log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+
+  const embeddings: Record<string, Matrix> = {};
+  /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
+  const predictLatents: Record<string, Matrix> = {};
+  const trainSeconds: Record<string, number> = {};
+  const methodInfo: Record<string, MethodInfo> = {};
+  const histories: Record<string, TrainHistory> = {};
+  for (const method of opts.methods as Method[]) {
+    const name = METHOD_NAMES[method];
+    if (method === 'pca') {
+      embeddings[name] = unintegrated;
+      methodInfo[name] = { preset: null, epochs: null, readsLabels: false };
+      continue;
+    }
+    const t = performance.now();
+    const setup = methodSetup(method, opts);
+    const w = Invae.setup(data, setup, { warn });
+    try {
+      const history = await w.train(data, { epochs: opts.epochs, seed: opts.seed });
+      histories[name] = history;
+      const epochs = history.epochs.length;
+      methodInfo[name] = { preset: w.preset.name, epochs, readsLabels: (setup.invariant?.categorical ?? []).length > 0 || (setup.invariant?.continuous ?? []).length > 0 };
+      embeddings[name] = asMatrix(w.latent(data, { part: 'inv' }));
+      trainSeconds[name] = (performance.now() - t) / 1000;
+      timings.push({ step: `train ${name} (${epochs} epochs)`, seconds: trainSeconds[name]! });
+      log(`${name}: trained ${epochs} epochs (preset ${w.preset.name}) in ${trainSeconds[name]!.toFixed(1)} s`);
+      const leak = labelCovariates(setup, opts.label);
+      if (opts.lobo && !opts.loboRetrain && leak.length) {
+        muted = true;
+        try {
+          predictLatents[name] = asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }));
+        } finally {
+          muted = false;
+        }
+      }
+    } finally {
+      w.dispose();
+    }
+  }
+  for (const key of Object.keys(external)) {
+    if (key in embeddings) throw new InvalidOptionError('embeddings', `The obsm embedding '${key}' has the name of a trained method.`, { hint: 'rename it in obsm' });
+  }
+  Object.assign(embeddings, external);
+
+  const neighbors = new Map<string, NeighborsResult>();
+  const bm = new Benchmarker({
+    embeddings,
+    labels,
+    batches,
+    unintegrated,
+    seed: opts.seed,
+    onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s${e.error ? ` — failed (NaN): ${e.error}` : ''}`),
+    onNeighbors: opts.umap ? (name, nn) => neighbors.set(name, subsetNeighbors(nn, 15)) : undefined,
+  });
+  bm.benchmark();
+  const results = bm.getResults({ scale: opts.scale ? 'minmax' : 'none' });
+  for (const m of results.methods) timings.push({ step: `metrics ${m.embedding}`, seconds: Object.values(m.seconds).reduce((a, b) => a + b, 0) });
+
+  // Identifiability against the simulator's true latents.
+  let identifiability: { truthKey: string; rows: ReportIdentifiability[] } | null = null;
+  if (truth && truthKey) {
+    identifiability = await timed('identifiability', () => {
+      const rows: ReportIdentifiability[] = [];
+      const safe = (fn: () => number) => {
+        try {
+          const v = fn();
+          return Number.isFinite(v) ? v : null;
+        } catch {
+          return null;
+        }
+      };
+      for (const [name, x] of Object.entries(embeddings)) {
+        if (name === truthKey) continue;
+        rows.push({ method: name, mccPearson: safe(() => meanCorrelationCoefficient(truth, x, 'pearson')), mccSpearman: safe(() => meanCorrelationCoefficient(truth, x, 'spearman')), linearR2: safe(() => linearR2(truth, x)) });
+      }
+      return { truthKey, rows };
+    });
+  }
+
+  // Leave-one-batch-out invariant prediction.
+  const lobo: ReportInvariantPrediction[] = [];
+  if (opts.lobo) {
+    const nBatches = new Set(batches).size;
+    if (nBatches < 2) log('invariant prediction skipped: a single batch');
+    else {
+      for (const [name, x] of Object.entries(embeddings)) {
+        const method = (Object.keys(METHOD_NAMES) as Method[]).find((k) => METHOD_NAMES[k] === name);
+        const retrain = opts.loboRetrain && method !== undefined && method !== 'pca';
+        const result = await timed(`invariant prediction ${name}${retrain ? ' (retrained per batch)' : ''}`, async () => {
+          let folds: LoboFold[];
+          if (retrain) {
+            folds = [];
+            const setup = methodSetup(method as Exclude<Method, 'pca'>, opts);
+            const leak = labelCovariates(setup, opts.label);
+            for (const b of [...new Set(batches)].sort()) {
+              const trainIdx: number[] = [];
+              const testIdx: number[] = [];
+              batches.forEach((v, i) => (v === b ? testIdx : trainIdx).push(i));
+              const trainData = subsetDataset(data, trainIdx);
+              const w = Invae.setup(trainData, setup, { warn });
+              try {
+                // the epochs of the model trained on all cells, so each fold trains as long
+                await w.train(trainData, { epochs: methodInfo[name]?.epochs ?? opts.epochs, seed: opts.seed });
+                const fit = asMatrix(w.latent(trainData, { part: 'inv' }));
+                muted = true;
+                const test = asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' }));
+                muted = false;
+                folds.push({ heldOut: b, train: { latent: fit, labels: trainIdx.map((i) => labels[i]!) }, test: { latent: test, labels: testIdx.map((i) => labels[i]!) } });
+              } finally {
+                muted = false;
+                w.dispose();
+              }
+            }
+          } else folds = leaveOneBatchOutFolds(x, labels, batches, predictLatents[name] ?? x);
+          return leaveOneBatchOut(folds, { classifier: opts.loboClassifier, seed: opts.seed });
+        });
+        const note = retrain
+          ? 'retrained without the held-out batch; held-out cells encoded without their label'
+          : predictLatents[name]
+            ? `held-out cells encoded without '${opts.label}' (label covariate zeroed); model trained on all cells`
+            : undefined;
+        lobo.push({ method: name, result, ...(note ? { note } : {}) });
+        log(`  ${name}: leave-one-batch-out accuracy ${result.mean.accuracy?.toFixed(3) ?? '–'}, macro-F1 ${result.mean.macroF1?.toFixed(3) ?? '–'}`);
+      }
+    }
+  }
+
+  await fsp.mkdir(opts.out, { recursive: true });
+  // UMAPs coloured by batch and by label, as SVG and PNG.
+  const umaps: ReportUmap[] = [];
+  const umapJson: Record<string, unknown> = {};
+  if (opts.umap) {
+    const taken = new Set<string>();
+    for (const [name, x] of Object.entries(embeddings)) {
+      const stem = fileStem(name, taken);
+      const t = performance.now();
+      const u = umapEmbedding(x, { neighbors: neighbors.get(name), seed: opts.seed, maxPoints: opts.umapMaxPoints, nEpochs: opts.umapEpochs, implementation: opts.umapImpl });
+      const tUmap = (performance.now() - t) / 1000;
+      const files: Record<string, { svg: string; png: string; width: number; height: number }> = {};
+      for (const [colour, key, values] of [
+        ['batch', opts.batch, batches],
+        ['label', opts.label, labels],
+      ] as const) {
+        const cats = Array.from(u.indices, (i) => values[i]!);
+        const svg = scatterSvg(u.coordinates, cats, { title: `${name} · ${key}`, legendTitle: key, seed: opts.seed });
+        const png = svgToPng(svg);
+        const base = `umap_${stem}_${colour}`;
+        await writeTextAtomically(path.join(opts.out, `${base}.svg`), svg);
+        await writeBytesAtomically(path.join(opts.out, `${base}.png`), png);
+        const size = pngSize(png);
+        files[colour] = { svg: `${base}.svg`, png: `${base}.png`, width: size.width / 2, height: size.height / 2 };
+      }
+      const seconds = (performance.now() - t) / 1000;
+      timings.push({ step: `UMAP ${name}`, seconds });
+      log(`  ${name}: UMAP of ${u.nPoints} cells in ${tUmap.toFixed(1)} s (plots ${(seconds - tUmap).toFixed(1)} s)`);
+      umaps.push({ method: name, byBatch: files.batch!, byLabel: files.label!, nPoints: u.nPoints, downsampled: u.downsampled });
+      umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
+    }
+  }
+  timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
+
+  const engine = currentEngine();
+  const environment: Record<string, string> = {
+    '@invae/cli': CLI_VERSION,
+    '@invae/core': CORE_VERSION,
+    '@invae/bench': BENCH_VERSION,
+    engine: engine ? `${engine.engine} (${engine.package} ${engine.packageVersion}, tfjs-core ${engine.tfjsVersion})` : 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}, ${os.cpus().length} CPUs`,
+    seed: String(opts.seed),
+    preset: opts.preset,
+    'epochs per model': Object.entries(methodInfo)
+      .filter(([, m]) => m.epochs !== null)
+      .map(([n, m]) => `${n} ${m.epochs}`)
+      .join(', ') || '–',
+  };
+  const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
+  const protocol = protocolText(opts);
+  const saved = {
+    ...results,
+    trainingSeconds: trainSeconds,
+    methodInfo,
+    dataset,
+    identifiability: identifiability ? { truthKey: identifiability.truthKey, methods: Object.fromEntries(identifiability.rows.map(({ method, ...v }) => [method, v])) } : null,
+    invariantPrediction: lobo.length ? { label: opts.label, protocol, retrain: Boolean(opts.loboRetrain), methods: Object.fromEntries(lobo.map((m) => [m.method, { ...m.result, ...(m.note ? { note: m.note } : {}) }])) } : null,
+    umap: opts.umap ? { nNeighbors: 15, minDist: 0.5, maxPoints: opts.umapMaxPoints, seed: opts.seed, methods: umapJson } : null,
+    timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
+    environment,
+  };
+  const readers = Object.entries(methodInfo)
+    .filter(([, m]) => m.readsLabels)
+    .map(([n]) => n);
+  const labelNote = `reads '${opts.label}' during training (supervised, as scANVI); the others do not`;
+  const resultsSvg = resultsTableSvg(results, { title: path.basename(file), marked: readers, footnote: labelNote });
+  const extras = { invariantPrediction: lobo.length ? { label: opts.label, methods: lobo } : null, identifiability, methodInfo, labelNote };
+  await writeTextAtomically(path.join(opts.out, 'results.json'), `${JSON.stringify(saved, null, 2)}\n`);
+  await writeTextAtomically(path.join(opts.out, 'results.csv'), resultsCsv(results));
+  await writeTextAtomically(path.join(opts.out, 'results.md'), resultsMarkdown(results, extras));
+  await writeTextAtomically(path.join(opts.out, 'results.svg'), resultsSvg);
+  await writeTextAtomically(
+    path.join(opts.out, 'report.html'),
+    reportHtml({
+      dataset,
+      results,
+      resultsSvg,
+      umaps,
+      identifiability,
+      invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
+      timings,
+      environment,
+      generatedAt: new Date().toISOString(),
+    }),
+  );
+  log(`wrote ${opts.out}/report.html`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
+  else if (!opts.noTable) process.stdout.write(resultsMarkdown(results, extras));
+  return { results: saved, embeddings, histories };
 }

@@ -1,15 +1,22 @@
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { Invae, KnnClassifier, accuracy, initEngine, simulate, type InvaeDataset, type LatentMatrix } from '@invae/core';
+import { DEFAULT_PRESET, InvalidOptionError, KnnClassifier, accuracy, initEngine, simulate, type LatentMatrix } from '@invae/core';
 import { registerBuiltinPriors } from '@invae/priors';
+import { writeH5ad } from '@invae/io-anndata';
 import { integer } from '../parse';
-import { epochReporter } from '../progress';
 import type { GlobalOptions } from '../program';
+import { runBench } from './bench';
+import { simulationToAnnData } from './simulate';
 
 interface DemoOptions {
   cells: number;
   genes: number;
   epochs: number;
   seed: number;
+  out: string;
+  umap: boolean;
+  overwrite?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -30,74 +37,103 @@ function knnSeparation(latent: LatentMatrix, labels: readonly string[]): number 
 
 /**
  * `invae demo`: the end-to-end job on embedded simulated data — simulate batches × cell types with
- * known latents, train FinVAE with cell type as invariant and batch as spurious covariate, embed,
- * and report how well cell types separate and batches mix in the invariant latent space.
+ * known latents, train FinVAE with the default preset (cell type invariant, batch spurious) and the
+ * scVI-equivalent, score them and PCA with the scib-metrics set, print the table and write the
+ * benchmark folder with report.html.
  */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run invae end to end on embedded simulated data (simulate → train FinVAE → embed → summary)')
-    .option('--cells <n>', 'simulated cells', integer(50), 2000)
+    .description('run invae end to end on embedded simulated data: simulate → train FinVAE (default preset) and the scVI-equivalent → scib-metrics table vs PCA → report.html')
+    .option('--cells <n>', 'simulated cells', integer(100), 2000)
     .option('--genes <n>', 'simulated genes', integer(10), 300)
-    .option('--epochs <n>', 'training epochs', integer(1), 40)
+    .option('--epochs <n>', 'training epochs of each model', integer(1), 50)
     .option('--seed <n>', 'random seed', integer(0), 0)
+    .option('-o, --out <dir>', 'output folder (simulated.h5ad and the benchmark report)', 'invae-demo')
+    .option('--no-umap', 'skip the UMAP plots (faster)')
+    .option('--overwrite', 'replace an existing output folder')
     .option('--json', 'print a machine-readable summary')
     .option('--quiet', 'no progress output')
     .action(async (opts: DemoOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      const out = path.resolve(opts.out);
+      if (existsSync(out) && !opts.overwrite) throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace it' });
       const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
       registerBuiltinPriors();
       const t0 = performance.now();
       const sim = simulate({ nCells: opts.cells, nGenes: opts.genes, nBatches: 3, nCellTypes: 4, nDiseases: 1, latentDimInv: 4, latentDimSpur: 1, batchShift: 3, batchVariance: 0.3, seed: opts.seed });
-      const data: InvaeDataset = { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs };
-      const workflow = Invae.setup(data, {
-        model: 'FinVAE',
-        invariant: { categorical: ['cell_type'] },
-        spurious: { categorical: ['batch'] },
-        options: { latentDimInv: 4, latentDimSpur: 2, hiddenDim: 64, seed: opts.seed },
-        // Learned prior means let each cell type (and batch) place its own centre in its block.
-        invPrior: { name: 'gaussian', options: { fixMean: false } },
-        spurPrior: { name: 'gaussian', options: { fixMean: false } },
-      });
-      try {
-        const reporter = epochReporter({ quiet: opts.quiet || opts.json });
-        const history = await workflow.train(data, { epochs: opts.epochs, batchSize: 128, learningRate: 3e-3, seed: opts.seed, onEpoch: reporter.onEpoch }).finally(reporter.done);
-        const inv = workflow.latent(data, { part: 'inv' });
-        const spur = workflow.latent(data, { part: 'spur' });
-        const summary = {
-          engine: engine.engine,
-          data: { cells: sim.nCells, genes: sim.nGenes, batches: sim.categories.batch.length, cellTypes: sim.categories.cell_type.length },
-          training: {
-            epochs: history.epochs.length,
-            firstLoss: history.epochs[0]!.loss,
-            finalLoss: history.epochs.at(-1)!.loss,
-            seconds: history.seconds,
-            cellsPerSecond: history.epochs.at(-1)!.cellsPerSecond,
-          },
-          invariantLatent: {
-            dims: inv.nCols,
-            cellTypeKnnAccuracy: knnSeparation(inv, sim.obs.cell_type),
-            batchKnnAccuracy: knnSeparation(inv, sim.obs.batch),
-          },
-          spuriousLatent: { dims: spur.nCols, batchKnnAccuracy: knnSeparation(spur, sim.obs.batch) },
-          chance: { cellType: 1 / sim.categories.cell_type.length, batch: 1 / sim.categories.batch.length },
-          seconds: (performance.now() - t0) / 1000,
-        };
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else {
-          const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-          process.stdout.write(
-            [
-              `simulated ${summary.data.cells} cells × ${summary.data.genes} genes (${summary.data.batches} batches, ${summary.data.cellTypes} cell types)`,
-              `trained FinVAE for ${summary.training.epochs} epochs: loss ${summary.training.firstLoss.toFixed(1)} → ${summary.training.finalLoss.toFixed(1)} (${Math.round(summary.training.cellsPerSecond)} cells/s on ${engine.engine})`,
-              `invariant latent (${inv.nCols} dims): cell type told apart ${pct(summary.invariantLatent.cellTypeKnnAccuracy)} (chance ${pct(summary.chance.cellType)}), batch ${pct(summary.invariantLatent.batchKnnAccuracy)} (chance ${pct(summary.chance.batch)}: lower = better mixed)`,
-              `spurious latent (${spur.nCols} dims): batch told apart ${pct(summary.spuriousLatent.batchKnnAccuracy)}`,
-              `done in ${summary.seconds.toFixed(1)} s`,
-            ].join('\n') + '\n',
-          );
-        }
-      } finally {
-        workflow.dispose();
+      await fsp.mkdir(out, { recursive: true });
+      const file = path.join(out, 'simulated.h5ad');
+      await writeH5ad(file, simulationToAnnData(sim));
+      const run = await runBench(
+        file,
+        {
+          batch: 'batch',
+          label: 'cell_type',
+          methods: ['pca', 'scvi', 'finvae'],
+          preset: DEFAULT_PRESET,
+          epochs: opts.epochs,
+          seed: opts.seed,
+          scale: false,
+          out,
+          umap: opts.umap,
+          umapMaxPoints: 50_000,
+          umapImpl: 'native',
+          lobo: true,
+          loboClassifier: 'linear',
+          quiet: opts.quiet || opts.json,
+          noTable: true,
+        },
+        global,
+      );
+      const history = run.histories.FinVAE!;
+      const inv = run.embeddings.FinVAE!;
+      const latent = { nRows: inv.nRows, nCols: inv.nCols, data: Float32Array.from(inv.data) };
+      const methods = (run.results.methods as { embedding: string; aggregates: Record<string, number | null> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
+      const summary = {
+        engine: engine.engine,
+        preset: DEFAULT_PRESET,
+        data: { cells: sim.nCells, genes: sim.nGenes, batches: sim.categories.batch.length, cellTypes: sim.categories.cell_type.length, file },
+        training: {
+          epochs: history.epochs.length,
+          firstLoss: history.epochs[0]!.loss,
+          finalLoss: history.epochs.at(-1)!.loss,
+          seconds: history.seconds,
+          cellsPerSecond: history.epochs.at(-1)!.cellsPerSecond,
+        },
+        invariantLatent: {
+          dims: latent.nCols,
+          cellTypeKnnAccuracy: knnSeparation(latent, sim.obs.cell_type),
+          batchKnnAccuracy: knnSeparation(latent, sim.obs.batch),
+        },
+        chance: { cellType: 1 / sim.categories.cell_type.length, batch: 1 / sim.categories.batch.length },
+        benchmark: methods,
+        report: path.join(out, 'report.html'),
+        seconds: (performance.now() - t0) / 1000,
+      };
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else {
+        const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+        const f = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '–');
+        const table = [
+          '| method | Batch correction | Bio conservation | Total |',
+          '| --- | --- | --- | --- |',
+          ...[...methods].sort((a, b) => (b.Total ?? -1) - (a.Total ?? -1)).map((m) => `| ${m.method}${m.method === 'FinVAE' ? ' †' : ''} | ${f(m['Batch correction'])} | ${f(m['Bio conservation'])} | ${f(m.Total)} |`),
+        ];
+        process.stdout.write(
+          [
+            `simulated ${summary.data.cells} cells × ${summary.data.genes} genes (${summary.data.batches} batches, ${summary.data.cellTypes} cell types)`,
+            `trained FinVAE (preset ${DEFAULT_PRESET}) for ${summary.training.epochs} epochs: loss ${summary.training.firstLoss.toFixed(1)} → ${summary.training.finalLoss.toFixed(1)} (${Math.round(summary.training.cellsPerSecond)} cells/s on ${engine.engine})`,
+            `invariant latent (${latent.nCols} dims): cell type told apart ${pct(summary.invariantLatent.cellTypeKnnAccuracy)} (chance ${pct(summary.chance.cellType)}), batch ${pct(summary.invariantLatent.batchKnnAccuracy)} (chance ${pct(summary.chance.batch)}: lower = better mixed)`,
+            '',
+            'scib-metrics (unscaled), the same code for every method:',
+            ...table,
+            "† reads 'cell_type' during training (supervised, as scANVI)",
+            '',
+            `report: ${summary.report}`,
+            `done in ${summary.seconds.toFixed(1)} s`,
+          ].join('\n') + '\n',
+        );
       }
     });
 }

@@ -17,6 +17,9 @@ import {
   type PredictorOptions,
   type PriorRef,
   type TrainOptions,
+  PRESETS,
+  DEFAULT_PRESET,
+  type PresetName,
 } from '@invae/core';
 import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
 import { loadDataset } from '../dataset';
@@ -48,6 +51,8 @@ interface TrainCliOptions {
   batchNorm: boolean;
   decoder?: 'nb' | 'normal';
   injectCovar?: boolean;
+  encoderCovariates?: 'all' | 'spurious' | 'none';
+  preset: PresetName;
   elbo?: 'sample' | 'kl_div';
   klRate?: number;
   tcBeta?: number;
@@ -109,21 +114,28 @@ export function registerTrain(program: Command): void {
     .option('--gene-sets <file>', 'gene programs (GMT, or JSON {program: [genes]}): the invariant prior becomes the gene-program prior on their scanpy-style activity scores')
     .option('--spur-prior <name|path|package>', 'spurious prior (default gaussian), as --inv-prior')
     .option('--spur-prior-options <json>', 'options of the spurious prior, as a JSON object', jsonObject)
+    .addOption(
+      new Option('--preset <name>', `defaults of everything below: ${Object.values(PRESETS).map((p) => `${p.name} (${p.description})`).join('; ')}`)
+        .choices(Object.keys(PRESETS))
+        .default(DEFAULT_PRESET),
+    )
     .addOption(new Option('--model <name>', 'model family').choices(['finvae', 'nfinvae']).default('finvae'))
     .option('--layer <name>', 'read counts from this layer instead of X')
-    .option('--latent-inv <n>', 'invariant latent dimensions (default 9)', integer(1))
-    .option('--latent-spur <n>', 'spurious latent dimensions (default 1)', integer(0))
+    .option('--latent-inv <n>', "invariant latent dimensions (default: the preset's, 10; reference 9)", integer(1))
+    .option('--latent-spur <n>', "spurious latent dimensions (default: the preset's, 0; reference 1)", integer(0))
     .option('--hidden <n>', 'hidden width (default 128)', integer(1))
     .option('--layers <n>', 'layers per network (default 2)', integer(1))
     .addOption(new Option('--activation <name>', 'activation (default relu)').choices(['relu', 'lrelu']))
     .option('--dropout <p>', 'dropout rate (default 0.1)', number(0))
     .option('--no-batch-norm', 'disable BatchNorm in encoder and decoder')
     .addOption(new Option('--decoder <dist>', 'likelihood (default nb)').choices(['nb', 'normal']))
-    .option('--inject-covar', 'feed the spurious covariates to the decoder instead of a spurious prior')
+    .option('--inject-covar', "feed the spurious covariates to the decoder (the integration preset's default); a spurious latent block (--latent-spur > 0) then gets a learned batch-conditioned prior")
+    .option('--no-inject-covar', 'spurious covariates condition the spurious prior only (the reference preset)')
+    .addOption(new Option('--encoder-covariates <which>', "covariates the encoder reads besides the counts (default: the preset's, spurious; reference all)").choices(['all', 'spurious', 'none']))
     .addOption(new Option('--elbo <version>', 'ELBO estimator (default sample)').choices(['sample', 'kl_div']))
     .option('--kl-rate <beta>', 'weight of the prior term (default 1)', number(0))
     .option('--tc-beta <beta>', 'total-correlation penalty (default 0)', number(0))
-    .option('--epochs <n>', 'training epochs (default 500)', integer(1))
+    .option('--epochs <n>', "training epochs (default: the preset's: from the number of cells as scvi-tools, at most 400; reference 500)", integer(1))
     .option('--batch-size <n>', 'cells per minibatch (default 256)', integer(2))
     .option('--lr <rate>', 'Adam learning rate (default 1e-3)', number(0))
     .option('--weight-decay <w>', 'Adam weight decay (default 1e-4)', number(0))
@@ -179,6 +191,7 @@ export function registerTrain(program: Command): void {
         batchNorm: opts.batchNorm,
         decoderDist: opts.decoder,
         injectCovarInLatent: opts.injectCovar,
+        encoderCovariates: opts.encoderCovariates,
         elboVersion: opts.elbo,
         klRate: opts.klRate,
         tcBeta: opts.tcBeta,
@@ -186,6 +199,7 @@ export function registerTrain(program: Command): void {
       };
       for (const k of Object.keys(modelOptions) as (keyof InvaeModelOptions)[]) if (modelOptions[k] === undefined) delete modelOptions[k];
       const workflow = Invae.setup(data, {
+        preset: opts.preset,
         model: opts.model === 'nfinvae' ? 'NFinVAE' : 'FinVAE',
         invariant,
         spurious,
@@ -233,6 +247,7 @@ export function registerTrain(program: Command): void {
           out: opts.out,
           engine: engine.engine,
           model: workflow.spec.config.model,
+          preset: workflow.preset.name,
           priors: { inv: workflow.spec.invPrior.name, spur: workflow.spec.spurPrior?.name ?? null },
           cells: nCellsOf(data),
           genes: nGenesOf(data),

@@ -15,7 +15,10 @@ export interface ModelSpec {
   config: InvaeModelConfig;
   /** Invariant prior (default: `gaussian` for FinVAE, `score-matching` for NFinVAE). */
   invPrior?: PriorRef;
-  /** Spurious prior (default `gaussian`; none when `injectCovarInLatent`). */
+  /**
+   * Spurious prior (default `gaussian`; none when `injectCovarInLatent`, unless given explicitly for a
+   * spurious latent block beside the injected covariates).
+   */
   spurPrior?: PriorRef | null;
 }
 
@@ -40,8 +43,12 @@ export function buildModel(spec: ModelSpec): { model: InvaeModel; spec: Resolved
   const invRef = spec.invPrior ?? { name: config.model === 'FinVAE' ? 'gaussian' : 'score-matching' };
   let spurRef = spec.spurPrior === undefined ? { name: 'gaussian' } : spec.spurPrior;
   if (config.injectCovarInLatent) {
-    if (spec.spurPrior) throw new InvalidOptionError('spurPrior', 'injectCovarInLatent feeds the spurious covariates to the decoder: the model has no spurious prior.');
-    spurRef = null;
+    if (spec.spurPrior && config.latentDimSpur === 0) {
+      throw new InvalidOptionError('spurPrior', 'injectCovarInLatent feeds the spurious covariates to the decoder and there is no spurious latent block for a prior to cover.', {
+        hint: 'leave the spurious prior out, or give latentDimSpur > 0 for a spurious block beside the injected covariates',
+      });
+    }
+    spurRef = spec.spurPrior ?? null;
   } else if (spurRef === null) {
     throw new InvalidOptionError('spurPrior', 'A spurious prior is required unless injectCovarInLatent is set.');
   }

@@ -2,6 +2,9 @@ import { InvalidOptionError } from '../errors';
 import type { Activation } from '../nn/mlp';
 import { resolveDecoderPaths, type DecoderPathsConfig, type ResolvedDecoderPaths } from './decoder-paths';
 
+/** Covariates the encoder reads besides the counts (see {@link InvaeModelConfig.encoderCovariates}). */
+export type EncoderCovariates = 'all' | 'spurious' | 'none';
+
 /** Which reference model a configuration describes. */
 export type InvaeModelKind = 'FinVAE' | 'NFinVAE';
 
@@ -41,14 +44,29 @@ export interface InvaeModelConfig {
   dropoutRate?: number;
   /** `nb` (counts, default) or `normal` (scaled data, fixed variance 0.01). */
   decoderDist?: 'nb' | 'normal';
-  /** Feed the spurious covariates to the decoder instead of using a spurious prior (default false). */
+  /**
+   * Feed the spurious covariates to the decoder (default false). The reference then has no spurious
+   * prior; invae also allows a spurious latent block with its own prior beside the injected covariates.
+   */
   injectCovarInLatent?: boolean;
+  /**
+   * Which covariates the encoder reads besides the counts: `all` (default, as the reference: invariant
+   * and spurious), `spurious` (batch only, so the latent of new cells never depends on their labels)
+   * or `none`. Not in the reference.
+   */
+  encoderCovariates?: EncoderCovariates;
   /** `sample` (default, Monte-Carlo ELBO) or `kl_div` (analytic KL; FinVAE only). */
   elboVersion?: 'sample' | 'kl_div';
   /** Weight β of the prior/KL term (default 1). The reference NFinVAE fixes it at 1. */
   klRate?: number;
   /** Weight of the total-correlation penalty between invariant and spurious latents (default 0). */
   tcBeta?: number;
+  /**
+   * Weight λ of the invariance penalty (default 0 = off; not in the reference): λ times the
+   * conditional MMD between batches of the invariant latent means within each biological condition
+   * (see `conditionalBatchMmd`), subtracted from the objective. Needs spurious covariates.
+   */
+  invariancePenalty?: number;
   /** NFinVAE: the ELBO mean is divided by this (default 1). Unused by FinVAE, as in the reference. */
   normalizeConstant?: number;
   /** Seed for parameter initialisation (unseeded when absent). */
@@ -77,7 +95,7 @@ function positiveInt(name: string, v: unknown, min = 1): number {
  * @throws InvalidOptionError naming the offending option.
  */
 export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModelConfig {
-  const known = ['model', 'dataDim', 'invCovarDim', 'spurCovarDim', 'latentDimInv', 'latentDimSpur', 'nLayers', 'hiddenDim', 'activation', 'slope', 'batchNorm', 'dropoutRate', 'decoderDist', 'injectCovarInLatent', 'elboVersion', 'klRate', 'tcBeta', 'normalizeConstant', 'seed', 'decoderPaths'] as const;
+  const known = ['model', 'dataDim', 'invCovarDim', 'spurCovarDim', 'latentDimInv', 'latentDimSpur', 'nLayers', 'hiddenDim', 'activation', 'slope', 'batchNorm', 'dropoutRate', 'decoderDist', 'injectCovarInLatent', 'encoderCovariates', 'elboVersion', 'klRate', 'tcBeta', 'invariancePenalty', 'normalizeConstant', 'seed', 'decoderPaths'] as const;
   // keep only model options (callers may pass a superset, e.g. prior options), dropping undefined values
   const given = Object.fromEntries(known.filter((k) => config[k] !== undefined).map((k) => [k, config[k]])) as Partial<InvaeModelConfig>;
   const c = {
@@ -89,9 +107,11 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
     dropoutRate: 0,
     decoderDist: 'nb',
     injectCovarInLatent: false,
+    encoderCovariates: 'all',
     elboVersion: 'sample',
     klRate: 1,
     tcBeta: 0,
+    invariancePenalty: 0,
     normalizeConstant: 1,
     ...given,
   } as ResolvedInvaeModelConfig;
@@ -111,6 +131,9 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
   if (c.decoderDist !== 'nb' && c.decoderDist !== 'normal') {
     throw new InvalidOptionError('decoderDist', `unknown decoder distribution '${String(c.decoderDist)}'`, { hint: "use 'nb' or 'normal'" });
   }
+  if (!['all', 'spurious', 'none'].includes(c.encoderCovariates)) {
+    throw new InvalidOptionError('encoderCovariates', `unknown encoder covariates '${String(c.encoderCovariates)}'`, { hint: "use 'all', 'spurious' or 'none'" });
+  }
   if (c.elboVersion !== 'sample' && c.elboVersion !== 'kl_div') {
     throw new InvalidOptionError('elboVersion', `unknown ELBO version '${String(c.elboVersion)}'`, { hint: "use 'sample' or 'kl_div'" });
   }
@@ -125,7 +148,7 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
   if (c.model === 'NFinVAE' && c.invCovarDim === 0) {
     throw new InvalidOptionError('invCovarDim', 'NFinVAE needs invariant covariates for its non-factorised prior', { hint: 'use FinVAE when there are no invariant covariates' });
   }
-  for (const k of ['klRate', 'tcBeta', 'dropoutRate', 'slope'] as const) {
+  for (const k of ['klRate', 'tcBeta', 'invariancePenalty', 'dropoutRate', 'slope'] as const) {
     if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || c[k] < 0) throw new InvalidOptionError(k, `${k} must be a finite number ≥ 0, got ${String(c[k])}`);
   }
   if (c.dropoutRate >= 1) throw new InvalidOptionError('dropoutRate', `dropoutRate must be < 1, got ${c.dropoutRate}`);

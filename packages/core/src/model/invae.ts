@@ -7,12 +7,13 @@ import type { ConditionalPrior, GaussianConditionalPrior } from '../prior/types'
 import { resolveModelConfig, type InvaeModelConfig, type ResolvedInvaeModelConfig } from './config';
 import { InputShapeError, WeightMismatchError } from './errors';
 import { Decoder, GaussianEncoder } from './networks';
+import { conditionalBatchMmd } from './invariance-penalty';
 
 /** The two priors of an inVAE model. */
 export interface InvaePriors {
   /** Prior of the invariant latents given the invariant covariates (Gaussian for FinVAE, energy for NFinVAE). */
   readonly inv: ConditionalPrior;
-  /** Gaussian prior of the spurious latents given the spurious covariates; `null` iff covariates are injected into the decoder. */
+  /** Gaussian prior of the spurious latents given the spurious covariates; `null` only when covariates are injected into the decoder (then optional). */
   readonly spur: GaussianConditionalPrior | null;
 }
 
@@ -94,8 +95,9 @@ export class InvaeModel {
     if (c.model === 'NFinVAE' && inv.family !== 'energy') {
       throw new InvalidOptionError('priors.inv', 'NFinVAE needs an energy (score-matching) invariant prior', { hint: 'use FinVAE for a Gaussian invariant prior' });
     }
-    if (c.injectCovarInLatent !== (priors.spur === null)) {
-      throw new InvalidOptionError('priors.spur', c.injectCovarInLatent ? 'injectCovarInLatent uses no spurious prior; pass spur: null' : 'a spurious prior is required unless injectCovarInLatent');
+    if (!c.injectCovarInLatent && priors.spur === null) throw new InvalidOptionError('priors.spur', 'a spurious prior is required unless injectCovarInLatent');
+    if (c.injectCovarInLatent && priors.spur && c.latentDimSpur === 0) {
+      throw new InvalidOptionError('priors.spur', 'injectCovarInLatent with latentDimSpur 0 leaves no block for a spurious prior; pass spur: null');
     }
     if (priors.spur) {
       if (priors.spur.latentDim !== c.latentDimSpur) {
@@ -317,6 +319,11 @@ export class InvaeModel {
       if (smLoss) {
         terms.scoreMatching = smLoss;
         objective = tf.sub(objective, tf.mul(beta, smLoss)) as tf.Scalar;
+      }
+      if (c.invariancePenalty > 0 && spur) {
+        const mmd = conditionalBatchMmd(tf.slice(fwd.encoderMean, [0, 0], [-1, dInv]) as tf.Tensor2D, inv, spur);
+        terms.invariance = mmd;
+        objective = tf.sub(objective, tf.mul(c.invariancePenalty, mmd)) as tf.Scalar;
       }
       const result: LossResult = { loss: tf.neg(objective) as tf.Scalar, objective, terms, forward: fwd };
       return result as unknown as tf.TensorContainer;

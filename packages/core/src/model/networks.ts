@@ -20,6 +20,12 @@ export interface EncoderOutput {
   readonly library?: tf.Tensor2D;
 }
 
+/** Width of the covariates the encoder reads (see `encoderCovariates`). */
+export function encoderCovariateWidth(c: ResolvedInvaeModelConfig): number {
+  if (c.encoderCovariates === 'none') return 0;
+  return c.spurCovarDim + (c.encoderCovariates === 'all' ? c.invCovarDim : 0);
+}
+
 /**
  * Encoder q(z | x, u_inv, u_spur): a shared MLP ending with an activation, then two linear heads.
  * FinVAE names it `shared_encoder` (n_layers − 1 layers) with heads `g` / `logv`; NFinVAE names it
@@ -41,7 +47,7 @@ export class GaussianEncoder {
     const latent = c.latentDimInv + c.latentDimSpur;
     this.body = new MLP(
       {
-        inputDim: c.dataDim + c.invCovarDim + c.spurCovarDim,
+        inputDim: c.dataDim + encoderCovariateWidth(c),
         outputDim: c.hiddenDim,
         hiddenDim: c.hiddenDim,
         nLayers: fin ? c.nLayers - 1 : c.nLayers,
@@ -58,9 +64,10 @@ export class GaussianEncoder {
     this.logVarHead = new Linear(c.hiddenDim, latent, seeds);
   }
 
-  /** Encodes `[log1p(x) (nb) or x (normal), u_inv, u_spur]`. */
+  /** Encodes `[log1p(x) (nb) or x (normal), u_inv, u_spur]` (the covariates `encoderCovariates` names). */
   apply(x: tf.Tensor2D, inv: tf.Tensor2D | null, spur: tf.Tensor2D | null, training: boolean): EncoderOutput {
-    const covs = [inv, spur].filter((t): t is tf.Tensor2D => !!t && t.shape[1] > 0);
+    const which = this.config.encoderCovariates;
+    const covs = [which === 'all' ? inv : null, which === 'none' ? null : spur].filter((t): t is tf.Tensor2D => !!t && t.shape[1] > 0);
     const u = covs.length === 0 ? null : covs.length === 1 ? covs[0]! : (tf.concat(covs, 1) as tf.Tensor2D);
     let input: tf.Tensor2D;
     let library: tf.Tensor2D | undefined;

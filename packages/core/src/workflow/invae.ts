@@ -21,23 +21,30 @@ import type { FitOptions } from '../predict/softmax-model';
 import type { InvariantPredictor, LatentMatrix, Prediction, PredictorState } from '../predict/types';
 import { alignedRows, isRowDataset, nCellsOf, nGenesOf, validateCounts, type AnyDataset } from './dataset';
 import { blockCovariates } from './covariate-spec';
+import { getPreset, type InvaePreset, type PresetName } from './presets';
 
 /** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
 export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
 
 /** How a workflow is set up on a dataset: which model, which covariates feed which prior. */
 export interface InvaeSetup {
+  /**
+   * Named defaults for everything below and for training (default `integration`, the configuration
+   * that integrates best in the integration study; `reference` keeps the reference implementation's
+   * defaults exactly). Explicit options always win. See {@link PRESETS}.
+   */
+  preset?: PresetName;
   /** `FinVAE` (default) or `NFinVAE`. */
   model?: InvaeModelKind;
   /** Covariates of the invariant prior (biology: cell type, disease, …), besides those its prior plugin declares. */
   invariant?: CovariateSpec;
   /** Covariates of the spurious prior (technical: batch, site, …), besides those its prior plugin declares. */
   spurious?: CovariateSpec;
-  /** Network options; defaults: 9 invariant + 1 spurious latents, 2 layers of 128, dropout 0.1, BN, NB decoder. */
+  /** Network options; defaults from the preset, then the model's (2 layers of 128, BN, NB decoder). */
   options?: InvaeModelOptions;
-  /** Invariant prior plugin (default by model kind). */
+  /** Invariant prior plugin (default: the preset's, else by model kind). */
   invPrior?: PriorRef;
-  /** Spurious prior plugin (default `gaussian`). */
+  /** Spurious prior plugin (default: the preset's, else `gaussian` or none when covariates are injected). */
   spurPrior?: PriorRef | null;
   /** Where the counts came from (e.g. `counts` layer); recorded with the model. */
   layer?: string | null;
@@ -50,6 +57,11 @@ export type PredictorOptions =
   | ({ kind: 'environment'; batchKey: string } & EnvironmentClassifierOptions);
 
 const WORKFLOW_VERSION = 1;
+
+/** `o` without its undefined entries (so they do not hide defaults when spread). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** The dataset with the obs columns its priors derive from the data (e.g. gene-program scores) added. */
 function withDerived<D extends AnyDataset>(data: D, refs: readonly (PriorRef | null | undefined)[]): D {
@@ -90,6 +102,8 @@ export class Invae {
     private readonly warn: WarnFn,
     /** Training history, when trained in this process or loaded with the model. */
     public history: TrainHistory | null = null,
+    /** The preset the model was set up with (its training defaults apply to {@link train}). */
+    readonly preset: InvaePreset = getPreset(),
   ) {}
 
   /** Fits the covariate encoders on `data` and builds the model. */
@@ -100,16 +114,18 @@ export class Invae {
     const obs = withDerived(data, [setup.invPrior, setup.spurPrior]).obs;
     const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), obs, { warn });
     const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), obs, { warn });
+    const preset = getPreset(setup.preset);
     const config: InvaeModelConfig = {
-      latentDimInv: 9,
-      latentDimSpur: 1,
-      dropoutRate: 0.1,
+      ...preset.options,
       ...setup.options,
       model: kind,
       dataDim: nGenesOf(data),
       invCovarDim: inv.width,
       spurCovarDim: spur.width,
     };
+    const invPrior = setup.invPrior ?? preset.invPrior(kind);
+    const spurPrior =
+      setup.spurPrior !== undefined ? setup.spurPrior : preset.spurPrior({ injectCovarInLatent: config.injectCovarInLatent ?? false, latentDimSpur: config.latentDimSpur });
     // masked decoder paths the invariant prior asks for (e.g. one dimension per gene program)
     const requested = setup.invPrior ? priorDecoderPaths(setup.invPrior, data) : null;
     if (requested) {
@@ -128,9 +144,9 @@ export class Invae {
       }
     }
     validateCounts(data, config.decoderDist ?? 'nb');
-    const spec: ModelSpec = { config, invPrior: setup.invPrior, spurPrior: setup.spurPrior };
+    const spec: ModelSpec = { config, invPrior, spurPrior };
     const built = buildModel(spec);
-    return new Invae(built.model, built.spec, inv, spur, [...data.geneNames], setup.layer ?? null, warn);
+    return new Invae(built.model, built.spec, inv, spur, [...data.geneNames], setup.layer ?? null, warn, null, preset);
   }
 
   /** Encoded invariant and spurious covariates of a dataset (missing keys / unseen categories → zeros + warning). */
@@ -145,12 +161,16 @@ export class Invae {
     return alignedRows(data, this.geneNames, this.warn);
   }
 
-  /** Trains the model on `data` (see {@link trainModel} for the options). */
+  /**
+   * Trains the model on `data` (see {@link trainModel} for the options); options not given come from
+   * the model's preset (e.g. the epoch count from the number of cells).
+   */
   async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
+    const defaults = this.preset.train(nCellsOf(data));
     // worker threads (data-parallel training) rebuild the model from its spec
-    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...options });
+    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...defaults, ...definedOnly(options) });
     return this.history;
   }
 
@@ -212,6 +232,7 @@ export class Invae {
   async save(dir: string, options: { overwrite?: boolean } = {}): Promise<void> {
     const extra: Record<string, unknown> = {
       workflowVersion: WORKFLOW_VERSION,
+      preset: this.preset.name,
       layer: this.layer,
       covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
       training: this.history ? { epochs: this.history.epochs.length, stoppedBy: this.history.stoppedBy, seconds: this.history.seconds, finalLoss: this.history.epochs.at(-1)?.loss ?? null } : null,
@@ -232,6 +253,7 @@ export class Invae {
       const spec = manifest.model as unknown as ResolvedModelSpec;
       const extra = manifest.extra as {
         workflowVersion?: number;
+        preset?: PresetName;
         layer?: string | null;
         covariates?: { inv: CovariateEncoderState; spur: CovariateEncoderState };
         predictor?: { labelKey: string; state: PredictorState } | null;
@@ -259,7 +281,8 @@ export class Invae {
       }
       const inv = CovariateEncoder.fromJSON(extra.covariates.inv);
       const spur = CovariateEncoder.fromJSON(extra.covariates.spur);
-      const w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, extra.layer ?? null, options.warn ?? defaultWarn);
+      // models saved before presets existed were set up with the reference's defaults
+      const w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, extra.layer ?? null, options.warn ?? defaultWarn, null, getPreset(extra.preset ?? 'reference'));
       if (extra.predictor) w.predictorState = { labelKey: extra.predictor.labelKey, predictor: predictorFromState(extra.predictor.state) };
       return w;
     } finally {

@@ -1,0 +1,84 @@
+import { InvalidOptionError } from '../errors';
+import type { InvaeModelConfig, InvaeModelKind } from '../model/config';
+import type { PriorRef } from '../model/build';
+import type { TrainOptions } from '../train/options';
+
+/** Names of the built-in presets (see {@link PRESETS}). */
+export type PresetName = 'integration' | 'reference';
+
+/** Model options a preset fills in (the caller's options win). */
+export type PresetModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
+
+/**
+ * A named set of defaults for {@link Invae.setup} and {@link Invae.train}: model options, the priors
+ * used when the caller names none, and training options. Everything the caller passes explicitly
+ * overrides the preset.
+ */
+export interface InvaePreset {
+  readonly name: PresetName;
+  /** One line on what it is for. */
+  readonly description: string;
+  /** Model options under the caller's (the latent sizes always). */
+  readonly options: PresetModelOptions & { latentDimInv: number; latentDimSpur: number };
+  /** Invariant prior when the caller names none (undefined: the model kind's default). */
+  invPrior(model: InvaeModelKind): PriorRef | undefined;
+  /**
+   * Spurious prior when the caller names none, given the resolved options (undefined: the model's
+   * default — a fixed-mean Gaussian, or none when covariates are injected).
+   */
+  spurPrior(options: { injectCovarInLatent: boolean; latentDimSpur: number }): PriorRef | null | undefined;
+  /** Training options under the caller's; `epochs` may depend on the number of training cells. */
+  train(nCells: number): Pick<TrainOptions, 'epochs' | 'warmUpEpochs'>;
+}
+
+/**
+ * Epochs from the dataset size, as scvi-tools' `get_max_epochs_heuristic`: 400 epochs up to 20,000
+ * cells, then `round(20000 / nCells × 400)` (fewer passes over larger data, at least one).
+ */
+export function autoEpochs(nCells: number): number {
+  if (!Number.isFinite(nCells) || nCells <= 0) throw new InvalidOptionError('nCells', `nCells must be a positive number, got ${nCells}`);
+  return Math.max(1, Math.min(400, Math.round((20000 / nCells) * 400)));
+}
+
+const learnedGaussian: PriorRef = { name: 'gaussian', options: { fixMean: false, fixVar: false } };
+
+/**
+ * The built-in presets.
+ * - `integration` (default): the configuration that won the integration study
+ *   (`npm run study:integration`; docs: benchmarks): the batch covariates are injected into the
+ *   decoder (no spurious latent block unless `latentDimSpur` > 0, which then gets a learned,
+ *   batch-conditioned prior), the invariant prior learns a mean and a variance per biological
+ *   condition, the encoder reads the counts and the batch but not the labels (so the latent of new,
+ *   unlabelled cells is the same as if their labels were known), 10 invariant latents, and the epoch
+ *   count follows the data size ({@link autoEpochs}).
+ * - `reference`: the defaults of theislab/inVAE, exactly (9 invariant + 1 spurious latents, fixed-mean
+ *   priors, encoder reading every covariate, dropout 0.1, 500 epochs).
+ */
+export const PRESETS: Readonly<Record<PresetName, InvaePreset>> = {
+  integration: {
+    name: 'integration',
+    description: 'batch injected into the decoder, learned label-conditioned invariant prior, label-free encoder, epochs from the data size',
+    options: { latentDimInv: 10, latentDimSpur: 0, injectCovarInLatent: true, encoderCovariates: 'spurious', dropoutRate: 0.1 },
+    invPrior: (model) => (model === 'FinVAE' ? learnedGaussian : undefined),
+    spurPrior: ({ injectCovarInLatent, latentDimSpur }) => (latentDimSpur > 0 ? learnedGaussian : injectCovarInLatent ? null : undefined),
+    train: (nCells) => ({ epochs: autoEpochs(nCells) }),
+  },
+  reference: {
+    name: 'reference',
+    description: 'the defaults of the reference implementation (theislab/inVAE), unchanged',
+    options: { latentDimInv: 9, latentDimSpur: 1, dropoutRate: 0.1 },
+    invPrior: () => undefined,
+    spurPrior: () => undefined,
+    train: () => ({ epochs: 500 }),
+  },
+};
+
+/** The default preset of {@link Invae.setup}, `invae train` and `invae bench`. */
+export const DEFAULT_PRESET: PresetName = 'integration';
+
+/** The preset of this name; a typed error listing the known ones otherwise. */
+export function getPreset(name: string = DEFAULT_PRESET): InvaePreset {
+  const p = (PRESETS as Record<string, InvaePreset>)[name];
+  if (!p) throw new InvalidOptionError('preset', `Unknown preset '${name}'.`, { hint: `use one of ${Object.keys(PRESETS).join(', ')}` });
+  return p;
+}
