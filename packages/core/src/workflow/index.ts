@@ -1,3 +1,3 @@
 export { Invae, type InvaeSetup, type InvaeModelOptions, type PredictorOptions } from './invae';
-export { validateCounts, alignedRows, isRowDataset, nCellsOf, nGenesOf, DataValidationError, type InvaeDataset, type RowDataset, type AnyDataset } from './dataset';
+export { validateCounts, alignedRows, checkUniqueGeneNames, isRowDataset, nCellsOf, nGenesOf, DataValidationError, type InvaeDataset, type RowDataset, type AnyDataset } from './dataset';
 export { blockCovariates } from './covariate-spec';
