@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DataValidationError,
+  InvalidOptionError,
+  TrainingDivergedError,
   Invae,
   InvaeModel,
   ModelFormatError,
@@ -321,4 +323,70 @@ describe('tampered model.json fields give a typed error naming the field', () =>
       expect(e.message).toContain(message);
     });
   }
+});
+
+describe('zero-size latent blocks', () => {
+  it('latentDimSpur 0 with spurious covariates and no injection is refused at setup, with the fix', () => {
+    const e = (() => {
+      try {
+        Invae.setup(data, { ...setup, options: { ...setup.options, latentDimSpur: 0 } }, quiet);
+      } catch (err) {
+        return err as InvalidOptionError;
+      }
+      return null;
+    })();
+    expect(e).toBeInstanceOf(InvalidOptionError);
+    expect(e!.option).toBe('latentDimSpur');
+    expect(e!.message).toContain('latentDimSpur 0 leaves the 2 encoded spurious covariate column(s) without a latent block');
+    expect(e!.hint).toMatch(/--latent-spur 1/);
+    expect(e!.hint).toMatch(/--inject-covar/);
+    expect(() => resolveModelConfig({ model: 'NFinVAE', dataDim: 4, invCovarDim: 2, spurCovarDim: 1, latentDimInv: 2, latentDimSpur: 0 })).toThrow(InvalidOptionError);
+    expect(() => resolveModelConfig({ model: 'FinVAE', dataDim: 4, invCovarDim: 2, spurCovarDim: 1, latentDimInv: 0, latentDimSpur: 1 })).toThrow(/latentDimInv must be an integer ≥ 1/);
+  });
+
+  it('the zero-size combinations that are allowed train to finite latents', async () => {
+    for (const s of [
+      { ...setup, spurious: undefined, options: { ...setup.options, latentDimSpur: 0 } }, // no spurious covariates, no spurious latents
+      { ...setup, spurPrior: null, options: { ...setup.options, latentDimSpur: 0, injectCovarInLatent: true } }, // covariates injected
+      { ...setup, invariant: undefined }, // no invariant covariates
+    ]) {
+      const w = Invae.setup(data, s, quiet);
+      await w.train(data, { epochs: 1, batchSize: 60 });
+      expect(w.latent(data, { part: 'full' }).data.every(Number.isFinite)).toBe(true);
+      w.dispose();
+    }
+  });
+});
+
+describe('divergence keeps the last good model with its training record', () => {
+  it('a diverging learning rate restores the last finite weights, which save and load with the record', async () => {
+    const big = simulate({ nCells: 240, nGenes: 40, nBatches: 2, nCellTypes: 3, nDiseases: 1, latentDimInv: 3, latentDimSpur: 1, seed: 5 });
+    const d: InvaeDataset = { counts: big.counts, geneNames: big.geneNames, obs: big.obs };
+    const w = Invae.setup(d, setup, quiet);
+    // measured: at learning rate 1.7 the losses stay finite through epoch 2, but its last step leaves NaN weights
+    const err = await w.train(d, { epochs: 8, batchSize: 64, learningRate: 1.7, seed: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    const e = err as TrainingDivergedError;
+    expect(e.epoch).toBe(2);
+    expect(e.restoredEpoch).toBe(1);
+    expect(e.message).toContain('the weights became non-finite at epoch 2');
+    expect(w.history?.stoppedBy).toBe('diverged');
+    expect(w.history?.epochs).toHaveLength(1);
+    expect(w.history?.diverged).toMatchObject({ epoch: 2, step: 4 });
+    const weights = w.model.getWeights();
+    for (const [name, t] of weights) expect(Array.from(t.dataSync()).every(Number.isFinite), name).toBe(true);
+    tf.dispose([...weights.values()]);
+    const dir = path.join(tmp(), 'model');
+    await w.save(dir);
+    const saved = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    expect(saved.extra.training).toMatchObject({ epochs: 1, stoppedBy: 'diverged', diverged: { epoch: 2, step: 4 } });
+    const back = await Invae.load(dir, quiet);
+    const before = w.latent(d, { part: 'full' });
+    const after = back.latent(d, { part: 'full' });
+    expect(after.data.every(Number.isFinite)).toBe(true);
+    expect(Array.from(after.data)).toEqual(Array.from(before.data));
+    expect(e.savedTo(dir).message).toContain(`The last good model (epoch 1) was saved to ${dir}`);
+    w.dispose();
+    back.dispose();
+  });
 });

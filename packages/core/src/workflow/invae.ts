@@ -10,6 +10,7 @@ import type { InvaeModel, LatentPart } from '../model/invae';
 import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
 import { PriorNotFoundError, PriorOptionError, derivedColumns, getPrior, priorDecoderPaths } from '../prior/registry';
 import { trainModel, type TrainHistory } from '../train/trainer';
+import { TrainingDivergedError } from '../train/errors';
 import type { TrainOptions } from '../train/options';
 import { specReplicaRecipe } from '../parallel/recipe';
 import { readModelDir, saveModelDir } from '../persist/model-dir';
@@ -148,12 +149,22 @@ export class Invae {
     return alignedRows(data, this.geneNames, this.warn);
   }
 
-  /** Trains the model on `data` (see {@link trainModel} for the options). */
+  /**
+   * Trains the model on `data` (see {@link trainModel} for the options). On divergence the model keeps
+   * the last good epoch's weights and {@link history} says where training diverged (so that
+   * {@link save} can keep that model with its record), then the {@link TrainingDivergedError} is thrown.
+   */
   async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
     // worker threads (data-parallel training) rebuild the model from its spec
-    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...options });
+    try {
+      this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...options });
+    } catch (e) {
+      // the model holds the last good epoch's weights: keep the record of how training ended, for save()
+      if (e instanceof TrainingDivergedError && e.history) this.history = e.history;
+      throw e;
+    }
     return this.history;
   }
 
@@ -217,7 +228,15 @@ export class Invae {
       workflowVersion: WORKFLOW_VERSION,
       layer: this.layer,
       covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
-      training: this.history ? { epochs: this.history.epochs.length, stoppedBy: this.history.stoppedBy, seconds: this.history.seconds, finalLoss: this.history.epochs.at(-1)?.loss ?? null } : null,
+      training: this.history
+        ? {
+            epochs: this.history.epochs.length,
+            stoppedBy: this.history.stoppedBy,
+            seconds: this.history.seconds,
+            finalLoss: this.history.epochs.at(-1)?.loss ?? null,
+            ...(this.history.diverged ? { diverged: this.history.diverged } : {}),
+          }
+        : null,
       predictor: this.predictorState ? { labelKey: this.predictorState.labelKey, state: this.predictorState.predictor.toJSON() } : null,
     };
     const weights = this.model.getWeights();
