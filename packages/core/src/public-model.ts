@@ -31,6 +31,7 @@ export { SafetensorsFormatError, WeightMismatchError, InputShapeError } from './
 export {
   parseSafetensors,
   readSafetensors,
+  openSafetensors,
   serializeSafetensors,
   writeSafetensors,
   type SafetensorsDtype,
@@ -38,5 +39,8 @@ export {
   type SafetensorsTensor,
   type SafetensorsContents,
   type SafetensorsInput,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type SafetensorsFile,
 } from './io/safetensors';
 export { loadTorchStateDict, stateDictTensors } from './parity/torch-state-dict';

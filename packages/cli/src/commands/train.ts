@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import {
   Invae,
   InvalidOptionError,
+  TrainingDivergedError,
   initEngine,
   listPriors,
   nCellsOf,
@@ -225,7 +226,15 @@ export function registerTrain(program: Command): void {
           // Periodic checkpoints replace the model directory; a later failure leaves the last good one.
           onCheckpoint: opts.checkpointEvery ? async () => workflow.save(opts.out, { overwrite: true }) : undefined,
         };
-        const history = await workflow.train(data, train).finally(() => reporter.done());
+        const history = await workflow.train(data, train).finally(() => reporter.done()).catch(async (e: unknown) => {
+          // divergence: the workflow holds the last good epoch's weights; keep them (not a checkpoint
+          // from earlier, nor nothing) with a record saying where training diverged, and fail
+          if (e instanceof TrainingDivergedError && e.restoredEpoch > 0) {
+            await workflow.save(opts.out, { overwrite: true });
+            throw e.savedTo(opts.out);
+          }
+          throw e;
+        });
         let predictor: { key: string; kind: string; trainAccuracy: number } | null = null;
         if (opts.predict) {
           const kind = opts.predictor ?? 'linear';

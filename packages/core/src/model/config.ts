@@ -145,6 +145,12 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
       hint: "use elboVersion 'sample', or latentDimSpur 0 when injecting covariates",
     });
   }
+  if (c.latentDimSpur === 0 && c.spurCovarDim > 0 && !c.injectCovarInLatent) {
+    // the spurious prior would condition no latent on the covariates: its network gets no gradient
+    throw new InvalidOptionError('latentDimSpur', `latentDimSpur 0 leaves the ${c.spurCovarDim} encoded spurious covariate column(s) without a latent block for their prior to condition`, {
+      hint: 'give the spurious block at least one dimension (latentDimSpur ≥ 1; invae train --latent-spur 1), or feed the spurious covariates to the decoder instead (injectCovarInLatent; invae train --inject-covar)',
+    });
+  }
   if (c.model === 'NFinVAE' && c.invCovarDim === 0) {
     throw new InvalidOptionError('invCovarDim', 'NFinVAE needs invariant covariates for its non-factorised prior', { hint: 'use FinVAE when there are no invariant covariates' });
   }

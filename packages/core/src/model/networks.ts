@@ -1,7 +1,7 @@
 import { tf } from '../tf';
-import { Linear } from '../nn/linear';
+import { Linear, linearWeightShapes } from '../nn/linear';
 import { linearProduct } from '../nn/linear-product';
-import { MLP } from '../nn/mlp';
+import { MLP, mlpWeightShapes, type MLPOptions } from '../nn/mlp';
 import { log1pInput } from '../nn/log1p-input';
 import { fastPaths } from '../nn/fast-paths';
 import { prefixed, type NamedVariable, type SeedStream } from '../nn/variables';
@@ -26,6 +26,77 @@ export function encoderCovariateWidth(c: ResolvedInvaeModelConfig): number {
   return c.spurCovarDim + (c.encoderCovariates === 'all' ? c.invCovarDim : 0);
 }
 
+/** Names and sizes of the encoder's parts (one place for the constructor and {@link networkWeightShapes}). */
+function encoderPlan(c: ResolvedInvaeModelConfig): { names: readonly [string, string, string]; body: MLPOptions; latent: number } {
+  const fin = c.model === 'FinVAE';
+  return {
+    names: fin ? ['shared_encoder', 'g', 'logv'] : ['x_y_e_encoder', 'latent_mean', 'latent_log_var'],
+    body: {
+      inputDim: c.dataDim + encoderCovariateWidth(c),
+      outputDim: c.hiddenDim,
+      hiddenDim: c.hiddenDim,
+      nLayers: fin ? c.nLayers - 1 : c.nLayers,
+      activation: c.activation,
+      // the reference passes `slope` to FinVAE's encoder only; NFinVAE's encoder keeps the MLP default 0.1
+      slope: fin ? c.slope : REFERENCE_DEFAULT_SLOPE,
+      endWithAct: true,
+      batchNorm: c.batchNorm,
+      dropoutRate: c.dropoutRate,
+    },
+    latent: c.latentDimInv + c.latentDimSpur,
+  };
+}
+
+/** Names and sizes of the decoder's parts (one place for the constructor and {@link networkWeightShapes}). */
+function decoderPlan(c: ResolvedInvaeModelConfig): { mlpName: string; rawMean: MLPOptions; nb: boolean; paths: number } {
+  const dedicated = c.decoderPaths ? c.decoderPaths.genes.length : 0;
+  const latent = c.latentDimInv + c.latentDimSpur - dedicated;
+  const nb = c.decoderDist === 'nb';
+  return {
+    mlpName: nb ? 'decoder_raw_mean' : c.model === 'FinVAE' ? 'f' : 'decoder_mean',
+    rawMean: {
+      inputDim: latent + (c.injectCovarInLatent ? c.spurCovarDim : 0),
+      outputDim: nb ? c.hiddenDim : c.dataDim,
+      hiddenDim: c.hiddenDim,
+      nLayers: c.nLayers,
+      activation: c.activation,
+      // as the reference: only FinVAE's normal decoder `f` receives `slope`; the others keep 0.1
+      slope: !nb && c.model === 'FinVAE' ? c.slope : REFERENCE_DEFAULT_SLOPE,
+      batchNorm: c.batchNorm,
+      dropoutRate: c.dropoutRate,
+    },
+    nb,
+    paths: dedicated,
+  };
+}
+
+/**
+ * Names and shapes of the encoder's and decoder's variables (as the model's `namedVariables`; the
+ * priors' are their plugins' own) that a configuration implies, computed without allocating them:
+ * a saved model's options are checked against its weights' shapes before the model is built.
+ */
+export function networkWeightShapes(c: ResolvedInvaeModelConfig): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const add = (prefix: string, list: [string, number[]][]) => {
+    for (const [n, s] of list) out.set(`${prefix}.${n}`, s);
+  };
+  const enc = encoderPlan(c);
+  add(enc.names[0], mlpWeightShapes(enc.body));
+  add(enc.names[1], linearWeightShapes(c.hiddenDim, enc.latent));
+  add(enc.names[2], linearWeightShapes(c.hiddenDim, enc.latent));
+  const dec = decoderPlan(c);
+  add(dec.mlpName, mlpWeightShapes(dec.rawMean));
+  if (dec.nb) {
+    add('decoder_freq.0', linearWeightShapes(c.hiddenDim, c.dataDim));
+    out.set('decoder_raw_theta', [c.dataDim]);
+  }
+  if (dec.paths) {
+    out.set('decoder_paths.weight', [c.dataDim, dec.paths]);
+    out.set('decoder_paths.mask', [c.dataDim, dec.paths]);
+  }
+  return out;
+}
+
 /**
  * Encoder q(z | x, u_inv, u_spur): a shared MLP ending with an activation, then two linear heads.
  * FinVAE names it `shared_encoder` (n_layers − 1 layers) with heads `g` / `logv`; NFinVAE names it
@@ -41,27 +112,11 @@ export class GaussianEncoder {
   private readonly names: readonly [string, string, string];
 
   constructor(private readonly config: ResolvedInvaeModelConfig, seeds: SeedStream) {
-    const c = config;
-    const fin = c.model === 'FinVAE';
-    this.names = fin ? ['shared_encoder', 'g', 'logv'] : ['x_y_e_encoder', 'latent_mean', 'latent_log_var'];
-    const latent = c.latentDimInv + c.latentDimSpur;
-    this.body = new MLP(
-      {
-        inputDim: c.dataDim + encoderCovariateWidth(c),
-        outputDim: c.hiddenDim,
-        hiddenDim: c.hiddenDim,
-        nLayers: fin ? c.nLayers - 1 : c.nLayers,
-        activation: c.activation,
-        // the reference passes `slope` to FinVAE's encoder only; NFinVAE's encoder keeps the MLP default 0.1
-        slope: fin ? c.slope : REFERENCE_DEFAULT_SLOPE,
-        endWithAct: true,
-        batchNorm: c.batchNorm,
-        dropoutRate: c.dropoutRate,
-      },
-      seeds,
-    );
-    this.meanHead = new Linear(c.hiddenDim, latent, seeds);
-    this.logVarHead = new Linear(c.hiddenDim, latent, seeds);
+    const plan = encoderPlan(config);
+    this.names = plan.names;
+    this.body = new MLP(plan.body, seeds);
+    this.meanHead = new Linear(config.hiddenDim, plan.latent, seeds);
+    this.logVarHead = new Linear(config.hiddenDim, plan.latent, seeds);
   }
 
   /** Encodes `[log1p(x) (nb) or x (normal), u_inv, u_spur]` (the covariates `encoderCovariates` names). */
@@ -120,26 +175,10 @@ export class Decoder {
 
   constructor(private readonly config: ResolvedInvaeModelConfig, seeds: SeedStream) {
     const c = config;
-    const dedicated = c.decoderPaths ? c.decoderPaths.genes.length : 0;
-    const latent = c.latentDimInv + c.latentDimSpur - dedicated;
-    const inputDim = latent + (c.injectCovarInLatent ? c.spurCovarDim : 0);
-    const nb = c.decoderDist === 'nb';
-    this.mlpName = nb ? 'decoder_raw_mean' : c.model === 'FinVAE' ? 'f' : 'decoder_mean';
-    this.rawMean = new MLP(
-      {
-        inputDim,
-        outputDim: nb ? c.hiddenDim : c.dataDim,
-        hiddenDim: c.hiddenDim,
-        nLayers: c.nLayers,
-        activation: c.activation,
-        // as the reference: only FinVAE's normal decoder `f` receives `slope`; the others keep 0.1
-        slope: !nb && c.model === 'FinVAE' ? c.slope : REFERENCE_DEFAULT_SLOPE,
-        batchNorm: c.batchNorm,
-        dropoutRate: c.dropoutRate,
-      },
-      seeds,
-    );
-    if (nb) {
+    const plan = decoderPlan(c);
+    this.mlpName = plan.mlpName;
+    this.rawMean = new MLP(plan.rawMean, seeds);
+    if (plan.nb) {
       this.freq = new Linear(c.hiddenDim, c.dataDim, seeds);
       this.rawTheta = tf.variable(tf.randomNormal([c.dataDim], 0, 1, 'float32', seeds.next()), true);
     }

@@ -45,3 +45,11 @@ export class Linear {
     ];
   }
 }
+
+/** Names and shapes of a {@link Linear} layer's variables (as its `namedVariables`), without building it. */
+export function linearWeightShapes(inputDim: number, outputDim: number): [string, number[]][] {
+  return [
+    ['weight', [outputDim, inputDim]],
+    ['bias', [outputDim]],
+  ];
+}

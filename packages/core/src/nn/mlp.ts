@@ -1,7 +1,7 @@
 import { tf } from '../tf';
 import { InvalidOptionError } from '../errors';
 import { BatchNorm1d } from './batchnorm';
-import { Linear } from './linear';
+import { Linear, linearWeightShapes } from './linear';
 import { fastPaths } from './fast-paths';
 import { plainProduct } from './linear-product';
 import { dropoutMask as dropoutMask2d } from './dropout-mask';
@@ -27,6 +27,23 @@ export function withDropoutSeed<T>(seed: number, fn: () => T): T {
   } finally {
     dropoutSeeds = previous;
   }
+}
+
+/** Input width, the hidden widths and the output width of an MLP's linear layers. */
+function layerWidths(o: Pick<MLPOptions, 'inputDim' | 'hiddenDim' | 'outputDim' | 'nLayers'>): number[] {
+  return [o.inputDim, ...Array.from({ length: o.nLayers - 1 }, () => o.hiddenDim), o.outputDim];
+}
+
+/**
+ * Names and shapes of the variables an {@link MLP} with these options holds (as its `namedVariables`),
+ * computed without building it (e.g. to check a saved model's options against its weights).
+ */
+export function mlpWeightShapes(options: MLPOptions): [string, number[]][] {
+  const widths = layerWidths(options);
+  const out: [string, number[]][] = [];
+  for (let i = 0; i < options.nLayers; i++) for (const [n, s] of linearWeightShapes(widths[i]!, widths[i + 1]!)) out.push([`fc.${i}.${n}`, s]);
+  if (options.batchNorm) for (let i = 0; i < options.nLayers; i++) for (const n of ['weight', 'bias', 'running_mean', 'running_var']) out.push([`bn.${i}.${n}`, [widths[i + 1]!]]);
+  return out;
 }
 
 /** Activation functions of the reference MLP that invae supports. */
@@ -111,7 +128,7 @@ export class MLP {
       throw new InvalidOptionError('dropoutRate', `dropout rate must be in [0, 1), got ${o.dropoutRate}`);
     }
     this.options = o;
-    const widths = [o.inputDim, ...Array.from({ length: o.nLayers - 1 }, () => o.hiddenDim), o.outputDim];
+    const widths = layerWidths(o);
     for (let i = 0; i < o.nLayers; i++) {
       this.fc.push(new Linear(widths[i]!, widths[i + 1]!, seeds));
       if (o.batchNorm) this.bn.push(new BatchNorm1d(widths[i + 1]!, 0.01, 1e-3));

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from '../tf';
 import { VERSION } from '../version';
-import { parseSafetensors, serializeSafetensors, type SafetensorsInput } from '../io/safetensors';
+import { openSafetensors, serializeSafetensors, type SafetensorsContents, type SafetensorsFile, type SafetensorsInput } from '../io/safetensors';
+import { SafetensorsFormatError } from '../model/errors';
+import { UNIQUE_GENES_HINT, duplicateNames, nameList } from '../data/names';
+import { ManifestChecker } from './manifest';
 import { currentEngine } from '../engine';
 import { ModelFormatError } from './errors';
 
@@ -65,7 +68,14 @@ export async function saveModelDir(dir: string, contents: ModelDirContents, opti
   const shapes: Record<string, number[]> = {};
   for (const [name, t] of contents.weights) {
     if (t.dtype !== 'float32') throw new ModelFormatError(target, `weight '${name}' is ${t.dtype}; only float32 weights are saved`);
-    tensors.set(name, { dtype: 'F32', shape: t.shape, data: (await t.data()) as Float32Array });
+    const data = (await t.data()) as Float32Array;
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new ModelFormatError(target, `weight '${name}' holds a non-finite value (${data[bad]} at element ${bad}); a model with non-finite weights is not saved`, {
+        hint: 'training diverged: lower the learning rate, or save the weights of the last good epoch',
+      });
+    }
+    tensors.set(name, { dtype: 'F32', shape: t.shape, data });
     shapes[name] = [...t.shape];
   }
   const engine = currentEngine();
@@ -106,58 +116,154 @@ export interface LoadedModelDir {
   weights: Map<string, tf.Tensor>;
 }
 
-/**
- * Reads and validates a model directory: the manifest's format and version, and that
- * `weights.safetensors` holds exactly the float32 tensors, with the shapes, that the manifest lists.
- * @throws ModelFormatError naming the directory and what does not fit.
- */
-export async function readModelDir(dir: string): Promise<LoadedModelDir> {
-  const target = path.resolve(dir);
-  let text: string;
+/** Options of {@link readModelDir}. */
+export interface ReadModelDirOptions {
+  /**
+   * Further checks of the manifest (e.g. that the shapes its model options imply are the weights'),
+   * run after the manifest has been checked against the weights file's header and before any
+   * weight is read. Throw a {@link ModelFormatError} to refuse the directory.
+   */
+  validate?: (manifest: ModelManifest, dir: string) => void;
+}
+
+/** Largest `model.json` read (it holds the options, gene names, covariate encoders and predictor state). */
+const MAX_MANIFEST_BYTES = 1024 * 1024 * 1024;
+/** Plausible upper bounds of sizes in a model directory. */
+const MAX_GENES = 10_000_000;
+const MAX_DIM = 2 ** 31 - 1;
+
+/** Reads `model.json` with its size checked first (a regular file of at most 1 GiB). */
+async function readManifestText(dir: string): Promise<string> {
+  const file = path.join(dir, MANIFEST);
+  let fh: fsp.FileHandle;
   try {
-    text = await fsp.readFile(path.join(target, MANIFEST), 'utf8');
+    fh = await fsp.open(file, 'r');
   } catch (e) {
-    throw new ModelFormatError(target, `cannot read ${MANIFEST} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+    throw new ModelFormatError(dir, `cannot read ${MANIFEST} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
       hint: 'pass a directory written by `invae train` or saveModelDir',
       cause: e,
     });
   }
-  let manifest: ModelManifest;
   try {
-    manifest = JSON.parse(text) as ModelManifest;
-  } catch (e) {
-    throw new ModelFormatError(target, `${MANIFEST} is not valid JSON`, { cause: e });
+    const stat = await fh.stat();
+    if (!stat.isFile()) throw new ModelFormatError(dir, `${MANIFEST} is not a regular file`);
+    if (stat.size > MAX_MANIFEST_BYTES) throw new ModelFormatError(dir, `${MANIFEST} is ${stat.size} bytes, more than the 1 GiB limit`);
+    const buf = Buffer.alloc(stat.size);
+    let done = 0;
+    while (done < stat.size) {
+      const { bytesRead } = await fh.read(buf, done, stat.size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf.subarray(0, done).toString('utf8');
+  } finally {
+    await fh.close();
   }
-  if (manifest?.format !== MODEL_FORMAT) throw new ModelFormatError(target, `${MANIFEST} is not an invae model manifest (format ${JSON.stringify(manifest?.format)})`);
-  if (!Number.isInteger(manifest.formatVersion) || manifest.formatVersion < 1 || manifest.formatVersion > MODEL_FORMAT_VERSION) {
-    throw new ModelFormatError(target, `model format version ${manifest.formatVersion} is not supported by @invae/core ${VERSION} (supports ≤ ${MODEL_FORMAT_VERSION})`, {
+}
+
+/** Checks the manifest's own fields (format, version, gene names, weight shapes), field by field. */
+function checkManifest(dir: string, raw: unknown): ModelManifest {
+  const check = new ManifestChecker(dir);
+  const m = check.object('(top level)', raw);
+  if (m.format !== MODEL_FORMAT) throw new ModelFormatError(dir, `${MANIFEST} is not an invae model manifest (format ${JSON.stringify(m.format)})`);
+  if (!Number.isInteger(m.formatVersion) || (m.formatVersion as number) < 1 || (m.formatVersion as number) > MODEL_FORMAT_VERSION) {
+    throw new ModelFormatError(dir, `model format version ${JSON.stringify(m.formatVersion)} is not supported by @invae/core ${VERSION} (supports 1 to ${MODEL_FORMAT_VERSION})`, {
       hint: 'upgrade @invae/core to read models written by newer releases',
     });
   }
-  if (!Array.isArray(manifest.geneNames) || typeof manifest.model !== 'object' || typeof manifest.weights !== 'object') {
-    throw new ModelFormatError(target, `${MANIFEST} lacks model, geneNames or weights`);
+  if (m.createdBy !== undefined) {
+    const c = check.object('createdBy', m.createdBy);
+    check.string('createdBy.package', c.package);
+    check.string('createdBy.version', c.version);
   }
-  let bytes: Buffer;
+  if (m.createdAt !== undefined) check.string('createdAt', m.createdAt);
+  if (m.engine !== undefined && m.engine !== null) {
+    const e = check.object('engine', m.engine);
+    check.string('engine.engine', e.engine);
+    check.string('engine.backend', e.backend);
+  }
+  check.object('model', m.model);
+  const genes = check.strings('geneNames', m.geneNames);
+  if (genes.length > MAX_GENES) check.fail('geneNames', `has ${genes.length} genes, more than the plausible limit ${MAX_GENES}`);
+  const dups = duplicateNames(genes);
+  if (dups.length) {
+    check.fail('geneNames', `has ${dups.length} duplicated name(s): ${nameList(dups)}; genes are matched by name, so each must be unique`, `the model cannot tell these genes apart; train it again on data with unique var names: ${UNIQUE_GENES_HINT}`);
+  }
+  check.object('extra', m.extra ?? {});
+  const weights = check.object('weights', m.weights);
+  for (const [name, shape] of Object.entries(weights)) {
+    const dims = check.array(`weights[${JSON.stringify(name)}]`, shape, 8);
+    dims.forEach((d, i) => check.integer(`weights[${JSON.stringify(name)}][${i}]`, d, 0, MAX_DIM));
+  }
+  return m as unknown as ModelManifest;
+}
+
+/**
+ * Reads and validates a model directory: the manifest's fields (format, version, unique gene names,
+ * weight shapes), that `weights.safetensors` holds exactly the float32 tensors, with the shapes, that
+ * the manifest lists (checked on the file's header before any data is read; the file's size bounds
+ * every read), then `options.validate`, and that every weight is finite.
+ * @throws ModelFormatError naming the directory and what does not fit.
+ */
+export async function readModelDir(dir: string, options: ReadModelDirOptions = {}): Promise<LoadedModelDir> {
+  const target = path.resolve(dir);
+  const text = await readManifestText(target);
+  let parsed: unknown;
   try {
-    bytes = await fsp.readFile(path.join(target, WEIGHTS));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new ModelFormatError(target, `cannot read ${WEIGHTS}`, { cause: e });
+    throw new ModelFormatError(target, `${MANIFEST} is not valid JSON`, { cause: e });
   }
-  const contents = parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.join(target, WEIGHTS));
-  const problems: string[] = [];
-  for (const [name, shape] of Object.entries(manifest.weights)) {
-    const t = contents.tensors.get(name);
-    if (!t) problems.push(`missing tensor '${name}'`);
-    else if (t.dtype !== 'F32') problems.push(`'${name}' is ${t.dtype}, expected F32`);
-    else if (t.shape.join(',') !== shape.join(',')) problems.push(`'${name}' has shape [${t.shape.join(', ')}], manifest says [${shape.join(', ')}]`);
+  const manifest = checkManifest(target, parsed);
+  const weightsFile = path.join(target, WEIGHTS);
+  let file: SafetensorsFile;
+  try {
+    file = await openSafetensors(weightsFile);
+  } catch (e) {
+    if (e instanceof SafetensorsFormatError) throw new ModelFormatError(target, `${WEIGHTS} is malformed: ${e.message}`, { hint: e.hint, cause: e });
+    throw new ModelFormatError(target, `cannot read ${WEIGHTS} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
   }
-  for (const name of contents.tensors.keys()) if (!(name in manifest.weights)) problems.push(`unexpected tensor '${name}'`);
-  if (problems.length) {
-    throw new ModelFormatError(target, `${WEIGHTS} does not match ${MANIFEST}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`, {
-      hint: 'the directory was modified or only partly copied; save the model again',
-    });
+  try {
+    const entries = file.header.entries;
+    const problems: string[] = [];
+    for (const [name, shape] of Object.entries(manifest.weights)) {
+      const t = entries.get(name);
+      if (!t) problems.push(`missing tensor '${name}'`);
+      else if (t.dtype !== 'F32') problems.push(`'${name}' is ${t.dtype}, expected F32`);
+      else if (t.shape.join(',') !== shape.join(',')) problems.push(`'${name}' has shape [${t.shape.join(', ')}], manifest says [${shape.join(', ')}]`);
+    }
+    for (const name of entries.keys()) if (!(name in manifest.weights)) problems.push(`unexpected tensor '${name}'`);
+    if (problems.length) {
+      throw new ModelFormatError(target, `${WEIGHTS} does not match ${MANIFEST}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`, {
+        hint: 'the directory was modified or only partly copied; save the model again',
+      });
+    }
+    options.validate?.(manifest, target);
+    let contents: SafetensorsContents;
+    try {
+      contents = await file.readTensors();
+    } catch (e) {
+      if (e instanceof SafetensorsFormatError) throw new ModelFormatError(target, `${WEIGHTS} is malformed: ${e.message}`, { hint: e.hint, cause: e });
+      throw e;
+    }
+    for (const [name, t] of contents.tensors) {
+      const bad = firstNonFinite(t.data as Float32Array);
+      if (bad >= 0) {
+        throw new ModelFormatError(target, `${WEIGHTS}: tensor '${name}' holds a non-finite value (${(t.data as Float32Array)[bad]} at element ${bad})`, {
+          hint: 'the model diverged or the file was modified; train it again (a lower learning rate avoids divergence)',
+        });
+      }
+    }
+    const weights = new Map<string, tf.Tensor>();
+    for (const [name, t] of contents.tensors) weights.set(name, tf.tensor(t.data as Float32Array, [...t.shape], 'float32'));
+    return { manifest, weights };
+  } finally {
+    await file.close();
   }
-  const weights = new Map<string, tf.Tensor>();
-  for (const [name, t] of contents.tensors) weights.set(name, tf.tensor(t.data as Float32Array, [...t.shape], 'float32'));
-  return { manifest, weights };
+}
+
+/** Index of the first NaN or ±Infinity in `data`, or −1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
 }

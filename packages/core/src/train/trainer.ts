@@ -50,7 +50,9 @@ export interface TrainHistory {
   /** One report per completed epoch. */
   epochs: EpochReport[];
   /** Why training ended. */
-  stoppedBy: 'epochs' | 'early-stopping' | 'aborted';
+  stoppedBy: 'epochs' | 'early-stopping' | 'aborted' | 'diverged';
+  /** Where the loss (or the weights) became non-finite, when `stoppedBy` is `diverged`; the model holds the weights of the last epoch in `epochs`. */
+  diverged?: { epoch: number; step: number; loss: string };
   /** Total wall-clock seconds. */
   seconds: number;
   /** Model replicas that trained (1 = the main thread only; see {@link TrainOptions.workers}). */
@@ -62,8 +64,9 @@ export interface TrainHistory {
  * weights are warmed up, the negative objective is minimised; per epoch the mean loss drives the
  * optional plateau schedule and early stopping (both only after warm-up). Shuffling and the
  * reparameterisation noise come from `seed`, so the same seed on the same engine gives the same loss
- * curve. A non-finite loss restores the weights of the last completed epoch and throws
- * {@link TrainingDivergedError}. The model is left in the state of the last epoch.
+ * curve. A non-finite loss (or non-finite weights at the end of an epoch) restores the weights of
+ * the last completed epoch and throws {@link TrainingDivergedError}, whose `history` holds the
+ * completed epochs (`stoppedBy: 'diverged'`). The model is left in the state of the last epoch.
  */
 export async function trainModel(model: InvaeModel, data: TrainingData, options: TrainOptions = {}): Promise<TrainHistory> {
   const o = resolveTrainOptions(options);
@@ -167,7 +170,7 @@ async function trainLoop(
         if (!Number.isFinite(loss)) {
           snapshot.restore();
           tf.dispose(Object.values(termSums));
-          throw new TrainingDivergedError(epoch, step, snapshot.epoch, loss);
+          throw diverged(history, epoch, step, snapshot.epoch, loss, false);
         }
         lossSum += loss * indices.length;
         cells += indices.length;
@@ -193,8 +196,12 @@ async function trainLoop(
         beta: hp.beta,
         tcBeta: hp.tcBeta,
       };
+      if (!snapshot.take(epoch)) {
+        // the losses were finite but the last steps left non-finite weights
+        snapshot.restore();
+        throw diverged(history, epoch, step, snapshot.epoch, Number.NaN, true);
+      }
       history.epochs.push(report);
-      snapshot.take(epoch);
       await options.onEpoch?.(report);
       const warmedUp = warmup.done(iteration);
       if (plateau && warmedUp) plateau.step(report.loss);
@@ -213,6 +220,13 @@ async function trainLoop(
     history.seconds = (performance.now() - t0) / 1000;
   }
   return history;
+}
+
+/** The divergence error, with the history of the completed epochs marked as diverged. */
+function diverged(history: TrainHistory, epoch: number, step: number, restoredEpoch: number, loss: number, weights: boolean): TrainingDivergedError {
+  history.stoppedBy = 'diverged';
+  history.diverged = { epoch, step, loss: weights ? 'finite (the weights became non-finite)' : String(loss) };
+  return new TrainingDivergedError(epoch, step, restoredEpoch, loss, { history, weights });
 }
 
 /** Replicas to train with (see {@link TrainOptions.workers}). */

@@ -2,6 +2,7 @@ import { InvaeError, InvalidOptionError } from '../errors';
 import type { CountMatrix } from '../data/matrix';
 import { rowSource, type RowSource } from '../data/row-source';
 import type { CovariateColumns } from '../covariates/composite';
+import { UNIQUE_GENES_HINT, duplicateNames, nameList } from '../data/names';
 
 /**
  * The data a workflow reads, independent of any file format (io-anndata turns an AnnData into one):
@@ -43,6 +44,20 @@ export function isRowDataset(data: AnyDataset): data is RowDataset {
 export class DataValidationError extends InvaeError {
   constructor(message: string, options: { hint?: string } = {}) {
     super('DATA_INVALID', message, options);
+  }
+}
+
+/**
+ * Refuses gene names that occur more than once: genes are matched to a model's by name, and a
+ * duplicated name makes that match ambiguous (one of the columns would be picked silently).
+ * @throws DataValidationError naming the first duplicates and their number.
+ */
+export function checkUniqueGeneNames(names: readonly string[], what = 'The data'): void {
+  const dups = duplicateNames(names);
+  if (dups.length) {
+    throw new DataValidationError(`${what} has ${dups.length} duplicated gene (var) name(s): ${nameList(dups)}; genes are matched by name, so each must be unique.`, {
+      hint: UNIQUE_GENES_HINT,
+    });
   }
 }
 
@@ -158,16 +173,26 @@ function validateRows(data: RowDataset, decoder: 'nb' | 'normal'): void {
 /**
  * Row source of the dataset's counts with columns in the model's gene order. Identical gene lists
  * are used as they are; otherwise every model gene must be present (columns are then selected and
- * reordered, with a warning); missing genes are an error naming them.
+ * reordered, with a warning); missing genes, and model genes named more than once in the data, are
+ * errors naming them.
  */
 export function alignedRows(data: AnyDataset, modelGenes: readonly string[], warn: (m: string) => void): RowSource {
   const source = isRowDataset(data) ? data.rows : rowSource(data.counts);
   const same = modelGenes.length === data.geneNames.length && modelGenes.every((g, i) => g === data.geneNames[i]);
   if (same) return source;
   const index = new Map<string, number>();
+  const wanted = new Set(modelGenes);
+  const ambiguous = new Set<string>();
   data.geneNames.forEach((g, i) => {
     if (!index.has(g)) index.set(g, i);
+    else if (wanted.has(g)) ambiguous.add(g);
   });
+  // a model gene named twice in the data: which column is meant is unknown, so refuse
+  if (ambiguous.size) {
+    throw new DataValidationError(`The data has ${ambiguous.size} duplicated gene (var) name(s) among the model's genes: ${nameList([...ambiguous])}; genes are matched to the model's by name, so each must be unique.`, {
+      hint: UNIQUE_GENES_HINT,
+    });
+  }
   const missing = modelGenes.filter((g) => !index.has(g));
   if (missing.length) {
     throw new DataValidationError(`${missing.length} of the model's ${modelGenes.length} genes are missing from the data (e.g. ${missing.slice(0, 5).join(', ')}).`, {

@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { tf } from '../tf';
 import { InvalidOptionError } from '../errors';
-import { CovariateEncoder, type CovariateEncoderState, type CovariateSpec } from '../covariates/composite';
+import { CovariateEncoder, type CovariateSpec } from '../covariates/composite';
 import { defaultWarn, type WarnFn } from '../covariates/column';
 import type { RowMatrix } from '../data/gather';
 import type { RowSource } from '../data/row-source';
@@ -9,6 +10,7 @@ import type { InvaeModel, LatentPart } from '../model/invae';
 import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
 import { PriorNotFoundError, PriorOptionError, derivedColumns, getPrior, priorDecoderPaths } from '../prior/registry';
 import { trainModel, type TrainHistory } from '../train/trainer';
+import { TrainingDivergedError } from '../train/errors';
 import type { TrainOptions } from '../train/options';
 import { specReplicaRecipe } from '../parallel/recipe';
 import { readModelDir, saveModelDir } from '../persist/model-dir';
@@ -18,10 +20,11 @@ import { KnnClassifier } from '../predict/knn';
 import { LinearClassifier } from '../predict/linear';
 import { predictorFromState } from '../predict/state';
 import type { FitOptions } from '../predict/softmax-model';
-import type { InvariantPredictor, LatentMatrix, Prediction, PredictorState } from '../predict/types';
-import { alignedRows, isRowDataset, nCellsOf, nGenesOf, validateCounts, type AnyDataset } from './dataset';
+import type { InvariantPredictor, LatentMatrix, Prediction } from '../predict/types';
+import { alignedRows, checkUniqueGeneNames, isRowDataset, nCellsOf, nGenesOf, validateCounts, type AnyDataset } from './dataset';
 import { blockCovariates } from './covariate-spec';
 import { getPreset, type InvaePreset, type PresetName } from './presets';
+import { checkWorkflowManifest, type WorkflowManifest } from './model-manifest';
 
 /** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
 export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
@@ -111,6 +114,7 @@ export class Invae {
     const warn = options.warn ?? defaultWarn;
     const kind = setup.model ?? 'FinVAE';
     if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
+    checkUniqueGeneNames(data.geneNames);
     const obs = withDerived(data, [setup.invPrior, setup.spurPrior]).obs;
     const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), obs, { warn });
     const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), obs, { warn });
@@ -163,14 +167,22 @@ export class Invae {
 
   /**
    * Trains the model on `data` (see {@link trainModel} for the options); options not given come from
-   * the model's preset (e.g. the epoch count from the number of cells).
+   * the model's preset (e.g. the epoch count from the number of cells). On divergence the model keeps
+   * the last good epoch's weights and {@link history} says where training diverged (so that
+   * {@link save} can keep that model with its record), then the {@link TrainingDivergedError} is thrown.
    */
   async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
     const defaults = this.preset.train(nCellsOf(data));
     // worker threads (data-parallel training) rebuild the model from its spec
-    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...defaults, ...definedOnly(options) });
+    try {
+      this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...defaults, ...definedOnly(options) });
+    } catch (e) {
+      // the model holds the last good epoch's weights: keep the record of how training ended, for save()
+      if (e instanceof TrainingDivergedError && e.history) this.history = e.history;
+      throw e;
+    }
     return this.history;
   }
 
@@ -235,7 +247,15 @@ export class Invae {
       preset: this.preset.name,
       layer: this.layer,
       covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
-      training: this.history ? { epochs: this.history.epochs.length, stoppedBy: this.history.stoppedBy, seconds: this.history.seconds, finalLoss: this.history.epochs.at(-1)?.loss ?? null } : null,
+      training: this.history
+        ? {
+            epochs: this.history.epochs.length,
+            stoppedBy: this.history.stoppedBy,
+            seconds: this.history.seconds,
+            finalLoss: this.history.epochs.at(-1)?.loss ?? null,
+            ...(this.history.diverged ? { diverged: this.history.diverged } : {}),
+          }
+        : null,
       predictor: this.predictorState ? { labelKey: this.predictorState.labelKey, state: this.predictorState.predictor.toJSON() } : null,
     };
     const weights = this.model.getWeights();
@@ -246,44 +266,74 @@ export class Invae {
     }
   }
 
-  /** Loads a model directory written by {@link save}; the model is in eval state. */
+  /**
+   * Loads a model directory written by {@link save}; the model is in eval state. `model.json` is
+   * checked field by field, and the shapes its options imply against the weights file's header,
+   * before any weight is read or any network is built.
+   * @throws ModelFormatError naming the directory and the field or tensor that does not fit.
+   */
   static async load(dir: string, options: { warn?: WarnFn } = {}): Promise<Invae> {
-    const { manifest, weights } = await readModelDir(dir);
+    let checked: WorkflowManifest | null = null;
+    const { manifest, weights } = await readModelDir(dir, {
+      validate: (m, target) => {
+        checked = checkWorkflowManifest(m, target, WORKFLOW_VERSION);
+      },
+    });
+    const target = path.resolve(dir);
+    const saved = checked as unknown as WorkflowManifest;
     try {
-      const spec = manifest.model as unknown as ResolvedModelSpec;
-      const extra = manifest.extra as {
-        workflowVersion?: number;
-        preset?: PresetName;
-        layer?: string | null;
-        covariates?: { inv: CovariateEncoderState; spur: CovariateEncoderState };
-        predictor?: { labelKey: string; state: PredictorState } | null;
-      };
-      if (!spec?.config || !extra?.covariates || extra.workflowVersion !== WORKFLOW_VERSION) {
-        throw new ModelFormatError(dir, 'model.json lacks the workflow sections (config, covariates) of an invae model', { hint: 'save it with Invae.save / invae train' });
-      }
+      const spec = saved.spec;
       let built: ReturnType<typeof buildModel>;
       try {
         built = buildModel({ config: spec.config, invPrior: spec.invPrior, spurPrior: spec.spurPrior });
       } catch (e) {
         if (e instanceof PriorNotFoundError) {
-          throw new ModelFormatError(dir, `the model uses the prior '${e.prior}', which is not registered`, {
+          throw new ModelFormatError(target, `the model uses the prior '${e.prior}', which is not registered`, {
             hint: `register its plugin before loading (registerPrior; on the command line: --plugin PATH_OR_PACKAGE)`,
             cause: e,
           });
         }
+        if (e instanceof PriorOptionError || e instanceof InvalidOptionError) {
+          throw new ModelFormatError(target, `model.json: the model's priors cannot be rebuilt: ${e.message}`, { hint: 'the model directory was modified or damaged; save the model again (invae train)', cause: e });
+        }
         throw e;
       }
       try {
-        built.model.setWeights(weights, { source: dir });
+        built.model.setWeights(weights, { source: target });
       } catch (e) {
         built.model.dispose();
         throw e;
       }
-      const inv = CovariateEncoder.fromJSON(extra.covariates.inv);
-      const spur = CovariateEncoder.fromJSON(extra.covariates.spur);
-      // models saved before presets existed were set up with the reference's defaults
-      const w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, extra.layer ?? null, options.warn ?? defaultWarn, null, getPreset(extra.preset ?? 'reference'));
-      if (extra.predictor) w.predictorState = { labelKey: extra.predictor.labelKey, predictor: predictorFromState(extra.predictor.state) };
+      let w: Invae;
+      try {
+        const encoder = (role: 'inv' | 'spur', width: number) => {
+          let enc: CovariateEncoder;
+          try {
+            enc = CovariateEncoder.fromJSON(saved.covariates[role]);
+          } catch (e) {
+            throw new ModelFormatError(target, `model.json: extra.covariates.${role} is not a valid covariate encoder: ${(e as Error).message}`, { cause: e });
+          }
+          if (enc.width !== width) {
+            throw new ModelFormatError(target, `model.json: extra.covariates.${role} encodes ${enc.width} columns, but the model was built for ${width} (model.config.${role}CovarDim)`);
+          }
+          return enc;
+        };
+        const inv = encoder('inv', built.model.config.invCovarDim);
+        const spur = encoder('spur', built.model.config.spurCovarDim);
+        // models saved before presets existed were set up with the reference's defaults
+        w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, saved.layer, options.warn ?? defaultWarn, null, getPreset(saved.preset ?? 'reference'));
+      } catch (e) {
+        built.model.dispose();
+        throw e;
+      }
+      if (saved.predictor) {
+        try {
+          w.predictorState = { labelKey: saved.predictor.labelKey, predictor: predictorFromState(saved.predictor.state) };
+        } catch (e) {
+          w.dispose();
+          throw new ModelFormatError(target, `model.json: extra.predictor.state cannot be restored: ${(e as Error).message}`, { cause: e });
+        }
+      }
       return w;
     } finally {
       tf.dispose([...weights.values()]);
