@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { Invae, InvalidOptionError, VERSION as CORE_VERSION, currentEngine, csrMatrix, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup } from '@invae/core';
 import {
   Benchmarker,
+  DEFAULT_N_TOP_GENES,
   VERSION as BENCH_VERSION,
   encodeCategorical,
   leaveOneBatchOut,
@@ -17,6 +18,7 @@ import {
   pngSize,
   reportHtml,
   resultsTableSvg,
+  selectHighlyVariableGenes,
   scatterSvg,
   subsetNeighbors,
   svgToPng,
@@ -46,6 +48,7 @@ interface BenchCliOptions {
   inv?: string[];
   spur?: string[];
   layer?: string;
+  nTopGenes: number;
   epochs: number;
   latentInv: number;
   seed: number;
@@ -249,6 +252,7 @@ export function registerBench(program: Command): void {
     .option('--inv <keys>', 'invariant covariates of the inVAE models (default: --label)', list)
     .option('--spur <keys>', 'spurious covariates of the inVAE models (default: --batch)', list)
     .option('--layer <name>', 'read counts from this layer instead of X')
+    .option('--n-top-genes <n>', 'benchmark on the N highly variable genes (seurat_v3 on the raw counts, by --batch) when the data has more; 0 keeps every gene', integer(0), DEFAULT_N_TOP_GENES)
     .option('--epochs <n>', 'training epochs of each model', integer(1), 100)
     .option('--latent-inv <n>', 'latent dimensions of each model (invariant block)', integer(1), 10)
     .option('--seed <n>', 'random seed', integer(0), 0)
@@ -286,10 +290,13 @@ export function registerBench(program: Command): void {
       const warn = (m: string) => {
         if (!muted) log(`warning: ${m}`);
       };
-      const { adata, data } = await timed('read data', () => loadDataset(file, opts.layer));
-      const nCells = data.counts.nRows;
-      const labels = column(data, opts.label, 'label');
-      const batches = column(data, opts.batch, 'batch');
+      const { adata, data: allGenes } = await timed('read data', () => loadDataset(file, opts.layer));
+      const nCells = allGenes.counts.nRows;
+      const labels = column(allGenes, opts.label, 'label');
+      const batches = column(allGenes, opts.batch, 'batch');
+      const genes = await timed('highly variable genes', () => selectHighlyVariableGenes(allGenes, { nTopGenes: opts.nTopGenes, batchKey: opts.batch }));
+      const data = genes.data;
+      if (genes.hvg) log(`${genes.genes.length} highly variable genes of ${genes.settings.genesIn} (seurat_v3 by '${opts.batch}'): ${timings.at(-1)!.seconds.toFixed(1)} s`);
       if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
       // Embeddings computed elsewhere and the true latents are checked before any training.
       const external: Record<string, Matrix> = {};
@@ -466,7 +473,7 @@ export function registerBench(program: Command): void {
         seed: String(opts.seed),
         'epochs per model': String(opts.epochs),
       };
-      const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
+      const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, genesIn: genes.settings.genesIn, geneSelection: genes.hvg ? `seurat_v3, ${genes.genes.length} highly variable genes by '${opts.batch}'` : 'all genes', batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
       const protocol = protocolText(opts);
       const saved = {
         ...results,
