@@ -46,7 +46,11 @@ describe('train/bench --n-top-genes', () => {
     expect(j).toEqual({ shape: [240, 3], nVars: 120 });
     const p = invae(['predict', model, sim, '--out', path.join(dir, 'pred.h5ad')]);
     expect(p.code, p.stderr).toBe(0);
-  });
+    // Streamed from disk (--backed), the same genes are chosen.
+    const backed = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--n-top-genes', '50', '--backed', '--backed-block', '64', '--out', path.join(dir, 'm50b'), ...small]);
+    expect(backed.code, backed.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'm50b', 'model.json'), 'utf8')).geneNames).toEqual(manifest.geneNames);
+  }, 300_000);
 
   it('--n-top-genes 0 keeps every gene; the default keeps all when the data has at most 2000; bad values and --gene-sets are rejected', () => {
     const all = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--n-top-genes', '0', '--out', path.join(dir, 'm0'), '--json', ...small]);
@@ -68,7 +72,7 @@ describe('train/bench --n-top-genes', () => {
     expect(nokey.code).toBe(1);
     expect(nokey.stderr).toMatch(/no column 'plate'/);
     expect(nokey.stderr).not.toMatch(/\n\s+at /);
-  });
+  }, 300_000);
 
   it('bench --n-top-genes 50 benchmarks the 50 seurat_v3 genes by --batch and records the selection', () => {
     const out = path.join(dir, 'bench');
@@ -76,5 +80,5 @@ describe('train/bench --n-top-genes', () => {
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { dataset: { nGenes: number; genesIn: number; geneSelection: string } };
     expect(res.dataset).toMatchObject({ nGenes: 50, genesIn: 120, geneSelection: "seurat_v3, 50 highly variable genes by 'batch'" });
-  });
+  }, 300_000);
 });
