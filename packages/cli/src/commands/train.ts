@@ -113,6 +113,7 @@ export function registerTrain(program: Command): void {
     .option('--spur-prior-options <json>', 'options of the spurious prior, as a JSON object', jsonObject)
     .addOption(new Option('--model <name>', 'model family').choices(['finvae', 'nfinvae']).default('finvae'))
     .option('--layer <name>', 'read counts from this layer instead of X')
+    .option('--n-top-genes <n>', `keep the N highly variable genes (seurat_v3 on the raw counts, by the --batch-key/first --spur batches; default ${DEFAULT_N_TOP_GENES} when the data has more genes, none with --gene-sets); 0 keeps every gene. The model records its genes: embed and predict take the full file`, integer(0))
     .option('--latent-inv <n>', 'invariant latent dimensions (default 9)', integer(1))
     .option('--latent-spur <n>', 'spurious latent dimensions (default 1)', integer(0))
     .option('--hidden <n>', 'hidden width (default 128)', integer(1))
@@ -136,7 +137,6 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed (default 0)', integer(0))
     .option('--workers <n|auto>', 'model replicas training in parallel worker threads (default 1 = main thread only; auto: up to 2 on the wasm engine for large enough minibatches)', workersOption)
     .option('--backed', 'stream the counts from disk in row blocks instead of loading them (for files larger than memory)')
-    .option('--n-top-genes <n>', `keep the N highly variable genes (seurat_v3 on the raw counts, by the --batch-key/first --spur batches; default ${DEFAULT_N_TOP_GENES} when the data has more genes, none with --gene-sets); 0 keeps every gene. The model records its genes: embed and predict take the full file`, integer(0))
     .option('--backed-block <rows>', `rows per block read from disk with --backed (default ${DEFAULT_BACKED_BLOCK_ROWS})`, integer(1))
     .option('--predict <key>', 'also train an invariant predictor of this obs key')
     .addOption(new Option('--predictor <kind>', 'predictor kind (default linear)').choices(['linear', 'knn', 'environment']))
@@ -150,6 +150,9 @@ export function registerTrain(program: Command): void {
         throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace a model directory' });
       }
       if (opts.backedBlock !== undefined && !opts.backed) throw new InvalidOptionError('backed-block', '--backed-block needs --backed.');
+      if (opts.geneSets && opts.nTopGenes) {
+        throw new InvalidOptionError('n-top-genes', '--gene-sets scores gene programs on all genes, so it cannot be combined with a highly variable gene selection.', { hint: 'drop --n-top-genes (or pass 0)' });
+      }
       if (opts.backed && opts.geneSets) {
         throw new InvalidOptionError('gene-sets', '--gene-sets scores gene programs on all counts, which --backed does not load.', { hint: 'drop --backed for the gene-program prior' });
       }
@@ -166,9 +169,6 @@ export function registerTrain(program: Command): void {
       const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
       const backed = opts.backed ? await openBackedDataset(file, opts.layer, { blockSize: opts.backedBlock }) : null;
       const all: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
-      if (opts.geneSets && opts.nTopGenes) {
-        throw new InvalidOptionError('n-top-genes', '--gene-sets scores gene programs on all genes, so it cannot be combined with a highly variable gene selection.', { hint: 'drop --n-top-genes (or pass 0)' });
-      }
       const hvgBatchKey = opts.batchKey ?? opts.spur?.[0] ?? null;
       const genes = selectHighlyVariableGenes(all, { nTopGenes: opts.nTopGenes ?? (opts.geneSets ? 0 : DEFAULT_N_TOP_GENES), batchKey: hvgBatchKey });
       const data: AnyDataset = genes.data;
