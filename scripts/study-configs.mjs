@@ -87,6 +87,16 @@ export const STUDY_CONFIGS = [
     description: 'kl5-inv100 with a label-free encoder',
     setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { klRate: 5, invariancePenalty: 100, encoderCovariates: 'spurious' } }),
   },
+  {
+    name: 'encspur-kl5-inv1000',
+    description: 'label-free encoder, β = 5, invariance penalty λ = 1000',
+    setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { klRate: 5, invariancePenalty: 1000, encoderCovariates: 'spurious' } }),
+  },
+  {
+    name: 'nfinvae-integration',
+    description: 'NFinVAE with the integration choices: batch injected, label-free encoder, β = 5, λ = 100',
+    setup: (ds, seed) => inVae(ds, seed, { model: 'NFinVAE', inject: true, options: { klRate: 5, invariancePenalty: 100, encoderCovariates: 'spurious' } }),
+  },
   { name: 'nfinvae-inject', description: 'NFinVAE (score-matching invariant prior), batch injected', setup: (ds, seed) => inVae(ds, seed, { model: 'NFinVAE', inject: true }) },
   { name: 'nfinvae', description: 'NFinVAE reference defaults (10 + 2 latents)', setup: (ds, seed) => inVae(ds, seed, { model: 'NFinVAE' }) },
 ];

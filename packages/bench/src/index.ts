@@ -63,10 +63,13 @@ export {
 export { escapeXml } from './xml';
 export { loess, type LoessOptions, type LoessFit } from './hvg-loess';
 export { highlyVariableGenesSeuratV3, subsetColumns, type HvgOptions, type HvgResult, type CountRowSource } from './hvg';
+export { selectHighlyVariableGenes, DEFAULT_N_TOP_GENES, type SelectHvgOptions, type SelectedGenes } from './hvg-dataset';
 export {
   DATASETS,
   listDatasets,
   getDataset,
+  fileDatasetEntry,
+  type FileDatasetOptions,
   type DatasetEntry,
   type DatasetDownload,
   type DatasetPreprocessing,

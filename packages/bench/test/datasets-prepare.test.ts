@@ -5,13 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readH5ad, writeH5ad } from '@invae/io-anndata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BenchInputError, DatasetError, getDataset, prepareDataset, preparedToAnnData } from '../src/index';
+import { BenchInputError, DatasetError, fileDatasetEntry, getDataset, prepareDataset, preparedToAnnData } from '../src/index';
 import { PYTHON } from './helpers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE = path.join(here, 'fixtures', 'hvg_seurat_v3_reference.py');
 const shared = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(here, '../../..', '../shared');
 const cellbench = path.join(shared, 'data', 'cellbench-lung-3cl.h5ad');
+const paul15 = path.join(shared, 'data', 'paul15-hematopoiesis.h5ad');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-prepare-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -151,6 +152,41 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     const missing = await prepareDataset('hematopoiesis', { dir: path.join(tmp, 'empty') }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(DatasetError);
     expect((missing as DatasetError).hint).toMatch(/invae datasets fetch hematopoiesis/);
+  });
+
+  it('Paul et al. 2015 (local): 2000 seurat_v3 genes of 3451 by plate, equal to the numpy reference; checksum verified', async () => {
+    if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
+    expect(fs.existsSync(paul15), `${paul15} is missing (set INVAE_SHARED, or INVAE_ALLOW_MISSING_SHARED=1 to skip)`).toBe(true);
+    const entry = getDataset('paul15-hematopoiesis');
+    expect([entry.kind, entry.batchKey, entry.labelKey, entry.cells, entry.genes]).toEqual(['local', 'batch', 'cell_type', 2730, 3451]);
+    const p = await prepareDataset(entry, { dir: tmp });
+    expect(p.countsLocation).toBe('X');
+    expect([p.counts.nRows, p.counts.nCols, p.nFeatures]).toEqual([2730, 2000, 3451]);
+    const ref = referenceFromFile(paul15, 'batch', 2000);
+    expect(Array.from(p.hvg!.ranking)).toEqual(ref.ranking);
+    expect(new Set(p.obs.batch).size).toBe(8);
+    expect(new Set(p.obs.cell_type).size).toBe(19);
+    expect(new Set(p.obs.lineage).size).toBe(10);
+  });
+
+  it('any .h5ad by file (fileDatasetEntry): counts found by layout, HVGs by the given batch key or by none', async () => {
+    const entry = fileDatasetEntry(multiome, { batchKey: 'batch', labelKey: 'cell_type' });
+    expect([entry.name, entry.kind, entry.preprocessing.nTopGenes]).toEqual(['multiome', 'local', 2000]);
+    const p = await prepareDataset(entry, { file: multiome, nTopGenes: 20 });
+    // layers['counts'] is preferred over the normalised X; every feature (no filter) is a candidate.
+    expect(p.countsLocation).toBe('layers/counts');
+    expect(p.nFeatures).toBe(100);
+    const ref = referenceFromFile(multiome, 'batch', 20, 'counts');
+    expect(Array.from(p.hvg!.selected)).toEqual(ref.selected);
+    // No batch key: one batch, as scanpy without batch_key.
+    const q = await prepareDataset(fileDatasetEntry(multiomeGex), { file: multiomeGex, nTopGenes: 15 });
+    expect(q.countsLocation).toBe('X');
+    expect(Array.from(q.hvg!.selected)).toEqual(referenceFromFile(multiomeGex, null, 15).selected);
+    expect(preparedToAnnData(q).uns.invae_dataset).toMatchObject({ name: 'multiome-gex-counts', hvg: { batch_key: 'none' } });
+    // Counts only in raw.X (X normalised) are found there.
+    expect((await prepareDataset(fileDatasetEntry(atlasRaw), { file: atlasRaw, nTopGenes: null })).countsLocation).toBe('raw.X');
+    await expect(prepareDataset(fileDatasetEntry(atlasRaw, { batchKey: 'plate' }), { file: atlasRaw })).rejects.toThrow(/no obs column 'plate'/);
+    expect(() => fileDatasetEntry(atlasRaw, { nTopGenes: 0 })).toThrow(BenchInputError);
   });
 
   it('simulated data are generated with the true latents', async () => {

@@ -77,7 +77,10 @@ describe('invae datasets', () => {
     expect(r.stdout).toContain(`data folder: ${dir}`);
     const j = invae(['datasets', 'list', '--dir', dir, '--json']);
     const rows = JSON.parse(j.stdout) as { name: string; urls: string[]; sha256: string | null; batchKey: string; nTopGenes: number | null; state: string }[];
-    expect(rows.map((x) => x.name)).toEqual(['hematopoiesis', 'lung-cancer', 'cellbench-lung-3cl', 'simulated']);
+    expect(r.stdout).toMatch(/paul15-hematopoiesis\s+2,730\s+3,451\s+\S+( MiB)?\s+batch\s+cell_type\s+(local|missing)/);
+    expect(rows.map((x) => x.name)).toEqual(['hematopoiesis', 'lung-cancer', 'cellbench-lung-3cl', 'paul15-hematopoiesis', 'simulated']);
+    expect(rows[3]).toMatchObject({ batchKey: 'batch', nTopGenes: 2000 });
+    expect(rows[3]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]!.urls[0]).toMatch(/GSE194122_openproblems_neurips2021_multiome_BMMC_processed\.h5ad\.gz$/);
     expect(rows[0]!.nTopGenes).toBe(2000);
     expect(rows[2]!.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -147,7 +150,7 @@ describe('invae datasets', () => {
     expect(unknown.stderr).toMatch(/Unknown dataset 'nope'/);
   });
 
-  it('prepare writes the HVG subset of CellBench (and a simulated dataset) as .h5ad', () => {
+  it('prepare writes the HVG subset of CellBench, Paul et al. 2015 (by name and by --file) and a simulated dataset as .h5ad', () => {
     if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
     const out = path.join(tmp, 'cellbench-hvg.h5ad');
     const r = invae(['datasets', 'prepare', 'cellbench-lung-3cl', '--out', out, '--n-top-genes', '300', '--quiet']);
@@ -158,6 +161,24 @@ describe('invae datasets', () => {
       [out],
     );
     expect(j).toEqual({ shape: [450, 300], obs: ['batch', 'cell_line', 'demuxlet_cls', 'protocol', 'total_counts'], integer: true });
+    // Any .h5ad by --file without a registry name, and the registered Paul et al. 2015 file.
+    const paulFile = path.join(shared, 'data', 'paul15-hematopoiesis.h5ad');
+    const byFile = path.join(tmp, 'paul15-by-file.h5ad');
+    const f = invae(['datasets', 'prepare', '--file', paulFile, '--batch', 'batch', '--label', 'cell_type', '--out', byFile, '--quiet']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/2730 cells × 2000 genes \(counts from X, 2000 seurat_v3 HVGs of 3451 by 'batch'\)/);
+    const byName = path.join(tmp, 'paul15-by-name.h5ad');
+    const n = invae(['datasets', 'prepare', 'paul15-hematopoiesis', '--out', byName, '--quiet']);
+    expect(n.code, n.stderr).toBe(0);
+    const genes = python<string[][]>(`print(json.dumps([list(anndata.read_h5ad(f).var_names) for f in sys.argv[1:]]))`, [byFile, byName]);
+    expect(genes[0]).toHaveLength(2000);
+    expect(genes[0]).toEqual(genes[1]);
+    const none = invae(['datasets', 'prepare', '--out', path.join(tmp, 'none.h5ad')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/Name a dataset or pass --file/);
+    const mixed = invae(['datasets', 'prepare', 'paul15-hematopoiesis', '--batch', 'batch', '--out', path.join(tmp, 'mixed.h5ad')]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/describe a file without a registry name/);
     const sim = path.join(tmp, 'sim.h5ad');
     const s = invae(['datasets', 'prepare', 'simulated', '--out', sim, '--seed', '2']);
     expect(s.code, s.stderr).toBe(0);

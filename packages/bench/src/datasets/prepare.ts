@@ -252,8 +252,9 @@ export async function prepareDataset(dataset: string | DatasetEntry, options: Pr
   try {
     log(`${entry.name}: counts from ${src.name} (${src.nRows} cells × ${src.nCols} features)`);
     const obs = obsColumns(src.backed.obs);
-    const batches = requireColumn(obs, entry.batchKey, 'batch', entry, file!);
-    requireColumn(obs, entry.labelKey, 'label', entry, file!);
+    // An empty key (an entry made by fileDatasetEntry without one) means none.
+    const batches = entry.batchKey ? requireColumn(obs, entry.batchKey, 'batch', entry, file!) : null;
+    if (entry.labelKey) requireColumn(obs, entry.labelKey, 'label', entry, file!);
     // Feature filter.
     const remap = new Int32Array(src.nCols);
     let kept = 0;
@@ -277,8 +278,8 @@ export async function prepareDataset(dataset: string | DatasetEntry, options: Pr
     let hvg: HvgResult | null = null;
     let selected: Int32Array; // indices into the filtered features
     if (nTop !== null && nTop < kept) {
-      log(`${entry.name}: selecting ${nTop} highly variable genes of ${kept} (seurat_v3, batch key '${entry.batchKey}')`);
-      hvg = highlyVariableGenesSeuratV3(filtered, { nTopGenes: nTop, batches: batches.map((v) => (v === null || v === undefined ? '' : String(v))) });
+      log(`${entry.name}: selecting ${nTop} highly variable genes of ${kept} (seurat_v3, ${entry.batchKey ? `batch key '${entry.batchKey}'` : 'one batch'})`);
+      hvg = highlyVariableGenesSeuratV3(filtered, { nTopGenes: nTop, batches: batches ? batches.map((v) => (v === null || v === undefined ? '' : String(v))) : undefined });
       selected = hvg.selected;
     } else selected = Int32Array.from({ length: kept }, (_, t) => t);
     // Final pass: the selected genes only.
@@ -360,7 +361,7 @@ export function preparedToAnnData(p: PreparedDataset): AnnData {
         counts: p.countsLocation,
         feature_filter: p.entry.preprocessing.featureFilter ? `${p.entry.preprocessing.featureFilter.column} == ${p.entry.preprocessing.featureFilter.equals}` : 'none',
         n_features: p.nFeatures,
-        hvg: p.hvg ? { flavor: 'seurat_v3', n_top_genes: p.counts.nCols, batch_key: p.entry.batchKey, span: 0.3 } : 'none',
+        hvg: p.hvg ? { flavor: 'seurat_v3', n_top_genes: p.counts.nCols, batch_key: p.entry.batchKey || 'none', span: 0.3 } : 'none',
       },
     },
   };

@@ -160,6 +160,28 @@ export const DATASETS: readonly DatasetEntry[] = [
     ],
   },
   {
+    name: 'paul15-hematopoiesis',
+    title: 'Mouse myeloid progenitors (hematopoiesis), Paul et al. 2015, MARS-seq',
+    citation:
+      'Paul F, Arkin Y, Giladi A, et al. Transcriptional heterogeneity and lineage commitment in myeloid progenitors. Cell 2015;163(7):1663–1677. GEO GSE72857.',
+    kind: 'local',
+    fileName: 'paul15-hematopoiesis.h5ad',
+    sharedPath: 'data/paul15-hematopoiesis.h5ad',
+    sha256: '7c75690ec9fd72e0cdc57e1dbce17c7ccdbf922e1a1330cbdd31b068ee4897c4',
+    cells: 2730,
+    genes: 3451,
+    batchKey: 'batch',
+    labelKey: 'cell_type',
+    invariant: ['cell_type'],
+    spurious: ['batch'],
+    otherKeys: ['lineage'],
+    preprocessing: { counts: ['X'], nTopGenes: 2000 },
+    notes: [
+      "Shipped beside the repository (../shared/data); set INVAE_SHARED to the shared folder if it is elsewhere, or copy the file into the data folder.",
+      "Integer counts of the authors' debatched matrix in X (CSR). obs 'cell_type' holds the paper's 19 clusters (1Ery … 19Lymph), 'lineage' 10 coarser groups (e.g. erythroid, monocyte, GMP), 'batch' the 8 MARS-seq plates inferred from the well IDs.",
+    ],
+  },
+  {
     name: 'simulated',
     title: "Simulated counts with known invariant and spurious latents (@invae/core's simulator)",
     citation: 'Simulation as in Aliee et al. 2023, Conditionally invariant representation learning for disentangling cellular heterogeneity (arXiv 2307.00558).',
@@ -192,4 +214,43 @@ export function getDataset(name: string): DatasetEntry {
     throw new BenchInputError('dataset', `Unknown dataset '${name}'.`, { hint: `Known datasets: ${DATASETS.map((d) => d.name).join(', ')} (see invae datasets list).` });
   }
   return e;
+}
+
+/** Options of {@link fileDatasetEntry}. */
+export interface FileDatasetOptions {
+  /** obs key of the batches (HVGs are ranked per batch); none: one batch. */
+  readonly batchKey?: string | null;
+  /** obs key of the cell labels, checked to be present; none: not checked. */
+  readonly labelKey?: string | null;
+  /** Layer of the raw counts; default: `layers['counts']`, else X, else raw.X (the first present holding integers). */
+  readonly layer?: string | null;
+  /** Highly variable genes to keep (default 2000; null keeps every gene). */
+  readonly nTopGenes?: number | null;
+}
+
+/**
+ * A registry-style entry for an .h5ad that is not in the registry, so that `prepareDataset` prepares
+ * it as a registered dataset (raw counts, seurat_v3 highly variable genes by batch). Its name is the
+ * file's base name; an empty batch or label key means none.
+ */
+export function fileDatasetEntry(file: string, options: FileDatasetOptions = {}): DatasetEntry {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  const name = base.replace(/\.h5ad$/i, '') || base;
+  const nTop = options.nTopGenes === undefined ? 2000 : options.nTopGenes;
+  if (nTop !== null && (!Number.isSafeInteger(nTop) || nTop < 1)) throw new BenchInputError('nTopGenes', `nTopGenes must be a positive integer or null, got ${nTop}.`);
+  return {
+    name,
+    title: `${base} (not in the registry)`,
+    citation: '',
+    kind: 'local',
+    fileName: base,
+    cells: null,
+    genes: null,
+    batchKey: options.batchKey ?? '',
+    labelKey: options.labelKey ?? '',
+    invariant: options.labelKey ? [options.labelKey] : [],
+    spurious: options.batchKey ? [options.batchKey] : [],
+    preprocessing: { counts: options.layer ? [{ layer: options.layer }] : [{ layer: 'counts' }, 'X', 'raw.X'], nTopGenes: nTop },
+    notes: ['An .h5ad prepared by file, not a registry dataset.'],
+  };
 }

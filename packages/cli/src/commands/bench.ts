@@ -21,6 +21,7 @@ import {
 } from '@invae/core';
 import {
   Benchmarker,
+  DEFAULT_N_TOP_GENES,
   VERSION as BENCH_VERSION,
   encodeCategorical,
   leaveOneBatchOut,
@@ -32,6 +33,7 @@ import {
   pngSize,
   reportHtml,
   resultsTableSvg,
+  selectHighlyVariableGenes,
   scatterSvg,
   subsetNeighbors,
   svgToPng,
@@ -62,6 +64,7 @@ interface BenchCliOptions {
   spur?: string[];
   layer?: string;
   preset: PresetName;
+  nTopGenes: number;
   epochs?: number;
   latentInv?: number;
   seed: number;
@@ -298,6 +301,7 @@ export function registerBench(program: Command): void {
         .choices(Object.keys(PRESETS))
         .default(DEFAULT_PRESET),
     )
+    .option('--n-top-genes <n>', 'benchmark on the N highly variable genes (seurat_v3 on the raw counts, by --batch) when the data has more; 0 keeps every gene', integer(0), DEFAULT_N_TOP_GENES)
     .option('--epochs <n>', "training epochs of each model (default: the preset's, from the number of cells)", integer(1))
     .option('--latent-inv <n>', 'latent dimensions of each model (invariant block; default 10)', integer(1))
     .option('--seed <n>', 'random seed', integer(0), 0)
@@ -353,10 +357,13 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
   const warn = (m: string) => {
     if (!muted) log(`warning: ${m}`);
   };
-  const { adata, data } = await timed('read data', () => loadDataset(file, opts.layer));
-  const nCells = data.counts.nRows;
-  const labels = column(data, opts.label, 'label');
-  const batches = column(data, opts.batch, 'batch');
+  const { adata, data: allGenes } = await timed('read data', () => loadDataset(file, opts.layer));
+  const nCells = allGenes.counts.nRows;
+  const labels = column(allGenes, opts.label, 'label');
+  const batches = column(allGenes, opts.batch, 'batch');
+  const genes = await timed('highly variable genes', () => selectHighlyVariableGenes(allGenes, { nTopGenes: opts.nTopGenes, batchKey: opts.batch }));
+  const data = genes.data;
+  if (genes.hvg) log(`${genes.genes.length} highly variable genes of ${genes.settings.genesIn} (seurat_v3 by '${opts.batch}'): ${timings.at(-1)!.seconds.toFixed(1)} s`);
   if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
   // Embeddings computed elsewhere and the true latents are checked before any training.
   const external: Record<string, Matrix> = {};
@@ -544,7 +551,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
       .map(([n, m]) => `${n} ${m.epochs}`)
       .join(', ') || '–',
   };
-  const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
+  const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, genesIn: genes.settings.genesIn, geneSelection: genes.hvg ? `seurat_v3, ${genes.genes.length} highly variable genes by '${opts.batch}'` : 'all genes', batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
   const protocol = protocolText(opts);
   const saved = {
     ...results,

@@ -7,6 +7,7 @@ import {
   datasetStatus,
   defaultDataDir,
   fetchDataset,
+  fileDatasetEntry,
   getDataset,
   listDatasets,
   prepareDataset,
@@ -209,16 +210,23 @@ export function registerDatasets(program: Command): void {
     datasets
       .command('prepare')
       .description('write a dataset preprocessed for benchmarking: raw counts of its highly variable genes (seurat_v3) with obs')
-      .argument('<name>', 'dataset name')
+      .argument('[name]', 'dataset name (omit with --file to prepare any .h5ad)')
       .requiredOption('-o, --out <file>', 'output .h5ad (written atomically)'),
   )
-    .option('--file <h5ad>', "read this file instead of the registry's copy")
+    .option('--file <h5ad>', "read this file instead of the registry's copy; without a name, any .h5ad (raw counts from layers['counts'], X or raw.X)")
+    .option('--batch <key>', 'with --file and no name: obs key of the batches for the HVG selection (default: none)')
+    .option('--label <key>', 'with --file and no name: obs key of the labels, checked to be present')
+    .option('--layer <name>', 'with --file and no name: the layer of the raw counts')
     .option('--n-top-genes <n>', "highly variable genes to keep (default: the dataset's, 2000 for real data)", integer(1))
     .option('--all-genes', 'keep every gene (no HVG selection)')
     .option('--seed <n>', 'seed of simulated data', integer(0))
     .option('--quiet', 'no progress output')
-    .action(async (name: string, opts: DirOption & { out: string; file?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; quiet?: boolean }) => {
-      const entry = getDataset(name);
+    .action(async (name: string | undefined, opts: DirOption & { out: string; file?: string; batch?: string; label?: string; layer?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; quiet?: boolean }) => {
+      if (!name && !opts.file) throw new InvalidOptionError('dataset', 'Name a dataset or pass --file FILE.h5ad.', { hint: 'see invae datasets list' });
+      if (name && (opts.batch || opts.label || opts.layer)) {
+        throw new InvalidOptionError('dataset', `--batch, --label and --layer describe a file without a registry name; ${name} has its own keys.`, { hint: `drop them, or drop the name ${name}` });
+      }
+      const entry = name ? getDataset(name) : fileDatasetEntry(opts.file!, { batchKey: opts.batch, labelKey: opts.label, layer: opts.layer });
       const out = path.resolve(opts.out);
       if (opts.file && path.resolve(opts.file) === out) throw new InvalidOptionError('out', `--out ${opts.out} is the input file; invae never modifies its inputs.`);
       const log = (m: string) => {
@@ -236,7 +244,7 @@ export function registerDatasets(program: Command): void {
       await writeH5ad(out, preparedToAnnData(p));
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       process.stdout.write(
-        `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures} by '${entry.batchKey}'` : ''}) in ${secs} s; batch key '${entry.batchKey}', label key '${entry.labelKey}'\n`,
+        `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures}${entry.batchKey ? ` by '${entry.batchKey}'` : ''}` : ''}) in ${secs} s; batch key ${entry.batchKey ? `'${entry.batchKey}'` : 'none'}, label key ${entry.labelKey ? `'${entry.labelKey}'` : 'none'}\n`,
       );
     });
 }

@@ -72,6 +72,7 @@ export function registerDemo(program: Command): void {
           label: 'cell_type',
           methods: ['pca', 'scvi', 'finvae'],
           preset: DEFAULT_PRESET,
+          nTopGenes: 0,
           epochs: opts.epochs,
           seed: opts.seed,
           scale: false,
@@ -89,7 +90,8 @@ export function registerDemo(program: Command): void {
       const history = run.histories.FinVAE!;
       const inv = run.embeddings.FinVAE!;
       const latent = { nRows: inv.nRows, nCols: inv.nCols, data: Float32Array.from(inv.data) };
-      const methods = (run.results.methods as { embedding: string; aggregates: Record<string, number | null> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
+      type Row = { method: string; 'Batch correction': number | null; 'Bio conservation': number | null; Total: number | null };
+      const methods: Row[] = (run.results.methods as { embedding: string; aggregates: Omit<Row, 'method'> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
       const summary = {
         engine: engine.engine,
         preset: DEFAULT_PRESET,

@@ -23,6 +23,7 @@ import {
   type PresetName,
 } from '@invae/core';
 import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
+import { DEFAULT_N_TOP_GENES, selectHighlyVariableGenes } from '@invae/bench';
 import { loadDataset } from '../dataset';
 import { openBackedDataset, DEFAULT_BACKED_BLOCK_ROWS } from '../backed-source';
 import { integer, jsonObject, list, number } from '../parse';
@@ -75,6 +76,7 @@ interface TrainCliOptions {
   workers?: number | 'auto';
   backed?: boolean;
   backedBlock?: number;
+  nTopGenes?: number;
 }
 
 /** `--workers`: a positive integer or `auto`. */
@@ -122,6 +124,7 @@ export function registerTrain(program: Command): void {
     )
     .addOption(new Option('--model <name>', 'model family').choices(['finvae', 'nfinvae']).default('finvae'))
     .option('--layer <name>', 'read counts from this layer instead of X')
+    .option('--n-top-genes <n>', `keep the N highly variable genes (seurat_v3 on the raw counts, by the --batch-key/first --spur batches; default ${DEFAULT_N_TOP_GENES} when the data has more genes, none with --gene-sets); 0 keeps every gene. The model records its genes: embed and predict take the full file`, integer(0))
     .option('--latent-inv <n>', "invariant latent dimensions (default: the preset's, 10; reference 9)", integer(1))
     .option('--latent-spur <n>', "spurious latent dimensions (default: the preset's, 0; reference 1)", integer(0))
     .option('--hidden <n>', 'hidden width (default 128)', integer(1))
@@ -150,7 +153,7 @@ export function registerTrain(program: Command): void {
     .option('--backed-block <rows>', `rows per block read from disk with --backed (default ${DEFAULT_BACKED_BLOCK_ROWS})`, integer(1))
     .option('--predict <key>', 'also train an invariant predictor of this obs key')
     .addOption(new Option('--predictor <kind>', 'predictor kind (default linear)').choices(['linear', 'knn', 'environment']))
-    .option('--batch-key <key>', 'environments of the environment predictor (default: the first --spur key)')
+    .option('--batch-key <key>', 'obs key of the batches: environments of the environment predictor and batches of the gene selection (default: the first --spur key)')
     .option('--overwrite', 'replace an existing model directory')
     .option('--json', 'print a machine-readable summary (per-epoch loss, seconds, cells/s)')
     .option('--quiet', 'no progress output')
@@ -160,6 +163,9 @@ export function registerTrain(program: Command): void {
         throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace a model directory' });
       }
       if (opts.backedBlock !== undefined && !opts.backed) throw new InvalidOptionError('backed-block', '--backed-block needs --backed.');
+      if (opts.geneSets && opts.nTopGenes) {
+        throw new InvalidOptionError('n-top-genes', '--gene-sets scores gene programs on all genes, so it cannot be combined with a highly variable gene selection.', { hint: 'drop --n-top-genes (or pass 0)' });
+      }
       if (opts.backed && opts.geneSets) {
         throw new InvalidOptionError('gene-sets', '--gene-sets scores gene programs on all counts, which --backed does not load.', { hint: 'drop --backed for the gene-program prior' });
       }
@@ -175,7 +181,10 @@ export function registerTrain(program: Command): void {
       const invariant = { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] };
       const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
       const backed = opts.backed ? await openBackedDataset(file, opts.layer, { blockSize: opts.backedBlock }) : null;
-      const data: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
+      const all: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
+      const hvgBatchKey = opts.batchKey ?? opts.spur?.[0] ?? null;
+      const genes = selectHighlyVariableGenes(all, { nTopGenes: opts.nTopGenes ?? (opts.geneSets ? 0 : DEFAULT_N_TOP_GENES), batchKey: hvgBatchKey });
+      const data: AnyDataset = genes.data;
       if (opts.geneSets && !backed) {
         // Fit the program scorer (control genes) on the training data; the prior saves it and
         // re-scores every later dataset from the counts.
@@ -260,6 +269,9 @@ export function registerTrain(program: Command): void {
           priors: { inv: workflow.spec.invPrior.name, spur: workflow.spec.spurPrior?.name ?? null },
           cells: nCellsOf(data),
           genes: nGenesOf(data),
+          geneSelection: genes.hvg
+            ? { flavor: genes.settings.flavor, nTopGenes: genes.settings.nTopGenes, batchKey: genes.settings.batchKey, genesIn: genes.settings.genesIn }
+            : { flavor: 'none', genesIn: genes.settings.genesIn },
           backed: Boolean(backed),
           workers: history.workers,
           peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -272,7 +284,7 @@ export function registerTrain(program: Command): void {
         else {
           const last = history.epochs.at(-1);
           process.stdout.write(
-            `trained ${summary.model} on ${summary.cells} cells × ${summary.genes} genes: ${history.epochs.length} epochs (${history.stoppedBy}), final loss ${last?.loss.toFixed(3)}, ${history.seconds.toFixed(1)} s\n` +
+            `trained ${summary.model} on ${summary.cells} cells × ${summary.genes} genes${genes.hvg ? ` (highly variable of ${genes.settings.genesIn}, seurat_v3${hvgBatchKey ? ` by '${hvgBatchKey}'` : ''})` : ''}: ${history.epochs.length} epochs (${history.stoppedBy}), final loss ${last?.loss.toFixed(3)}, ${history.seconds.toFixed(1)} s\n` +
               (predictor ? `predictor (${predictor.kind}) of '${predictor.key}': training accuracy ${(predictor.trainAccuracy * 100).toFixed(1)}%\n` : '') +
               `model saved to ${opts.out}\n`,
           );
