@@ -15,8 +15,8 @@ import fs from 'node:fs';
 
 declare module 'vitest' {
   interface TaskMeta {
-    /** Why a gated test was skipped (set by test-support's gates). */
-    invaeMissing?: string;
+    /** Why a gated test was skipped: what is missing (set by test-support's gates). */
+    invaeMissing?: string[];
   }
 }
 
@@ -62,7 +62,7 @@ export class Gate {
   /** `it`, gated. */
   it(name: string, fn: TestFunction, timeout?: number): void {
     if (this.ok) it(name, fn, timeout);
-    else if (this.skip) it(name, { skip: true, meta: { invaeMissing: this.reason } }, fn);
+    else if (this.skip) it(name, { skip: true, meta: { invaeMissing: [...this.missing] } }, fn);
     else {
       const err = this.error();
       it(name, () => {
@@ -74,7 +74,7 @@ export class Gate {
   /** `describe`, gated: every test inside is skipped; under INVAE_REQUIRE_SHARED=1 one failing test stands for them. */
   describe(name: string, fn: () => void): void {
     if (this.ok) describe(name, fn);
-    else if (this.skip) describe(name, { skip: true, meta: { invaeMissing: this.reason } }, fn);
+    else if (this.skip) describe(name, { skip: true, meta: { invaeMissing: [...this.missing] } }, fn);
     else {
       const err = this.error();
       describe(name, () => {
