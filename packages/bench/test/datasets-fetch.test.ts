@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { needsShared, sharedFile } from '../../../test-support/index';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatasetError, datasetStatus, fetchDataset, getDataset, type DatasetEntry, type FetchProgress } from '../src/index';
@@ -245,15 +245,12 @@ describe('fetchDataset over HTTP', () => {
 });
 
 describe('fetchDataset for local and simulated entries', () => {
-  it('finds the CellBench file in the shared folder and verifies its pinned checksum', async () => {
+  needsShared('data/cellbench-lung-3cl.h5ad').it('finds the CellBench file in the shared folder and verifies its pinned checksum', async () => {
     const dir = freshDir();
-    const shared = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', '../shared');
-    if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
-    expect(fs.existsSync(shared), `the shared folder ${shared} is missing (set INVAE_SHARED, or INVAE_ALLOW_MISSING_SHARED=1 to skip)`).toBe(true);
     const r = await fetchDataset('cellbench-lung-3cl', { dir });
     expect(r.status).toBe('local');
     expect(r.checksumVerified).toBe(true);
-    expect(fs.realpathSync(r.path!)).toBe(fs.realpathSync(path.join(shared, 'data', 'cellbench-lung-3cl.h5ad')));
+    expect(fs.realpathSync(r.path!)).toBe(fs.realpathSync(sharedFile('data/cellbench-lung-3cl.h5ad')));
     expect((await datasetStatus('cellbench-lung-3cl', { dir })).state).toBe('local');
   });
 

@@ -4,15 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readH5ad, writeH5ad } from '@invae/io-anndata';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BenchInputError, DatasetError, fileDatasetEntry, getDataset, prepareDataset, preparedToAnnData } from '../src/index';
-import { PYTHON } from './helpers';
+import { needsPython, needsShared, PYTHON, sharedFile } from './helpers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE = path.join(here, 'fixtures', 'hvg_seurat_v3_reference.py');
-const shared = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(here, '../../..', '../shared');
-const cellbench = path.join(shared, 'data', 'cellbench-lung-3cl.h5ad');
-const paul15 = path.join(shared, 'data', 'paul15-hematopoiesis.h5ad');
+const cellbench = sharedFile('data/cellbench-lung-3cl.h5ad');
+const paul15 = sharedFile('data/paul15-hematopoiesis.h5ad');
+/** The Python anndata that writes the layout fixtures (beforeAll) and reads what prepare writes. */
+const anndataJudge = needsPython('numpy', 'scipy', 'pandas', 'h5py', 'anndata');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-prepare-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -42,7 +43,7 @@ const multiomeGex = path.join(tmp, 'multiome-gex-counts.h5ad');
 const atlasRaw = path.join(tmp, 'atlas-raw.h5ad');
 const normalisedOnly = path.join(tmp, 'normalised-only.h5ad');
 
-beforeAll(() => {
+anndataJudge.beforeAll(() => {
   // Small files with the layouts of the registry's remote datasets, written by Python's anndata.
   py(
     `
@@ -79,9 +80,7 @@ print(json.dumps(out))
 });
 
 describe('prepareDataset', () => {
-  it('CellBench: 2000 seurat_v3 genes by batch, equal to the numpy reference; raw counts kept; writes a valid .h5ad', async () => {
-    if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
-    expect(fs.existsSync(cellbench), `${cellbench} is missing (set INVAE_SHARED, or INVAE_ALLOW_MISSING_SHARED=1 to skip)`).toBe(true);
+  anndataJudge.and(needsShared('data/cellbench-lung-3cl.h5ad')).it('CellBench: 2000 seurat_v3 genes by batch, equal to the numpy reference; raw counts kept; writes a valid .h5ad', async () => {
     const p = await prepareDataset('cellbench-lung-3cl', { dir: tmp });
     expect(p.countsLocation).toBe('X');
     expect(p.counts.nRows).toBe(450);
@@ -121,7 +120,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     expect(judged.uns).toMatchObject({ name: 'cellbench-lung-3cl', counts: 'X', n_features: 14888 });
   });
 
-  it("multiome layout: counts from layers['counts'], GEX features only, HVGs as the reference on the GEX counts", async () => {
+  anndataJudge.it("multiome layout: counts from layers['counts'], GEX features only, HVGs as the reference on the GEX counts", async () => {
     const p = await prepareDataset(getDataset('hematopoiesis'), { file: multiome, nTopGenes: 20 });
     expect(p.countsLocation).toBe('layers/counts');
     expect(p.nFeatures).toBe(60);
@@ -133,7 +132,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     expect(Object.keys(p.obs).sort()).toEqual(['DonorID', 'Site', 'batch', 'cell_type']);
   });
 
-  it('atlas layout: counts from raw.X when X is normalised; every gene kept with nTopGenes null', async () => {
+  anndataJudge.it('atlas layout: counts from raw.X when X is normalised; every gene kept with nTopGenes null', async () => {
     const p = await prepareDataset(getDataset('lung-cancer'), { file: atlasRaw, nTopGenes: null });
     expect(p.countsLocation).toBe('raw.X');
     expect(p.hvg).toBeNull();
@@ -144,7 +143,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     expect(q.counts.nCols).toBe(15);
   });
 
-  it('rejects files without raw counts or without the registry keys, and datasets not fetched yet', async () => {
+  anndataJudge.it('rejects files without raw counts or without the registry keys, and datasets not fetched yet', async () => {
     await expect(prepareDataset(getDataset('lung-cancer'), { file: normalisedOnly })).rejects.toThrow(/no raw counts where lung-cancer keeps them: layers\/counts \(absent\), raw\.X \(absent\), X \(not integer counts\)/);
     const err = await prepareDataset(getDataset('hematopoiesis'), { file: atlasRaw }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BenchInputError);
@@ -154,9 +153,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     expect((missing as DatasetError).hint).toMatch(/invae datasets fetch hematopoiesis/);
   });
 
-  it('Paul et al. 2015 (local): 2000 seurat_v3 genes of 3451 by plate, equal to the numpy reference; checksum verified', async () => {
-    if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
-    expect(fs.existsSync(paul15), `${paul15} is missing (set INVAE_SHARED, or INVAE_ALLOW_MISSING_SHARED=1 to skip)`).toBe(true);
+  anndataJudge.and(needsShared('data/paul15-hematopoiesis.h5ad')).it('Paul et al. 2015 (local): 2000 seurat_v3 genes of 3451 by plate, equal to the numpy reference; checksum verified', async () => {
     const entry = getDataset('paul15-hematopoiesis');
     expect([entry.kind, entry.batchKey, entry.labelKey, entry.cells, entry.genes]).toEqual(['local', 'batch', 'cell_type', 2730, 3451]);
     const p = await prepareDataset(entry, { dir: tmp });
@@ -169,7 +166,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     expect(new Set(p.obs.lineage).size).toBe(10);
   });
 
-  it('any .h5ad by file (fileDatasetEntry): counts found by layout, HVGs by the given batch key or by none', async () => {
+  anndataJudge.it('any .h5ad by file (fileDatasetEntry): counts found by layout, HVGs by the given batch key or by none', async () => {
     const entry = fileDatasetEntry(multiome, { batchKey: 'batch', labelKey: 'cell_type' });
     expect([entry.name, entry.kind, entry.preprocessing.nTopGenes]).toEqual(['multiome', 'local', 2000]);
     const p = await prepareDataset(entry, { file: multiome, nTopGenes: 20 });

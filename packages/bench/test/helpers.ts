@@ -1,9 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { initEngine, Rng, fillNormal } from '@invae/core';
 import type { Matrix } from '../src/index';
+import { judgePython, needsPython } from '../../../test-support/index';
 
-/** Debian's python with numpy, scipy and scikit-learn: the independent judge. */
-export const PYTHON = process.env.INVAE_JUDGE_PYTHON ?? '/usr/bin/python3';
+/** Debian's python with numpy, scipy and scikit-learn: the independent judge ($INVAE_JUDGE_PYTHON overrides). */
+export const PYTHON = judgePython;
+
+/** Gate for tests that call `judge` (numpy, scipy, scikit-learn): skipped, or failing under INVAE_REQUIRE_SHARED=1, without them. */
+export const judged = needsPython('numpy', 'scipy', 'sklearn');
+
+export { needsPython, needsShared, sharedFile } from '../../../test-support/index';
 
 /**
  * Runs `script` in the judge python; the JSON `input` is available as the variable `inp`

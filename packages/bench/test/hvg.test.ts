@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Rng, negativeBinomial, poisson, simulate } from '@invae/core';
 import { describe, expect, it } from 'vitest';
 import { BenchInputError, highlyVariableGenesSeuratV3, subsetColumns, type CountRowSource, type CsrCounts } from '../src/index';
-import { PYTHON } from './helpers';
+import { needsPython, PYTHON } from './helpers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE = path.join(here, 'fixtures', 'hvg_seurat_v3_reference.py');
@@ -45,7 +45,7 @@ const sim = simulate({ nCells: 600, nGenes: 400, nBatches: 3, nCellTypes: 3, see
 const simCounts = sim.counts as CsrCounts;
 
 describe('highly variable genes (seurat_v3) against an independent numpy implementation', () => {
-  it('batch-aware selection, ranks, counts of batches and standardised variances agree', () => {
+  needsPython('numpy', 'scipy').it('batch-aware selection, ranks, counts of batches and standardised variances agree', () => {
     const ours = highlyVariableGenesSeuratV3(simCounts, { nTopGenes: 100, batches: sim.obs.batch });
     const ref = reference(simCounts, sim.obs.batch, 100);
     expect(Array.from(ours.selected)).toEqual(ref.selected);
@@ -61,7 +61,7 @@ describe('highly variable genes (seurat_v3) against an independent numpy impleme
     expect(Math.min(...Array.from(ours.selected, (j) => ours.nBatches[j]!))).toBeLessThan(3);
   });
 
-  it('the paper flavor and a single batch with the direct surface agree too', () => {
+  needsPython('numpy', 'scipy').it('the paper flavor and a single batch with the direct surface agree too', () => {
     const paper = highlyVariableGenesSeuratV3(simCounts, { nTopGenes: 80, batches: sim.obs.batch, flavor: 'seurat_v3_paper' });
     const refPaper = reference(simCounts, sim.obs.batch, 80, 'seurat_v3_paper');
     expect(Array.from(paper.ranking)).toEqual(refPaper.ranking);

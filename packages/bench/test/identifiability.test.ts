@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, fillNormal } from '@invae/core';
 import { BenchInputError, linearR2, linearSumAssignment, matrixFromRows, meanCorrelationCoefficient, rankData, type Matrix } from '../src/index';
-import { judge, rowsOf } from './helpers';
+import { judge, judged, rowsOf } from './helpers';
 
 function latents(seed: number, n: number, dTrue: number, dEst: number): { z: Matrix; zh: Matrix } {
   const rng = new Rng(seed);
@@ -28,7 +28,7 @@ out = [mcc('pearson'), mcc('spearman'), float(LinearRegression().fit(x, y).score
 `;
 
 describe('identifiability metrics', () => {
-  it('MCC (Pearson, Spearman) and linear R² equal inVAE’s scipy/sklearn definitions', () => {
+  judged.it('MCC (Pearson, Spearman) and linear R² equal inVAE’s scipy/sklearn definitions', () => {
     for (const [dt, de] of [[4, 4], [3, 5], [5, 3]] as const) {
       const { z, zh } = latents(60 + dt * de, 200, dt, de);
       const ref = judge<number[]>(MCC_PY, { z: rowsOf(z), zh: rowsOf(zh) });
@@ -46,7 +46,7 @@ describe('identifiability metrics', () => {
     expect(Array.from(rankData([3, 1, 3, 2]))).toEqual([3.5, 1, 3.5, 2]);
   });
 
-  it('linearSumAssignment equals scipy on random rectangular costs', () => {
+  judged.it('linearSumAssignment equals scipy on random rectangular costs', () => {
     const rng = new Rng(70);
     for (const [r, c] of [[5, 5], [3, 7], [8, 4]] as const) {
       const cost = Array.from({ length: r * c }, () => rng.uniform());

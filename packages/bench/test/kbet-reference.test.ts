@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { exactNeighbors, kbetPerLabel, umapConnectivities } from '../src/index';
-import { blobs, engine, judge } from './helpers';
+import { blobs, engine, judge, judged } from './helpers';
 
 beforeAll(engine);
 
@@ -56,7 +56,7 @@ for g in np.unique(labels):
 out = [None if np.isnan(s) else s for s in scores]
 `;
 
-describe('kbetPerLabel against a scipy reimplementation of scib-metrics', () => {
+judged.describe('kbetPerLabel against a scipy reimplementation of scib-metrics', () => {
   it.each([
     // Labels of 150 cells: the Krylov basis spans the space (a full eigen-decomposition).
     ['small labels', 600, 4, 0.25],

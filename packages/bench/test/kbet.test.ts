@@ -4,12 +4,12 @@ import { BenchInputError, chiSquareSurvival, exactNeighbors, kbet, kbetPerLabel,
 import { subgraph } from '../src/connectivities';
 import { lanczosLargestMagnitude, symmetricEigen, tridiagonalEigen } from '../src/linalg';
 import { diffusionTransitions } from '../src/diffusion';
-import { blobs, engine, judge, rowsOf } from './helpers';
+import { blobs, engine, judge, judged, rowsOf } from './helpers';
 
 beforeAll(engine);
 
 describe('chi-square survival', () => {
-  it('equals scipy.stats.chi2.sf across small and large arguments', () => {
+  judged.it('equals scipy.stats.chi2.sf across small and large arguments', () => {
     const cases: [number, number][] = [];
     for (const dof of [1, 2, 3, 5, 9, 30]) for (const x of [0.001, 0.5, 1, 3.2, 7, 15, 40, 120]) cases.push([x, dof]);
     const ref = judge<number[]>(`from scipy.stats import chi2\nout = [float(chi2.sf(x, d)) for x, d in inp]`, cases);
@@ -23,7 +23,7 @@ describe('chi-square survival', () => {
 });
 
 describe('kbet', () => {
-  it('per-cell statistics and p-values follow the chi-square test on neighbour batch counts', () => {
+  judged.it('per-cell statistics and p-values follow the chi-square test on neighbour batch counts', () => {
     const { x, batches } = blobs(21, 200, 4, 2, 3, { batchShift: 1.5 });
     const nn = exactNeighbors(x, 20);
     const r = kbet(nn, batches);
@@ -139,7 +139,7 @@ describe('sparse graphs of kBET', () => {
 });
 
 describe('eigen-solvers of the diffusion map', () => {
-  it('tridiagonal QL and Jacobi agree with numpy eigh', () => {
+  judged.it('tridiagonal QL and Jacobi agree with numpy eigh', () => {
     const rng = new Rng(31);
     const m = 12;
     const diag = Float64Array.from({ length: m }, () => rng.uniform() * 4 - 2);
@@ -164,7 +164,7 @@ describe('eigen-solvers of the diffusion map', () => {
     expect(Array.from(j.values).reverse().every((v, i) => Math.abs(v - ref[i]!) < 1e-10)).toBe(true);
   });
 
-  it('Lanczos finds the largest-magnitude eigenpairs of a diffusion operator as numpy', () => {
+  judged.it('Lanczos finds the largest-magnitude eigenpairs of a diffusion operator as numpy', () => {
     const { x } = blobs(24, 150, 3, 3, 1, { sep: 2 });
     const g = diffusionTransitions(umapConnectivities(exactNeighbors(x, 15)));
     const dense = Array.from({ length: g.n }, () => new Array<number>(g.n).fill(0));

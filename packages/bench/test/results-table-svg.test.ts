@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { needsPython, PYTHON } from './helpers';
 import { resultsTableSvg, type BenchmarkResults } from '../src/index';
 
 const metricTypes = {
@@ -32,8 +33,8 @@ const results = {
 describe('resultsTableSvg', () => {
   const svg = resultsTableSvg(results, { title: 'CellBench' });
 
-  it('is well-formed XML (checked by Python xml.etree) with one row per method, best Total first', () => {
-    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, xml.etree.ElementTree as E, json; r = E.fromstring(sys.stdin.read()); ns = "{http://www.w3.org/2000/svg}"; print(json.dumps([t.text for t in r.iter(ns + "text") if t.get("class") == "method"]))'], { input: svg, encoding: 'utf8' });
+  needsPython().it('is well-formed XML (checked by Python xml.etree) with one row per method, best Total first', () => {
+    const py = spawnSync(PYTHON, ['-c', 'import sys, xml.etree.ElementTree as E, json; r = E.fromstring(sys.stdin.read()); ns = "{http://www.w3.org/2000/svg}"; print(json.dumps([t.text for t in r.iter(ns + "text") if t.get("class") == "method"]))'], { input: svg, encoding: 'utf8' });
     expect(py.status, py.stderr).toBe(0);
     expect(JSON.parse(py.stdout)).toEqual(['FinVAE <&> "v2"', 'scVI', 'PCA']);
   });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BenchInputError, categoricalPalette, PNG_SIGNATURE, pngSize, SCANPY_DEFAULT_20, scatterSvg, svgToPng } from '../src/index';
-import { PYTHON } from './helpers';
+import { needsPython, PYTHON } from './helpers';
 
 /** Parses the SVG with Python's xml.etree: point circles, legend entries (names) and the root size. */
 function inspect(svg: string) {
@@ -31,7 +31,7 @@ const cats = Array.from({ length: 60 }, (_, i) => ['b <&> "x"', 'a', 'c'][i % 3]
 describe('scatterSvg', () => {
   const svg = scatterSvg(coords, cats, { title: 'FinVAE · cell_line', legendTitle: 'cell_line' });
 
-  it('draws one circle per point and one legend entry per category (sorted, scanpy colours), as well-formed XML', () => {
+  needsPython().it('draws one circle per point and one legend entry per category (sorted, scanpy colours), as well-formed XML', () => {
     const r = inspect(svg);
     expect(r.points).toBe(60);
     expect(r.legend).toEqual(['a', 'b <&> "x"', 'c']);
@@ -48,7 +48,7 @@ describe('scatterSvg', () => {
     expect(data.match(/<g class="points"[^>]*><circle [^>]*fill="([^"]+)"/)![1]).toBe(SCANPY_DEFAULT_20[1]);
   });
 
-  it('many categories get distinct colours; bad input is a typed error', () => {
+  needsPython().it('many categories get distinct colours; bad input is a typed error', () => {
     const many = categoricalPalette(35);
     expect(new Set(many).size).toBe(35);
     expect(many.every((c) => /^#[0-9a-f]{6}$/.test(c))).toBe(true);
@@ -62,7 +62,7 @@ describe('scatterSvg', () => {
 });
 
 describe('svgToPng', () => {
-  it('renders a PNG of the SVG size times the zoom; the judge (PIL) decodes it and finds the point colours', () => {
+  needsPython('PIL').it('renders a PNG of the SVG size times the zoom; the judge (PIL) decodes it and finds the point colours', () => {
     const svg = scatterSvg(coords, cats, { legendTitle: 'label', pointRadius: 4 });
     const w = Number(svg.match(/width="(\d+)"/)![1]);
     const h = Number(svg.match(/height="(\d+)"/)![1]);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BenchInputError, bras, isolatedLabels, matrixFromRows, silhouetteBatch, silhouetteLabel, silhouetteSamples } from '../src/index';
-import { blobs, engine, judge, rowsOf } from './helpers';
+import { blobs, engine, judge, judged, rowsOf } from './helpers';
 
 beforeAll(engine);
 
@@ -44,7 +44,7 @@ X = np.array(inp['x']); labels = np.array(inp['labels']); batch = np.array(inp['
 describe('silhouette', () => {
   const { x, labels, batches } = blobs(3, 240, 5, 4, 3, { sep: 2, batchShift: 0.8 });
 
-  it('silhouetteSamples equals sklearn silhouette_samples (euclidean and cosine)', () => {
+  judged.it('silhouetteSamples equals sklearn silhouette_samples (euclidean and cosine)', () => {
     const ref = judge<{ e: number[]; c: number[] }>(
       `from sklearn.metrics import silhouette_samples\nX = np.array(inp['x'])\nl = inp['labels']\nout = {'e': silhouette_samples(X, l).tolist(), 'c': silhouette_samples(X, l, metric='cosine').tolist()}`,
       { x: rowsOf(x), labels },
@@ -57,13 +57,13 @@ describe('silhouette', () => {
     }
   });
 
-  it('silhouetteLabel is (mean ASW + 1) / 2 as sklearn silhouette_score', () => {
+  judged.it('silhouetteLabel is (mean ASW + 1) / 2 as sklearn silhouette_score', () => {
     const ref = judge<number>(`from sklearn.metrics import silhouette_score\nout = float(silhouette_score(np.array(inp['x']), inp['labels']))`, { x: rowsOf(x), labels });
     expect(silhouetteLabel(x, labels)).toBeCloseTo((ref + 1) / 2, 5);
     expect(silhouetteLabel(x, labels, { rescale: false })).toBeCloseTo(ref, 5);
   });
 
-  it('silhouetteBatch and BRAS (cosine, mean_other; furthest) follow scib-metrics', () => {
+  judged.it('silhouetteBatch and BRAS (cosine, mean_other; furthest) follow scib-metrics', () => {
     const ref = judge<number[]>(
       `${SCIB_BATCH}\nout = [batch_score(X, labels, batch, 'euclidean', 'nearest'), batch_score(X, labels, batch, 'cosine', 'mean_other'), batch_score(X, labels, batch, 'euclidean', 'furthest')]`,
       { x: rowsOf(x), labels, batches },
@@ -73,7 +73,7 @@ describe('silhouette', () => {
     expect(silhouetteBatch(x, labels, batches, { betweenClusterDistances: 'furthest' })).toBeCloseTo(ref[2]!, 5);
   });
 
-  it('silhouetteBatch skips labels in one batch, and is NaN with a single batch', () => {
+  judged.it('silhouetteBatch skips labels in one batch, and is NaN with a single batch', () => {
     const one = batches.map(() => 'b');
     expect(silhouetteBatch(x, labels, one)).toBeNaN();
     const mixed = batches.map((b, i) => (labels[i] === 'type0' ? 'only' : b));
@@ -81,7 +81,7 @@ describe('silhouette', () => {
     expect(silhouetteBatch(x, labels, mixed)).toBeCloseTo(ref, 5);
   });
 
-  it('handles singleton clusters and a single cluster as sklearn (0)', () => {
+  judged.it('handles singleton clusters and a single cluster as sklearn (0)', () => {
     const m = matrixFromRows([[0, 0], [0, 1], [5, 5], [5, 6]]);
     const s = silhouetteSamples(m, ['a', 'a', 'b', 'c']);
     const ref = judge<number[]>(`from sklearn.metrics import silhouette_samples\nout = silhouette_samples(np.array(inp['x']), inp['l']).tolist()`, { x: rowsOf(m), l: ['a', 'a', 'b', 'c'] });
@@ -89,7 +89,7 @@ describe('silhouette', () => {
     expect(Array.from(silhouetteSamples(m, ['a', 'a', 'a', 'a']))).toEqual([0, 0, 0, 0]);
   });
 
-  it('isolatedLabels scores the labels present in the fewest batches', () => {
+  judged.it('isolatedLabels scores the labels present in the fewest batches', () => {
     // type0 only in one batch: isolated (threshold = 1); other labels are in 3 batches.
     const iso = batches.map((b, i) => (labels[i] === 'type0' ? 'batch0' : b));
     const ref = judge<number>(

@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invae, python } from './helpers';
+import { afterAll, expect, it } from 'vitest';
+import { anndataJudge, invae, needsPython, python } from './helpers';
+
+const judge = anndataJudge.and(needsPython('PIL'));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-bench-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const sim = path.join(dir, 'sim.h5ad');
 const bad = path.join(dir, 'bad.h5ad');
 
-beforeAll(() => {
+judge.beforeAll(() => {
   const r = invae(['simulate', '--out', sim, '--cells', '200', '--genes', '40', '--batches', '2', '--cell-types', '3', '--seed', '4']);
   expect(r.code, r.stderr).toBe(0);
   // The judge writes a copy with a one-cell label, a label with a missing value and an embedding with a NaN.
@@ -75,7 +77,7 @@ interface Judged {
   tags: string[];
 }
 
-describe('invae bench', () => {
+judge.describe('invae bench', () => {
   it('scores PCA, the scVI-equivalent, FinVAE and an obsm embedding side by side, with UMAPs, invariant prediction, identifiability and report.html', () => {
     const out = path.join(dir, 'out');
     const r = invae(['bench', sim, '--batch', 'batch', '--label', 'cell_type', '--methods', 'pca,scvi,finvae', '--embeddings', 'X_true_inv', '--epochs', '2', '--latent-inv', '3', '--umap-epochs', '100', '--out', out, '--json']);

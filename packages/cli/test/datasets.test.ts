@@ -5,13 +5,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, invae, python } from './helpers';
+import { anndataJudge, bin, invae, needsShared, python, sharedFile } from './helpers';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(here, '../../..', '../shared');
+const cellbench = needsShared('data/cellbench-lung-3cl.h5ad');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-datasets-'));
 const HEMA_ARCHIVE = 'GSE194122_openproblems_neurips2021_multiome_BMMC_processed.h5ad.gz';
 
@@ -132,12 +130,11 @@ describe('invae datasets', () => {
     expect(bad.stderr).toMatch(/not a valid gzip archive/);
   });
 
-  it('path and fetch of local and unknown datasets', () => {
+  cellbench.it('path and fetch of local and unknown datasets', () => {
     const dir = path.join(tmp, 'local');
-    if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
     const p = invae(['datasets', 'path', 'cellbench-lung-3cl', '--dir', dir]);
     expect(p.code, p.stderr).toBe(0);
-    expect(fs.realpathSync(p.stdout.trim())).toBe(fs.realpathSync(path.join(shared, 'data', 'cellbench-lung-3cl.h5ad')));
+    expect(fs.realpathSync(p.stdout.trim())).toBe(fs.realpathSync(sharedFile('data/cellbench-lung-3cl.h5ad')));
     const f = invae(['datasets', 'fetch', 'cellbench-lung-3cl', '--dir', dir]);
     expect(f.code, f.stderr).toBe(0);
     expect(f.stdout).toMatch(/cellbench-lung-3cl: found: .*cellbench-lung-3cl\.h5ad/);
@@ -150,8 +147,7 @@ describe('invae datasets', () => {
     expect(unknown.stderr).toMatch(/Unknown dataset 'nope'/);
   });
 
-  it('prepare writes the HVG subset of CellBench, Paul et al. 2015 (by name and by --file) and a simulated dataset as .h5ad', () => {
-    if (!fs.existsSync(shared) && process.env.INVAE_ALLOW_MISSING_SHARED === '1') return;
+  cellbench.and(needsShared('data/paul15-hematopoiesis.h5ad')).and(anndataJudge).it('prepare writes the HVG subset of CellBench, Paul et al. 2015 (by name and by --file) and a simulated dataset as .h5ad', () => {
     const out = path.join(tmp, 'cellbench-hvg.h5ad');
     const r = invae(['datasets', 'prepare', 'cellbench-lung-3cl', '--out', out, '--n-top-genes', '300', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
@@ -162,7 +158,7 @@ describe('invae datasets', () => {
     );
     expect(j).toEqual({ shape: [450, 300], obs: ['batch', 'cell_line', 'demuxlet_cls', 'protocol', 'total_counts'], integer: true });
     // Any .h5ad by --file without a registry name, and the registered Paul et al. 2015 file.
-    const paulFile = path.join(shared, 'data', 'paul15-hematopoiesis.h5ad');
+    const paulFile = sharedFile('data/paul15-hematopoiesis.h5ad');
     const byFile = path.join(tmp, 'paul15-by-file.h5ad');
     const f = invae(['datasets', 'prepare', '--file', paulFile, '--batch', 'batch', '--label', 'cell_type', '--out', byFile, '--quiet']);
     expect(f.code, f.stderr).toBe(0);

@@ -1,11 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { judgePython, needsPython } from '../../../test-support/index';
 
 /** The built CLI entry point. */
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 /** Debian's Python, with anndata 0.8 and h5py: an independent judge of the files invae writes. */
-export const PYTHON = '/usr/bin/python3';
+export const PYTHON = judgePython;
+
+/** Gate for tests that call `python` (anndata and what it needs): skipped, or failing under INVAE_REQUIRE_SHARED=1, without them. */
+export const anndataJudge = needsPython('numpy', 'scipy', 'pandas', 'h5py', 'anndata');
+
+export { needsPython, needsShared, sharedFile } from '../../../test-support/index';
 
 /**
  * Python prelude for the judge. Its only accommodation: anndata 0.8 wants the categorical `ordered`

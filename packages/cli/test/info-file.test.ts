@@ -4,12 +4,11 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { needsShared, sharedFile } from '../../../test-support/index';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const shared = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(repoRoot, '../shared');
-const cellbench = path.join(shared, 'data/cellbench-lung-3cl.h5ad');
-const dense = path.join(shared, 'anndata-fixtures/dense-all-encodings.h5ad');
+const cellbench = sharedFile('data/cellbench-lung-3cl.h5ad');
+const dense = sharedFile('anndata-fixtures/dense-all-encodings.h5ad');
 
 function invae(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, INVAE_BACKEND: '' }, timeout: 60_000 });
@@ -17,7 +16,7 @@ function invae(args: string[]) {
 }
 
 describe('invae info FILE.h5ad', () => {
-  it('prints shape, X kind, obs columns with categories, uns keys and the writer', () => {
+  needsShared('data/cellbench-lung-3cl.h5ad').it('prints shape, X kind, obs columns with categories, uns keys and the writer', () => {
     const r = invae(['info', cellbench]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -29,7 +28,7 @@ describe('invae info FILE.h5ad', () => {
     expect(r.stdout).toContain('anndata >= 0.8');
   });
 
-  it('--json gives the machine-readable summary', () => {
+  needsShared('anndata-fixtures/dense-all-encodings.h5ad').it('--json gives the machine-readable summary', () => {
     const r = invae(['info', dense, '--json']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as {

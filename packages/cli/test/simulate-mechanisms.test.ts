@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulate } from '@invae/core';
-import { invae, python } from './helpers';
+import { anndataJudge, invae, python } from './helpers';
 
 // `invae simulate` with the optional mechanisms: treatments/doses and planted gene programs.
 
@@ -25,7 +25,7 @@ print(json.dumps({
 `;
 
 describe('invae simulate: treatments and gene programs', () => {
-  it('writes treatment/dose and the true program activities, and the programs as GMT or JSON', () => {
+  anndataJudge.it('writes treatment/dose and the true program activities, and the programs as GMT or JSON', () => {
     const out = path.join(dir, 'sim.h5ad');
     const gmt = path.join(dir, 'programs.gmt');
     const args = ['--cells', '200', '--genes', '60', '--batches', '2', '--latent-inv', '3', '--treatments', '2', '--doses', '1,10', '--programs', '2', '--program-size', '5', '--seed', '4'];

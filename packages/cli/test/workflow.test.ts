@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invae, python } from './helpers';
+import { anndataJudge, invae, python } from './helpers';
 
 // End to end through the built binary: simulate → train → embed → predict, judged by Python anndata.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-workflow-'));
@@ -37,7 +37,7 @@ describe('invae train / embed / predict', () => {
     expect(manifest.engine.engine).toBe('wasm');
   });
 
-  it('embed writes obsm[X_inVAE] into a copy that Python anndata reads, leaving X and the input untouched', () => {
+  anndataJudge.it('embed writes obsm[X_inVAE] into a copy that Python anndata reads, leaving X and the input untouched', () => {
     const out = path.join(dir, 'embedded.h5ad');
     const before = fs.readFileSync(sim);
     const r = invae(['embed', model, sim, '--out', out]);
@@ -59,7 +59,7 @@ print(json.dumps({"obsm": {k: list(np.asarray(v).shape) for k, v in a.obsm.items
     expect(JSON.parse(full.stdout)).toMatchObject({ key: 'X_inVAE_full', dims: 4 });
   });
 
-  it('predict writes a CSV and an .h5ad with predictions, and scores them against a label', () => {
+  anndataJudge.it('predict writes a CSV and an .h5ad with predictions, and scores them against a label', () => {
     const csv = path.join(dir, 'pred.csv');
     const r = invae(['predict', model, sim, '--out', csv, '--label', 'cell_type', '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openH5ad, writeH5ad, AnnDataFormatError, type SparseMatrix, type DenseMatrix } from '../src/index';
-import { sharedDir, tmpDir } from './helpers';
+import { needsShared, sharedDir, tmpDir } from './helpers';
 import { syntheticAnnData, randomCsr, csrToDense } from './synthetic';
 
 let dir: string;
@@ -54,7 +54,7 @@ describe('BackedAnnData.readRowRange', () => {
     }
   });
 
-  it('rejects CSC matrices with a typed error and a hint', async () => {
+  needsShared('anndata-fixtures/csc-no-columns.h5ad').it('rejects CSC matrices with a typed error and a hint', async () => {
     const b = await openH5ad(path.join(sharedDir, 'anndata-fixtures/csc-no-columns.h5ad'));
     try {
       let err: unknown;

@@ -1,31 +1,28 @@
 /**
  * Compatibility test over every *.h5ad in the fixture folders (INVAE_H5AD_FIXTURES, a path-delimiter separated
  * list; default ../shared/anndata-fixtures and ../shared/data beside the repo). Each file is compared with its
- * sidecar *.expected.json. Missing folders fail loudly unless INVAE_ALLOW_MISSING_SHARED=1.
+ * sidecar *.expected.json. Missing folders skip the test (fail it under INVAE_REQUIRE_SHARED=1; test-support/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readH5ad } from '../src/index';
 import { compareWithExpected, type Expected } from './fixture-compat';
 import { repoRoot } from './helpers';
+import { needsPaths, needsShared, sharedPath } from '../../../test-support/index';
 
-const dirs = process.env.INVAE_H5AD_FIXTURES
-  ? process.env.INVAE_H5AD_FIXTURES.split(path.delimiter).filter(Boolean).map((d) => path.resolve(repoRoot, d))
-  : [path.resolve(repoRoot, '../shared/anndata-fixtures'), path.resolve(repoRoot, '../shared/data')];
-const allowMissing = process.env.INVAE_ALLOW_MISSING_SHARED === '1';
+const fromEnv = process.env.INVAE_H5AD_FIXTURES;
+const dirs = fromEnv
+  ? fromEnv.split(path.delimiter).filter(Boolean).map((d) => path.resolve(repoRoot, d))
+  : [sharedPath('anndata-fixtures'), sharedPath('data')];
+const fixtures = fromEnv ? needsPaths('INVAE_H5AD_FIXTURES', ...dirs) : needsShared('anndata-fixtures', 'data');
 
 const files: string[] = [];
-const missing: string[] = [];
-for (const d of dirs) {
-  if (!fs.existsSync(d)) missing.push(d);
-  else for (const f of fs.readdirSync(d).sort()) if (f.endsWith('.h5ad')) files.push(path.join(d, f));
-}
+if (fixtures.ok) for (const d of dirs) for (const f of fs.readdirSync(d).sort()) if (f.endsWith('.h5ad')) files.push(path.join(d, f));
 
-describe('h5ad fixture compatibility', () => {
+fixtures.describe('h5ad fixture compatibility', () => {
   it('finds the fixture folders and files', () => {
-    if (!allowMissing) expect(missing, 'fixture folders missing (set INVAE_ALLOW_MISSING_SHARED=1 to allow)').toEqual([]);
-    expect(files.length + (allowMissing ? 1 : 0)).toBeGreaterThan(0);
+    expect(files.length, `no .h5ad files in ${dirs.join(', ')}`).toBeGreaterThan(0);
   });
 
   for (const file of files) {

@@ -3,15 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { judgePython, needsPython } from '../../../test-support/index';
 
 /** Repository root (two levels above this package). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The read-only shared reference data beside the clone (INVAE_SHARED overrides). */
-export const sharedDir = process.env.INVAE_SHARED ? path.resolve(process.env.INVAE_SHARED) : path.resolve(repoRoot, '../shared');
+/** The read-only shared reference data beside the clone (INVAE_SHARED overrides) and the gates on it. */
+export { sharedDir, needsShared, needsPython } from '../../../test-support/index';
 
 /** Debian python with anndata 0.8 + h5py: the independent judge. */
-export const PYTHON = '/usr/bin/python3';
+export const PYTHON = judgePython;
+
+/** The judge of what we write: test/python/dump_h5ad.py (anndata, pandas, scipy). */
+export const anndataJudge = needsPython('numpy', 'scipy', 'pandas', 'h5py', 'anndata');
+/** The fixture builder test/python/make_fixtures.py and list_h5.py (h5py). */
+export const h5pyJudge = needsPython('numpy', 'h5py');
 
 /** Runs a python script from test/python and returns stdout (throws with stderr on failure). */
 export function runPython(script: string, args: string[]): string {

@@ -1,7 +1,7 @@
 /** anndata 0.7 and pre-0.7 layouts, compression filters, and the encoding registry (files built with h5py). */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readH5ad, registerReader, unregisterReader, getReader, frameIndex, UnsupportedFilterError, openH5ad, type ReadWarning } from '../src/index';
-import { runPython, tmpDir } from './helpers';
+import { h5pyJudge, runPython, tmpDir } from './helpers';
 
 interface Manifest {
   n_obs: number;
@@ -26,12 +26,12 @@ function densify(x: { kind: string; shape: number[]; data: ArrayLike<number>; in
   return out;
 }
 
-beforeAll(() => {
+h5pyJudge.beforeAll(() => {
   dir = tmpDir('legacy');
   m = JSON.parse(runPython('make_fixtures.py', [dir])) as Manifest;
 });
 
-describe('anndata 0.7 files', () => {
+h5pyJudge.describe('anndata 0.7 files', () => {
   it('reads X, the reference-linked categoricals, numeric columns, obsm and uns', async () => {
     const a = await readH5ad(`${dir}/v07.h5ad`);
     expect([a.nObs, a.nVars]).toEqual([m.n_obs, m.n_vars]);
@@ -50,7 +50,7 @@ describe('anndata 0.7 files', () => {
   });
 });
 
-describe('pre-0.7 files', () => {
+h5pyJudge.describe('pre-0.7 files', () => {
   it('reads compound obs/var, h5sparse X, uns categories, compound obsm and layers', async () => {
     const a = await readH5ad(`${dir}/v06.h5ad`);
     expect([a.nObs, a.nVars]).toEqual([m.n_obs, m.n_vars]);
@@ -80,7 +80,7 @@ describe('pre-0.7 files', () => {
   });
 });
 
-describe('compression filters', () => {
+h5pyJudge.describe('compression filters', () => {
   it('refuses a dataset whose filter is not available with UnsupportedFilterError naming the element', async () => {
     const err = await readH5ad(`${dir}/unknown-filter.h5ad`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedFilterError);
@@ -102,7 +102,7 @@ describe('compression filters', () => {
   });
 });
 
-describe('encoding registry', () => {
+h5pyJudge.describe('encoding registry', () => {
   it('skips awkward-array and unknown encodings with a warning naming the element', async () => {
     // a file whose X is readable: take the unknown-encoding uns from lzf.h5ad only via the registry warnings
     const warnings: ReadWarning[] = [];

@@ -1,7 +1,7 @@
 /** Malformed inputs: each must give a typed AnnDataFormatError naming the file (and element), never an abort or hang. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   readH5ad,
   openH5ad,
@@ -12,11 +12,11 @@ import {
   CategoricalCodeError,
   MissingElementError,
 } from '../src/index';
-import { runPython, tmpDir } from './helpers';
+import { h5pyJudge, runPython, tmpDir } from './helpers';
 
 let dir: string;
 
-beforeAll(() => {
+h5pyJudge.beforeAll(() => {
   dir = tmpDir('malformed');
   runPython('make_fixtures.py', [dir]);
 });
@@ -37,7 +37,7 @@ async function expectError(file: string, cls: new (...a: never[]) => AnnDataForm
   return e;
 }
 
-describe('malformed .h5ad inputs', () => {
+h5pyJudge.describe('malformed .h5ad inputs', () => {
   it('random bytes → NotHdf5Error', async () => {
     let seed = 12345;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 256;
@@ -108,7 +108,7 @@ describe('malformed .h5ad inputs', () => {
   });
 });
 
-describe('corrupted file internals', () => {
+h5pyJudge.describe('corrupted file internals', () => {
   it('byte corruption gives a typed error or a successful read, and the library keeps working after a wasm abort', async () => {
     const good = fs.readFileSync(path.join(dir, 'good.h5ad'));
     // byte edits that (with h5py's current layout) make the HDF5 C library abort inside wasm
@@ -142,7 +142,7 @@ describe('corrupted file internals', () => {
   });
 });
 
-describe('corruption that makes the HDF5 library loop', () => {
+h5pyJudge.describe('corruption that makes the HDF5 library loop', () => {
   it('is stopped by the worker pre-scan with a typed ANNDATA_CORRUPT error, and later files still read', async () => {
     const prev = process.env.INVAE_H5AD_PRESCAN_TIMEOUT_MS;
     process.env.INVAE_H5AD_PRESCAN_TIMEOUT_MS = '2000';

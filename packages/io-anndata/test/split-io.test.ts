@@ -1,10 +1,10 @@
 /** The split read/write paths used for arrays over h5wasm's ~2 GiB single-call limit, exercised with tiny limits. */
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { readH5ad, writeH5ad, type SparseMatrix, type DenseMatrix } from '../src/index';
 import { setMaxReadBytes } from '../src/read/dataset';
 import { setMaxWriteBytes } from '../src/write/elements';
-import { runPython, sharedDir, tmpDir } from './helpers';
+import { anndataJudge, needsShared, runPython, sharedDir, tmpDir } from './helpers';
 import { syntheticAnnData } from './synthetic';
 
 const restore: (() => void)[] = [];
@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe('split reads and writes', () => {
-  it('reads the CellBench matrix in 1 MiB pieces identically to one read', async () => {
+  needsShared('data/cellbench-lung-3cl.h5ad').it('reads the CellBench matrix in 1 MiB pieces identically to one read', async () => {
     const file = path.join(sharedDir, 'data/cellbench-lung-3cl.h5ad');
     const whole = await readH5ad(file);
     const prev = setMaxReadBytes(1024 * 1024);
@@ -29,7 +29,7 @@ describe('split reads and writes', () => {
     expect(same(b.indptr, a.indptr), 'indptr').toBe(true);
   });
 
-  it('writes arrays in slices (resizable datasets) that Python anndata reads back exactly', async () => {
+  anndataJudge.it('writes arrays in slices (resizable datasets) that Python anndata reads back exactly', async () => {
     const a = syntheticAnnData();
     const prev = setMaxWriteBytes(200);
     restore.push(() => setMaxWriteBytes(prev));

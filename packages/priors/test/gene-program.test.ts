@@ -14,9 +14,10 @@ import {
   registerBuiltinPriors,
   type GeneProgramScorerState,
 } from '../src/index';
+import { judgePython, needsPython } from '../../../test-support/index';
 
 /** Debian's Python with numpy + pandas: an independent judge of the score_genes algorithm. */
-const PYTHON = '/usr/bin/python3';
+const PYTHON = judgePython;
 const tmp = mkdtempSync(path.join(tmpdir(), 'invae-programs-'));
 const quiet = { warn: () => {} };
 
@@ -63,7 +64,7 @@ describe('GeneProgramScorer (scanpy score_genes)', () => {
   const data = randomCounts(60, 40, 11);
   const sets = { P1: ['G1', 'G5', 'G14', 'G27', 'G33', 'NOT_A_GENE', 'ALSO_MISSING'], P2: ['G2', 'G3', 'G20'] };
 
-  it('matches an independent numpy/pandas implementation (all bin genes as controls)', () => {
+  needsPython('numpy', 'pandas').it('matches an independent numpy/pandas implementation (all bin genes as controls)', () => {
     const warnings: string[] = [];
     const scorer = GeneProgramScorer.fit(data, sets, { nBins: 5, ctrlSize: 100, warn: (m) => warnings.push(m) });
     expect(warnings.join('\n')).toMatch(/'P1': 2 of 7 genes are not among the var names.*NOT_A_GENE/);

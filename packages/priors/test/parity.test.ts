@@ -1,21 +1,19 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { initEngine, readSafetensors, tf, type InvaeModel } from '@invae/core';
 import { importTorchStateDict } from '../src/index';
+import { needsShared, sharedPath } from '../../../test-support/index';
 
 /**
  * Parity with the Python reference (theislab/inVAE): every `<name>.expected.json` in the parity
  * folder (env INVAE_PARITY_DIR, default `<repo>/../shared/parity`) is rebuilt from its `config`,
  * loaded with `<name>.safetensors`, evaluated in eval mode on `<name>.inputs.safetensors` with the
  * recorded noise, and compared with the reference outputs. Nothing here is specific to a fixture.
- * A missing folder fails unless INVAE_ALLOW_MISSING_SHARED=1.
+ * A missing folder skips the tests (fails them under INVAE_REQUIRE_SHARED=1; test-support/).
  */
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../..');
-const parityDir = process.env.INVAE_PARITY_DIR ? path.resolve(repoRoot, process.env.INVAE_PARITY_DIR) : path.resolve(repoRoot, '../shared/parity');
-const allowMissing = process.env.INVAE_ALLOW_MISSING_SHARED === '1';
+const parityDir = sharedPath('parity', 'INVAE_PARITY_DIR');
+const parity = needsShared({ rel: 'parity', env: 'INVAE_PARITY_DIR' });
 
 const RTOL = 1e-4;
 const verbose = process.env.INVAE_PARITY_VERBOSE === '1';
@@ -56,7 +54,7 @@ function worstRelative(got: ArrayLike<number>, want: number[]): { err: number; i
   return { err, index };
 }
 
-const cases = existsSync(parityDir)
+const cases = parity.ok
   ? readdirSync(parityDir)
       .filter((f) => f.endsWith('.expected.json'))
       .map((f) => f.slice(0, -'.expected.json'.length))
@@ -67,10 +65,8 @@ beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 
-describe('parity with the PyTorch reference', () => {
+parity.describe('parity with the PyTorch reference', () => {
   it('finds the parity fixtures', () => {
-    if (!existsSync(parityDir) && allowMissing) return;
-    expect(existsSync(parityDir), `parity folder ${parityDir} is missing (set INVAE_PARITY_DIR, or INVAE_ALLOW_MISSING_SHARED=1 to skip)`).toBe(true);
     expect(cases.length, `no *.expected.json in ${parityDir}`).toBeGreaterThan(0);
   });
 

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { initEngine, tf, writeSafetensors, type SafetensorsInput } from '@invae/core';
 import { createInvae, fromReferenceConfig, importTorchStateDict } from '../src/index';
+import { judgePython, needsPython } from '../../../test-support/index';
 
 /**
  * Cross-check of configurations the PyTorch fixtures do not cover (lrelu slopes, the other Gaussian
@@ -20,7 +21,7 @@ import { createInvae, fromReferenceConfig, importTorchStateDict } from '../src/i
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const script = path.join(here, 'reference', 'numpy_reference.py');
-const python = '/usr/bin/python3';
+const python = judgePython;
 
 const CASES: Record<string, Record<string, unknown>> = {
   'finvae-lrelu-learned-mean-3-layers': { model: 'FinVAE', activation: 'lrelu', slope: 0.2, fix_mean_prior: false, fix_var_prior: true, n_layers: 3 },
@@ -48,9 +49,8 @@ beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 
-describe('cross-check against an independent NumPy evaluation of the reference', () => {
+needsPython('numpy', 'scipy').describe('cross-check against an independent NumPy evaluation of the reference', () => {
   it('has the judge (Debian python with numpy and scipy)', () => {
-    expect(existsSync(python), `${python} is required as the independent judge`).toBe(true);
     execFileSync(python, ['-c', 'import numpy, scipy']);
   });
 
