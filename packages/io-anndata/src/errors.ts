@@ -80,7 +80,7 @@ export class UnsupportedFilterError extends AnnDataFormatError {
   constructor(message: string, details: AnnDataErrorDetails = {}) {
     super(
       message,
-      { hint: 're-save the file with gzip or lzf compression, e.g. adata.write_h5ad(path, compression="gzip")', ...details },
+      { hint: 're-save the file with a compression this package reads (gzip, lzf, blosc, zstd, lz4, bitshuffle, bz2), e.g. adata.write_h5ad(path, compression="gzip")', ...details },
       'ANNDATA_UNSUPPORTED_FILTER',
     );
   }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Group, H5File } from '../h5';
 import { safeClose } from '../h5';
-import { errText, getEntity, isGroup, loadH5, openHdf5 } from '../h5';
+import { errText, getEntity, isGroup, loadH5Writer, openHdf5 } from '../h5';
 import { AnnDataWriteError, InconsistentDataError } from '../errors';
 import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
 import { isFrame } from '../anndata';
@@ -186,7 +186,7 @@ export async function writeH5ad(
     }
   }
   checkShapes(adata, file);
-  const h5lib = await loadH5();
+  const h5lib = await loadH5Writer();
   const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
   await writeAtomically(file, (tmp) => {
     let h5: H5File;
@@ -274,7 +274,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
     safeClose(probe);
   }
   if (!needRebuild) {
-    const h5lib = await loadH5();
+    const h5lib = await loadH5Writer();
     await writeAtomically(file, (tmp) => {
       fs.copyFileSync(file, tmp);
       let h5: H5File;
@@ -358,7 +358,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       else adata.layers[l] = s;
     }
     checkShapes(adata, file);
-    const h5lib = await loadH5();
+    const h5lib = await loadH5Writer();
     await writeAtomically(file, (tmp) => {
       const h5 = new h5lib.File(tmp, 'w');
       try {

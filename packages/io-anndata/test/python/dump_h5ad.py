@@ -90,5 +90,8 @@ out = {
     "layers": {k: matrix(v) for k, v in a.layers.items()},
     "obsm": {k: value(v) for k, v in a.obsm.items()},
     "uns": {k: value(v) for k, v in a.uns.items()},
+    "varm": {k: value(v) for k, v in a.varm.items()},
+    "obsp": {k: value(v) for k, v in a.obsp.items()},
+    "raw": None if a.raw is None else {"X": matrix(a.raw.X), "var": frame(a.raw.var)},
 }
 json.dump(out, sys.stdout)
