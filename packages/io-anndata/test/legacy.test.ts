@@ -61,7 +61,13 @@ describe('pre-0.7 files', () => {
     expect(a.obs.columns.cell_type).toMatchObject({ kind: 'categorical', categories: m.categories });
     expect(a.obs.table.array('cell_type')).toEqual(m.codes.map((c) => m.categories[Math.max(0, c)]));
     expect(Array.from(a.obs.table.array('score') as ArrayLike<number>)).toEqual(m.score);
-    expect(a.var.columns.mean.kind).toBe('numeric');
+    // numpy bools in a compound dataset (an HDF5 enum FALSE/TRUE) are booleans, as anndata reads them; other
+    // fields keep their dtype
+    expect(a.obs.columns.is_doublet).toEqual({ kind: 'bool', dtype: 'bool' });
+    expect(a.obs.table.array('is_doublet')).toEqual(m.obs_names.map((_, i) => i % 3 === 0));
+    expect(a.obs.columns.n_genes).toEqual({ kind: 'numeric', dtype: 'int64' });
+    expect(Array.from(a.obs.table.array('n_genes') as ArrayLike<number>)).toEqual(m.obs_names.map((_, i) => i * 7));
+    expect(a.var.columns.mean).toEqual({ kind: 'numeric', dtype: 'float32' });
     expect(Array.from((a.obsm.X_pca as { data: Float64Array }).data)).toEqual(m.pca);
     expect(densify(a.layers.counts as never)).toEqual(m.dense);
     // category labels are moved from uns into the column

@@ -55,7 +55,8 @@ export function valueJson(v: unknown): Json {
   if (isMatrix(v)) return { array: matrixJson(v, false) };
   if (Array.isArray(v)) {
     const isBool = v.length > 0 && v.every((x) => typeof x === 'boolean');
-    return { array: { kind: 'dense', shape: [v.length], values: isBool ? v.map(num) : v.map((x) => (x === null ? null : String(x))) } };
+    const isNum = v.length > 0 && v.every((x) => typeof x === 'number');
+    return { array: { kind: 'dense', shape: [v.length], values: isBool || isNum ? v.map(num) : v.map((x) => (x === null ? null : String(x))) } };
   }
   if (ArrayBuffer.isView(v)) {
     const a = Array.from(v as unknown as ArrayLike<number | bigint>, num);
@@ -73,6 +74,11 @@ function pyValue(v: Json): Json {
   if ('array' in o) {
     const { dtype: _d, ...rest } = o.array as Record<string, Json>;
     return { array: rest };
+  }
+  if ('recarray' in o) {
+    // a numpy record array; readH5ad gives it as field → values
+    const fields = o.recarray as Record<string, Json[]>;
+    return { dict: Object.fromEntries(Object.entries(fields).map(([k, vals]) => [k, { array: { kind: 'dense', shape: [vals.length], values: vals } }])) };
   }
   if ('dict' in o) return { dict: Object.fromEntries(Object.entries(o.dict as Record<string, Json>).map(([k, x]) => [k, pyValue(x)])) };
   if ('frame' in o) return { frame: pyFrame(o.frame) };

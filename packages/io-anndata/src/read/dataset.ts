@@ -105,6 +105,13 @@ function typedCtor(dtype: string): { new (n: number): NumericArray } {
   }
 }
 
+/** Copies numbers into the typed array {@link readNumeric} uses for `dtype` (int64/uint64 → Float64Array). */
+export function typedFromNumbers(dtype: string, values: ArrayLike<number>): NumericArray {
+  const out = new (typedCtor(dtype))(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
+}
+
 /** True for dtypes {@link readNumeric} supports. */
 export function isNumericDtype(dtype: string): boolean {
   return /^(u?int(8|16|32|64)|float(32|64)|bool)$/.test(dtype);

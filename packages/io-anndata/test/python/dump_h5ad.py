@@ -6,6 +6,7 @@ h5wasm can only write it as int8 (anndata >= 0.9 coerces it itself), so `ordered
 import json
 import math
 import sys
+from collections.abc import Mapping
 
 import anndata
 import numpy as np
@@ -65,10 +66,12 @@ def frame(df):
 
 
 def value(v):
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         return {"dict": {k: value(x) for k, x in v.items()}}
     if isinstance(v, pd.DataFrame):
         return {"frame": frame(v)}
+    if isinstance(v, np.ndarray) and v.dtype.names:
+        return {"recarray": {n: arr(v[n])["values"] for n in v.dtype.names}}
     if sp.issparse(v) or isinstance(v, np.ndarray):
         return {"array": matrix(v)}
     if isinstance(v, (str, np.str_)):

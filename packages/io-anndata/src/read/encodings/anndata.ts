@@ -177,6 +177,7 @@ export function readAnnDataRoot(root: Group, ctx: ReadContext, opts: RootReadOpt
   const varp = readMapping(root, 'varp', ctx, nVars, nVars, false) as Record<string, Matrix>;
   const uns: Record<string, UnsValue> = {};
   for (const [k, v] of Object.entries(unsRaw)) if (!consumed.has(k)) uns[k] = simplifyUns(v);
+  moveAdjacency(uns, obsp);
   const adata: AnnData = {
     nObs,
     nVars,
@@ -202,6 +203,23 @@ export function readAnnDataRoot(root: Group, ctx: ReadContext, opts: RootReadOpt
     adata.raw = { X: rawX === SKIPPED ? undefined : rawX, var: rawVar ?? emptyFrame(nv), varm: readMapping(root, 'raw.varm', ctx, nv, null, true) };
   }
   return adata;
+}
+
+/**
+ * Files of anndata < 0.7 (scanpy < 1.5) kept the neighbour graphs in `uns/neighbors/{distances,connectivities}`;
+ * like anndata's reader, they are moved to `obsp`.
+ */
+function moveAdjacency(uns: Record<string, UnsValue>, obsp: Record<string, Matrix>): void {
+  const n = uns.neighbors;
+  if (typeof n !== 'object' || n === null || Array.isArray(n) || ArrayBuffer.isView(n) || isMatrix(n) || isFrame(n)) return;
+  const nb = n as Record<string, UnsValue>;
+  for (const k of ['distances', 'connectivities']) {
+    const m = nb[k];
+    if (isMatrix(m) && m.shape.length === 2) {
+      obsp[k] = m;
+      delete nb[k];
+    }
+  }
 }
 
 /** Shape of a matrix element without reading its data. */
