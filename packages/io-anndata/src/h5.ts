@@ -129,6 +129,11 @@ export async function loadH5Writer(): Promise<H5Lib> {
   return loadLib(writer);
 }
 
+/** The emscripten module of the reading h5wasm (null before {@link loadH5}); internal, for tests that count calls. */
+export function readerModule(): Record<string, unknown> | null {
+  return reader.mod as Record<string, unknown> | null;
+}
+
 /** Whether the wasm instance has aborted since it was last loaded. */
 export function wasmAborted(): boolean {
   return reader.broken;
@@ -220,11 +225,11 @@ export function checkHdf5File(file: string): void {
 }
 
 /**
- * Opens an HDF5 file after {@link checkHdf5File} and (unless INVAE_H5AD_PRESCAN=0) a metadata pre-scan in a
+ * Opens an HDF5 file read-only (with the reading h5wasm) after {@link checkHdf5File} and (unless INVAE_H5AD_PRESCAN=0) a metadata pre-scan in a
  * worker that rejects files whose internals hang or abort the HDF5 library; h5wasm failures become
  * AnnDataFormatError.
  */
-export async function openHdf5(file: string, mode: 'r' | 'a' = 'r', prescan: PrescanOptions = {}): Promise<H5File> {
+export async function openHdf5(file: string, prescan: PrescanOptions = {}): Promise<H5File> {
   const abs = path.resolve(file);
   checkHdf5File(abs);
   const entry = h5wasmEntry();
@@ -233,7 +238,7 @@ export async function openHdf5(file: string, mode: 'r' | 'a' = 'r', prescan: Pre
   }
   const h5 = await loadH5();
   try {
-    return new h5.File(abs, mode);
+    return new h5.File(abs, 'r');
   } catch (e) {
     throw new AnnDataFormatError(`HDF5 library could not open the file: ${errText(e)}`, { file, cause: e });
   }
@@ -310,9 +315,42 @@ function assertLzfSized(ds: Dataset, f: { cd_values?: number[] }, file: string):
   }
 }
 
+/** Child name → HDF5 object type (0 group, 1 dataset, 2 datatype) of read-only groups, listed once per group. */
+const childTypes = new WeakMap<Group, Map<string, number>>();
+
+/**
+ * A child of a group of a file opened for reading, without h5wasm's `Group.get`: that checks the whole path with
+ * H5LTpath_valid, which re-resolves every prefix, so reaching depth d costs O(d²) and a 300-level uns took
+ * minutes. The children's types are listed once per group (one H5Oget_info_by_idx each) and the entity is built
+ * from its path. Returns undefined to fall back to `Group.get` (writable files, links, named datatypes).
+ */
+function childOf(group: Group, name: string): Entity | null | undefined {
+  const lib = reader.lib;
+  const mod = reader.mod as { get_types?: (fileId: bigint, path: string) => Record<string, number> } | null;
+  if (!lib || !mod?.get_types || !(group instanceof lib.Group) || name.includes('/') || name === '.' || name === '..') return undefined;
+  let types = childTypes.get(group);
+  if (!types) {
+    try {
+      types = new Map(Object.entries(mod.get_types((group as unknown as { file_id: bigint }).file_id, group.path)));
+    } catch {
+      return undefined; // e.g. a dangling soft link among the children
+    }
+    childTypes.set(group, types);
+  }
+  const t = types.get(name);
+  if (t === undefined) return null;
+  const fileId = (group as unknown as { file_id: bigint }).file_id;
+  const p = group.path === '/' ? `/${name}` : `${group.path}/${name}`;
+  if (t === 0) return new lib.Group(fileId, p);
+  if (t === 1) return new lib.Dataset(fileId, p);
+  return undefined;
+}
+
 /** Gets a child entity, turning h5wasm errors into AnnDataFormatError. */
 export function getEntity(group: Group, name: string, file: string): Entity | null {
   try {
+    const fast = childOf(group, name);
+    if (fast !== undefined) return fast;
     return group.get(name);
   } catch (e) {
     throw new AnnDataFormatError(`cannot open element: ${errText(e)}`, { file, element: joinPath(group.path, name), cause: e });
