@@ -61,6 +61,13 @@ export class MissingElementError extends AnnDataFormatError {
   }
 }
 
+/** An HDF5 file that is not AnnData: no X, obs or var and no anndata encoding attributes. */
+export class NotAnnDataError extends AnnDataFormatError {
+  constructor(message: string, details: AnnDataErrorDetails = {}) {
+    super(message, { hint: 'the HDF5 file is not an AnnData .h5ad file (written by anndata/scanpy); check the path', ...details }, 'ANNDATA_NOT_ANNDATA');
+  }
+}
+
 /** Shapes, indptr or indices of a matrix / dataframe disagree with each other. */
 export class InconsistentDataError extends AnnDataFormatError {
   constructor(message: string, details: AnnDataErrorDetails = {}) {

@@ -185,7 +185,11 @@ export function checkHdf5File(file: string): void {
     }, code === 'ENOENT' ? 'ANNDATA_NOT_FOUND' : 'ANNDATA_IO');
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) {
+      throw new AnnDataFormatError('is a directory, not an .h5ad file', { file, hint: 'pass the path of an .h5ad file, not of a folder' }, 'ANNDATA_IS_DIRECTORY');
+    }
+    const size = st.size;
     const head = Buffer.alloc(96);
     let base = -1;
     for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
@@ -244,9 +248,27 @@ export async function openHdf5(file: string, prescan: PrescanOptions = {}): Prom
   }
 }
 
-/** Message of any thrown value. */
+/**
+ * One line for an HDF5-DIAG error stack (h5wasm's throwing handler puts the whole stack, 10–100 lines with the
+ * library's source paths, in the message): the outermost call's message and the innermost cause, e.g.
+ * `unable to synchronously create dataset: component not found`. The full text stays in the error's `cause`.
+ */
+export function condenseHdf5Error(msg: string): string {
+  if (!msg.includes('HDF5-DIAG')) return msg;
+  const entries = [...msg.matchAll(/#\d+: .*? in ([\w.]+\(\)): ([^\n]*)/g)].map((m) => m[2].trim());
+  const minor = [...msg.matchAll(/minor: ([^\n]*)/g)].map((m) => m[1].trim());
+  if (!entries.length) return msg.split('\n')[0];
+  const outer = entries[0];
+  const inner = entries[entries.length - 1];
+  // an I/O failure carries the system's reason (e.g. 'No space left on device') further down the stack
+  const sys = /error message = '([^']*)'/.exec(msg)?.[1];
+  const detail = sys ?? (inner !== outer ? inner : (minor[minor.length - 1] ?? ''));
+  return detail ? `${outer}: ${detail}` : outer;
+}
+
+/** Message of any thrown value (HDF5-DIAG stacks condensed to one line). */
 export function errText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = condenseHdf5Error(e instanceof Error ? e.message : String(e));
   if (/Aborted\(|RuntimeError|unreachable|memory access out of bounds/.test(msg) || (e instanceof Error && e.name === 'RuntimeError')) {
     // the wasm instance is no longer usable; the next loadH5() starts a fresh one
     reader.broken = true;

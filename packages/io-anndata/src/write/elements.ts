@@ -30,6 +30,34 @@ function fail(ctx: WriteCtx, element: string, message: string, cause?: unknown):
   throw new AnnDataWriteError(message, { file: ctx.file, element, cause });
 }
 
+/**
+ * Checks the names (keys, column names) that become HDF5 element names before anything is written: each must be
+ * non-empty, contain no '/', and not be '.' or '..' (as anndata requires). `where` is the parent element path.
+ */
+export function assertElementNames(names: Iterable<string>, where: string, file: string): void {
+  for (const name of names) {
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) {
+      throw new AnnDataWriteError(`invalid name ${JSON.stringify(name)} under ${where}`, {
+        file,
+        element: where,
+        hint: "keys and column names must be non-empty, contain no '/', and not be '.' or '..'",
+      });
+    }
+  }
+}
+
+/** {@link assertElementNames} over a nested uns-like dict, its frames and the columns of frames. */
+export function assertValueNames(v: unknown, where: string, file: string): void {
+  if (isFrame(v)) {
+    assertElementNames([v.indexName, ...Object.keys(v.columns)], where, file);
+    return;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v) || isMatrix(v)) return;
+  const o = v as Record<string, unknown>;
+  assertElementNames(Object.keys(o), where, file);
+  for (const [k, x] of Object.entries(o)) assertValueNames(x, `${where}/${k}`, file);
+}
+
 function full(g: Group, name: string): string {
   return g.path === '/' ? `/${name}` : `${g.path}/${name}`;
 }

@@ -7,7 +7,7 @@ import { AnnDataWriteError, InconsistentDataError } from '../errors';
 import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
 import { isFrame } from '../anndata';
 import { writeAtomically } from './atomic';
-import { writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
+import { assertValueNames, writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
 import { openH5ad, type RowBlock } from '../backed';
 import { readH5ad } from '../read/read-h5ad';
 
@@ -32,6 +32,18 @@ function checkShapes(adata: AnnData, file: string): void {
   for (const [k, m] of Object.entries(adata.varm)) m2(m, `/varm/${k}`, adata.nVars, null);
   for (const [k, m] of Object.entries(adata.obsp)) m2(m, `/obsp/${k}`, adata.nObs, adata.nObs);
   for (const [k, m] of Object.entries(adata.varp)) m2(m, `/varp/${k}`, adata.nVars, adata.nVars);
+  checkNames(adata, file);
+}
+
+/** Every key and column name becomes an HDF5 name: checked before anything is written. */
+function checkNames(adata: Pick<AnnData, 'obs' | 'var' | 'layers' | 'obsm' | 'varm' | 'obsp' | 'varp' | 'uns' | 'raw'>, file: string): void {
+  assertValueNames(adata.obs, '/obs', file);
+  assertValueNames(adata.var, '/var', file);
+  for (const k of ['layers', 'obsm', 'varm', 'obsp', 'varp', 'uns'] as const) assertValueNames(adata[k], `/${k}`, file);
+  if (adata.raw) {
+    assertValueNames(adata.raw.var, '/raw/var', file);
+    assertValueNames(adata.raw.varm, '/raw/varm', file);
+  }
 }
 
 /**
@@ -232,6 +244,8 @@ const WRITABLE_DTYPES = new Set(['float32', 'float64', 'int8', 'int16', 'int32',
  */
 export async function updateH5ad(file: string, update: H5adUpdate, options: WriteOptions = {}): Promise<UpdateReport> {
   const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
+  assertValueNames(update.obsm ?? {}, '/obsm', file);
+  assertValueNames(update.uns ?? {}, '/uns', file);
   const backed = await openH5ad(file, { onWarning: () => {} });
   let needRebuild = false;
   let nObs: number;

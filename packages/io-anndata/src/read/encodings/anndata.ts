@@ -1,6 +1,6 @@
 /** Readers for the `anndata` root group and `raw`, covering the ≥0.8, 0.7 and pre-0.7 layouts. */
 import type { Dataset, Group } from '../../h5';
-import { AnnDataFormatError, InconsistentDataError, MissingElementError } from '../../errors';
+import { AnnDataFormatError, InconsistentDataError, MissingElementError, NotAnnDataError } from '../../errors';
 import { getEntity, isDataset, isGroup } from '../../h5';
 import type { AlignedMapping, AnnData, DenseMatrix, Frame, Matrix, RawData, UnsValue } from '../../anndata';
 import { isFrame, isMatrix } from '../../anndata';
@@ -9,7 +9,7 @@ import { registerReader, SKIPPED, type ReadContext } from '../registry';
 import { readDict } from './basic';
 import { isColumnData } from './dataframe';
 import { readSparseGroup, sparseFormatOf } from './sparse';
-import { readNumberListAttr } from '../attrs';
+import { readAttr, readNumberListAttr } from '../attrs';
 import * as aq from 'arquero';
 
 /** What to load from the root group. */
@@ -141,6 +141,19 @@ function readRawGroup(g: Group, ctx: ReadContext, nObs: number, opts: RootReadOp
     var: varFrame ?? emptyFrame(nVars),
     varm: readMapping(g, 'varm', ctx, nVars, null, true),
   };
+}
+
+/**
+ * Throws {@link NotAnnDataError} for a root group with none of X, obs, var and no anndata encoding attribute
+ * (any other HDF5 file would otherwise read as an empty 0 × 0 AnnData).
+ */
+export function assertAnnDataRoot(root: Group, file: string): void {
+  const t = readAttr(root, 'encoding-type', file);
+  if (t === 'anndata') return;
+  const keys = root.keys();
+  if (keys.includes('X') || keys.includes('obs') || keys.includes('var')) return;
+  const shown = keys.slice(0, 8).join(', ') + (keys.length > 8 ? ', …' : '');
+  throw new NotAnnDataError(`not an AnnData file: no X, obs or var (top-level elements: ${shown || 'none'})`, { file, element: root.path });
 }
 
 /** Reads a whole AnnData from a root group of any supported layout. */
