@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AnnDataFormatError } from './errors';
+import { condenseHdf5Error } from './h5';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
@@ -110,7 +111,7 @@ export function prescanHdf5(abs: string, file: string, entry: string, options: P
         const aborted = /Aborted\(|RuntimeError|unreachable/.test(m.error ?? '');
         fail(
           new AnnDataFormatError(
-            `corrupt HDF5 metadata: ${m.error}`,
+            `corrupt HDF5 metadata: ${condenseHdf5Error(m.error ?? '')}`,
             { file, element: m.where, hint: 'the file is corrupt; re-export it with anndata' },
             aborted ? 'ANNDATA_CORRUPT' : 'ANNDATA_FORMAT',
           ),

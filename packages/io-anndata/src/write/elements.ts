@@ -4,6 +4,7 @@ import { AnnDataWriteError } from '../errors';
 import { errText } from '../h5';
 import type { ColumnInfo, DenseMatrix, Frame, Matrix, NumericArray, SparseMatrix, UnsValue } from '../anndata';
 import { isFrame, isMatrix } from '../anndata';
+import { BOOL_PAD } from './bool-attr';
 
 /** Options shared by the element writers. */
 export interface WriteOptions {
@@ -212,8 +213,10 @@ function writeColumn(g: Group, name: string, values: unknown[], info: ColumnInfo
       try {
         sub = g.create_group(name);
         setEncoding(sub, 'categorical', '0.2.0');
-        // h5wasm cannot write HDF5 booleans: `ordered` is an int8 scalar (read as bool by anndata >= 0.9)
+        // h5wasm cannot create HDF5 enums: `ordered` is written as an int8 scalar followed by a placeholder
+        // attribute, and int8AttrsToBool (after the file is closed) turns it into the enum bool h5py writes
         sub.create_attribute('ordered', Int8Array.of(info.ordered ? 1 : 0), [], '<b');
+        sub.create_attribute(BOOL_PAD, 'x', null, 'S');
       } catch (e) {
         fail(ctx, el, `cannot create categorical group: ${errText(e)}`, e);
       }

@@ -7,6 +7,7 @@ import { AnnDataWriteError, InconsistentDataError } from '../errors';
 import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
 import { isFrame } from '../anndata';
 import { writeAtomically } from './atomic';
+import { int8AttrsToBool } from './bool-attr';
 import { assertValueNames, writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
 import { openH5ad, type RowBlock } from '../backed';
 import { readH5ad } from '../read/read-h5ad';
@@ -212,6 +213,7 @@ export async function writeH5ad(
     } finally {
       safeClose(h5);
     }
+    int8AttrsToBool(tmp);
   });
 }
 
@@ -320,6 +322,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       } finally {
         safeClose(h5);
       }
+      int8AttrsToBool(tmp);
     });
     return { mode: 'in-place', overwritten: [...overwrite], dtypeChanges: [] };
   }
@@ -380,6 +383,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       } finally {
         safeClose(h5);
       }
+      int8AttrsToBool(tmp);
     });
   } finally {
     src.close();

@@ -1,8 +1,4 @@
-"""Independent judge: read an .h5ad with Python anndata and dump every value as JSON.
-
-Only accommodation: anndata 0.8 requires the categorical `ordered` attribute to be a real bool, while
-h5wasm can only write it as int8 (anndata >= 0.9 coerces it itself), so `ordered` is coerced to bool here.
-"""
+"""Independent judge: read an .h5ad with Python anndata (as is, no accommodation) and dump every value as JSON."""
 import json
 import math
 import sys
@@ -12,19 +8,6 @@ import anndata
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from anndata._io.specs import methods as _methods
-
-_orig_read_attr = _methods._read_attr
-
-
-def _read_attr(attrs, name, *args, **kwargs):
-    value = _orig_read_attr(attrs, name, *args, **kwargs)
-    if name == "ordered":
-        return bool(value)
-    return value
-
-
-_methods._read_attr = _read_attr
 
 
 def num(x):
