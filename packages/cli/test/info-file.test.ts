@@ -60,6 +60,27 @@ describe('invae info FILE.h5ad', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('an HDF5 file that is not AnnData fails with exit 1 and a typed message (not a 0 × 0 summary)', () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-')), 'plain.h5');
+    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], "w") as f: f["measurements"] = np.arange(3.0)', f], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const r = invae(['info', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('invae: error: not an AnnData file');
+    expect(r.stderr).toContain('measurements');
+    expect(r.stderr).toContain('hint:');
+    expect(r.stderr).not.toMatch(/HDF5-DIAG|\n\s+at /);
+  });
+
+  it('a directory fails with exit 1 and "is a directory"', () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-'));
+    const r = invae(['info', d]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is a directory');
+    expect(r.stderr).not.toMatch(/EISDIR|\n\s+at /);
+  });
+
   it('a missing file fails with exit 1', () => {
     const r = invae(['info', path.join(os.tmpdir(), 'definitely-missing-invae.h5ad')]);
     expect(r.code).toBe(1);

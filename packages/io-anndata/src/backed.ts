@@ -10,7 +10,7 @@ import type { DenseMatrix, Frame, Matrix, SparseMatrix } from './anndata';
 import { makeContext } from './read/read-h5ad';
 import type { ReadContext, ReadWarning } from './read/registry';
 import { readDict } from './read/encodings/basic';
-import { emptyFrame, peekShape, readFrameElement, readMatrixElement } from './read/encodings/anndata';
+import { assertAnnDataRoot, emptyFrame, peekShape, readFrameElement, readMatrixElement } from './read/encodings/anndata';
 import { checkIndptr, childDataset, sparseFormatOf, toIndices } from './read/encodings/sparse';
 import { datasetInfo, readNumeric } from './read/dataset';
 import { readNumberListAttr } from './read/attrs';
@@ -299,6 +299,7 @@ export async function openH5ad(file: string, options: OpenH5adOptions = {}): Pro
   const h5 = await openHdf5(file);
   try {
     const ctx = makeContext(file, h5, options.onWarning);
+    assertAnnDataRoot(h5, file);
     return new BackedAnnData(file, h5, ctx);
   } catch (e) {
     safeClose(h5);

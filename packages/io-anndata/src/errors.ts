@@ -61,6 +61,13 @@ export class MissingElementError extends AnnDataFormatError {
   }
 }
 
+/** An HDF5 file that is not AnnData: no X, obs or var and no anndata encoding attributes. */
+export class NotAnnDataError extends AnnDataFormatError {
+  constructor(message: string, details: AnnDataErrorDetails = {}) {
+    super(message, { hint: 'the HDF5 file is not an AnnData .h5ad file (written by anndata/scanpy); check the path', ...details }, 'ANNDATA_NOT_ANNDATA');
+  }
+}
+
 /** Shapes, indptr or indices of a matrix / dataframe disagree with each other. */
 export class InconsistentDataError extends AnnDataFormatError {
   constructor(message: string, details: AnnDataErrorDetails = {}) {
@@ -80,7 +87,7 @@ export class UnsupportedFilterError extends AnnDataFormatError {
   constructor(message: string, details: AnnDataErrorDetails = {}) {
     super(
       message,
-      { hint: 're-save the file with gzip or lzf compression, e.g. adata.write_h5ad(path, compression="gzip")', ...details },
+      { hint: 're-save the file with a compression this package reads (gzip, lzf, blosc, zstd, lz4, bitshuffle, bz2), e.g. adata.write_h5ad(path, compression="gzip")', ...details },
       'ANNDATA_UNSUPPORTED_FILTER',
     );
   }

@@ -21,85 +21,139 @@ type H5Lib = typeof h5wasmDefault;
 const BUILTIN_FILTERS = new Set([1, 2, 3, 5, 6]);
 /** Filter id of LZF (h5py's default fast compressor), provided by h5wasm-plugins. */
 export const LZF_FILTER_ID = 32000;
+/**
+ * Filter ids decoded by the h5wasm-plugins 0.2.1 builds (its `plugins/libH5Z<name>.so`), by name: lzf, blosc,
+ * blosc2, bz2, lz4, bshuf (bitshuffle, incl. its LZ4 mode), zstd, zfp, jpeg, bitgroom, bitround.
+ */
+export const PLUGIN_FILTERS: ReadonlyMap<number, string> = new Map([
+  [32000, 'lzf'],
+  [32001, 'blosc'],
+  [32026, 'blosc2'],
+  [307, 'bz2'],
+  [32004, 'lz4'],
+  [32008, 'bshuf'],
+  [32015, 'zstd'],
+  [32013, 'zfp'],
+  [32019, 'jpeg'],
+  [32022, 'bitgroom'],
+  [32023, 'bitround'],
+]);
 
-let libPromise: Promise<H5Lib> | null = null;
-let currentLib: H5Lib | null = null;
-let broken = false;
-let generation = 0;
-let lzfAvailable = false;
-/** Filter ids of the h5wasm-plugins compressors (registered together with LZF). */
-const PLUGIN_FILTERS = new Set([32000, 32001, 32004, 32008, 32013, 32015, 32019, 32022, 32023, 32026, 307]);
+/*
+ * Two builds of h5wasm are used. Files are READ with h5wasm 0.8.x: h5wasm-plugins 0.2.1 (the compression
+ * plugins: LZF, Blosc, Zstd, …) was built against it (peer range ^0.8.8) and aborts h5wasm 0.10 (undefined
+ * symbol __errno_location). Files are WRITTEN with h5wasm 0.10 (package alias `h5wasm-writer`): h5wasm 0.8.x
+ * writes 64-bit integers with a 32-bit precision (H5Tcopy(H5T_NATIVE_INT) + H5Tset_size without
+ * H5Tset_precision), so h5py/anndata read int64 values beyond 2^31 wrapped, and it writes a typed-array view
+ * from its whole underlying buffer.
+ */
+interface LibState {
+  pkg: string;
+  promise: Promise<H5Lib> | null;
+  lib: H5Lib | null;
+  broken: boolean;
+  generation: number;
+  /** The emscripten module of the loaded instance. */
+  mod: unknown;
+}
+const reader: LibState = { pkg: 'h5wasm', promise: null, lib: null, broken: false, generation: 0, mod: null };
+const writer: LibState = { pkg: 'h5wasm-writer', promise: null, lib: null, broken: false, generation: 0, mod: null };
+/** The emscripten module of the reader instance whose plugin search path is set (null: not yet). */
+let pluginsInstalledOn: unknown = null;
 
-/** Finds h5wasm's node entry file by walking up node_modules folders from this module. */
-function h5wasmEntry(): string | null {
-  let dir: string;
+function moduleDir(): string {
   try {
-    dir = path.dirname(fileURLToPath(import.meta.url));
+    return path.dirname(fileURLToPath(import.meta.url));
   } catch {
-    dir = process.cwd();
+    return process.cwd();
   }
+}
+
+/** Finds a package folder by walking up node_modules folders from this module. */
+function findPackage(pkg: string, inside: string): string | null {
+  let dir = moduleDir();
   for (;;) {
-    const p = path.join(dir, 'node_modules', 'h5wasm', 'dist', 'node', 'hdf5_hl.js');
-    if (fs.existsSync(p)) return p;
+    const p = path.join(dir, 'node_modules', pkg);
+    if (fs.existsSync(path.join(p, inside))) return p;
     const up = path.dirname(dir);
     if (up === dir) return null;
     dir = up;
   }
 }
 
-async function initLib(lib: H5Lib): Promise<H5Lib> {
-  const mod = await lib.ready;
-  (mod as unknown as { activate_throwing_error_handler?: () => void }).activate_throwing_error_handler?.();
-  // h5wasm-plugins 0.2.1 was built for h5wasm 0.8: with h5wasm 0.10 its LZF plugin aborts the wasm instance
-  // (undefined symbol __errno_location). Plugins are only registered when INVAE_H5WASM_PLUGINS=1.
-  lzfAvailable = false;
-  if (process.env.INVAE_H5WASM_PLUGINS === '1') {
-    try {
-      const plugins = (await import('h5wasm-plugins')) as { install_local_plugins?: (m: unknown) => void; base_url?: string };
-      if (plugins.install_local_plugins && plugins.base_url) {
-        const dir = plugins.base_url.replace(/^file:\/\//, '');
-        if (fs.existsSync(path.join(dir, 'plugins', 'libH5Zlzf.so'))) {
-          plugins.install_local_plugins(mod);
-          lzfAvailable = true;
-        }
-      }
-    } catch {
-      lzfAvailable = false;
-    }
-  }
-  return lib;
+/** h5wasm's node entry file of the given package (`h5wasm` reads, `h5wasm-writer` writes). */
+function h5wasmEntry(pkg = 'h5wasm'): string | null {
+  const dir = findPackage(pkg, 'dist/node/hdf5_hl.js');
+  return dir ? path.join(dir, 'dist', 'node', 'hdf5_hl.js') : null;
 }
 
-/**
- * Loads h5wasm once, activates its throwing error handler (and, on request, the compression plugins).
- * If a previous call aborted the wasm instance (corrupt file internals), a fresh instance is loaded so later
- * files still read.
- */
-export async function loadH5(): Promise<H5Lib> {
-  if (broken || !libPromise) {
-    const fresh = broken;
-    broken = false;
-    const entry = h5wasmEntry();
+/** Folder of the h5wasm-plugins `.so` files, or null when the package is not installed. */
+export function pluginsDir(): string | null {
+  const dir = findPackage('h5wasm-plugins', 'plugins/libH5Zlzf.so');
+  return dir ? path.join(dir, 'plugins') : null;
+}
+
+async function loadLib(st: LibState): Promise<H5Lib> {
+  if (st.broken || !st.promise) {
+    const fresh = st.broken;
+    st.broken = false;
+    const entry = h5wasmEntry(st.pkg);
     if (!entry) {
-      throw new AnnDataFormatError('cannot find the h5wasm package', { hint: 'install dependencies (npm ci)' }, 'ANNDATA_SETUP');
+      throw new AnnDataFormatError(`cannot find the ${st.pkg} package`, { hint: 'install dependencies (npm ci)' }, 'ANNDATA_SETUP');
     }
     // imported by file URL (h5wasm is ESM-only and exports no `require` condition, so this also works from the
     // CommonJS build); a query string gives a fresh wasm instance after an abort
-    const url = `${pathToFileURL(entry).href}${fresh ? `?instance=${++generation}` : ''}`;
-    libPromise = (import(/* @vite-ignore */ url) as Promise<{ default: H5Lib }>).then((m) => initLib(m.default));
+    const url = `${pathToFileURL(entry).href}${fresh ? `?instance=${++st.generation}` : ''}`;
+    st.promise = (import(/* @vite-ignore */ url) as Promise<{ default: H5Lib }>).then(async (m) => {
+      const mod = await m.default.ready;
+      (mod as unknown as { activate_throwing_error_handler?: () => void }).activate_throwing_error_handler?.();
+      st.mod = mod;
+      return m.default;
+    });
   }
-  currentLib = await libPromise;
-  return currentLib;
+  st.lib = await st.promise;
+  return st.lib;
+}
+
+/**
+ * Loads the reading h5wasm once and activates its throwing error handler. If a previous call aborted the wasm
+ * instance (corrupt file internals), a fresh instance is loaded so later files still read. Compression plugins
+ * are registered on demand, when a dataset's filter needs one ({@link assertFiltersAvailable}).
+ */
+export async function loadH5(): Promise<H5Lib> {
+  return loadLib(reader);
+}
+
+/** Loads the writing h5wasm (0.10, correct 64-bit integer types) once. */
+export async function loadH5Writer(): Promise<H5Lib> {
+  return loadLib(writer);
+}
+
+/** The emscripten module of the reading h5wasm (null before {@link loadH5}); internal, for tests that count calls. */
+export function readerModule(): Record<string, unknown> | null {
+  return reader.mod as Record<string, unknown> | null;
 }
 
 /** Whether the wasm instance has aborted since it was last loaded. */
 export function wasmAborted(): boolean {
-  return broken;
+  return reader.broken;
 }
 
-/** Whether the LZF filter plugin was registered. */
+/** Whether the compression plugins (LZF, Blosc, Zstd, LZ4, Bitshuffle, BZip2, …) can be registered. */
 export function hasLzf(): boolean {
-  return lzfAvailable;
+  return pluginsDir() !== null;
+}
+
+/** Adds the h5wasm-plugins folder to the reader's HDF5 plugin search path (once per wasm instance). */
+function ensurePlugins(): boolean {
+  const mod = reader.mod as { insert_plugin_search_path?: (p: string, i: number) => void } | null;
+  if (!mod?.insert_plugin_search_path) return false;
+  if (pluginsInstalledOn === mod) return true;
+  const dir = pluginsDir();
+  if (!dir) return false;
+  mod.insert_plugin_search_path(dir, 0);
+  pluginsInstalledOn = mod;
+  return true;
 }
 
 const SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -131,7 +185,11 @@ export function checkHdf5File(file: string): void {
     }, code === 'ENOENT' ? 'ANNDATA_NOT_FOUND' : 'ANNDATA_IO');
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) {
+      throw new AnnDataFormatError('is a directory, not an .h5ad file', { file, hint: 'pass the path of an .h5ad file, not of a folder' }, 'ANNDATA_IS_DIRECTORY');
+    }
+    const size = st.size;
     const head = Buffer.alloc(96);
     let base = -1;
     for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
@@ -171,11 +229,11 @@ export function checkHdf5File(file: string): void {
 }
 
 /**
- * Opens an HDF5 file after {@link checkHdf5File} and (unless INVAE_H5AD_PRESCAN=0) a metadata pre-scan in a
+ * Opens an HDF5 file read-only (with the reading h5wasm) after {@link checkHdf5File} and (unless INVAE_H5AD_PRESCAN=0) a metadata pre-scan in a
  * worker that rejects files whose internals hang or abort the HDF5 library; h5wasm failures become
  * AnnDataFormatError.
  */
-export async function openHdf5(file: string, mode: 'r' | 'a' = 'r', prescan: PrescanOptions = {}): Promise<H5File> {
+export async function openHdf5(file: string, prescan: PrescanOptions = {}): Promise<H5File> {
   const abs = path.resolve(file);
   checkHdf5File(abs);
   const entry = h5wasmEntry();
@@ -184,18 +242,36 @@ export async function openHdf5(file: string, mode: 'r' | 'a' = 'r', prescan: Pre
   }
   const h5 = await loadH5();
   try {
-    return new h5.File(abs, mode);
+    return new h5.File(abs, 'r');
   } catch (e) {
     throw new AnnDataFormatError(`HDF5 library could not open the file: ${errText(e)}`, { file, cause: e });
   }
 }
 
-/** Message of any thrown value. */
+/**
+ * One line for an HDF5-DIAG error stack (h5wasm's throwing handler puts the whole stack, 10–100 lines with the
+ * library's source paths, in the message): the outermost call's message and the innermost cause, e.g.
+ * `unable to synchronously create dataset: component not found`. The full text stays in the error's `cause`.
+ */
+export function condenseHdf5Error(msg: string): string {
+  if (!msg.includes('HDF5-DIAG')) return msg;
+  const entries = [...msg.matchAll(/#\d+: .*? in ([\w.]+\(\)): ([^\n]*)/g)].map((m) => m[2].trim());
+  const minor = [...msg.matchAll(/minor: ([^\n]*)/g)].map((m) => m[1].trim());
+  if (!entries.length) return msg.split('\n')[0];
+  const outer = entries[0];
+  const inner = entries[entries.length - 1];
+  // an I/O failure carries the system's reason (e.g. 'No space left on device') further down the stack
+  const sys = /error message = '([^']*)'/.exec(msg)?.[1];
+  const detail = sys ?? (inner !== outer ? inner : (minor[minor.length - 1] ?? ''));
+  return detail ? `${outer}: ${detail}` : outer;
+}
+
+/** Message of any thrown value (HDF5-DIAG stacks condensed to one line). */
 export function errText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = condenseHdf5Error(e instanceof Error ? e.message : String(e));
   if (/Aborted\(|RuntimeError|unreachable|memory access out of bounds/.test(msg) || (e instanceof Error && e.name === 'RuntimeError')) {
     // the wasm instance is no longer usable; the next loadH5() starts a fresh one
-    broken = true;
+    reader.broken = true;
     return `HDF5 library aborted while reading (the file is corrupt): ${msg}`;
   }
   return msg;
@@ -212,7 +288,8 @@ export function safeClose(f: { close(): unknown } | null | undefined): void {
 
 /**
  * Throws {@link UnsupportedFilterError} if the dataset uses an HDF5 filter this build cannot decode, so an
- * unreadable chunk never turns into silently wrong numbers.
+ * unreadable chunk never turns into silently wrong numbers. A filter of h5wasm-plugins registers the plugins
+ * (on first need).
  */
 export function assertFiltersAvailable(ds: Dataset, file: string): void {
   let filters: { id: number; name: string }[];
@@ -223,21 +300,79 @@ export function assertFiltersAvailable(ds: Dataset, file: string): void {
   }
   for (const f of filters) {
     if (BUILTIN_FILTERS.has(f.id)) continue;
-    if (PLUGIN_FILTERS.has(f.id) && lzfAvailable) continue;
-    const why =
-      f.id === LZF_FILTER_ID
-        ? ' (the installed h5wasm-plugins LZF build is incompatible with this h5wasm; set INVAE_H5WASM_PLUGINS=1 to try it)'
-        : '';
-    throw new UnsupportedFilterError(`dataset uses HDF5 filter ${f.id} (${f.name || 'unknown'}) which is not available${why}`, {
+    if (f.id === LZF_FILTER_ID) assertLzfSized(ds, f as { id: number; cd_values?: number[] }, file);
+    const plugin = PLUGIN_FILTERS.get(f.id);
+    if (plugin !== undefined && ensurePlugins()) continue;
+    const name = f.name || plugin || 'unknown';
+    if (plugin !== undefined) {
+      throw new UnsupportedFilterError(`dataset uses HDF5 filter ${f.id} (${name}) but the h5wasm-plugins package that decodes it is not installed`, {
+        file,
+        element: ds.path,
+        hint: 'install the h5wasm-plugins package beside @invae/io-anndata (npm ci), or re-save the file with gzip compression',
+      });
+    }
+    throw new UnsupportedFilterError(`dataset uses HDF5 filter ${f.id} (${name}), which neither HDF5's built-in filters nor h5wasm-plugins decode`, {
       file,
       element: ds.path,
     });
   }
 }
 
+/**
+ * The LZF plugin decompresses into a buffer of the size recorded in the filter parameters (cd_values[2]); when a
+ * chunk is bigger (h5py >= 3 records none for variable-length strings, whose chunks hold 16-byte heap ids), it
+ * takes a retry path that reads `errno`, a symbol h5wasm does not export, and the wasm instance aborts. Such a
+ * dataset is refused before any chunk is read.
+ */
+function assertLzfSized(ds: Dataset, f: { cd_values?: number[] }, file: string): void {
+  const m = ds.metadata as unknown as { chunks: number[] | null; size: number; vlen?: boolean; type: number };
+  const elems = (m.chunks ?? []).reduce((a, b) => a * b, 1);
+  const elemBytes = m.vlen || m.type === 9 ? 16 : m.size;
+  const recorded = f.cd_values && f.cd_values.length >= 3 ? f.cd_values[2] : 0;
+  if (m.chunks && recorded < elems * elemBytes) {
+    throw new UnsupportedFilterError(
+      `dataset uses LZF with chunks of ${elems * elemBytes} bytes but records ${recorded || 'no'} chunk size; the LZF plugin of h5wasm cannot decode it (this is how h5py >= 3 writes LZF variable-length strings)`,
+      { file, element: ds.path, hint: 're-save the file with gzip compression, e.g. adata.write_h5ad(path, compression="gzip")' },
+    );
+  }
+}
+
+/** Child name → HDF5 object type (0 group, 1 dataset, 2 datatype) of read-only groups, listed once per group. */
+const childTypes = new WeakMap<Group, Map<string, number>>();
+
+/**
+ * A child of a group of a file opened for reading, without h5wasm's `Group.get`: that checks the whole path with
+ * H5LTpath_valid, which re-resolves every prefix, so reaching depth d costs O(d²) and a 300-level uns took
+ * minutes. The children's types are listed once per group (one H5Oget_info_by_idx each) and the entity is built
+ * from its path. Returns undefined to fall back to `Group.get` (writable files, links, named datatypes).
+ */
+function childOf(group: Group, name: string): Entity | null | undefined {
+  const lib = reader.lib;
+  const mod = reader.mod as { get_types?: (fileId: bigint, path: string) => Record<string, number> } | null;
+  if (!lib || !mod?.get_types || !(group instanceof lib.Group) || name.includes('/') || name === '.' || name === '..') return undefined;
+  let types = childTypes.get(group);
+  if (!types) {
+    try {
+      types = new Map(Object.entries(mod.get_types((group as unknown as { file_id: bigint }).file_id, group.path)));
+    } catch {
+      return undefined; // e.g. a dangling soft link among the children
+    }
+    childTypes.set(group, types);
+  }
+  const t = types.get(name);
+  if (t === undefined) return null;
+  const fileId = (group as unknown as { file_id: bigint }).file_id;
+  const p = group.path === '/' ? `/${name}` : `${group.path}/${name}`;
+  if (t === 0) return new lib.Group(fileId, p);
+  if (t === 1) return new lib.Dataset(fileId, p);
+  return undefined;
+}
+
 /** Gets a child entity, turning h5wasm errors into AnnDataFormatError. */
 export function getEntity(group: Group, name: string, file: string): Entity | null {
   try {
+    const fast = childOf(group, name);
+    if (fast !== undefined) return fast;
     return group.get(name);
   } catch (e) {
     throw new AnnDataFormatError(`cannot open element: ${errText(e)}`, { file, element: joinPath(group.path, name), cause: e });
@@ -252,10 +387,10 @@ export function joinPath(parent: string, name: string): string {
 
 /** True if the entity is an h5wasm Group (or File). */
 export function isGroup(e: unknown): e is Group {
-  return currentLib !== null && e instanceof currentLib.Group;
+  return (reader.lib !== null && e instanceof reader.lib.Group) || (writer.lib !== null && e instanceof writer.lib.Group);
 }
 
 /** True if the entity is an h5wasm Dataset. */
 export function isDataset(e: unknown): e is Dataset {
-  return currentLib !== null && e instanceof currentLib.Dataset;
+  return (reader.lib !== null && e instanceof reader.lib.Dataset) || (writer.lib !== null && e instanceof writer.lib.Dataset);
 }

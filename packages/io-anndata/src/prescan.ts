@@ -6,12 +6,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AnnDataFormatError } from './errors';
+import { condenseHdf5Error } from './h5';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+let M = null;
 const lib = import(workerData.entry).then(async (m) => {
   const h5wasm = m.default;
-  const M = await h5wasm.ready;
+  M = await h5wasm.ready;
   M.activate_throwing_error_handler();
   return h5wasm;
 });
@@ -21,13 +23,18 @@ parentPort.on('message', async ({ id, file, maxObjects }) => {
     const h5wasm = await lib;
     const f = new h5wasm.File(file, 'r');
     try {
-      const attrs = (e) => { const a = e.attrs; for (const k of Object.keys(a)) { where = e.path + '@' + k; a[k].value; } };
+      const attrs = (e) => { for (const k of M.get_attribute_names(e.file_id, e.path)) { where = e.path + '@' + k; e.get_attribute(k, false); } };
       let count = 0;
+      // children by type (Group.get re-validates the whole path: O(depth^2) per call)
       const visit = (g) => {
-        for (const k of g.keys()) {
+        let types = null;
+        try { types = M.get_types(g.file_id, g.path); } catch { types = null; }
+        for (const k of types ? Object.keys(types) : g.keys()) {
           where = (g.path === '/' ? '' : g.path) + '/' + k;
           if (++count > maxObjects) throw new Error('more than ' + maxObjects + ' HDF5 objects');
-          const e = g.get(k);
+          const t = types && !k.includes('/') ? types[k] : undefined;
+          const p = (g.path === '/' ? '' : g.path) + '/' + k;
+          const e = t === 0 ? new h5wasm.Group(g.file_id, p) : t === 1 ? new h5wasm.Dataset(g.file_id, p) : g.get(k);
           if (!e) continue;
           if (e instanceof h5wasm.Group) { attrs(e); visit(e); }
           else if (e instanceof h5wasm.Dataset) { attrs(e); where = e.path; e.metadata; e.filters; }
@@ -104,7 +111,7 @@ export function prescanHdf5(abs: string, file: string, entry: string, options: P
         const aborted = /Aborted\(|RuntimeError|unreachable/.test(m.error ?? '');
         fail(
           new AnnDataFormatError(
-            `corrupt HDF5 metadata: ${m.error}`,
+            `corrupt HDF5 metadata: ${condenseHdf5Error(m.error ?? '')}`,
             { file, element: m.where, hint: 'the file is corrupt; re-export it with anndata' },
             aborted ? 'ANNDATA_CORRUPT' : 'ANNDATA_FORMAT',
           ),

@@ -1,7 +1,6 @@
 /**
  * Interop: files written by writeH5ad/updateH5ad are read by Python anndata (Debian's /usr/bin/python3, the
- * independent judge) and compared value by value. The only accommodation is coercing the int8 `ordered`
- * attribute to bool for anndata 0.8 (see test/python/dump_h5ad.py).
+ * independent judge, anndata 0.8) with no accommodation and compared value by value.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,17 +3,31 @@ import type { Dataset, Group } from '../h5';
 import { AnnDataFormatError } from '../errors';
 import { errText } from '../h5';
 
+/**
+ * Attribute names of each element object, listed once: every attribute lookup is a path-based h5wasm call that
+ * resolves the element's whole path again, so deep files (e.g. a 300-level uns) pay for each call made per level.
+ */
+const namesOf = new WeakMap<object, Set<string>>();
+
+function attrNames(elem: Dataset | Group, file: string): Set<string> {
+  let names = namesOf.get(elem);
+  if (!names) {
+    try {
+      names = new Set(Object.keys(elem.attrs));
+    } catch (e) {
+      throw new AnnDataFormatError(`cannot read attributes: ${errText(e)}`, { file, element: elem.path, cause: e });
+    }
+    namesOf.set(elem, names);
+  }
+  return names;
+}
+
 /** Reads an attribute value (null when absent); bigint scalars become numbers. */
 export function readAttr(elem: Dataset | Group, name: string, file: string): unknown {
-  let attrs: Record<string, { value: unknown }>;
+  if (!attrNames(elem, file).has(name)) return null;
   try {
-    attrs = elem.attrs as unknown as Record<string, { value: unknown }>;
-  } catch (e) {
-    throw new AnnDataFormatError(`cannot read attributes: ${errText(e)}`, { file, element: elem.path, cause: e });
-  }
-  if (!(name in attrs)) return null;
-  try {
-    const v = attrs[name].value;
+    // get_attribute reads metadata and data directly (elem.attrs[name].value would also build an Attribute)
+    const v = elem.get_attribute(name, false);
     if (typeof v === 'bigint') return Number(v);
     return v;
   } catch (e) {
@@ -24,7 +38,7 @@ export function readAttr(elem: Dataset | Group, name: string, file: string): unk
 /** Whether an attribute exists. */
 export function hasAttr(elem: Dataset | Group, name: string): boolean {
   try {
-    return name in elem.attrs;
+    return attrNames(elem, '').has(name);
   } catch {
     return false;
   }

@@ -105,6 +105,13 @@ function typedCtor(dtype: string): { new (n: number): NumericArray } {
   }
 }
 
+/** Copies numbers into the typed array {@link readNumeric} uses for `dtype` (int64/uint64 → Float64Array). */
+export function typedFromNumbers(dtype: string, values: ArrayLike<number>): NumericArray {
+  const out = new (typedCtor(dtype))(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
+}
+
 /** True for dtypes {@link readNumeric} supports. */
 export function isNumericDtype(dtype: string): boolean {
   return /^(u?int(8|16|32|64)|float(32|64)|bool)$/.test(dtype);
@@ -137,19 +144,23 @@ export function readNumeric(ds: Dataset, file: string, start?: number, end?: num
   }
   const rowLen = shape.slice(1).reduce((a, b) => a * b, 1);
   const total = (e - s) * rowLen;
-  const out = new (typedCtor(info.dtype))(total);
-  if (total === 0) return out;
+  if (total === 0) return new (typedCtor(info.dtype))(0);
   const rowsPerRead = Math.max(1, Math.floor(MAX_READ_BYTES / Math.max(1, rowLen * info.itemSize)));
+  if (e - s <= rowsPerRead) {
+    // one hyperslab read: h5wasm's array is returned as is (no second copy of the block)
+    const arr = readSlice(ds, file, s, e);
+    if (arr.length !== total) throw new AnnDataFormatError(`short read (${arr.length} values for rows ${s}..${e})`, { file, element: ds.path });
+    const Ctor = typedCtor(info.dtype);
+    if (arr instanceof Ctor) return arr;
+    const one = new Ctor(total);
+    (one as Float64Array).set(arr as Float64Array);
+    return one;
+  }
+  const out = new (typedCtor(info.dtype))(total);
   let pos = 0;
   for (let r = s; r < e; r += rowsPerRead) {
     const r1 = Math.min(e, r + rowsPerRead);
-    let part: unknown;
-    try {
-      part = ds.slice([[r, r1]]);
-    } catch (err) {
-      throw new AnnDataFormatError(`cannot read dataset rows ${r}..${r1}: ${errText(err)}`, { file, element: ds.path, cause: err });
-    }
-    const arr = toNumeric(part);
+    const arr = readSlice(ds, file, r, r1);
     if (arr.length !== (r1 - r) * rowLen) {
       throw new AnnDataFormatError(`short read (${arr.length} values for rows ${r}..${r1})`, { file, element: ds.path });
     }
@@ -157,6 +168,17 @@ export function readNumeric(ds: Dataset, file: string, start?: number, end?: num
     pos += arr.length;
   }
   return out;
+}
+
+/** Rows [r, r1) of the first axis by one hyperslab read, as numbers. */
+function readSlice(ds: Dataset, file: string, r: number, r1: number): NumericArray {
+  let part: unknown;
+  try {
+    part = ds.slice([[r, r1]]);
+  } catch (err) {
+    throw new AnnDataFormatError(`cannot read dataset rows ${r}..${r1}: ${errText(err)}`, { file, element: ds.path, cause: err });
+  }
+  return toNumeric(part);
 }
 
 /** Reads a string dataset (any rank, flattened) as strings; scalars give a one-element array. */

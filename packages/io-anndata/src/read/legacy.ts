@@ -7,6 +7,7 @@ import { AnnDataFormatError, InconsistentDataError } from '../errors';
 import type { DenseMatrix, Frame } from '../anndata';
 import { isMatrix } from '../anndata';
 import { readCompound } from './encodings/basic';
+import { dtypeName, isNumericDtype, typedFromNumbers } from './dataset';
 import { buildFrame, column, decodeCategorical, type ColumnData } from './encodings/dataframe';
 import type { ReadContext } from './registry';
 
@@ -21,6 +22,9 @@ function isNumberArray(v: unknown[]): v is number[] {
 export function readLegacyFrame(ds: Dataset, uns: Record<string, unknown>, consumed: Set<string>, ctx: ReadContext): Frame {
   const fields = readCompound(ds, ctx);
   const names = Object.keys(fields);
+  // numpy dtype of each field: anndata < 0.7 stored bool columns as the HDF5 enum h5py writes for numpy bools
+  const members = (ds.metadata.compound_type?.members ?? []) as unknown as (Parameters<typeof dtypeName>[0] & { name: string })[];
+  const dtypes = new Map(members.map((m) => [m.name, dtypeName(m)]));
   const indexName = names.includes('index') ? 'index' : names.includes('_index') ? '_index' : names[0];
   if (indexName === undefined) throw new AnnDataFormatError('compound dataframe has no fields', { file: ctx.file, element: ds.path });
   const index = fields[indexName].map((x) => String(x));
@@ -40,8 +44,12 @@ export function readLegacyFrame(ds: Dataset, uns: Record<string, unknown>, consu
       consumed.add(catKey);
       continue;
     }
-    if (isNumberArray(vals)) cols.push([name, column({ kind: 'numeric', dtype: 'float64' }, Float64Array.from(vals))]);
-    else if (vals.every((x) => typeof x === 'boolean')) cols.push([name, column({ kind: 'bool', dtype: 'bool' }, vals)]);
+    const dtype = dtypes.get(name) ?? 'float64';
+    if (dtype === 'bool' && isNumberArray(vals)) cols.push([name, column({ kind: 'bool', dtype: 'bool' }, vals.map((x) => x !== 0))]);
+    else if (isNumberArray(vals)) {
+      const dt = isNumericDtype(dtype) ? dtype : 'float64';
+      cols.push([name, column({ kind: 'numeric', dtype: dt }, typedFromNumbers(dt, vals))]);
+    } else if (vals.every((x) => typeof x === 'boolean')) cols.push([name, column({ kind: 'bool', dtype: 'bool' }, vals)]);
     else cols.push([name, column({ kind: 'string', dtype: 'str' }, vals.map((x) => String(x)))]);
   }
   return buildFrame(index, indexName, cols, ctx.file, ds.path);

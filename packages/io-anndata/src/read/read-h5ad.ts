@@ -7,7 +7,7 @@ import { dispatchRead, type ReadContext, type ReadWarning } from './registry';
 import './encodings/basic';
 import './encodings/sparse';
 import './encodings/dataframe';
-import { readAnnDataRoot } from './encodings/anndata';
+import { assertAnnDataRoot, readAnnDataRoot } from './encodings/anndata';
 
 /** Options of {@link readH5ad}. */
 export interface ReadH5adOptions {
@@ -44,6 +44,7 @@ export async function readH5ad(file: string, options: ReadH5adOptions = {}): Pro
   try {
     const ctx = makeContext(path.resolve(file), h5, options.onWarning);
     ctx.file = file;
+    assertAnnDataRoot(h5, file);
     return readAnnDataRoot(h5, ctx, options);
   } finally {
     safeClose(h5);

@@ -70,7 +70,10 @@ export function dispatchRead(elem: Dataset | Group, ctx: ReadContext): unknown {
   const enc = encodingOf(elem, ctx.file);
   let reader: ElementReader | undefined;
   if (!enc.type) {
-    reader = isDataset(elem) ? getReader('array', '0.2.0') : isGroup(elem) ? getReader('dict', '0.1.0') : undefined;
+    // anndata < 0.7 sparse matrices (also inside uns) carry h5sparse_format instead of encoding attributes
+    const h5sparse = isGroup(elem) ? readAttr(elem, 'h5sparse_format', ctx.file) : null;
+    if (h5sparse === 'csr' || h5sparse === 'csc') reader = getReader(`${h5sparse}_matrix`, '0.1.0');
+    else reader = isDataset(elem) ? getReader('array', '0.2.0') : isGroup(elem) ? getReader('dict', '0.1.0') : undefined;
   } else {
     reader = getReader(enc.type, enc.version);
     if (!reader && !enc.version) reader = getReader(enc.type, '*');

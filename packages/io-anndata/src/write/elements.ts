@@ -4,6 +4,7 @@ import { AnnDataWriteError } from '../errors';
 import { errText } from '../h5';
 import type { ColumnInfo, DenseMatrix, Frame, Matrix, NumericArray, SparseMatrix, UnsValue } from '../anndata';
 import { isFrame, isMatrix } from '../anndata';
+import { BOOL_PAD } from './bool-attr';
 
 /** Options shared by the element writers. */
 export interface WriteOptions {
@@ -28,6 +29,34 @@ export function setMaxWriteBytes(n: number): number {
 
 function fail(ctx: WriteCtx, element: string, message: string, cause?: unknown): never {
   throw new AnnDataWriteError(message, { file: ctx.file, element, cause });
+}
+
+/**
+ * Checks the names (keys, column names) that become HDF5 element names before anything is written: each must be
+ * non-empty, contain no '/', and not be '.' or '..' (as anndata requires). `where` is the parent element path.
+ */
+export function assertElementNames(names: Iterable<string>, where: string, file: string): void {
+  for (const name of names) {
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) {
+      throw new AnnDataWriteError(`invalid name ${JSON.stringify(name)} under ${where}`, {
+        file,
+        element: where,
+        hint: "keys and column names must be non-empty, contain no '/', and not be '.' or '..'",
+      });
+    }
+  }
+}
+
+/** {@link assertElementNames} over a nested uns-like dict, its frames and the columns of frames. */
+export function assertValueNames(v: unknown, where: string, file: string): void {
+  if (isFrame(v)) {
+    assertElementNames([v.indexName, ...Object.keys(v.columns)], where, file);
+    return;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v) || isMatrix(v)) return;
+  const o = v as Record<string, unknown>;
+  assertElementNames(Object.keys(o), where, file);
+  for (const [k, x] of Object.entries(o)) assertValueNames(x, `${where}/${k}`, file);
 }
 
 function full(g: Group, name: string): string {
@@ -184,8 +213,10 @@ function writeColumn(g: Group, name: string, values: unknown[], info: ColumnInfo
       try {
         sub = g.create_group(name);
         setEncoding(sub, 'categorical', '0.2.0');
-        // h5wasm cannot write HDF5 booleans: `ordered` is an int8 scalar (read as bool by anndata >= 0.9)
+        // h5wasm cannot create HDF5 enums: `ordered` is written as an int8 scalar followed by a placeholder
+        // attribute, and int8AttrsToBool (after the file is closed) turns it into the enum bool h5py writes
         sub.create_attribute('ordered', Int8Array.of(info.ordered ? 1 : 0), [], '<b');
+        sub.create_attribute(BOOL_PAD, 'x', null, 'S');
       } catch (e) {
         fail(ctx, el, `cannot create categorical group: ${errText(e)}`, e);
       }

@@ -2,12 +2,13 @@
 import fs from 'node:fs';
 import type { Group, H5File } from '../h5';
 import { safeClose } from '../h5';
-import { errText, getEntity, isGroup, loadH5, openHdf5 } from '../h5';
+import { errText, getEntity, isGroup, loadH5Writer, openHdf5 } from '../h5';
 import { AnnDataWriteError, InconsistentDataError } from '../errors';
 import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
 import { isFrame } from '../anndata';
 import { writeAtomically } from './atomic';
-import { writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
+import { int8AttrsToBool } from './bool-attr';
+import { assertValueNames, writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
 import { openH5ad, type RowBlock } from '../backed';
 import { readH5ad } from '../read/read-h5ad';
 
@@ -32,6 +33,18 @@ function checkShapes(adata: AnnData, file: string): void {
   for (const [k, m] of Object.entries(adata.varm)) m2(m, `/varm/${k}`, adata.nVars, null);
   for (const [k, m] of Object.entries(adata.obsp)) m2(m, `/obsp/${k}`, adata.nObs, adata.nObs);
   for (const [k, m] of Object.entries(adata.varp)) m2(m, `/varp/${k}`, adata.nVars, adata.nVars);
+  checkNames(adata, file);
+}
+
+/** Every key and column name becomes an HDF5 name: checked before anything is written. */
+function checkNames(adata: Pick<AnnData, 'obs' | 'var' | 'layers' | 'obsm' | 'varm' | 'obsp' | 'varp' | 'uns' | 'raw'>, file: string): void {
+  assertValueNames(adata.obs, '/obs', file);
+  assertValueNames(adata.var, '/var', file);
+  for (const k of ['layers', 'obsm', 'varm', 'obsp', 'varp', 'uns'] as const) assertValueNames(adata[k], `/${k}`, file);
+  if (adata.raw) {
+    assertValueNames(adata.raw.var, '/raw/var', file);
+    assertValueNames(adata.raw.varm, '/raw/varm', file);
+  }
 }
 
 /**
@@ -186,7 +199,7 @@ export async function writeH5ad(
     }
   }
   checkShapes(adata, file);
-  const h5lib = await loadH5();
+  const h5lib = await loadH5Writer();
   const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
   await writeAtomically(file, (tmp) => {
     let h5: H5File;
@@ -200,6 +213,7 @@ export async function writeH5ad(
     } finally {
       safeClose(h5);
     }
+    int8AttrsToBool(tmp);
   });
 }
 
@@ -232,6 +246,8 @@ const WRITABLE_DTYPES = new Set(['float32', 'float64', 'int8', 'int16', 'int32',
  */
 export async function updateH5ad(file: string, update: H5adUpdate, options: WriteOptions = {}): Promise<UpdateReport> {
   const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
+  assertValueNames(update.obsm ?? {}, '/obsm', file);
+  assertValueNames(update.uns ?? {}, '/uns', file);
   const backed = await openH5ad(file, { onWarning: () => {} });
   let needRebuild = false;
   let nObs: number;
@@ -274,7 +290,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
     safeClose(probe);
   }
   if (!needRebuild) {
-    const h5lib = await loadH5();
+    const h5lib = await loadH5Writer();
     await writeAtomically(file, (tmp) => {
       fs.copyFileSync(file, tmp);
       let h5: H5File;
@@ -306,6 +322,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       } finally {
         safeClose(h5);
       }
+      int8AttrsToBool(tmp);
     });
     return { mode: 'in-place', overwritten: [...overwrite], dtypeChanges: [] };
   }
@@ -358,7 +375,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       else adata.layers[l] = s;
     }
     checkShapes(adata, file);
-    const h5lib = await loadH5();
+    const h5lib = await loadH5Writer();
     await writeAtomically(file, (tmp) => {
       const h5 = new h5lib.File(tmp, 'w');
       try {
@@ -366,6 +383,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       } finally {
         safeClose(h5);
       }
+      int8AttrsToBool(tmp);
     });
   } finally {
     src.close();

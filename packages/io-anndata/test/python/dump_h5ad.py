@@ -1,29 +1,13 @@
-"""Independent judge: read an .h5ad with Python anndata and dump every value as JSON.
-
-Only accommodation: anndata 0.8 requires the categorical `ordered` attribute to be a real bool, while
-h5wasm can only write it as int8 (anndata >= 0.9 coerces it itself), so `ordered` is coerced to bool here.
-"""
+"""Independent judge: read an .h5ad with Python anndata (as is, no accommodation) and dump every value as JSON."""
 import json
 import math
 import sys
+from collections.abc import Mapping
 
 import anndata
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from anndata._io.specs import methods as _methods
-
-_orig_read_attr = _methods._read_attr
-
-
-def _read_attr(attrs, name, *args, **kwargs):
-    value = _orig_read_attr(attrs, name, *args, **kwargs)
-    if name == "ordered":
-        return bool(value)
-    return value
-
-
-_methods._read_attr = _read_attr
 
 
 def num(x):
@@ -65,10 +49,12 @@ def frame(df):
 
 
 def value(v):
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         return {"dict": {k: value(x) for k, x in v.items()}}
     if isinstance(v, pd.DataFrame):
         return {"frame": frame(v)}
+    if isinstance(v, np.ndarray) and v.dtype.names:
+        return {"recarray": {n: arr(v[n])["values"] for n in v.dtype.names}}
     if sp.issparse(v) or isinstance(v, np.ndarray):
         return {"array": matrix(v)}
     if isinstance(v, (str, np.str_)):
@@ -90,5 +76,8 @@ out = {
     "layers": {k: matrix(v) for k, v in a.layers.items()},
     "obsm": {k: value(v) for k, v in a.obsm.items()},
     "uns": {k: value(v) for k, v in a.uns.items()},
+    "varm": {k: value(v) for k, v in a.varm.items()},
+    "obsp": {k: value(v) for k, v in a.obsp.items()},
+    "raw": None if a.raw is None else {"X": matrix(a.raw.X), "var": frame(a.raw.var)},
 }
 json.dump(out, sys.stdout)

@@ -64,10 +64,12 @@ with h5py.File(f"{out}/v06.h5ad", "w") as f:
     g.attrs["h5sparse_format"] = "csr"
     g.attrs["h5sparse_shape"] = (n_obs, n_vars)
     g["data"], g["indices"], g["indptr"] = data, indices, indptr
-    obs = np.zeros(n_obs, dtype=[("index", "S10"), ("cell_type", "i1"), ("score", "f8")])
+    obs = np.zeros(n_obs, dtype=[("index", "S10"), ("cell_type", "i1"), ("score", "f8"), ("is_doublet", "?"), ("n_genes", "<i8")])
     obs["index"] = [s.encode() for s in obs_names]
     obs["cell_type"] = np.where(codes < 0, 0, codes)
     obs["score"] = score
+    obs["is_doublet"] = np.arange(n_obs) % 3 == 0
+    obs["n_genes"] = np.arange(n_obs) * 7
     f["obs"] = obs
     var = np.zeros(n_vars, dtype=[("index", "S10"), ("mean", "f4")])
     var["index"] = [s.encode() for s in var_names]

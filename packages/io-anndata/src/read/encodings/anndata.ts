@@ -1,6 +1,6 @@
 /** Readers for the `anndata` root group and `raw`, covering the ≥0.8, 0.7 and pre-0.7 layouts. */
 import type { Dataset, Group } from '../../h5';
-import { AnnDataFormatError, InconsistentDataError, MissingElementError } from '../../errors';
+import { AnnDataFormatError, InconsistentDataError, MissingElementError, NotAnnDataError } from '../../errors';
 import { getEntity, isDataset, isGroup } from '../../h5';
 import type { AlignedMapping, AnnData, DenseMatrix, Frame, Matrix, RawData, UnsValue } from '../../anndata';
 import { isFrame, isMatrix } from '../../anndata';
@@ -9,7 +9,7 @@ import { registerReader, SKIPPED, type ReadContext } from '../registry';
 import { readDict } from './basic';
 import { isColumnData } from './dataframe';
 import { readSparseGroup, sparseFormatOf } from './sparse';
-import { readNumberListAttr } from '../attrs';
+import { readAttr, readNumberListAttr } from '../attrs';
 import * as aq from 'arquero';
 
 /** What to load from the root group. */
@@ -143,6 +143,19 @@ function readRawGroup(g: Group, ctx: ReadContext, nObs: number, opts: RootReadOp
   };
 }
 
+/**
+ * Throws {@link NotAnnDataError} for a root group with none of X, obs, var and no anndata encoding attribute
+ * (any other HDF5 file would otherwise read as an empty 0 × 0 AnnData).
+ */
+export function assertAnnDataRoot(root: Group, file: string): void {
+  const t = readAttr(root, 'encoding-type', file);
+  if (t === 'anndata') return;
+  const keys = root.keys();
+  if (keys.includes('X') || keys.includes('obs') || keys.includes('var')) return;
+  const shown = keys.slice(0, 8).join(', ') + (keys.length > 8 ? ', …' : '');
+  throw new NotAnnDataError(`not an AnnData file: no X, obs or var (top-level elements: ${shown || 'none'})`, { file, element: root.path });
+}
+
 /** Reads a whole AnnData from a root group of any supported layout. */
 export function readAnnDataRoot(root: Group, ctx: ReadContext, opts: RootReadOptions = {}): AnnData {
   const unsEl = child(root, 'uns', ctx);
@@ -177,6 +190,7 @@ export function readAnnDataRoot(root: Group, ctx: ReadContext, opts: RootReadOpt
   const varp = readMapping(root, 'varp', ctx, nVars, nVars, false) as Record<string, Matrix>;
   const uns: Record<string, UnsValue> = {};
   for (const [k, v] of Object.entries(unsRaw)) if (!consumed.has(k)) uns[k] = simplifyUns(v);
+  moveAdjacency(uns, obsp);
   const adata: AnnData = {
     nObs,
     nVars,
@@ -202,6 +216,23 @@ export function readAnnDataRoot(root: Group, ctx: ReadContext, opts: RootReadOpt
     adata.raw = { X: rawX === SKIPPED ? undefined : rawX, var: rawVar ?? emptyFrame(nv), varm: readMapping(root, 'raw.varm', ctx, nv, null, true) };
   }
   return adata;
+}
+
+/**
+ * Files of anndata < 0.7 (scanpy < 1.5) kept the neighbour graphs in `uns/neighbors/{distances,connectivities}`;
+ * like anndata's reader, they are moved to `obsp`.
+ */
+function moveAdjacency(uns: Record<string, UnsValue>, obsp: Record<string, Matrix>): void {
+  const n = uns.neighbors;
+  if (typeof n !== 'object' || n === null || Array.isArray(n) || ArrayBuffer.isView(n) || isMatrix(n) || isFrame(n)) return;
+  const nb = n as Record<string, UnsValue>;
+  for (const k of ['distances', 'connectivities']) {
+    const m = nb[k];
+    if (isMatrix(m) && m.shape.length === 2) {
+      obsp[k] = m;
+      delete nb[k];
+    }
+  }
 }
 
 /** Shape of a matrix element without reading its data. */

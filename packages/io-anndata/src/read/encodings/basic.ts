@@ -5,6 +5,7 @@ import { getEntity, isDataset, isGroup } from '../../h5';
 import type { DenseMatrix } from '../../anndata';
 import { datasetInfo, readNumeric, readRaw, readStrings, isNumericDtype } from '../dataset';
 import { registerReader, SKIPPED, type ReadContext } from '../registry';
+import { hasAttr } from '../attrs';
 
 function asDataset(elem: Dataset | Group, ctx: ReadContext, what: string): Dataset {
   if (!isDataset(elem)) throw new AnnDataFormatError(`${what} must be a dataset`, { file: ctx.file, element: elem.path });
@@ -57,7 +58,10 @@ export function readArray(elem: Dataset | Group, ctx: ReadContext): unknown {
   const info = datasetInfo(ds, ctx.file);
   if (info.dtype === 'str') {
     if (info.shape && info.shape.length === 0) return readStrings(ds, ctx.file)[0];
-    return readStrings(ds, ctx.file);
+    const strs = readStrings(ds, ctx.file);
+    // anndata < 0.7 stored string scalars as one-element fixed-length byte-string arrays; anndata reads them as str
+    if (strs.length === 1 && info.shape?.length === 1 && !ds.metadata.vlen && !hasAttr(ds, 'encoding-type')) return strs[0];
+    return strs;
   }
   if (info.dtype === 'compound') return readCompound(ds, ctx);
   if (!isNumericDtype(info.dtype)) {
