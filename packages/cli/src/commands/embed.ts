@@ -3,7 +3,8 @@ import { Invae, initEngine, type LatentPart } from '@invae/core';
 import { updateH5ad } from '@invae/io-anndata';
 import { loadDataset } from '../dataset';
 import { collect, loadPlugins } from '../plugins';
-import { checkOutput, editCopy } from '../output';
+import { claimOutput, editCopy } from '../output';
+import { checkInputFile } from '../fs-errors';
 import type { GlobalOptions } from '../program';
 
 interface EmbedCliOptions {
@@ -32,7 +33,17 @@ export function registerEmbed(program: Command): void {
     .option('--json', 'print a machine-readable summary')
     .action(async (modelDir: string, file: string, opts: EmbedCliOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await checkOutput(opts.out, file, opts.overwrite);
+      await checkInputFile(file, 'file', '.h5ad file');
+      const lock = await claimOutput(opts.out, { inputs: [file], overwrite: opts.overwrite });
+      try {
+        await embed(modelDir, file, opts, global);
+      } finally {
+        lock.release();
+      }
+    });
+}
+
+async function embed(modelDir: string, file: string, opts: EmbedCliOptions, global: GlobalOptions): Promise<void> {
       await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
       await loadPlugins(opts.plugin);
       const workflow = await Invae.load(modelDir);
@@ -50,5 +61,4 @@ export function registerEmbed(program: Command): void {
       } finally {
         workflow.dispose();
       }
-    });
 }

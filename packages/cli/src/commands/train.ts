@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -24,6 +23,9 @@ import { openBackedDataset, DEFAULT_BACKED_BLOCK_ROWS } from '../backed-source';
 import { integer, jsonObject, list, number } from '../parse';
 import { resolvePriorPlugin } from '../plugins';
 import { epochReporter } from '../progress';
+import { checkInputFile } from '../fs-errors';
+import { claimOutput, notice, removeStaleModelTemps, trackModelSaves } from '../output';
+import { covariateWarnings, printWarnings } from '../covariates';
 import type { GlobalOptions } from '../program';
 
 interface TrainCliOptions {
@@ -143,13 +145,24 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: TrainCliOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      if (!opts.overwrite && existsSync(opts.out)) {
-        throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace a model directory' });
-      }
       if (opts.backedBlock !== undefined && !opts.backed) throw new InvalidOptionError('backed-block', '--backed-block needs --backed.');
       if (opts.backed && opts.geneSets) {
         throw new InvalidOptionError('gene-sets', '--gene-sets scores gene programs on all counts, which --backed does not load.', { hint: 'drop --backed for the gene-program prior' });
       }
+      await checkInputFile(file, 'file', '.h5ad file');
+      if (opts.geneSets) await checkInputFile(opts.geneSets, 'gene-sets', 'gene-set file (GMT or JSON)');
+      // The model directory is claimed (locked, checked) before anything is read or trained.
+      const lock = await claimOutput(opts.out, { inputs: [file, opts.geneSets], overwrite: opts.overwrite });
+      try {
+        await trainAction(file, opts, global);
+      } finally {
+        lock.release();
+      }
+    });
+}
+
+async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOptions): Promise<void> {
+      removeStaleModelTemps(opts.out, notice);
       const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
       registerBuiltinPriors();
       if (opts.invPriorOptions && !opts.invPrior && !opts.geneSets) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
@@ -163,6 +176,14 @@ export function registerTrain(program: Command): void {
       const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
       const backed = opts.backed ? await openBackedDataset(file, opts.layer, { blockSize: opts.backedBlock }) : null;
       const data: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
+      // Every obs key is checked before training, which may write checkpoints.
+      for (const [flag, key] of [
+        ['predict', opts.predict],
+        ['batch-key', opts.batchKey],
+      ] as const) {
+        if (key !== undefined && !data.obs[key]) throw new InvalidOptionError(flag, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
+      }
+      printWarnings(covariateWarnings(data.obs as Record<string, ArrayLike<unknown>>, { inv: opts.inv, invCont: opts.invCont, spur: opts.spur, spurCont: opts.spurCont }));
       if (opts.geneSets && !backed) {
         // Fit the program scorer (control genes) on the training data; the prior saves it and
         // re-scores every later dataset from the counts.
@@ -194,6 +215,7 @@ export function registerTrain(program: Command): void {
         spurPrior,
         layer: opts.layer ?? null,
       });
+      const untrackSaves = trackModelSaves(opts.out);
       try {
         const reporter = epochReporter({ quiet: opts.quiet || opts.json });
         const train: TrainOptions = {
@@ -254,8 +276,8 @@ export function registerTrain(program: Command): void {
           );
         }
       } finally {
+        untrackSaves();
         workflow.dispose();
         backed?.close();
       }
-    });
 }
