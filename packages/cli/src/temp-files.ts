@@ -116,7 +116,7 @@ export function installSignalCleanup(): void {
   ] as const) {
     process.on(signal, () => {
       cleanUpInFlight();
-      process.stderr.write(`invae: interrupted (${signal}); temporary files removed, no output written.\n`);
+      process.stderr.write(`invae: interrupted (${signal}); the temporary files of unfinished writes were removed.\n`);
       process.exit(code);
     });
   }
