@@ -70,29 +70,38 @@ export async function claimOutputs(claims: readonly { out: string | undefined; o
 }
 
 /**
- * Runs `write(tmp)` on a temporary path beside `dest` (file or folder, registered so that SIGINT/SIGTERM
- * remove it) and renames it into place. A folder replaces an existing `dest` only through a second
- * rename (the old one is moved aside under a temporary name, then removed). On failure nothing is
- * left behind and the error names `dest`.
+ * Runs `write(tmp)` on a temporary path beside `dest` (registered, so that SIGINT/SIGTERM remove it)
+ * and renames it into place. On failure nothing is left behind and the error names `dest`.
  */
 export async function writeAtomically(dest: string, write: (tmp: string) => Promise<void>, ext = ''): Promise<void> {
   const tmp = tempPathFor(dest, ext);
   const untrack = trackTemp(tmp);
   try {
     await write(tmp);
-    const st = await fsp.lstat(tmp);
-    if (st.isDirectory()) {
-      const old = await fsp.lstat(dest).then(
-        () => tempPathFor(dest),
-        () => null,
-      );
-      if (old) {
-        const untrackOld = trackTemp(old);
-        await fsp.rename(dest, old);
-        await fsp.rename(tmp, dest);
-        await fsp.rm(old, { recursive: true, force: true });
-        untrackOld();
-      } else await fsp.rename(tmp, dest);
+    await fsp.rename(tmp, dest);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw asOutputError(dest, e);
+  } finally {
+    untrack();
+  }
+}
+
+/**
+ * Writes the files of an output folder: all of them into a temporary folder beside `dest` first (a
+ * failure, e.g. a full disk, leaves nothing), then the folder is renamed into place; an existing
+ * folder (claimed with --overwrite) gets each file renamed into it, so files of the user's that
+ * are not outputs stay.
+ */
+export async function writeFolderAtomically(dest: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
+  const tmp = tempPathFor(dest);
+  const untrack = trackTemp(tmp);
+  try {
+    await fsp.mkdir(tmp);
+    for (const [name, content] of files) await fsp.writeFile(path.join(tmp, name), content);
+    if (existsSync(dest)) {
+      for (const name of files.keys()) await fsp.rename(path.join(tmp, name), path.join(dest, name));
+      await fsp.rm(tmp, { recursive: true, force: true });
     } else await fsp.rename(tmp, dest);
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);

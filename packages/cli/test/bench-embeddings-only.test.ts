@@ -67,16 +67,18 @@ describe('bench on an embeddings-only file', () => {
     expect(fs.readdirSync(out).sort()).toEqual(['report.html', 'results.csv', 'results.json', 'results.md', 'results.svg']);
   }, 180_000);
 
-  it("--methods '' on a file with 0 genes, with --unintegrated for PCR comparison, replaces an existing folder with --overwrite", () => {
+  it("--methods '' on a file with 0 genes, with --unintegrated for PCR comparison, replaces the results in an existing folder with --overwrite", () => {
     const out = path.join(dir, 'bench-empty');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'old.txt'), 'old');
+    fs.writeFileSync(path.join(out, 'results.json'), '{}');
     const r = invae(['bench', zeroGenes, '--batch', 'batch', '--label', 'cell_type', '--methods', '', '--embeddings', 'X_true_inv', '--unintegrated', 'X_noise', '--no-umap', '--no-lobo', '--out', out, '--overwrite', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const saved = JSON.parse(r.stdout) as Saved;
     expect(saved.methods.map((m) => m.embedding)).toEqual(['X_true_inv']);
     expect(Number.isFinite(saved.methods[0]!.metrics['PCR comparison'])).toBe(true);
-    expect(fs.readdirSync(out)).not.toContain('old.txt');
+    // The results are replaced; the user's other files in the folder stay.
+    expect(fs.readdirSync(out).sort()).toEqual(['old.txt', 'report.html', 'results.csv', 'results.json', 'results.md', 'results.svg']);
     expect(fs.readdirSync(dir).filter((n) => n.includes('.tmp'))).toEqual([]);
   }, 180_000);
 

@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -33,7 +32,7 @@ import {
 } from '@invae/bench';
 import { loadDataset, obsColumns, toCountMatrix } from '../dataset';
 import { integer, list } from '../parse';
-import { claimOutput, writeAtomically } from '../output';
+import { claimOutput, writeFolderAtomically } from '../output';
 import { checkInputFile } from '../fs-errors';
 import { categoricalWarning, continuousLooking, printWarnings } from '../covariates';
 import { loadPlugins } from '../plugins';
@@ -295,248 +294,245 @@ export function registerBench(program: Command): void {
 }
 
 async function bench(file: string, opts: BenchCliOptions & { plugin?: string[] }, global: GlobalOptions): Promise<void> {
-      const tStart = performance.now();
-      const timings: { step: string; seconds: number }[] = [];
-      const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
-        const t = performance.now();
-        const r = await fn();
-        timings.push({ step, seconds: (performance.now() - t) / 1000 });
-        return r;
-      };
-      await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
-      await loadPlugins(opts.plugin);
-      const log = (m: string) => {
-        if (!opts.quiet && !opts.json) process.stderr.write(`${m}\n`);
-      };
-      // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
-      let muted = false;
-      const warn = (m: string) => {
-        if (!muted) log(`warning: ${m}`);
-      };
-      // Methods need the counts; obsm embeddings alone are scored without them (as scib-metrics does).
-      const { adata, data, obs, counts } = await timed('read data', () => readInput(file, opts.layer, opts.methods.length > 0));
-      const nCells = adata.nObs;
-      const labels = column(obs, opts.label, 'label');
-      const batches = column(obs, opts.batch, 'batch');
-      const batchLike = continuousLooking(batches);
-      if (batchLike) printWarnings([categoricalWarning('--batch', opts.batch, batchLike, 'bench scores every distinct value as a batch, so check that --batch names the batch column')]);
-      if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
-      // Embeddings computed elsewhere and the true latents are checked before any training.
-      const external: Record<string, Matrix> = {};
-      for (const key of opts.embeddings ?? []) external[key] = obsmMatrix(adata, key, nCells, 'embeddings');
-      const truthKey = opts.truth ?? ('X_true_inv' in adata.obsm ? 'X_true_inv' : undefined);
-      const truth = truthKey ? obsmMatrix(adata, truthKey, nCells, 'truth') : null;
+  const tStart = performance.now();
+  const timings: { step: string; seconds: number }[] = [];
+  const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const r = await fn();
+    timings.push({ step, seconds: (performance.now() - t) / 1000 });
+    return r;
+  };
+  await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
+  await loadPlugins(opts.plugin);
+  const log = (m: string) => {
+    if (!opts.quiet && !opts.json) process.stderr.write(`${m}\n`);
+  };
+  // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
+  let muted = false;
+  const warn = (m: string) => {
+    if (!muted) log(`warning: ${m}`);
+  };
+  // Methods need the counts; obsm embeddings alone are scored without them (as scib-metrics does).
+  const { adata, data, obs, counts } = await timed('read data', () => readInput(file, opts.layer, opts.methods.length > 0));
+  const nCells = adata.nObs;
+  const labels = column(obs, opts.label, 'label');
+  const batches = column(obs, opts.batch, 'batch');
+  const batchLike = continuousLooking(batches);
+  if (batchLike) printWarnings([categoricalWarning('--batch', opts.batch, batchLike, 'bench scores every distinct value as a batch, so check that --batch names the batch column')]);
+  if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
+  // Embeddings computed elsewhere and the true latents are checked before any training.
+  const external: Record<string, Matrix> = {};
+  for (const key of opts.embeddings ?? []) external[key] = obsmMatrix(adata, key, nCells, 'embeddings');
+  const truthKey = opts.truth ?? ('X_true_inv' in adata.obsm ? 'X_true_inv' : undefined);
+  const truth = truthKey ? obsmMatrix(adata, truthKey, nCells, 'truth') : null;
 
-      let unintegrated: Matrix | null = opts.unintegrated ? obsmMatrix(adata, opts.unintegrated, nCells, 'unintegrated') : null;
-      let pcaCoordinates: Matrix | null = null;
-      if (counts) {
-        const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
-        pcaCoordinates = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
-        unintegrated ??= pcaCoordinates;
-        log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
-      } else if (!unintegrated) log('PCR comparison skipped: the file has no counts and no --unintegrated embedding');
+  let unintegrated: Matrix | null = opts.unintegrated ? obsmMatrix(adata, opts.unintegrated, nCells, 'unintegrated') : null;
+  let pcaCoordinates: Matrix | null = null;
+  if (counts) {
+    const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
+    pcaCoordinates = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
+    unintegrated ??= pcaCoordinates;
+    log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+  } else if (!unintegrated) log('PCR comparison skipped: the file has no counts and no --unintegrated embedding');
 
-      const embeddings: Record<string, Matrix> = {};
-      /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
-      const predictLatents: Record<string, Matrix> = {};
-      const trainSeconds: Record<string, number> = {};
-      for (const method of opts.methods as Method[]) {
-        const name = METHOD_NAMES[method];
-        if (method === 'pca') {
-          embeddings[name] = pcaCoordinates!;
-          continue;
-        }
-        if (!data) throw new Error('unreachable: trained methods read the counts');
-        const t = performance.now();
-        const setup = methodSetup(method, opts);
-        const w = Invae.setup(data, setup, { warn });
+  const embeddings: Record<string, Matrix> = {};
+  /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
+  const predictLatents: Record<string, Matrix> = {};
+  const trainSeconds: Record<string, number> = {};
+  for (const method of opts.methods as Method[]) {
+    const name = METHOD_NAMES[method];
+    if (method === 'pca') {
+      embeddings[name] = pcaCoordinates!;
+      continue;
+    }
+    if (!data) throw new Error('unreachable: trained methods read the counts');
+    const t = performance.now();
+    const setup = methodSetup(method, opts);
+    const w = Invae.setup(data, setup, { warn });
+    try {
+      await w.train(data, { epochs: opts.epochs, seed: opts.seed });
+      embeddings[name] = asMatrix(w.latent(data, { part: 'inv' }));
+      trainSeconds[name] = (performance.now() - t) / 1000;
+      timings.push({ step: `train ${name} (${opts.epochs} epochs)`, seconds: trainSeconds[name]! });
+      log(`${name}: trained ${opts.epochs} epochs in ${trainSeconds[name]!.toFixed(1)} s`);
+      const leak = labelCovariates(setup, opts.label);
+      if (opts.lobo && !opts.loboRetrain && leak.length) {
+        muted = true;
         try {
-          await w.train(data, { epochs: opts.epochs, seed: opts.seed });
-          embeddings[name] = asMatrix(w.latent(data, { part: 'inv' }));
-          trainSeconds[name] = (performance.now() - t) / 1000;
-          timings.push({ step: `train ${name} (${opts.epochs} epochs)`, seconds: trainSeconds[name]! });
-          log(`${name}: trained ${opts.epochs} epochs in ${trainSeconds[name]!.toFixed(1)} s`);
-          const leak = labelCovariates(setup, opts.label);
-          if (opts.lobo && !opts.loboRetrain && leak.length) {
-            muted = true;
-            try {
-              predictLatents[name] = asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }));
-            } finally {
-              muted = false;
-            }
-          }
+          predictLatents[name] = asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }));
         } finally {
-          w.dispose();
+          muted = false;
         }
       }
-      Object.assign(embeddings, external);
+    } finally {
+      w.dispose();
+    }
+  }
+  Object.assign(embeddings, external);
 
-      const neighbors = new Map<string, NeighborsResult>();
-      const bm = new Benchmarker({
-        embeddings,
-        labels,
-        batches,
-        ...(unintegrated ? { unintegrated } : { metrics: { pcrComparison: false } }),
-        seed: opts.seed,
-        onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s${e.error ? ` — failed (NaN): ${e.error}` : ''}`),
-        onNeighbors: opts.umap ? (name, nn) => neighbors.set(name, subsetNeighbors(nn, 15)) : undefined,
-      });
-      bm.benchmark();
-      const results = bm.getResults({ scale: opts.scale ? 'minmax' : 'none' });
-      for (const m of results.methods) timings.push({ step: `metrics ${m.embedding}`, seconds: Object.values(m.seconds).reduce((a, b) => a + b, 0) });
+  const neighbors = new Map<string, NeighborsResult>();
+  const bm = new Benchmarker({
+    embeddings,
+    labels,
+    batches,
+    ...(unintegrated ? { unintegrated } : { metrics: { pcrComparison: false } }),
+    seed: opts.seed,
+    onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s${e.error ? ` — failed (NaN): ${e.error}` : ''}`),
+    onNeighbors: opts.umap ? (name, nn) => neighbors.set(name, subsetNeighbors(nn, 15)) : undefined,
+  });
+  bm.benchmark();
+  const results = bm.getResults({ scale: opts.scale ? 'minmax' : 'none' });
+  for (const m of results.methods) timings.push({ step: `metrics ${m.embedding}`, seconds: Object.values(m.seconds).reduce((a, b) => a + b, 0) });
 
-      // Identifiability against the simulator's true latents.
-      let identifiability: { truthKey: string; rows: ReportIdentifiability[] } | null = null;
-      if (truth && truthKey) {
-        identifiability = await timed('identifiability', () => {
-          const rows: ReportIdentifiability[] = [];
-          const safe = (fn: () => number) => {
-            try {
-              const v = fn();
-              return Number.isFinite(v) ? v : null;
-            } catch {
-              return null;
+  // Identifiability against the simulator's true latents.
+  let identifiability: { truthKey: string; rows: ReportIdentifiability[] } | null = null;
+  if (truth && truthKey) {
+    identifiability = await timed('identifiability', () => {
+      const rows: ReportIdentifiability[] = [];
+      const safe = (fn: () => number) => {
+        try {
+          const v = fn();
+          return Number.isFinite(v) ? v : null;
+        } catch {
+          return null;
+        }
+      };
+      for (const [name, x] of Object.entries(embeddings)) {
+        if (name === truthKey) continue;
+        rows.push({ method: name, mccPearson: safe(() => meanCorrelationCoefficient(truth, x, 'pearson')), mccSpearman: safe(() => meanCorrelationCoefficient(truth, x, 'spearman')), linearR2: safe(() => linearR2(truth, x)) });
+      }
+      return { truthKey, rows };
+    });
+  }
+
+  // Leave-one-batch-out invariant prediction.
+  const lobo: ReportInvariantPrediction[] = [];
+  if (opts.lobo) {
+    const nBatches = new Set(batches).size;
+    if (nBatches < 2) log('invariant prediction skipped: a single batch');
+    else {
+      for (const [name, x] of Object.entries(embeddings)) {
+        const method = (Object.keys(METHOD_NAMES) as Method[]).find((k) => METHOD_NAMES[k] === name);
+        const retrain = opts.loboRetrain && method !== undefined && method !== 'pca';
+        const result = await timed(`invariant prediction ${name}${retrain ? ' (retrained per batch)' : ''}`, async () => {
+          let folds: LoboFold[];
+          if (retrain) {
+            folds = [];
+            if (!data) throw new Error('unreachable: trained methods read the counts');
+            const setup = methodSetup(method as Exclude<Method, 'pca'>, opts);
+            const leak = labelCovariates(setup, opts.label);
+            for (const b of [...new Set(batches)].sort()) {
+              const trainIdx: number[] = [];
+              const testIdx: number[] = [];
+              batches.forEach((v, i) => (v === b ? testIdx : trainIdx).push(i));
+              const trainData = subsetDataset(data, trainIdx);
+              const w = Invae.setup(trainData, setup, { warn });
+              try {
+                await w.train(trainData, { epochs: opts.epochs, seed: opts.seed });
+                const fit = asMatrix(w.latent(trainData, { part: 'inv' }));
+                muted = true;
+                const test = asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' }));
+                muted = false;
+                folds.push({ heldOut: b, train: { latent: fit, labels: trainIdx.map((i) => labels[i]!) }, test: { latent: test, labels: testIdx.map((i) => labels[i]!) } });
+              } finally {
+                muted = false;
+                w.dispose();
+              }
             }
-          };
-          for (const [name, x] of Object.entries(embeddings)) {
-            if (name === truthKey) continue;
-            rows.push({ method: name, mccPearson: safe(() => meanCorrelationCoefficient(truth, x, 'pearson')), mccSpearman: safe(() => meanCorrelationCoefficient(truth, x, 'spearman')), linearR2: safe(() => linearR2(truth, x)) });
-          }
-          return { truthKey, rows };
+          } else folds = leaveOneBatchOutFolds(x, labels, batches, predictLatents[name] ?? x);
+          return leaveOneBatchOut(folds, { classifier: opts.loboClassifier, seed: opts.seed });
         });
+        const note = retrain
+          ? 'retrained without the held-out batch; held-out cells encoded without their label'
+          : predictLatents[name]
+            ? `held-out cells encoded without '${opts.label}' (label covariate zeroed); model trained on all cells`
+            : undefined;
+        lobo.push({ method: name, result, ...(note ? { note } : {}) });
+        log(`  ${name}: leave-one-batch-out accuracy ${result.mean.accuracy?.toFixed(3) ?? '–'}, macro-F1 ${result.mean.macroF1?.toFixed(3) ?? '–'}`);
       }
+    }
+  }
 
-      // Leave-one-batch-out invariant prediction.
-      const lobo: ReportInvariantPrediction[] = [];
-      if (opts.lobo) {
-        const nBatches = new Set(batches).size;
-        if (nBatches < 2) log('invariant prediction skipped: a single batch');
-        else {
-          for (const [name, x] of Object.entries(embeddings)) {
-            const method = (Object.keys(METHOD_NAMES) as Method[]).find((k) => METHOD_NAMES[k] === name);
-            const retrain = opts.loboRetrain && method !== undefined && method !== 'pca';
-            const result = await timed(`invariant prediction ${name}${retrain ? ' (retrained per batch)' : ''}`, async () => {
-              let folds: LoboFold[];
-              if (retrain) {
-                folds = [];
-                if (!data) throw new Error('unreachable: trained methods read the counts');
-                const setup = methodSetup(method as Exclude<Method, 'pca'>, opts);
-                const leak = labelCovariates(setup, opts.label);
-                for (const b of [...new Set(batches)].sort()) {
-                  const trainIdx: number[] = [];
-                  const testIdx: number[] = [];
-                  batches.forEach((v, i) => (v === b ? testIdx : trainIdx).push(i));
-                  const trainData = subsetDataset(data, trainIdx);
-                  const w = Invae.setup(trainData, setup, { warn });
-                  try {
-                    await w.train(trainData, { epochs: opts.epochs, seed: opts.seed });
-                    const fit = asMatrix(w.latent(trainData, { part: 'inv' }));
-                    muted = true;
-                    const test = asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' }));
-                    muted = false;
-                    folds.push({ heldOut: b, train: { latent: fit, labels: trainIdx.map((i) => labels[i]!) }, test: { latent: test, labels: testIdx.map((i) => labels[i]!) } });
-                  } finally {
-                    muted = false;
-                    w.dispose();
-                  }
-                }
-              } else folds = leaveOneBatchOutFolds(x, labels, batches, predictLatents[name] ?? x);
-              return leaveOneBatchOut(folds, { classifier: opts.loboClassifier, seed: opts.seed });
-            });
-            const note = retrain
-              ? 'retrained without the held-out batch; held-out cells encoded without their label'
-              : predictLatents[name]
-                ? `held-out cells encoded without '${opts.label}' (label covariate zeroed); model trained on all cells`
-                : undefined;
-            lobo.push({ method: name, result, ...(note ? { note } : {}) });
-            log(`  ${name}: leave-one-batch-out accuracy ${result.mean.accuracy?.toFixed(3) ?? '–'}, macro-F1 ${result.mean.macroF1?.toFixed(3) ?? '–'}`);
-          }
-        }
+  // Every file of the output folder, written at the end into a temporary folder renamed into place (never a partial folder).
+  const outputs = new Map<string, string | Uint8Array>();
+  // UMAPs coloured by batch and by label, as SVG and PNG.
+  const umaps: ReportUmap[] = [];
+  const umapJson: Record<string, unknown> = {};
+  if (opts.umap) {
+    const taken = new Set<string>();
+    for (const [name, x] of Object.entries(embeddings)) {
+      const stem = fileStem(name, taken);
+      const t = performance.now();
+      const u = umapEmbedding(x, { neighbors: neighbors.get(name), seed: opts.seed, maxPoints: opts.umapMaxPoints, nEpochs: opts.umapEpochs, implementation: opts.umapImpl });
+      const tUmap = (performance.now() - t) / 1000;
+      const files: Record<string, { svg: string; png: string; width: number; height: number }> = {};
+      for (const [colour, key, values] of [
+        ['batch', opts.batch, batches],
+        ['label', opts.label, labels],
+      ] as const) {
+        const cats = Array.from(u.indices, (i) => values[i]!);
+        const svg = scatterSvg(u.coordinates, cats, { title: `${name} · ${key}`, legendTitle: key, seed: opts.seed });
+        const png = svgToPng(svg);
+        const base = `umap_${stem}_${colour}`;
+        outputs.set(`${base}.svg`, svg);
+        outputs.set(`${base}.png`, png);
+        const size = pngSize(png);
+        files[colour] = { svg: `${base}.svg`, png: `${base}.png`, width: size.width / 2, height: size.height / 2 };
       }
+      const seconds = (performance.now() - t) / 1000;
+      timings.push({ step: `UMAP ${name}`, seconds });
+      log(`  ${name}: UMAP of ${u.nPoints} cells in ${tUmap.toFixed(1)} s (plots ${(seconds - tUmap).toFixed(1)} s)`);
+      umaps.push({ method: name, byBatch: files.batch!, byLabel: files.label!, nPoints: u.nPoints, downsampled: u.downsampled });
+      umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
+    }
+  }
+  timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
 
-      // Every file of the output folder, written at the end into a temporary folder renamed into place (never a partial folder).
-      const outputs = new Map<string, string | Uint8Array>();
-      // UMAPs coloured by batch and by label, as SVG and PNG.
-      const umaps: ReportUmap[] = [];
-      const umapJson: Record<string, unknown> = {};
-      if (opts.umap) {
-        const taken = new Set<string>();
-        for (const [name, x] of Object.entries(embeddings)) {
-          const stem = fileStem(name, taken);
-          const t = performance.now();
-          const u = umapEmbedding(x, { neighbors: neighbors.get(name), seed: opts.seed, maxPoints: opts.umapMaxPoints, nEpochs: opts.umapEpochs, implementation: opts.umapImpl });
-          const tUmap = (performance.now() - t) / 1000;
-          const files: Record<string, { svg: string; png: string; width: number; height: number }> = {};
-          for (const [colour, key, values] of [
-            ['batch', opts.batch, batches],
-            ['label', opts.label, labels],
-          ] as const) {
-            const cats = Array.from(u.indices, (i) => values[i]!);
-            const svg = scatterSvg(u.coordinates, cats, { title: `${name} · ${key}`, legendTitle: key, seed: opts.seed });
-            const png = svgToPng(svg);
-            const base = `umap_${stem}_${colour}`;
-            outputs.set(`${base}.svg`, svg);
-            outputs.set(`${base}.png`, png);
-            const size = pngSize(png);
-            files[colour] = { svg: `${base}.svg`, png: `${base}.png`, width: size.width / 2, height: size.height / 2 };
-          }
-          const seconds = (performance.now() - t) / 1000;
-          timings.push({ step: `UMAP ${name}`, seconds });
-          log(`  ${name}: UMAP of ${u.nPoints} cells in ${tUmap.toFixed(1)} s (plots ${(seconds - tUmap).toFixed(1)} s)`);
-          umaps.push({ method: name, byBatch: files.batch!, byLabel: files.label!, nPoints: u.nPoints, downsampled: u.downsampled });
-          umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
-        }
-      }
-      timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
-
-      const engine = currentEngine();
-      const environment: Record<string, string> = {
-        '@invae/cli': CLI_VERSION,
-        '@invae/core': CORE_VERSION,
-        '@invae/bench': BENCH_VERSION,
-        engine: engine ? `${engine.engine} (${engine.package} ${engine.packageVersion}, tfjs-core ${engine.tfjsVersion})` : 'unknown',
-        node: process.version,
-        platform: `${process.platform} ${process.arch}, ${os.cpus().length} CPUs`,
-        seed: String(opts.seed),
-        'epochs per model': String(opts.epochs),
-      };
-      const dataset = { file: path.basename(file), nCells, nGenes: counts?.nCols ?? 0, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
-      const protocol = protocolText(opts);
-      const saved = {
-        ...results,
-        trainingSeconds: trainSeconds,
-        dataset,
-        identifiability: identifiability ? { truthKey: identifiability.truthKey, methods: Object.fromEntries(identifiability.rows.map(({ method, ...v }) => [method, v])) } : null,
-        invariantPrediction: lobo.length ? { label: opts.label, protocol, retrain: Boolean(opts.loboRetrain), methods: Object.fromEntries(lobo.map((m) => [m.method, { ...m.result, ...(m.note ? { note: m.note } : {}) }])) } : null,
-        umap: opts.umap ? { nNeighbors: 15, minDist: 0.5, maxPoints: opts.umapMaxPoints, seed: opts.seed, methods: umapJson } : null,
-        timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
-        environment,
-      };
-      const resultsSvg = resultsTableSvg(results, { title: path.basename(file) });
-      const extras = { invariantPrediction: lobo.length ? { label: opts.label, methods: lobo } : null, identifiability };
-      outputs.set('results.json', `${JSON.stringify(saved, null, 2)}\n`);
-      outputs.set('results.csv', resultsCsv(results));
-      outputs.set('results.md', resultsMarkdown(results, extras));
-      outputs.set('results.svg', resultsSvg);
-      outputs.set(
-        'report.html',
-        reportHtml({
-          dataset,
-          results,
-          resultsSvg,
-          umaps,
-          identifiability,
-          invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
-          timings,
-          environment,
-          generatedAt: new Date().toISOString(),
-        }),
-      );
-      await writeAtomically(opts.out, async (dir) => {
-        await fsp.mkdir(dir);
-        for (const [name, content] of outputs) await fsp.writeFile(path.join(dir, name), content);
-      });
-      log(`wrote ${opts.out}/report.html`);
-      if (opts.json) process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
-      else process.stdout.write(resultsMarkdown(results, extras));
+  const engine = currentEngine();
+  const environment: Record<string, string> = {
+    '@invae/cli': CLI_VERSION,
+    '@invae/core': CORE_VERSION,
+    '@invae/bench': BENCH_VERSION,
+    engine: engine ? `${engine.engine} (${engine.package} ${engine.packageVersion}, tfjs-core ${engine.tfjsVersion})` : 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}, ${os.cpus().length} CPUs`,
+    seed: String(opts.seed),
+    'epochs per model': String(opts.epochs),
+  };
+  const dataset = { file: path.basename(file), nCells, nGenes: counts?.nCols ?? 0, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
+  const protocol = protocolText(opts);
+  const saved = {
+    ...results,
+    trainingSeconds: trainSeconds,
+    dataset,
+    identifiability: identifiability ? { truthKey: identifiability.truthKey, methods: Object.fromEntries(identifiability.rows.map(({ method, ...v }) => [method, v])) } : null,
+    invariantPrediction: lobo.length ? { label: opts.label, protocol, retrain: Boolean(opts.loboRetrain), methods: Object.fromEntries(lobo.map((m) => [m.method, { ...m.result, ...(m.note ? { note: m.note } : {}) }])) } : null,
+    umap: opts.umap ? { nNeighbors: 15, minDist: 0.5, maxPoints: opts.umapMaxPoints, seed: opts.seed, methods: umapJson } : null,
+    timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
+    environment,
+  };
+  const resultsSvg = resultsTableSvg(results, { title: path.basename(file) });
+  const extras = { invariantPrediction: lobo.length ? { label: opts.label, methods: lobo } : null, identifiability };
+  outputs.set('results.json', `${JSON.stringify(saved, null, 2)}\n`);
+  outputs.set('results.csv', resultsCsv(results));
+  outputs.set('results.md', resultsMarkdown(results, extras));
+  outputs.set('results.svg', resultsSvg);
+  outputs.set(
+    'report.html',
+    reportHtml({
+      dataset,
+      results,
+      resultsSvg,
+      umaps,
+      identifiability,
+      invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
+      timings,
+      environment,
+      generatedAt: new Date().toISOString(),
+    }),
+  );
+  await writeFolderAtomically(opts.out, outputs);
+  log(`wrote ${opts.out}/report.html`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
+  else process.stdout.write(resultsMarkdown(results, extras));
 }

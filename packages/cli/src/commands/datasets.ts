@@ -233,21 +233,21 @@ export function registerDatasets(program: Command): void {
 }
 
 async function prepare(entry: ReturnType<typeof getDataset>, out: string, opts: DirOption & { file?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; quiet?: boolean }): Promise<void> {
-      const log = (m: string) => {
-        if (!opts.quiet) process.stderr.write(`${m}\n`);
-      };
-      const t0 = performance.now();
-      if (entry.kind === 'simulated' && !opts.file) {
-        const sim = simulate({ seed: opts.seed, format: 'csr' });
-        await writeH5adOutput(out, simulationToAnnData(sim));
-        process.stdout.write(`wrote ${out}: ${sim.nCells} cells × ${sim.nGenes} genes (simulated, seed ${sim.options.seed})\n`);
-        return;
-      }
-      const nTopGenes = opts.allGenes ? null : opts.nTopGenes;
-      const p = await prepareDataset(entry, { dir: opts.dir, file: opts.file, nTopGenes, onProgress: log });
-      await writeH5adOutput(out, preparedToAnnData(p));
-      const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      process.stdout.write(
-        `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures} by '${entry.batchKey}'` : ''}) in ${secs} s; batch key '${entry.batchKey}', label key '${entry.labelKey}'\n`,
-      );
+  const log = (m: string) => {
+    if (!opts.quiet) process.stderr.write(`${m}\n`);
+  };
+  const t0 = performance.now();
+  if (entry.kind === 'simulated' && !opts.file) {
+    const sim = simulate({ seed: opts.seed, format: 'csr' });
+    await writeH5adOutput(out, simulationToAnnData(sim));
+    process.stdout.write(`wrote ${out}: ${sim.nCells} cells × ${sim.nGenes} genes (simulated, seed ${sim.options.seed})\n`);
+    return;
+  }
+  const nTopGenes = opts.allGenes ? null : opts.nTopGenes;
+  const p = await prepareDataset(entry, { dir: opts.dir, file: opts.file, nTopGenes, onProgress: log });
+  await writeH5adOutput(out, preparedToAnnData(p));
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stdout.write(
+    `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures} by '${entry.batchKey}'` : ''}) in ${secs} s; batch key '${entry.batchKey}', label key '${entry.labelKey}'\n`,
+  );
 }

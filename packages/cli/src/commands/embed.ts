@@ -44,21 +44,21 @@ export function registerEmbed(program: Command): void {
 }
 
 async function embed(modelDir: string, file: string, opts: EmbedCliOptions, global: GlobalOptions): Promise<void> {
-      await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
-      await loadPlugins(opts.plugin);
-      const workflow = await Invae.load(modelDir);
-      try {
-        const { data } = await loadDataset(file, opts.layer ?? workflow.layer);
-        const part = opts.latent as LatentPart;
-        const key = opts.key ?? (part === 'inv' ? 'X_inVAE' : part === 'spur' ? 'X_inVAE_spur' : 'X_inVAE_full');
-        const latent = workflow.latent(data, { part });
-        await editCopy(file, opts.out, async (tmp) => {
-          await updateH5ad(tmp, { obsm: { [key]: { kind: 'dense', shape: [latent.nRows, latent.nCols], dtype: 'float32', data: latent.data } } });
-        });
-        const summary = { out: opts.out, key, cells: latent.nRows, dims: latent.nCols, latent: part };
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else process.stdout.write(`wrote obsm['${key}'] (${latent.nRows} × ${latent.nCols}, ${part} latent) to ${opts.out}\n`);
-      } finally {
-        workflow.dispose();
-      }
+  await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
+  await loadPlugins(opts.plugin);
+  const workflow = await Invae.load(modelDir);
+  try {
+    const { data } = await loadDataset(file, opts.layer ?? workflow.layer);
+    const part = opts.latent as LatentPart;
+    const key = opts.key ?? (part === 'inv' ? 'X_inVAE' : part === 'spur' ? 'X_inVAE_spur' : 'X_inVAE_full');
+    const latent = workflow.latent(data, { part });
+    await editCopy(file, opts.out, async (tmp) => {
+      await updateH5ad(tmp, { obsm: { [key]: { kind: 'dense', shape: [latent.nRows, latent.nCols], dtype: 'float32', data: latent.data } } });
+    });
+    const summary = { out: opts.out, key, cells: latent.nRows, dims: latent.nCols, latent: part };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else process.stdout.write(`wrote obsm['${key}'] (${latent.nRows} × ${latent.nCols}, ${part} latent) to ${opts.out}\n`);
+  } finally {
+    workflow.dispose();
+  }
 }

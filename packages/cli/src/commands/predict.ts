@@ -49,40 +49,40 @@ export function registerPredict(program: Command): void {
 }
 
 async function predict(modelDir: string, file: string, ext: string, opts: PredictCliOptions, global: GlobalOptions): Promise<void> {
-      await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
-      await loadPlugins(opts.plugin);
-      const workflow = await Invae.load(modelDir);
-      try {
-        const trained = workflow.predictor;
-        if (!trained) throw new InvalidOptionError('model', `${modelDir} has no invariant predictor.`, { hint: 'train one with invae train … --predict KEY' });
-        const { adata, data, cellNames } = await loadDataset(file, opts.layer ?? workflow.layer);
-        // Inputs are validated before the output is written.
-        const truth = opts.label === undefined ? undefined : data.obs[opts.label];
-        if (opts.label !== undefined && !truth) throw new InvalidOptionError('label', `obs has no column '${opts.label}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
-        const pred = workflow.predict(data);
-        let scores: { accuracy: number; macroF1: number } | null = null;
-        if (truth) {
-          const t = Array.from(truth as ArrayLike<unknown>, String);
-          scores = { accuracy: accuracy(t, pred.labels), macroF1: macroF1(t, pred.labels) };
-        }
-        const column = `${trained.labelKey}_pred`;
-        if (ext === '.csv') {
-          const header = ['cell', column, ...pred.classes.map((c) => `p_${c}`)].map(csvField).join(',');
-          const k = pred.classes.length;
-          const rows = pred.labels.map((l, i) => [cellNames[i]!, l, ...Array.from(pred.probabilities.subarray(i * k, (i + 1) * k), (p) => p.toPrecision(6))].map(csvField).join(','));
-          await writeTextAtomically(opts.out, `${[header, ...rows].join('\n')}\n`);
-        } else {
-          const table = adata.obs.table.assign(aq.table({ [column]: pred.labels }));
-          const classes = [...new Set(pred.labels)].sort();
-          await writeH5adOutput(opts.out, { ...adata, obs: { ...adata.obs, table, columns: { ...adata.obs.columns, [column]: { kind: 'categorical', categories: classes, ordered: false } } } });
-        }
-        const summary = { out: opts.out, label: trained.labelKey, cells: pred.labels.length, classes: pred.classes, ...(scores ?? {}) };
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else {
-          process.stdout.write(`predicted '${trained.labelKey}' for ${pred.labels.length} cells → ${opts.out}\n`);
-          if (scores) process.stdout.write(`accuracy ${(scores.accuracy * 100).toFixed(1)}%, macro-F1 ${scores.macroF1.toFixed(3)} against obs['${opts.label}']\n`);
-        }
-      } finally {
-        workflow.dispose();
-      }
+  await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
+  await loadPlugins(opts.plugin);
+  const workflow = await Invae.load(modelDir);
+  try {
+    const trained = workflow.predictor;
+    if (!trained) throw new InvalidOptionError('model', `${modelDir} has no invariant predictor.`, { hint: 'train one with invae train … --predict KEY' });
+    const { adata, data, cellNames } = await loadDataset(file, opts.layer ?? workflow.layer);
+    // Inputs are validated before the output is written.
+    const truth = opts.label === undefined ? undefined : data.obs[opts.label];
+    if (opts.label !== undefined && !truth) throw new InvalidOptionError('label', `obs has no column '${opts.label}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
+    const pred = workflow.predict(data);
+    let scores: { accuracy: number; macroF1: number } | null = null;
+    if (truth) {
+      const t = Array.from(truth as ArrayLike<unknown>, String);
+      scores = { accuracy: accuracy(t, pred.labels), macroF1: macroF1(t, pred.labels) };
+    }
+    const column = `${trained.labelKey}_pred`;
+    if (ext === '.csv') {
+      const header = ['cell', column, ...pred.classes.map((c) => `p_${c}`)].map(csvField).join(',');
+      const k = pred.classes.length;
+      const rows = pred.labels.map((l, i) => [cellNames[i]!, l, ...Array.from(pred.probabilities.subarray(i * k, (i + 1) * k), (p) => p.toPrecision(6))].map(csvField).join(','));
+      await writeTextAtomically(opts.out, `${[header, ...rows].join('\n')}\n`);
+    } else {
+      const table = adata.obs.table.assign(aq.table({ [column]: pred.labels }));
+      const classes = [...new Set(pred.labels)].sort();
+      await writeH5adOutput(opts.out, { ...adata, obs: { ...adata.obs, table, columns: { ...adata.obs.columns, [column]: { kind: 'categorical', categories: classes, ordered: false } } } });
+    }
+    const summary = { out: opts.out, label: trained.labelKey, cells: pred.labels.length, classes: pred.classes, ...(scores ?? {}) };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      process.stdout.write(`predicted '${trained.labelKey}' for ${pred.labels.length} cells → ${opts.out}\n`);
+      if (scores) process.stdout.write(`accuracy ${(scores.accuracy * 100).toFixed(1)}%, macro-F1 ${scores.macroF1.toFixed(3)} against obs['${opts.label}']\n`);
+    }
+  } finally {
+    workflow.dispose();
+  }
 }
