@@ -293,6 +293,7 @@ export function registerBench(program: Command): void {
     });
 }
 
+/** The benchmark run of `invae bench`, once its output folder is claimed; every file is written at the end, through a temporary folder. */
 async function bench(file: string, opts: BenchCliOptions & { plugin?: string[] }, global: GlobalOptions): Promise<void> {
   const tStart = performance.now();
   const timings: { step: string; seconds: number }[] = [];

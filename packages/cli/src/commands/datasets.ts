@@ -232,6 +232,7 @@ export function registerDatasets(program: Command): void {
     });
 }
 
+/** The run of `invae datasets prepare`, once its output is claimed. */
 async function prepare(entry: ReturnType<typeof getDataset>, out: string, opts: DirOption & { file?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; quiet?: boolean }): Promise<void> {
   const log = (m: string) => {
     if (!opts.quiet) process.stderr.write(`${m}\n`);

@@ -43,6 +43,7 @@ export function registerEmbed(program: Command): void {
     });
 }
 
+/** The embedding run of `invae embed`, once its output is claimed. */
 async function embed(modelDir: string, file: string, opts: EmbedCliOptions, global: GlobalOptions): Promise<void> {
   await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
   await loadPlugins(opts.plugin);

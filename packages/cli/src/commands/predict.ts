@@ -48,6 +48,7 @@ export function registerPredict(program: Command): void {
     });
 }
 
+/** The prediction run of `invae predict`, once its output is claimed; the output is written only after every input is validated. */
 async function predict(modelDir: string, file: string, ext: string, opts: PredictCliOptions, global: GlobalOptions): Promise<void> {
   await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
   await loadPlugins(opts.plugin);

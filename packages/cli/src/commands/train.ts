@@ -161,6 +161,7 @@ export function registerTrain(program: Command): void {
     });
 }
 
+/** The training run of `invae train`, once its model directory is claimed. */
 async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOptions): Promise<void> {
   removeStaleModelTemps(opts.out, notice);
   const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
