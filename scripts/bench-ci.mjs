@@ -72,13 +72,13 @@ function summarize(name, dir, seconds) {
 const t0 = performance.now();
 const datasets = [];
 const tables = [];
-const bench = (file, dir, batch, label) => ['bench', file, '--batch', batch, '--label', label, '--methods', METHODS, '--epochs', opts.epochs, '--seed', opts.seed, '--out', dir];
+const bench = (file, dir, batch, label) => ['bench', file, '--batch', batch, '--label', label, '--methods', METHODS, '--epochs', opts.epochs, '--seed', opts.seed, '--out', dir, '--overwrite'];
 
 {
   const dir = path.join(out, 'cellbench-lung-3cl');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'cellbench-lung-3cl.hvg2000.h5ad');
-  const prep = invae('prepare CellBench (2000 HVGs)', ['datasets', 'prepare', 'cellbench-lung-3cl', '--out', file]);
+  const prep = invae('prepare CellBench (2000 HVGs)', ['datasets', 'prepare', 'cellbench-lung-3cl', '--out', file, '--overwrite']);
   process.stderr.write(prep.stdout);
   const run = invae('bench CellBench', bench(file, dir, 'batch', 'cell_line'));
   const s = summarize('cellbench-lung-3cl', dir, { prepare: prep.seconds, bench: run.seconds, total: prep.seconds + run.seconds });
@@ -90,7 +90,7 @@ const bench = (file, dir, batch, label) => ['bench', file, '--batch', batch, '--
   const dir = path.join(out, 'simulated');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'simulated.h5ad');
-  const sim = invae('simulate', ['simulate', '--out', file, '--cells', opts['sim-cells'], '--genes', opts['sim-genes'], '--seed', opts.seed]);
+  const sim = invae('simulate', ['simulate', '--out', file, '--cells', opts['sim-cells'], '--genes', opts['sim-genes'], '--seed', opts.seed, '--overwrite']);
   process.stderr.write(sim.stdout);
   const run = invae('bench simulated', bench(file, dir, 'batch', 'cell_type'));
   const s = summarize('simulated', dir, { simulate: sim.seconds, bench: run.seconds, total: sim.seconds + run.seconds });

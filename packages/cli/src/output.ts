@@ -1,41 +1,185 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '@invae/core';
+import { writeH5ad, type AnnData, type WriteOptions } from '@invae/io-anndata';
+import { asOutputError } from './fs-errors';
+import { lockOutput, type OutputLock } from './output-lock';
+import { onExitCleanup, removeStaleTemps, tempPathFor, trackOutput, trackTemp } from './temp-files';
 
-/** Refuses an output path that is the input (inputs are never modified) or exists without --overwrite. */
-export async function checkOutput(out: string, input: string, overwrite: boolean | undefined): Promise<void> {
-  if (path.resolve(out) === path.resolve(input)) {
-    throw new InvalidOptionError('out', `--out ${out} is the input file; invae never modifies its inputs.`, { hint: 'write to a new file' });
-  }
-  const exists = await fsp.stat(out).then(
-    () => true,
-    () => false,
-  );
-  if (exists && !overwrite) throw new InvalidOptionError('out', `${out} already exists.`, { hint: 'choose another --out, or pass --overwrite' });
+/** Where notices of invae's housekeeping (stale temporary files, stale locks) go. */
+export function notice(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
-/** Writes text to `file` atomically (temporary file in the same folder, then rename). */
-export async function writeTextAtomically(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+/** Options of {@link claimOutput}. */
+export interface ClaimOptions {
+  /** Input files the output must not be (inputs are never modified). */
+  inputs?: readonly (string | undefined)[];
+  /** Replace an existing output. */
+  overwrite?: boolean;
+  /** The option naming the output, for messages (default `out`). */
+  flag?: string;
+}
+
+/**
+ * Claims an output before anything is written: refuses the input itself and an existing output
+ * without --overwrite, takes the output's lock (two invae runs never write one output; a stale lock
+ * of a dead run is reported and taken over) and removes the temporary files that interrupted runs
+ * left in the output's folder (one notice line each). Release the lock when done (it is also
+ * released at exit and on SIGINT/SIGTERM).
+ */
+export async function claimOutput(out: string, options: ClaimOptions = {}): Promise<OutputLock> {
+  const flag = options.flag ?? 'out';
+  const abs = path.resolve(out);
+  for (const input of options.inputs ?? []) {
+    if (input !== undefined && path.resolve(input) === abs) {
+      throw new InvalidOptionError(flag, `--${flag} ${out} is an input file; invae never modifies its inputs.`, { hint: 'write to a new file' });
+    }
+  }
+  const dir = path.dirname(abs);
+  const parent = await fsp.stat(dir).catch(() => null);
+  if (!parent?.isDirectory()) throw new InvalidOptionError(flag, `The folder of --${flag} ${out} (${dir}) does not exist.`, { hint: 'create it first, or choose another path' });
+  const lock = lockOutput(abs, notice);
   try {
-    await fsp.writeFile(tmp, text);
-    await fsp.rename(tmp, file);
+    const exists = await fsp.lstat(abs).then(
+      () => true,
+      () => false,
+    );
+    if (exists && !options.overwrite) throw new InvalidOptionError(flag, `${out} already exists.`, { hint: `choose another --${flag}, or pass --overwrite to replace it` });
+    removeStaleTemps(dir, notice);
   } catch (e) {
-    await fsp.rm(tmp, { force: true });
+    lock.release();
     throw e;
+  }
+  return lock;
+}
+
+/** Claims several outputs (see {@link claimOutput}); releases the ones taken when a later one fails. */
+export async function claimOutputs(claims: readonly { out: string | undefined; options?: ClaimOptions }[]): Promise<{ release(): void }> {
+  const locks: OutputLock[] = [];
+  const release = () => {
+    for (const l of locks.splice(0)) l.release();
+  };
+  try {
+    for (const c of claims) if (c.out !== undefined) locks.push(await claimOutput(c.out, c.options));
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { release };
+}
+
+/**
+ * Runs `write(tmp)` on a temporary path beside `dest` (registered, so that SIGINT/SIGTERM remove it)
+ * and renames it into place. On failure nothing is left behind and the error names `dest`.
+ */
+export async function writeAtomically(dest: string, write: (tmp: string) => Promise<void>, ext = ''): Promise<void> {
+  const tmp = tempPathFor(dest, ext);
+  const untrack = trackTemp(tmp);
+  try {
+    await write(tmp);
+    await fsp.rename(tmp, dest);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw asOutputError(dest, e);
+  } finally {
+    untrack();
+  }
+}
+
+/**
+ * Writes the files of an output folder: all of them into a temporary folder beside `dest` first (a
+ * failure, e.g. a full disk, leaves nothing), then the folder is renamed into place; an existing
+ * folder (claimed with --overwrite) gets each file renamed into it, so files of the user's that
+ * are not outputs stay.
+ */
+export async function writeFolderAtomically(dest: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
+  const tmp = tempPathFor(dest);
+  const untrack = trackTemp(tmp);
+  try {
+    await fsp.mkdir(tmp);
+    for (const [name, content] of files) await fsp.writeFile(path.join(tmp, name), content);
+    if (existsSync(dest)) {
+      for (const name of files.keys()) await fsp.rename(path.join(tmp, name), path.join(dest, name));
+      await fsp.rm(tmp, { recursive: true, force: true });
+    } else await fsp.rename(tmp, dest);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw asOutputError(dest, e);
+  } finally {
+    untrack();
+  }
+}
+
+/** Writes text or bytes to `file` atomically (temporary file in the same folder, then rename). */
+export async function writeFileAtomically(file: string, data: string | Uint8Array): Promise<void> {
+  await writeAtomically(file, (tmp) => fsp.writeFile(tmp, data));
+}
+
+/** Writes text to `file` atomically. */
+export const writeTextAtomically: (file: string, text: string) => Promise<void> = writeFileAtomically;
+
+/** Writes an .h5ad through `@invae/io-anndata` (atomic on its own); its temporary files are removed on SIGINT/SIGTERM and a failure names `file`. */
+export async function writeH5adOutput(file: string, adata: AnnData, options?: WriteOptions): Promise<void> {
+  const untrack = trackOutput(file);
+  try {
+    await writeH5ad(file, adata, options);
+  } catch (e) {
+    throw asOutputError(file, e);
+  } finally {
+    untrack();
   }
 }
 
 /** Copies `input` to `out` through a temporary file in the output folder, runs `edit` on the copy, then renames it into place. */
 export async function editCopy(input: string, out: string, edit: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.${randomBytes(6).toString('hex')}.tmp.h5ad`);
+  await writeAtomically(
+    out,
+    async (tmp) => {
+      await fsp.copyFile(input, tmp);
+      await edit(tmp);
+    },
+    '.h5ad',
+  );
+}
+
+/** `<model>.<hex>.tmp` / `.old`: the folders `@invae/core`'s model save writes beside the model directory. */
+function modelTemps(out: string): { path: string; kind: 'tmp' | 'old' }[] {
+  const abs = path.resolve(out);
+  const base = path.basename(abs);
+  const re = /^(.+)\.[0-9a-f]{12}\.(tmp|old)$/;
+  let names: string[];
   try {
-    await fsp.copyFile(input, tmp);
-    await edit(tmp);
-    await fsp.rename(tmp, out);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
+    names = readdirSync(path.dirname(abs));
+  } catch {
+    return [];
   }
+  return names.flatMap((n) => {
+    const m = re.exec(n);
+    return m && m[1] === base ? [{ path: path.join(path.dirname(abs), n), kind: m[2] as 'tmp' | 'old' }] : [];
+  });
+}
+
+/**
+ * With the lock of model directory `out` held, its save folders beside it belong to a run that
+ * ended before finishing a save: the temporary ones are removed with a notice; a moved-aside old
+ * model is removed when the model directory exists, and reported otherwise (it is the last saved model).
+ */
+export function removeStaleModelTemps(out: string, notify: (line: string) => void): void {
+  const exists = existsSync(out);
+  for (const t of modelTemps(out)) {
+    if (t.kind === 'old' && !exists) {
+      notify(`invae: warning: ${t.path} holds the model an interrupted run was replacing; rename it to ${out} to keep it.`);
+      continue;
+    }
+    rmSync(t.path, { recursive: true, force: true });
+    notify(`invae: removed ${t.path}, a temporary folder of ${out} left by an interrupted run.`);
+  }
+}
+
+/** While model directory `out` is being trained and saved: SIGINT/SIGTERM remove its save's temporary folder. */
+export function trackModelSaves(out: string): () => void {
+  return onExitCleanup(() => {
+    for (const t of modelTemps(out)) if (t.kind === 'tmp') rmSync(t.path, { recursive: true, force: true });
+  });
 }

@@ -81,9 +81,11 @@ describe('invae info FILE.h5ad', () => {
     expect(r.stderr).not.toMatch(/EISDIR|\n\s+at /);
   });
 
-  it('a missing file fails with exit 1', () => {
-    const r = invae(['info', path.join(os.tmpdir(), 'definitely-missing-invae.h5ad')]);
+  it('a missing file fails with exit 1, naming it, with a hint', () => {
+    const f = path.join(os.tmpdir(), 'definitely-missing-invae.h5ad');
+    const r = invae(['info', f]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('cannot open file');
+    expect(r.stderr).toContain(`invae: error: ${f}: no such file.`);
+    expect(r.stderr).toContain('hint: check the path of the .h5ad file');
   });
 });

@@ -1,7 +1,5 @@
-import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import {
   DEFAULT_PRESET,
@@ -14,11 +12,13 @@ import {
   denseToCsr,
   getPreset,
   initEngine,
+  type CsrMatrix,
   type InvaeDataset,
   type InvaeSetup,
   type PresetName,
   type TrainHistory,
 } from '@invae/core';
+import { readH5ad, type AnnData } from '@invae/io-anndata';
 import {
   Benchmarker,
   DEFAULT_N_TOP_GENES,
@@ -33,8 +33,8 @@ import {
   pngSize,
   reportHtml,
   resultsTableSvg,
-  selectHighlyVariableGenes,
   scatterSvg,
+  selectHighlyVariableGenes,
   subsetNeighbors,
   svgToPng,
   umapEmbedding,
@@ -48,9 +48,11 @@ import {
   type ReportInvariantPrediction,
   type ReportUmap,
 } from '@invae/bench';
-import { loadDataset } from '../dataset';
+import { loadDataset, obsColumns, toCountMatrix } from '../dataset';
 import { integer, list } from '../parse';
-import { writeTextAtomically } from '../output';
+import { claimOutput, writeFolderAtomically } from '../output';
+import { checkInputFile } from '../fs-errors';
+import { categoricalWarning, continuousLooking, printWarnings } from '../covariates';
 import { loadPlugins } from '../plugins';
 import type { GlobalOptions } from '../program';
 import { VERSION as CLI_VERSION } from '../version';
@@ -78,6 +80,8 @@ interface BenchCliOptions {
   loboRetrain?: boolean;
   loboClassifier: 'linear' | 'knn';
   truth?: string;
+  unintegrated?: string;
+  overwrite?: boolean;
   json?: boolean;
   quiet?: boolean;
   /** Print no table on stdout (callers that print their own summary). */
@@ -133,9 +137,9 @@ function labelCovariates(setup: InvaeSetup, label: string): string[] {
   return (setup.invariant?.categorical ?? []).filter((k) => k === label);
 }
 
-function column(data: InvaeDataset, key: string, flag: string): string[] {
-  const col = data.obs[key];
-  if (!col) throw new InvalidOptionError(flag, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ')}).`);
+function column(obs: InvaeDataset['obs'], key: string, flag: string): string[] {
+  const col = obs[key];
+  if (!col) throw new InvalidOptionError(flag, `obs has no column '${key}' (available: ${Object.keys(obs).join(', ')}).`);
   const values = Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? '' : String(v)));
   const missing = values.reduce((n, v) => n + (v === '' ? 1 : 0), 0);
   if (missing) {
@@ -147,7 +151,7 @@ function column(data: InvaeDataset, key: string, flag: string): string[] {
 }
 
 /** A dense 2-D obsm entry as a float matrix, checked against the number of cells and for non-finite values. */
-function obsmMatrix(adata: Awaited<ReturnType<typeof loadDataset>>['adata'], key: string, nCells: number, flag: string): Matrix {
+function obsmMatrix(adata: AnnData, key: string, nCells: number, flag: string): Matrix {
   const m = adata.obsm[key];
   if (!m || !('kind' in m) || m.kind !== 'dense' || m.shape.length !== 2) {
     throw new InvalidOptionError(flag, `obsm has no dense 2-D embedding '${key}' (obsm: ${Object.keys(adata.obsm).join(', ') || 'none'}).`);
@@ -193,18 +197,6 @@ function withoutColumns(data: InvaeDataset, keys: readonly string[]): InvaeDatas
 
 function asMatrix(z: { data: Float32Array; nRows: number; nCols: number }): Matrix {
   return { data: z.data, nRows: z.nRows, nCols: z.nCols };
-}
-
-/** Writes bytes to `file` atomically (temporary file in the same folder, then rename). */
-async function writeBytesAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await fsp.writeFile(tmp, bytes);
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** A file-name-safe form of a method name (unique among `taken`). */
@@ -282,6 +274,24 @@ function protocolText(o: BenchCliOptions): string {
   return `Embedding protocol (default, cheap): every model is trained once on all cells, the held-out batches included, so the representation is transductive. inVAE models whose invariant prior reads '${o.label}' encode the held-out cells without it (the label covariate set to zeros, as for new unlabelled data), so the label does not reach the prediction through the encoder; their training did see those labels. ${common} Pass --lobo-retrain for the held-out-batch protocol.`;
 }
 
+/**
+ * The input of a benchmark: obs, obsm and, when there are any, the counts (X or `layer`) as CSR.
+ * Counts are required only when methods are trained or PCA is scored (`needCounts`); embeddings
+ * alone are scored from obsm, so a file without X (or with 0 genes) is fine then.
+ */
+async function readInput(file: string, layer: string | undefined, needCounts: boolean): Promise<{ adata: AnnData; data: InvaeDataset | null; obs: InvaeDataset['obs']; counts: CsrMatrix | null }> {
+  if (needCounts) {
+    const { adata, data } = await loadDataset(file, layer);
+    return { adata, data, obs: data.obs, counts: data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts) };
+  }
+  const adata = await readH5ad(file, { X: !layer, requireX: false, layers: Boolean(layer) });
+  const matrix = layer ? adata.layers[layer] : adata.X;
+  if (layer && !matrix) throw new InvalidOptionError('layer', `${file} has no layer '${layer}' (layers: ${Object.keys(adata.layers).join(', ') || 'none'}).`, { hint: 'omit --layer to use X' });
+  const m = matrix && matrix.shape.length === 2 && matrix.shape[1]! > 0 ? toCountMatrix(matrix) : null;
+  const obs = obsColumns(adata) as InvaeDataset['obs'];
+  return { adata, data: null, obs, counts: m ? (m.kind === 'csr' ? m : denseToCsr(m)) : null };
+}
+
 /** `invae bench FILE.h5ad --batch KEY --label KEY --out DIR`: scib-metrics table of several methods, UMAPs and an HTML report. */
 export function registerBench(program: Command): void {
   program
@@ -291,8 +301,9 @@ export function registerBench(program: Command): void {
     .requiredOption('--batch <key>', 'obs key of the batches')
     .requiredOption('--label <key>', 'obs key of the cell labels')
     .requiredOption('-o, --out <dir>', 'output directory (results.json/csv/md/svg, umap_<method>_<batch|label>.svg/png, report.html)')
-    .option('--methods <list>', `methods to train and score (${METHODS.join(', ')})`, list, ['pca', 'finvae'])
+    .option('--methods <list>', `methods to train and score (${METHODS.join(', ')}); none (or '') scores only --embeddings, which needs no counts`, list, ['pca', 'finvae'])
     .option('--embeddings <keys>', 'obsm keys of embeddings computed elsewhere (e.g. X_scVI,X_harmony)', list)
+    .option('--unintegrated <key>', 'obsm key of the unintegrated embedding for PCR comparison (default: PCA of the log-normalised counts; without counts and without this key, PCR comparison is skipped)')
     .option('--inv <keys>', 'invariant covariates of the inVAE models (default: --label)', list)
     .option('--spur <keys>', 'spurious covariates of the inVAE models (default: --batch)', list)
     .option('--layer <name>', 'read counts from this layer instead of X')
@@ -315,10 +326,24 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--lobo-classifier <kind>', 'leave-one-batch-out predictor').choices(['linear', 'knn']).default('linear'))
     .option('--truth <key>', "obsm key of true latents for identifiability (default: X_true_inv when present, as written by 'invae simulate')")
     .option('--plugin <path|package>', 'load a prior plugin (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--overwrite', 'replace an existing output directory')
     .option('--json', 'print results.json to stdout')
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: BenchCliOptions & { plugin?: string[] }, cmd: Command) => {
-      await runBench(file, opts, cmd.optsWithGlobals<GlobalOptions>());
+      opts.methods = opts.methods.filter((m) => m !== 'none');
+      const unknown = opts.methods.filter((m) => !(METHODS as readonly string[]).includes(m));
+      if (unknown.length) throw new InvalidOptionError('methods', `Unknown method(s) ${unknown.join(', ')}.`, { hint: `choose from ${METHODS.join(', ')}, or none` });
+      if (!opts.methods.length && !opts.embeddings?.length) throw new InvalidOptionError('methods', 'Nothing to benchmark: no --methods and no --embeddings.', { hint: 'name methods to train, or obsm keys with --embeddings' });
+      const clash = (opts.embeddings ?? []).filter((k) => opts.methods.some((m) => METHOD_NAMES[m as Method] === k));
+      if (clash.length) throw new InvalidOptionError('embeddings', `The obsm embedding '${clash[0]}' has the name of a trained method.`, { hint: 'rename it in obsm' });
+      await checkInputFile(file, 'file', '.h5ad file');
+      // The output folder is claimed before the long run: a second bench to it fails now, not at the end.
+      const lock = await claimOutput(opts.out, { inputs: [file], overwrite: opts.overwrite });
+      try {
+        await runBench(file, opts, cmd.optsWithGlobals<GlobalOptions>());
+      } finally {
+        lock.release();
+      }
     });
 }
 
@@ -333,8 +358,9 @@ export interface BenchRun {
 export type BenchOptions = BenchCliOptions & { plugin?: string[] };
 
 /**
- * The `invae bench` pipeline: trains and scores the methods on `file`, writes the report folder and
- * prints the table (used by `invae bench` and `invae demo`).
+ * The benchmark run of `invae bench` (and of `invae demo`), once its output folder is claimed: trains
+ * and scores the methods on `file`, writes every file at the end through a temporary folder, prints
+ * the table and returns the results.
  */
 export async function runBench(file: string, opts: BenchOptions, global: GlobalOptions): Promise<BenchRun> {
   const tStart = performance.now();
@@ -345,8 +371,6 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
     timings.push({ step, seconds: (performance.now() - t) / 1000 });
     return r;
   };
-  const unknown = opts.methods.filter((m) => !(METHODS as readonly string[]).includes(m));
-  if (unknown.length) throw new InvalidOptionError('methods', `Unknown method(s) ${unknown.join(', ')}.`, { hint: `choose from ${METHODS.join(', ')}` });
   await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
   await loadPlugins(opts.plugin);
   const log = (m: string) => {
@@ -357,13 +381,26 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
   const warn = (m: string) => {
     if (!muted) log(`warning: ${m}`);
   };
-  const { adata, data: allGenes } = await timed('read data', () => loadDataset(file, opts.layer));
-  const nCells = allGenes.counts.nRows;
-  const labels = column(allGenes, opts.label, 'label');
-  const batches = column(allGenes, opts.batch, 'batch');
-  const genes = await timed('highly variable genes', () => selectHighlyVariableGenes(allGenes, { nTopGenes: opts.nTopGenes, batchKey: opts.batch }));
-  const data = genes.data;
-  if (genes.hvg) log(`${genes.genes.length} highly variable genes of ${genes.settings.genesIn} (seurat_v3 by '${opts.batch}'): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+  // Methods need the counts; obsm embeddings alone are scored without them (as scib-metrics does).
+  const input = await timed('read data', () => readInput(file, opts.layer, opts.methods.length > 0));
+  const { adata, obs } = input;
+  const genesIn = input.counts?.nCols ?? 0;
+  let { data, counts } = input;
+  let geneSelection = 'all genes';
+  if (data) {
+    const genes = await timed('highly variable genes', () => selectHighlyVariableGenes(data!, { nTopGenes: opts.nTopGenes, batchKey: opts.batch }));
+    if (genes.hvg) {
+      data = genes.data;
+      counts = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
+      geneSelection = `seurat_v3, ${genes.genes.length} highly variable genes by '${opts.batch}'`;
+      log(`${genes.genes.length} highly variable genes of ${genesIn} (seurat_v3 by '${opts.batch}'): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+    }
+  }
+  const nCells = adata.nObs;
+  const labels = column(obs, opts.label, 'label');
+  const batches = column(obs, opts.batch, 'batch');
+  const batchLike = continuousLooking(batches);
+  if (batchLike) printWarnings([categoricalWarning('--batch', opts.batch, batchLike, 'bench scores every distinct value as a batch, so check that --batch names the batch column')]);
   if (nCells < MIN_CELLS) throw new InvalidOptionError('file', `${file} has ${nCells} cells; the benchmark needs at least ${MIN_CELLS} (90 neighbours).`);
   // Embeddings computed elsewhere and the true latents are checked before any training.
   const external: Record<string, Matrix> = {};
@@ -371,10 +408,14 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
   const truthKey = opts.truth ?? ('X_true_inv' in adata.obsm ? 'X_true_inv' : undefined);
   const truth = truthKey ? obsmMatrix(adata, truthKey, nCells, 'truth') : null;
 
-  const counts = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
-  const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
-  const unintegrated = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
-  log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+  let unintegrated: Matrix | null = opts.unintegrated ? obsmMatrix(adata, opts.unintegrated, nCells, 'unintegrated') : null;
+  let pcaCoordinates: Matrix | null = null;
+  if (counts) {
+    const nComps = Math.min(50, counts.nRows - 1, counts.nCols);
+    pcaCoordinates = await timed('PCA (unintegrated)', () => pca(logNormalize(counts), nComps).coordinates);
+    unintegrated ??= pcaCoordinates;
+    log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
+  } else if (!unintegrated) log('PCR comparison skipped: the file has no counts and no --unintegrated embedding');
 
   const embeddings: Record<string, Matrix> = {};
   /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
@@ -385,10 +426,11 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
   for (const method of opts.methods as Method[]) {
     const name = METHOD_NAMES[method];
     if (method === 'pca') {
-      embeddings[name] = unintegrated;
+      embeddings[name] = pcaCoordinates!;
       methodInfo[name] = { preset: null, epochs: null, readsLabels: false };
       continue;
     }
+    if (!data) throw new Error('unreachable: trained methods read the counts');
     const t = performance.now();
     const setup = methodSetup(method, opts);
     const w = Invae.setup(data, setup, { warn });
@@ -414,9 +456,6 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
       w.dispose();
     }
   }
-  for (const key of Object.keys(external)) {
-    if (key in embeddings) throw new InvalidOptionError('embeddings', `The obsm embedding '${key}' has the name of a trained method.`, { hint: 'rename it in obsm' });
-  }
   Object.assign(embeddings, external);
 
   const neighbors = new Map<string, NeighborsResult>();
@@ -424,7 +463,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
     embeddings,
     labels,
     batches,
-    unintegrated,
+    ...(unintegrated ? { unintegrated } : { metrics: { pcrComparison: false } }),
     seed: opts.seed,
     onProgress: (e) => log(`  ${e.embedding}: ${e.metric} ${e.seconds.toFixed(1)} s${e.error ? ` — failed (NaN): ${e.error}` : ''}`),
     onNeighbors: opts.umap ? (name, nn) => neighbors.set(name, subsetNeighbors(nn, 15)) : undefined,
@@ -467,6 +506,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
           let folds: LoboFold[];
           if (retrain) {
             folds = [];
+            if (!data) throw new Error('unreachable: trained methods read the counts');
             const setup = methodSetup(method as Exclude<Method, 'pca'>, opts);
             const leak = labelCovariates(setup, opts.label);
             for (const b of [...new Set(batches)].sort()) {
@@ -502,7 +542,8 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
     }
   }
 
-  await fsp.mkdir(opts.out, { recursive: true });
+  // Every file of the output folder, written at the end into a temporary folder renamed into place (never a partial folder).
+  const outputs = new Map<string, string | Uint8Array>();
   // UMAPs coloured by batch and by label, as SVG and PNG.
   const umaps: ReportUmap[] = [];
   const umapJson: Record<string, unknown> = {};
@@ -522,8 +563,8 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
         const svg = scatterSvg(u.coordinates, cats, { title: `${name} · ${key}`, legendTitle: key, seed: opts.seed });
         const png = svgToPng(svg);
         const base = `umap_${stem}_${colour}`;
-        await writeTextAtomically(path.join(opts.out, `${base}.svg`), svg);
-        await writeBytesAtomically(path.join(opts.out, `${base}.png`), png);
+        outputs.set(`${base}.svg`, svg);
+        outputs.set(`${base}.png`, png);
         const size = pngSize(png);
         files[colour] = { svg: `${base}.svg`, png: `${base}.png`, width: size.width / 2, height: size.height / 2 };
       }
@@ -551,7 +592,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
       .map(([n, m]) => `${n} ${m.epochs}`)
       .join(', ') || '–',
   };
-  const dataset = { file: path.basename(file), nCells, nGenes: data.counts.nCols, genesIn: genes.settings.genesIn, geneSelection: genes.hvg ? `seurat_v3, ${genes.genes.length} highly variable genes by '${opts.batch}'` : 'all genes', batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
+  const dataset = { file: path.basename(file), nCells, nGenes: counts?.nCols ?? 0, genesIn, geneSelection, batchKey: opts.batch, labelKey: opts.label, layer: opts.layer ?? null, batches: categoryCounts(batches), labels: categoryCounts(labels) };
   const protocol = protocolText(opts);
   const saved = {
     ...results,
@@ -570,12 +611,12 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
   const labelNote = `reads '${opts.label}' during training (supervised, as scANVI); the others do not`;
   const resultsSvg = resultsTableSvg(results, { title: path.basename(file), marked: readers, footnote: labelNote });
   const extras = { invariantPrediction: lobo.length ? { label: opts.label, methods: lobo } : null, identifiability, methodInfo, labelNote };
-  await writeTextAtomically(path.join(opts.out, 'results.json'), `${JSON.stringify(saved, null, 2)}\n`);
-  await writeTextAtomically(path.join(opts.out, 'results.csv'), resultsCsv(results));
-  await writeTextAtomically(path.join(opts.out, 'results.md'), resultsMarkdown(results, extras));
-  await writeTextAtomically(path.join(opts.out, 'results.svg'), resultsSvg);
-  await writeTextAtomically(
-    path.join(opts.out, 'report.html'),
+  outputs.set('results.json', `${JSON.stringify(saved, null, 2)}\n`);
+  outputs.set('results.csv', resultsCsv(results));
+  outputs.set('results.md', resultsMarkdown(results, extras));
+  outputs.set('results.svg', resultsSvg);
+  outputs.set(
+    'report.html',
     reportHtml({
       dataset,
       results,
@@ -588,6 +629,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
       generatedAt: new Date().toISOString(),
     }),
   );
+  await writeFolderAtomically(opts.out, outputs);
   log(`wrote ${opts.out}/report.html`);
   if (opts.json) process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
   else if (!opts.noTable) process.stdout.write(resultsMarkdown(results, extras));

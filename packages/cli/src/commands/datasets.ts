@@ -15,8 +15,9 @@ import {
   type DatasetEntry,
   type FetchProgress,
 } from '@invae/bench';
-import { writeH5ad } from '@invae/io-anndata';
 import { integer } from '../parse';
+import { claimOutput, writeH5adOutput } from '../output';
+import { checkInputFile } from '../fs-errors';
 import { simulationToAnnData } from './simulate';
 
 /** `1.2 GiB`-style sizes (binary units). */
@@ -220,31 +221,42 @@ export function registerDatasets(program: Command): void {
     .option('--n-top-genes <n>', "highly variable genes to keep (default: the dataset's, 2000 for real data)", integer(1))
     .option('--all-genes', 'keep every gene (no HVG selection)')
     .option('--seed <n>', 'seed of simulated data', integer(0))
+    .option('--overwrite', 'replace an existing output file')
     .option('--quiet', 'no progress output')
-    .action(async (name: string | undefined, opts: DirOption & { out: string; file?: string; batch?: string; label?: string; layer?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; quiet?: boolean }) => {
+    .action(async (name: string | undefined, opts: DirOption & { out: string; file?: string; batch?: string; label?: string; layer?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; overwrite?: boolean; quiet?: boolean }) => {
       if (!name && !opts.file) throw new InvalidOptionError('dataset', 'Name a dataset or pass --file FILE.h5ad.', { hint: 'see invae datasets list' });
       if (name && (opts.batch || opts.label || opts.layer)) {
         throw new InvalidOptionError('dataset', `--batch, --label and --layer describe a file without a registry name; ${name} has its own keys.`, { hint: `drop them, or drop the name ${name}` });
       }
       const entry = name ? getDataset(name) : fileDatasetEntry(opts.file!, { batchKey: opts.batch, labelKey: opts.label, layer: opts.layer });
       const out = path.resolve(opts.out);
-      if (opts.file && path.resolve(opts.file) === out) throw new InvalidOptionError('out', `--out ${opts.out} is the input file; invae never modifies its inputs.`);
-      const log = (m: string) => {
-        if (!opts.quiet) process.stderr.write(`${m}\n`);
-      };
-      const t0 = performance.now();
-      if (entry.kind === 'simulated' && !opts.file) {
-        const sim = simulate({ seed: opts.seed, format: 'csr' });
-        await writeH5ad(out, simulationToAnnData(sim));
-        process.stdout.write(`wrote ${out}: ${sim.nCells} cells × ${sim.nGenes} genes (simulated, seed ${sim.options.seed})\n`);
-        return;
+      if (opts.file) await checkInputFile(opts.file, 'file', '.h5ad file');
+      const lock = await claimOutput(out, { inputs: [opts.file], overwrite: opts.overwrite });
+      try {
+        await prepare(entry, out, opts);
+      } finally {
+        lock.release();
       }
-      const nTopGenes = opts.allGenes ? null : opts.nTopGenes;
-      const p = await prepareDataset(entry, { dir: opts.dir, file: opts.file, nTopGenes, onProgress: log });
-      await writeH5ad(out, preparedToAnnData(p));
-      const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      process.stdout.write(
-        `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures}${entry.batchKey ? ` by '${entry.batchKey}'` : ''}` : ''}) in ${secs} s; batch key ${entry.batchKey ? `'${entry.batchKey}'` : 'none'}, label key ${entry.labelKey ? `'${entry.labelKey}'` : 'none'}\n`,
-      );
     });
+}
+
+/** The run of `invae datasets prepare`, once its output is claimed. */
+async function prepare(entry: ReturnType<typeof getDataset>, out: string, opts: DirOption & { file?: string; nTopGenes?: number; allGenes?: boolean; seed?: number; quiet?: boolean }): Promise<void> {
+  const log = (m: string) => {
+    if (!opts.quiet) process.stderr.write(`${m}\n`);
+  };
+  const t0 = performance.now();
+  if (entry.kind === 'simulated' && !opts.file) {
+    const sim = simulate({ seed: opts.seed, format: 'csr' });
+    await writeH5adOutput(out, simulationToAnnData(sim));
+    process.stdout.write(`wrote ${out}: ${sim.nCells} cells × ${sim.nGenes} genes (simulated, seed ${sim.options.seed})\n`);
+    return;
+  }
+  const nTopGenes = opts.allGenes ? null : opts.nTopGenes;
+  const p = await prepareDataset(entry, { dir: opts.dir, file: opts.file, nTopGenes, onProgress: log });
+  await writeH5adOutput(out, preparedToAnnData(p));
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stdout.write(
+    `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures}${entry.batchKey ? ` by '${entry.batchKey}'` : ''}` : ''}) in ${secs} s; batch key ${entry.batchKey ? `'${entry.batchKey}'` : 'none'}, label key ${entry.labelKey ? `'${entry.labelKey}'` : 'none'}\n`,
+  );
 }

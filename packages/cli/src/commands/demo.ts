@@ -1,10 +1,10 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_PRESET, InvalidOptionError, KnnClassifier, accuracy, initEngine, simulate, type LatentMatrix } from '@invae/core';
+import { DEFAULT_PRESET, KnnClassifier, accuracy, initEngine, simulate, type LatentMatrix } from '@invae/core';
 import { registerBuiltinPriors } from '@invae/priors';
-import { writeH5ad } from '@invae/io-anndata';
 import { integer } from '../parse';
+import { claimOutput, writeH5adOutput } from '../output';
 import type { GlobalOptions } from '../program';
 import { runBench } from './bench';
 import { simulationToAnnData } from './simulate';
@@ -57,85 +57,94 @@ export function registerDemo(program: Command): void {
     .action(async (opts: DemoOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const out = path.resolve(opts.out);
-      if (existsSync(out) && !opts.overwrite) throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace it' });
-      const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
-      registerBuiltinPriors();
-      const t0 = performance.now();
-      const sim = simulate({ nCells: opts.cells, nGenes: opts.genes, nBatches: 3, nCellTypes: 4, nDiseases: 1, latentDimInv: 4, latentDimSpur: 1, batchShift: 3, batchVariance: 0.3, seed: opts.seed });
-      await fsp.mkdir(out, { recursive: true });
-      const file = path.join(out, 'simulated.h5ad');
-      await writeH5ad(file, simulationToAnnData(sim));
-      const run = await runBench(
-        file,
-        {
-          batch: 'batch',
-          label: 'cell_type',
-          methods: ['pca', 'scvi', 'finvae'],
-          preset: DEFAULT_PRESET,
-          nTopGenes: 0,
-          epochs: opts.epochs,
-          seed: opts.seed,
-          scale: false,
-          out,
-          umap: opts.umap,
-          umapMaxPoints: 50_000,
-          umapImpl: 'native',
-          lobo: true,
-          loboClassifier: 'linear',
-          quiet: opts.quiet || opts.json,
-          noTable: true,
-        },
-        global,
-      );
-      const history = run.histories.FinVAE!;
-      const inv = run.embeddings.FinVAE!;
-      const latent = { nRows: inv.nRows, nCols: inv.nCols, data: Float32Array.from(inv.data) };
-      type Row = { method: string; 'Batch correction': number | null; 'Bio conservation': number | null; Total: number | null };
-      const methods: Row[] = (run.results.methods as { embedding: string; aggregates: Omit<Row, 'method'> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
-      const summary = {
-        engine: engine.engine,
-        preset: DEFAULT_PRESET,
-        data: { cells: sim.nCells, genes: sim.nGenes, batches: sim.categories.batch.length, cellTypes: sim.categories.cell_type.length, file },
-        training: {
-          epochs: history.epochs.length,
-          firstLoss: history.epochs[0]!.loss,
-          finalLoss: history.epochs.at(-1)!.loss,
-          seconds: history.seconds,
-          cellsPerSecond: history.epochs.at(-1)!.cellsPerSecond,
-        },
-        invariantLatent: {
-          dims: latent.nCols,
-          cellTypeKnnAccuracy: knnSeparation(latent, sim.obs.cell_type),
-          batchKnnAccuracy: knnSeparation(latent, sim.obs.batch),
-        },
-        chance: { cellType: 1 / sim.categories.cell_type.length, batch: 1 / sim.categories.batch.length },
-        benchmark: methods,
-        report: path.join(out, 'report.html'),
-        seconds: (performance.now() - t0) / 1000,
-      };
-      if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else {
-        const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-        const f = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '–');
-        const table = [
-          '| method | Batch correction | Bio conservation | Total |',
-          '| --- | --- | --- | --- |',
-          ...[...methods].sort((a, b) => (b.Total ?? -1) - (a.Total ?? -1)).map((m) => `| ${m.method}${m.method === 'FinVAE' ? ' †' : ''} | ${f(m['Batch correction'])} | ${f(m['Bio conservation'])} | ${f(m.Total)} |`),
-        ];
-        process.stdout.write(
-          [
-            `simulated ${summary.data.cells} cells × ${summary.data.genes} genes (${summary.data.batches} batches, ${summary.data.cellTypes} cell types)`,
-            `trained FinVAE (preset ${DEFAULT_PRESET}) for ${summary.training.epochs} epochs: loss ${summary.training.firstLoss.toFixed(1)} → ${summary.training.finalLoss.toFixed(1)} (${Math.round(summary.training.cellsPerSecond)} cells/s on ${engine.engine})`,
-            `invariant latent (${latent.nCols} dims): cell type told apart ${pct(summary.invariantLatent.cellTypeKnnAccuracy)} (chance ${pct(summary.chance.cellType)}), batch ${pct(summary.invariantLatent.batchKnnAccuracy)} (chance ${pct(summary.chance.batch)}: lower = better mixed)`,
-            '',
-            'scib-metrics (unscaled), the same code for every method:',
-            ...table,
-            "† reads 'cell_type' during training (supervised, as scANVI)",
-            '',
-            `report: ${summary.report}`,
-            `done in ${summary.seconds.toFixed(1)} s`,
-          ].join('\n') + '\n',
-        );
+      const lock = await claimOutput(out, { overwrite: opts.overwrite });
+      try {
+        await demo(out, opts, global);
+      } finally {
+        lock.release();
       }
     });
+}
+
+/** The run of `invae demo`, once its output folder is claimed. */
+async function demo(out: string, opts: DemoOptions, global: GlobalOptions): Promise<void> {
+  const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
+  registerBuiltinPriors();
+  const t0 = performance.now();
+  const sim = simulate({ nCells: opts.cells, nGenes: opts.genes, nBatches: 3, nCellTypes: 4, nDiseases: 1, latentDimInv: 4, latentDimSpur: 1, batchShift: 3, batchVariance: 0.3, seed: opts.seed });
+  await fsp.mkdir(out, { recursive: true });
+  const file = path.join(out, 'simulated.h5ad');
+  await writeH5adOutput(file, simulationToAnnData(sim));
+  const run = await runBench(
+    file,
+    {
+      batch: 'batch',
+      label: 'cell_type',
+      methods: ['pca', 'scvi', 'finvae'],
+      preset: DEFAULT_PRESET,
+      nTopGenes: 0,
+      epochs: opts.epochs,
+      seed: opts.seed,
+      scale: false,
+      out,
+      umap: opts.umap,
+      umapMaxPoints: 50_000,
+      umapImpl: 'native',
+      lobo: true,
+      loboClassifier: 'linear',
+      quiet: opts.quiet || opts.json,
+      noTable: true,
+    },
+    global,
+  );
+  const history = run.histories.FinVAE!;
+  const inv = run.embeddings.FinVAE!;
+  const latent = { nRows: inv.nRows, nCols: inv.nCols, data: Float32Array.from(inv.data) };
+  type Row = { method: string; 'Batch correction': number | null; 'Bio conservation': number | null; Total: number | null };
+  const methods: Row[] = (run.results.methods as { embedding: string; aggregates: Omit<Row, 'method'> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
+  const summary = {
+    engine: engine.engine,
+    preset: DEFAULT_PRESET,
+    data: { cells: sim.nCells, genes: sim.nGenes, batches: sim.categories.batch.length, cellTypes: sim.categories.cell_type.length, file },
+    training: {
+      epochs: history.epochs.length,
+      firstLoss: history.epochs[0]!.loss,
+      finalLoss: history.epochs.at(-1)!.loss,
+      seconds: history.seconds,
+      cellsPerSecond: history.epochs.at(-1)!.cellsPerSecond,
+    },
+    invariantLatent: {
+      dims: latent.nCols,
+      cellTypeKnnAccuracy: knnSeparation(latent, sim.obs.cell_type),
+      batchKnnAccuracy: knnSeparation(latent, sim.obs.batch),
+    },
+    chance: { cellType: 1 / sim.categories.cell_type.length, batch: 1 / sim.categories.batch.length },
+    benchmark: methods,
+    report: path.join(out, 'report.html'),
+    seconds: (performance.now() - t0) / 1000,
+  };
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    const f = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '–');
+    const table = [
+      '| method | Batch correction | Bio conservation | Total |',
+      '| --- | --- | --- | --- |',
+      ...[...methods].sort((a, b) => (b.Total ?? -1) - (a.Total ?? -1)).map((m) => `| ${m.method}${m.method === 'FinVAE' ? ' †' : ''} | ${f(m['Batch correction'])} | ${f(m['Bio conservation'])} | ${f(m.Total)} |`),
+    ];
+    process.stdout.write(
+      [
+        `simulated ${summary.data.cells} cells × ${summary.data.genes} genes (${summary.data.batches} batches, ${summary.data.cellTypes} cell types)`,
+        `trained FinVAE (preset ${DEFAULT_PRESET}) for ${summary.training.epochs} epochs: loss ${summary.training.firstLoss.toFixed(1)} → ${summary.training.finalLoss.toFixed(1)} (${Math.round(summary.training.cellsPerSecond)} cells/s on ${engine.engine})`,
+        `invariant latent (${latent.nCols} dims): cell type told apart ${pct(summary.invariantLatent.cellTypeKnnAccuracy)} (chance ${pct(summary.chance.cellType)}), batch ${pct(summary.invariantLatent.batchKnnAccuracy)} (chance ${pct(summary.chance.batch)}: lower = better mixed)`,
+        '',
+        'scib-metrics (unscaled), the same code for every method:',
+        ...table,
+        "† reads 'cell_type' during training (supervised, as scANVI)",
+        '',
+        `report: ${summary.report}`,
+        `done in ${summary.seconds.toFixed(1)} s`,
+      ].join('\n') + '\n',
+    );
+  }
 }

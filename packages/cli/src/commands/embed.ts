@@ -3,7 +3,8 @@ import { Invae, initEngine, type LatentPart } from '@invae/core';
 import { updateH5ad } from '@invae/io-anndata';
 import { loadDataset } from '../dataset';
 import { collect, loadPlugins } from '../plugins';
-import { checkOutput, editCopy } from '../output';
+import { claimOutput, editCopy } from '../output';
+import { checkInputFile } from '../fs-errors';
 import type { GlobalOptions } from '../program';
 
 interface EmbedCliOptions {
@@ -32,23 +33,33 @@ export function registerEmbed(program: Command): void {
     .option('--json', 'print a machine-readable summary')
     .action(async (modelDir: string, file: string, opts: EmbedCliOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await checkOutput(opts.out, file, opts.overwrite);
-      await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
-      await loadPlugins(opts.plugin);
-      const workflow = await Invae.load(modelDir);
+      await checkInputFile(file, 'file', '.h5ad file');
+      const lock = await claimOutput(opts.out, { inputs: [file], overwrite: opts.overwrite });
       try {
-        const { data } = await loadDataset(file, opts.layer ?? workflow.layer);
-        const part = opts.latent as LatentPart;
-        const key = opts.key ?? (part === 'inv' ? 'X_inVAE' : part === 'spur' ? 'X_inVAE_spur' : 'X_inVAE_full');
-        const latent = workflow.latent(data, { part });
-        await editCopy(file, opts.out, async (tmp) => {
-          await updateH5ad(tmp, { obsm: { [key]: { kind: 'dense', shape: [latent.nRows, latent.nCols], dtype: 'float32', data: latent.data } } });
-        });
-        const summary = { out: opts.out, key, cells: latent.nRows, dims: latent.nCols, latent: part };
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else process.stdout.write(`wrote obsm['${key}'] (${latent.nRows} × ${latent.nCols}, ${part} latent) to ${opts.out}\n`);
+        await embed(modelDir, file, opts, global);
       } finally {
-        workflow.dispose();
+        lock.release();
       }
     });
+}
+
+/** The embedding run of `invae embed`, once its output is claimed. */
+async function embed(modelDir: string, file: string, opts: EmbedCliOptions, global: GlobalOptions): Promise<void> {
+  await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
+  await loadPlugins(opts.plugin);
+  const workflow = await Invae.load(modelDir);
+  try {
+    const { data } = await loadDataset(file, opts.layer ?? workflow.layer);
+    const part = opts.latent as LatentPart;
+    const key = opts.key ?? (part === 'inv' ? 'X_inVAE' : part === 'spur' ? 'X_inVAE_spur' : 'X_inVAE_full');
+    const latent = workflow.latent(data, { part });
+    await editCopy(file, opts.out, async (tmp) => {
+      await updateH5ad(tmp, { obsm: { [key]: { kind: 'dense', shape: [latent.nRows, latent.nCols], dtype: 'float32', data: latent.data } } });
+    });
+    const summary = { out: opts.out, key, cells: latent.nRows, dims: latent.nCols, latent: part };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else process.stdout.write(`wrote obsm['${key}'] (${latent.nRows} × ${latent.nCols}, ${part} latent) to ${opts.out}\n`);
+  } finally {
+    workflow.dispose();
+  }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { summarizeH5ad, formatSummary } from '@invae/io-anndata';
 import type { GlobalOptions } from '../program';
+import { checkInputFile } from '../fs-errors';
 
 interface InfoOptions {
   engine?: boolean;
@@ -22,6 +23,7 @@ export function registerInfo(program: Command): void {
     .action(async (file: string | undefined, opts: InfoOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       if (file) {
+        await checkInputFile(file, 'file', '.h5ad file');
         // errors (AnnDataFormatError with code + hint) propagate to the CLI's error reporter → exit 1
         const summary = await summarizeH5ad(file);
         if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -2,10 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import * as aq from 'arquero';
 import { Invae, InvalidOptionError, accuracy, initEngine, macroF1 } from '@invae/core';
-import { writeH5ad } from '@invae/io-anndata';
 import { loadDataset } from '../dataset';
 import { collect, loadPlugins } from '../plugins';
-import { checkOutput, writeTextAtomically } from '../output';
+import { claimOutput, writeH5adOutput, writeTextAtomically } from '../output';
+import { checkInputFile } from '../fs-errors';
 import type { GlobalOptions } from '../program';
 
 interface PredictCliOptions {
@@ -38,41 +38,52 @@ export function registerPredict(program: Command): void {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const ext = path.extname(opts.out).toLowerCase();
       if (ext !== '.csv' && ext !== '.h5ad') throw new InvalidOptionError('out', `--out must end in .csv or .h5ad, got ${opts.out}.`);
-      await checkOutput(opts.out, file, opts.overwrite);
-      await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
-      await loadPlugins(opts.plugin);
-      const workflow = await Invae.load(modelDir);
+      await checkInputFile(file, 'file', '.h5ad file');
+      const lock = await claimOutput(opts.out, { inputs: [file], overwrite: opts.overwrite });
       try {
-        const trained = workflow.predictor;
-        if (!trained) throw new InvalidOptionError('model', `${modelDir} has no invariant predictor.`, { hint: 'train one with invae train … --predict KEY' });
-        const { adata, data, cellNames } = await loadDataset(file, opts.layer ?? workflow.layer);
-        const pred = workflow.predict(data);
-        const column = `${trained.labelKey}_pred`;
-        if (ext === '.csv') {
-          const header = ['cell', column, ...pred.classes.map((c) => `p_${c}`)].map(csvField).join(',');
-          const k = pred.classes.length;
-          const rows = pred.labels.map((l, i) => [cellNames[i]!, l, ...Array.from(pred.probabilities.subarray(i * k, (i + 1) * k), (p) => p.toPrecision(6))].map(csvField).join(','));
-          await writeTextAtomically(opts.out, `${[header, ...rows].join('\n')}\n`);
-        } else {
-          const table = adata.obs.table.assign(aq.table({ [column]: pred.labels }));
-          const classes = [...new Set(pred.labels)].sort();
-          await writeH5ad(opts.out, { ...adata, obs: { ...adata.obs, table, columns: { ...adata.obs.columns, [column]: { kind: 'categorical', categories: classes, ordered: false } } } });
-        }
-        let scores: { accuracy: number; macroF1: number } | null = null;
-        if (opts.label) {
-          const truth = data.obs[opts.label];
-          if (!truth) throw new InvalidOptionError('label', `obs has no column '${opts.label}'.`);
-          const t = Array.from(truth as ArrayLike<unknown>, String);
-          scores = { accuracy: accuracy(t, pred.labels), macroF1: macroF1(t, pred.labels) };
-        }
-        const summary = { out: opts.out, label: trained.labelKey, cells: pred.labels.length, classes: pred.classes, ...(scores ?? {}) };
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else {
-          process.stdout.write(`predicted '${trained.labelKey}' for ${pred.labels.length} cells → ${opts.out}\n`);
-          if (scores) process.stdout.write(`accuracy ${(scores.accuracy * 100).toFixed(1)}%, macro-F1 ${scores.macroF1.toFixed(3)} against obs['${opts.label}']\n`);
-        }
+        await predict(modelDir, file, ext, opts, global);
       } finally {
-        workflow.dispose();
+        lock.release();
       }
     });
+}
+
+/** The prediction run of `invae predict`, once its output is claimed; the output is written only after every input is validated. */
+async function predict(modelDir: string, file: string, ext: string, opts: PredictCliOptions, global: GlobalOptions): Promise<void> {
+  await initEngine({ backend: global.backend, report: opts.json ? null : undefined });
+  await loadPlugins(opts.plugin);
+  const workflow = await Invae.load(modelDir);
+  try {
+    const trained = workflow.predictor;
+    if (!trained) throw new InvalidOptionError('model', `${modelDir} has no invariant predictor.`, { hint: 'train one with invae train … --predict KEY' });
+    const { adata, data, cellNames } = await loadDataset(file, opts.layer ?? workflow.layer);
+    // Inputs are validated before the output is written.
+    const truth = opts.label === undefined ? undefined : data.obs[opts.label];
+    if (opts.label !== undefined && !truth) throw new InvalidOptionError('label', `obs has no column '${opts.label}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
+    const pred = workflow.predict(data);
+    let scores: { accuracy: number; macroF1: number } | null = null;
+    if (truth) {
+      const t = Array.from(truth as ArrayLike<unknown>, String);
+      scores = { accuracy: accuracy(t, pred.labels), macroF1: macroF1(t, pred.labels) };
+    }
+    const column = `${trained.labelKey}_pred`;
+    if (ext === '.csv') {
+      const header = ['cell', column, ...pred.classes.map((c) => `p_${c}`)].map(csvField).join(',');
+      const k = pred.classes.length;
+      const rows = pred.labels.map((l, i) => [cellNames[i]!, l, ...Array.from(pred.probabilities.subarray(i * k, (i + 1) * k), (p) => p.toPrecision(6))].map(csvField).join(','));
+      await writeTextAtomically(opts.out, `${[header, ...rows].join('\n')}\n`);
+    } else {
+      const table = adata.obs.table.assign(aq.table({ [column]: pred.labels }));
+      const classes = [...new Set(pred.labels)].sort();
+      await writeH5adOutput(opts.out, { ...adata, obs: { ...adata.obs, table, columns: { ...adata.obs.columns, [column]: { kind: 'categorical', categories: classes, ordered: false } } } });
+    }
+    const summary = { out: opts.out, label: trained.labelKey, cells: pred.labels.length, classes: pred.classes, ...(scores ?? {}) };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      process.stdout.write(`predicted '${trained.labelKey}' for ${pred.labels.length} cells → ${opts.out}\n`);
+      if (scores) process.stdout.write(`accuracy ${(scores.accuracy * 100).toFixed(1)}%, macro-F1 ${scores.macroF1.toFixed(3)} against obs['${opts.label}']\n`);
+    }
+  } finally {
+    workflow.dispose();
+  }
 }

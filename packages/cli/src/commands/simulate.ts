@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as aq from 'arquero';
 import { Option, type Command } from 'commander';
 import { simulate, type SimulateOptions, type SimulatedData } from '@invae/core';
-import { writeH5ad, type AnnData, type UnsValue } from '@invae/io-anndata';
+import type { AnnData, UnsValue } from '@invae/io-anndata';
 import { InvalidOptionError } from '@invae/core';
 import { integer, list, number } from '../parse';
-import { writeTextAtomically } from '../output';
+import { claimOutputs, writeH5adOutput, writeTextAtomically } from '../output';
 
 interface SimulateCliOptions {
   out: string;
@@ -29,6 +31,7 @@ interface SimulateCliOptions {
   programSize?: number;
   programEffect?: number;
   programsOut?: string;
+  overwrite?: boolean;
   json?: boolean;
 }
 
@@ -164,6 +167,7 @@ export function registerSimulate(program: Command): void {
     .option('--program-size <n>', 'genes per program (default genes / 20)', integer(1))
     .option('--program-effect <x>', 'log-rate change of a program gene per unit of activity (default 1)', number())
     .option('--programs-out <file>', 'write the planted programs as gene sets: GMT (.gmt) or JSON (other extensions)')
+    .option('--overwrite', 'replace existing output files')
     .option('--json', 'print a machine-readable summary')
     .action(async (opts: SimulateCliOptions) => {
       if (opts.programsOut && !opts.programs) throw new InvalidOptionError('programs-out', '--programs-out needs --programs N (N ≥ 1).');
@@ -195,11 +199,28 @@ export function registerSimulate(program: Command): void {
         format: 'csr',
       };
       for (const k of Object.keys(options) as (keyof SimulateOptions)[]) if (options[k] === undefined) delete options[k];
-      const t0 = performance.now();
-      const sim = simulate(options);
       const out = path.resolve(opts.out);
-      await writeH5ad(out, simulationToAnnData(sim));
-      if (opts.programsOut) await writeTextAtomically(opts.programsOut, geneSetsText(sim, opts.programsOut));
+      if (opts.programsOut && path.resolve(opts.programsOut) === out) throw new InvalidOptionError('programs-out', '--programs-out and --out name the same file.');
+      const claim = await claimOutputs([
+        { out: opts.out, options: { overwrite: opts.overwrite } },
+        { out: opts.programsOut, options: { overwrite: opts.overwrite, flag: 'programs-out' } },
+      ]);
+      const t0 = performance.now();
+      let sim: SimulatedData;
+      try {
+        sim = simulate(options);
+        const existed = existsSync(out);
+        await writeH5adOutput(out, simulationToAnnData(sim));
+        if (opts.programsOut) {
+          // The two outputs go together: a failed gene-set file takes back the new .h5ad.
+          await writeTextAtomically(opts.programsOut, geneSetsText(sim, opts.programsOut)).catch(async (e: unknown) => {
+            if (!existed) await rm(out, { force: true });
+            throw e;
+          });
+        }
+      } finally {
+        claim.release();
+      }
       const nnz = sim.counts.kind === 'csr' ? sim.counts.data.length : 0;
       const summary = {
         file: out,

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -29,6 +28,9 @@ import { openBackedDataset, DEFAULT_BACKED_BLOCK_ROWS } from '../backed-source';
 import { integer, jsonObject, list, number } from '../parse';
 import { resolvePriorPlugin } from '../plugins';
 import { epochReporter } from '../progress';
+import { checkInputFile } from '../fs-errors';
+import { claimOutput, notice, removeStaleModelTemps, trackModelSaves } from '../output';
+import { covariateWarnings, printWarnings } from '../covariates';
 import type { GlobalOptions } from '../program';
 
 interface TrainCliOptions {
@@ -159,9 +161,6 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: TrainCliOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      if (!opts.overwrite && existsSync(opts.out)) {
-        throw new InvalidOptionError('out', `${opts.out} already exists.`, { hint: 'choose another --out, or pass --overwrite to replace a model directory' });
-      }
       if (opts.backedBlock !== undefined && !opts.backed) throw new InvalidOptionError('backed-block', '--backed-block needs --backed.');
       if (opts.geneSets && opts.nTopGenes) {
         throw new InvalidOptionError('n-top-genes', '--gene-sets scores gene programs on all genes, so it cannot be combined with a highly variable gene selection.', { hint: 'drop --n-top-genes (or pass 0)' });
@@ -169,129 +168,153 @@ export function registerTrain(program: Command): void {
       if (opts.backed && opts.geneSets) {
         throw new InvalidOptionError('gene-sets', '--gene-sets scores gene programs on all counts, which --backed does not load.', { hint: 'drop --backed for the gene-program prior' });
       }
-      const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
-      registerBuiltinPriors();
-      if (opts.invPriorOptions && !opts.invPrior && !opts.geneSets) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
-      if (opts.spurPriorOptions && !opts.spurPrior) throw new InvalidOptionError('spur-prior-options', '--spur-prior-options needs --spur-prior.');
-      if (opts.geneSets && opts.invPrior && opts.invPrior !== 'gene-program') {
-        throw new InvalidOptionError('gene-sets', `--gene-sets conditions the invariant prior on gene programs; it cannot be combined with --inv-prior ${opts.invPrior}.`);
-      }
-      let invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorForWorkers(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
-      const spurPrior: PriorRef | undefined = opts.spurPrior ? { name: await resolvePriorForWorkers(opts.spurPrior, '--spur-prior'), options: opts.spurPriorOptions ?? {} } : undefined;
-      const invariant = { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] };
-      const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
-      const backed = opts.backed ? await openBackedDataset(file, opts.layer, { blockSize: opts.backedBlock }) : null;
-      const all: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
-      const hvgBatchKey = opts.batchKey ?? opts.spur?.[0] ?? null;
-      const genes = selectHighlyVariableGenes(all, { nTopGenes: opts.nTopGenes ?? (opts.geneSets ? 0 : DEFAULT_N_TOP_GENES), batchKey: hvgBatchKey });
-      const data: AnyDataset = genes.data;
-      if (opts.geneSets && !backed) {
-        // Fit the program scorer (control genes) on the training data; the prior saves it and
-        // re-scores every later dataset from the counts.
-        const scorer = GeneProgramScorer.fit(data as InvaeDataset, await readGeneSets(opts.geneSets), { seed: opts.seed ?? 0 });
-        invPrior = { name: 'gene-program', options: { ...(opts.invPriorOptions ?? {}), scorer: scorer.toJSON() } };
-      }
-      const modelOptions: InvaeModelOptions = {
-        latentDimInv: opts.latentInv,
-        latentDimSpur: opts.latentSpur,
-        hiddenDim: opts.hidden,
-        nLayers: opts.layers,
-        activation: opts.activation,
-        dropoutRate: opts.dropout,
-        batchNorm: opts.batchNorm,
-        decoderDist: opts.decoder,
-        injectCovarInLatent: opts.injectCovar,
-        encoderCovariates: opts.encoderCovariates,
-        elboVersion: opts.elbo,
-        klRate: opts.klRate,
-        tcBeta: opts.tcBeta,
-        seed: opts.seed ?? 0,
-      };
-      for (const k of Object.keys(modelOptions) as (keyof InvaeModelOptions)[]) if (modelOptions[k] === undefined) delete modelOptions[k];
-      const workflow = Invae.setup(data, {
-        preset: opts.preset,
-        model: opts.model === 'nfinvae' ? 'NFinVAE' : 'FinVAE',
-        invariant,
-        spurious,
-        options: modelOptions,
-        invPrior,
-        spurPrior,
-        layer: opts.layer ?? null,
-      });
+      await checkInputFile(file, 'file', '.h5ad file');
+      if (opts.geneSets) await checkInputFile(opts.geneSets, 'gene-sets', 'gene-set file (GMT or JSON)');
+      // The model directory is claimed (locked, checked) before anything is read or trained.
+      const lock = await claimOutput(opts.out, { inputs: [file, opts.geneSets], overwrite: opts.overwrite });
       try {
-        const reporter = epochReporter({ quiet: opts.quiet || opts.json });
-        const train: TrainOptions = {
-          epochs: opts.epochs,
-          batchSize: opts.batchSize,
-          learningRate: opts.lr,
-          weightDecay: opts.weightDecay,
-          warmUpEpochs: opts.warmup,
-          seed: opts.seed ?? 0,
-          workers: opts.workers,
-          lrSchedule: opts.lrPatience ? { patience: opts.lrPatience } : false,
-          earlyStopping: opts.earlyStopping ? { patience: opts.earlyStopping } : false,
-          checkpointEvery: opts.checkpointEvery ?? 0,
-          onEpoch: (r: EpochReport) => reporter.onEpoch(r),
-          // Periodic checkpoints replace the model directory; a later failure leaves the last good one.
-          onCheckpoint: opts.checkpointEvery ? async () => workflow.save(opts.out, { overwrite: true }) : undefined,
-        };
-        const history = await workflow.train(data, train).finally(() => reporter.done()).catch(async (e: unknown) => {
-          // divergence: the workflow holds the last good epoch's weights; keep them (not a checkpoint
-          // from earlier, nor nothing) with a record saying where training diverged, and fail
-          if (e instanceof TrainingDivergedError && e.restoredEpoch > 0) {
-            await workflow.save(opts.out, { overwrite: true });
-            throw e.savedTo(opts.out);
-          }
-          throw e;
-        });
-        let predictor: { key: string; kind: string; trainAccuracy: number } | null = null;
-        if (opts.predict) {
-          const kind = opts.predictor ?? 'linear';
-          const popts: PredictorOptions =
-            kind === 'environment'
-              ? { kind, batchKey: opts.batchKey ?? opts.spur?.[0] ?? '' }
-              : kind === 'knn'
-                ? { kind }
-                : { kind, seed: opts.seed ?? 0 };
-          workflow.trainPredictor(data, opts.predict, popts);
-          const pred = workflow.predict(data).labels;
-          const truth = data.obs[opts.predict] as ArrayLike<unknown>;
-          let ok = 0;
-          for (let i = 0; i < pred.length; i++) if (String(truth[i]) === pred[i]) ok++;
-          predictor = { key: opts.predict, kind, trainAccuracy: ok / pred.length };
-        }
-        await workflow.save(opts.out, { overwrite: true });
-        const summary = {
-          out: opts.out,
-          engine: engine.engine,
-          model: workflow.spec.config.model,
-          preset: workflow.preset.name,
-          priors: { inv: workflow.spec.invPrior.name, spur: workflow.spec.spurPrior?.name ?? null },
-          cells: nCellsOf(data),
-          genes: nGenesOf(data),
-          geneSelection: genes.hvg
-            ? { flavor: genes.settings.flavor, nTopGenes: genes.settings.nTopGenes, batchKey: genes.settings.batchKey, genesIn: genes.settings.genesIn }
-            : { flavor: 'none', genesIn: genes.settings.genesIn },
-          backed: Boolean(backed),
-          workers: history.workers,
-          peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-          stoppedBy: history.stoppedBy,
-          seconds: history.seconds,
-          epochs: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, cellsPerSecond: e.cellsPerSecond, learningRate: e.learningRate, terms: e.terms })),
-          predictor,
-        };
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else {
-          const last = history.epochs.at(-1);
-          process.stdout.write(
-            `trained ${summary.model} on ${summary.cells} cells × ${summary.genes} genes${genes.hvg ? ` (highly variable of ${genes.settings.genesIn}, seurat_v3${hvgBatchKey ? ` by '${hvgBatchKey}'` : ''})` : ''}: ${history.epochs.length} epochs (${history.stoppedBy}), final loss ${last?.loss.toFixed(3)}, ${history.seconds.toFixed(1)} s\n` +
-              (predictor ? `predictor (${predictor.kind}) of '${predictor.key}': training accuracy ${(predictor.trainAccuracy * 100).toFixed(1)}%\n` : '') +
-              `model saved to ${opts.out}\n`,
-          );
-        }
+        await trainAction(file, opts, global);
       } finally {
-        workflow.dispose();
-        backed?.close();
+        lock.release();
       }
     });
+}
+
+/** The training run of `invae train`, once its model directory is claimed. */
+async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOptions): Promise<void> {
+  removeStaleModelTemps(opts.out, notice);
+  const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
+  registerBuiltinPriors();
+  if (opts.invPriorOptions && !opts.invPrior && !opts.geneSets) throw new InvalidOptionError('inv-prior-options', '--inv-prior-options needs --inv-prior.');
+  if (opts.spurPriorOptions && !opts.spurPrior) throw new InvalidOptionError('spur-prior-options', '--spur-prior-options needs --spur-prior.');
+  if (opts.geneSets && opts.invPrior && opts.invPrior !== 'gene-program') {
+    throw new InvalidOptionError('gene-sets', `--gene-sets conditions the invariant prior on gene programs; it cannot be combined with --inv-prior ${opts.invPrior}.`);
+  }
+  let invPrior: PriorRef | undefined = opts.invPrior ? { name: await resolvePriorForWorkers(opts.invPrior, '--inv-prior'), options: opts.invPriorOptions ?? {} } : undefined;
+  const spurPrior: PriorRef | undefined = opts.spurPrior ? { name: await resolvePriorForWorkers(opts.spurPrior, '--spur-prior'), options: opts.spurPriorOptions ?? {} } : undefined;
+  const invariant = { categorical: opts.inv ?? [], continuous: opts.invCont ?? [] };
+  const spurious = { categorical: opts.spur ?? [], continuous: opts.spurCont ?? [] };
+  const backed = opts.backed ? await openBackedDataset(file, opts.layer, { blockSize: opts.backedBlock }) : null;
+  const all: AnyDataset = backed ? backed.data : (await loadDataset(file, opts.layer)).data;
+  const hvgBatchKey = opts.batchKey ?? opts.spur?.[0] ?? null;
+  const genes = selectHighlyVariableGenes(all, { nTopGenes: opts.nTopGenes ?? (opts.geneSets ? 0 : DEFAULT_N_TOP_GENES), batchKey: hvgBatchKey });
+  const data: AnyDataset = genes.data;
+  // Every obs key is checked before training, which may write checkpoints.
+  for (const [flag, key] of [
+    ['predict', opts.predict],
+    ['batch-key', opts.batchKey],
+  ] as const) {
+    if (key !== undefined && !data.obs[key]) throw new InvalidOptionError(flag, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
+  }
+  printWarnings(covariateWarnings(data.obs as Record<string, ArrayLike<unknown>>, { inv: opts.inv, invCont: opts.invCont, spur: opts.spur, spurCont: opts.spurCont }));
+  if (opts.geneSets && !backed) {
+    // Fit the program scorer (control genes) on the training data; the prior saves it and
+    // re-scores every later dataset from the counts.
+    const scorer = GeneProgramScorer.fit(data as InvaeDataset, await readGeneSets(opts.geneSets), { seed: opts.seed ?? 0 });
+    invPrior = { name: 'gene-program', options: { ...(opts.invPriorOptions ?? {}), scorer: scorer.toJSON() } };
+  }
+  const modelOptions: InvaeModelOptions = {
+    latentDimInv: opts.latentInv,
+    latentDimSpur: opts.latentSpur,
+    hiddenDim: opts.hidden,
+    nLayers: opts.layers,
+    activation: opts.activation,
+    dropoutRate: opts.dropout,
+    batchNorm: opts.batchNorm,
+    decoderDist: opts.decoder,
+    injectCovarInLatent: opts.injectCovar,
+    encoderCovariates: opts.encoderCovariates,
+    elboVersion: opts.elbo,
+    klRate: opts.klRate,
+    tcBeta: opts.tcBeta,
+    seed: opts.seed ?? 0,
+  };
+  for (const k of Object.keys(modelOptions) as (keyof InvaeModelOptions)[]) if (modelOptions[k] === undefined) delete modelOptions[k];
+  const workflow = Invae.setup(data, {
+    preset: opts.preset,
+    model: opts.model === 'nfinvae' ? 'NFinVAE' : 'FinVAE',
+    invariant,
+    spurious,
+    options: modelOptions,
+    invPrior,
+    spurPrior,
+    layer: opts.layer ?? null,
+  });
+  const untrackSaves = trackModelSaves(opts.out);
+  try {
+    const reporter = epochReporter({ quiet: opts.quiet || opts.json });
+    const train: TrainOptions = {
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      learningRate: opts.lr,
+      weightDecay: opts.weightDecay,
+      warmUpEpochs: opts.warmup,
+      seed: opts.seed ?? 0,
+      workers: opts.workers,
+      lrSchedule: opts.lrPatience ? { patience: opts.lrPatience } : false,
+      earlyStopping: opts.earlyStopping ? { patience: opts.earlyStopping } : false,
+      checkpointEvery: opts.checkpointEvery ?? 0,
+      onEpoch: (r: EpochReport) => reporter.onEpoch(r),
+      // Periodic checkpoints replace the model directory; a later failure leaves the last good one.
+      onCheckpoint: opts.checkpointEvery ? async () => workflow.save(opts.out, { overwrite: true }) : undefined,
+    };
+    const history = await workflow.train(data, train).finally(() => reporter.done()).catch(async (e: unknown) => {
+      // divergence: the workflow holds the last good epoch's weights; keep them (not a checkpoint
+      // from earlier, nor nothing) with a record saying where training diverged, and fail
+      if (e instanceof TrainingDivergedError && e.restoredEpoch > 0) {
+        await workflow.save(opts.out, { overwrite: true });
+        throw e.savedTo(opts.out);
+      }
+      throw e;
+    });
+    let predictor: { key: string; kind: string; trainAccuracy: number } | null = null;
+    if (opts.predict) {
+      const kind = opts.predictor ?? 'linear';
+      const popts: PredictorOptions =
+        kind === 'environment'
+          ? { kind, batchKey: opts.batchKey ?? opts.spur?.[0] ?? '' }
+          : kind === 'knn'
+            ? { kind }
+            : { kind, seed: opts.seed ?? 0 };
+      workflow.trainPredictor(data, opts.predict, popts);
+      const pred = workflow.predict(data).labels;
+      const truth = data.obs[opts.predict] as ArrayLike<unknown>;
+      let ok = 0;
+      for (let i = 0; i < pred.length; i++) if (String(truth[i]) === pred[i]) ok++;
+      predictor = { key: opts.predict, kind, trainAccuracy: ok / pred.length };
+    }
+    await workflow.save(opts.out, { overwrite: true });
+    const summary = {
+      out: opts.out,
+      engine: engine.engine,
+      model: workflow.spec.config.model,
+      preset: workflow.preset.name,
+      priors: { inv: workflow.spec.invPrior.name, spur: workflow.spec.spurPrior?.name ?? null },
+      cells: nCellsOf(data),
+      genes: nGenesOf(data),
+      geneSelection: genes.hvg
+        ? { flavor: genes.settings.flavor, nTopGenes: genes.settings.nTopGenes, batchKey: genes.settings.batchKey, genesIn: genes.settings.genesIn }
+        : { flavor: 'none', genesIn: genes.settings.genesIn },
+      backed: Boolean(backed),
+      workers: history.workers,
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      stoppedBy: history.stoppedBy,
+      seconds: history.seconds,
+      epochs: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, cellsPerSecond: e.cellsPerSecond, learningRate: e.learningRate, terms: e.terms })),
+      predictor,
+    };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      const last = history.epochs.at(-1);
+      process.stdout.write(
+        `trained ${summary.model} on ${summary.cells} cells × ${summary.genes} genes${genes.hvg ? ` (highly variable of ${genes.settings.genesIn}, seurat_v3${hvgBatchKey ? ` by '${hvgBatchKey}'` : ''})` : ''}: ${history.epochs.length} epochs (${history.stoppedBy}), final loss ${last?.loss.toFixed(3)}, ${history.seconds.toFixed(1)} s\n` +
+          (predictor ? `predictor (${predictor.kind}) of '${predictor.key}': training accuracy ${(predictor.trainAccuracy * 100).toFixed(1)}%\n` : '') +
+          `model saved to ${opts.out}\n`,
+      );
+    }
+  } finally {
+    untrackSaves();
+    workflow.dispose();
+    backed?.close();
+  }
 }
