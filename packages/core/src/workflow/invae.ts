@@ -11,7 +11,8 @@ import { PriorNotFoundError, PriorOptionError, derivedColumns, getPrior, priorDe
 import { trainModel, type TrainHistory } from '../train/trainer';
 import type { TrainOptions } from '../train/options';
 import { specReplicaRecipe } from '../parallel/recipe';
-import { readModelDir, saveModelDir } from '../persist/model-dir';
+import { readModelDir, readModelDirFile, saveModelDir } from '../persist/model-dir';
+import { historyFromJSON, historyToJSON } from '../train/history-file';
 import { ModelFormatError } from '../persist/errors';
 import { EnvironmentClassifier, type EnvironmentClassifierOptions } from '../predict/environment';
 import { KnnClassifier } from '../predict/knn';
@@ -50,6 +51,8 @@ export type PredictorOptions =
   | ({ kind: 'environment'; batchKey: string } & EnvironmentClassifierOptions);
 
 const WORKFLOW_VERSION = 1;
+/** The per-epoch training history in a model directory (absent from folders saved before it existed). */
+const HISTORY_FILE = 'history.json';
 
 /** The dataset with the obs columns its priors derive from the data (e.g. gene-program scores) added. */
 function withDerived<D extends AnyDataset>(data: D, refs: readonly (PriorRef | null | undefined)[]): D {
@@ -88,7 +91,10 @@ export class Invae {
     /** Layer the training counts came from. */
     readonly layer: string | null,
     private readonly warn: WarnFn,
-    /** Training history, when trained in this process or loaded with the model. */
+    /**
+     * Training history, when trained in this process or loaded with the model (its `history.json`;
+     * null for a model folder saved without one). During training it holds the epochs so far.
+     */
     public history: TrainHistory | null = null,
   ) {}
 
@@ -149,8 +155,19 @@ export class Invae {
   async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
+    // the epochs so far, so that a checkpoint saved during training holds them
+    const live: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: 1 };
+    this.history = live;
+    const onEpoch = options.onEpoch;
     // worker threads (data-parallel training) rebuild the model from its spec
-    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...options });
+    this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, {
+      replica: specReplicaRecipe(this.spec),
+      ...options,
+      onEpoch: async (r) => {
+        live.epochs.push(r);
+        await onEpoch?.(r);
+      },
+    });
     return this.history;
   }
 
@@ -208,26 +225,48 @@ export class Invae {
     return Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? (v as unknown as string) : String(v)));
   }
 
-  /** Saves the model, its encoders, genes, training summary and predictor as a model directory. */
-  async save(dir: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  /**
+   * Saves the model, its encoders, genes, training summary and predictor as a model directory, with
+   * the per-epoch training history (`history.json`) when the model was trained, and any further
+   * `files` (e.g. a loss plot), all in one atomic replacement of `dir`.
+   */
+  async save(dir: string, options: { overwrite?: boolean; files?: Readonly<Record<string, string | Uint8Array>> } = {}): Promise<void> {
     const extra: Record<string, unknown> = {
       workflowVersion: WORKFLOW_VERSION,
       layer: this.layer,
       covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
-      training: this.history ? { epochs: this.history.epochs.length, stoppedBy: this.history.stoppedBy, seconds: this.history.seconds, finalLoss: this.history.epochs.at(-1)?.loss ?? null } : null,
+      training: this.history
+        ? {
+            epochs: this.history.epochs.length,
+            stoppedBy: this.history.stoppedBy,
+            seconds: this.history.seconds,
+            finalLoss: this.history.epochs.at(-1)?.loss ?? null,
+            history: HISTORY_FILE,
+          }
+        : null,
       predictor: this.predictorState ? { labelKey: this.predictorState.labelKey, state: this.predictorState.predictor.toJSON() } : null,
     };
     const weights = this.model.getWeights();
     try {
-      await saveModelDir(dir, { model: this.spec as unknown as Record<string, unknown>, geneNames: this.geneNames as string[], extra, weights }, options);
+      const files = { ...(this.history ? { [HISTORY_FILE]: historyToJSON(this.history) } : {}), ...options.files };
+      await saveModelDir(dir, { model: this.spec as unknown as Record<string, unknown>, geneNames: this.geneNames as string[], extra, weights, files }, { overwrite: options.overwrite });
     } finally {
       tf.dispose([...weights.values()]);
     }
   }
 
-  /** Loads a model directory written by {@link save}; the model is in eval state. */
+  /** Loads a model directory written by {@link save} (with its training history, if saved); the model is in eval state. */
   static async load(dir: string, options: { warn?: WarnFn } = {}): Promise<Invae> {
     const { manifest, weights } = await readModelDir(dir);
+    let history: TrainHistory | null = null;
+    try {
+      const text = await readModelDirFile(dir, HISTORY_FILE);
+      if (text !== null) history = historyFromJSON(text);
+    } catch (e) {
+      tf.dispose([...weights.values()]);
+      if (e instanceof ModelFormatError) throw e;
+      throw new ModelFormatError(dir, `${HISTORY_FILE} is not a valid training history: ${(e as Error).message}`, { hint: 'delete it to load the model without its history', cause: e });
+    }
     try {
       const spec = manifest.model as unknown as ResolvedModelSpec;
       const extra = manifest.extra as {
@@ -259,7 +298,7 @@ export class Invae {
       }
       const inv = CovariateEncoder.fromJSON(extra.covariates.inv);
       const spur = CovariateEncoder.fromJSON(extra.covariates.spur);
-      const w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, extra.layer ?? null, options.warn ?? defaultWarn);
+      const w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, extra.layer ?? null, options.warn ?? defaultWarn, history);
       if (extra.predictor) w.predictorState = { labelKey: extra.predictor.labelKey, predictor: predictorFromState(extra.predictor.state) };
       return w;
     } finally {
