@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { Invae, InvalidOptionError, VERSION as CORE_VERSION, currentEngine, csrMatrix, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup } from '@invae/core';
+import { Invae, InvalidOptionError, VERSION as CORE_VERSION, currentEngine, csrMatrix, denseToCsr, initEngine, type InvaeDataset, type InvaeSetup, type TrainHistory } from '@invae/core';
 import {
   Benchmarker,
   VERSION as BENCH_VERSION,
@@ -29,9 +29,11 @@ import {
   type NeighborsResult,
   type ReportIdentifiability,
   type ReportInvariantPrediction,
+  type ReportLossCurve,
   type ReportUmap,
 } from '@invae/bench';
 import { loadDataset } from '../dataset';
+import { lossPlot } from '../loss-plot';
 import { integer, list } from '../parse';
 import { writeTextAtomically } from '../output';
 import { loadPlugins } from '../plugins';
@@ -243,7 +245,7 @@ export function registerBench(program: Command): void {
     .argument('<file>', 'input .h5ad with raw counts')
     .requiredOption('--batch <key>', 'obs key of the batches')
     .requiredOption('--label <key>', 'obs key of the cell labels')
-    .requiredOption('-o, --out <dir>', 'output directory (results.json/csv/md/svg, umap_<method>_<batch|label>.svg/png, report.html)')
+    .requiredOption('-o, --out <dir>', 'output directory (results.json/csv/md/svg, umap_<method>_<batch|label>.svg/png, loss_<method>.svg/png, report.html)')
     .option('--methods <list>', `methods to train and score (${METHODS.join(', ')})`, list, ['pca', 'finvae'])
     .option('--embeddings <keys>', 'obsm keys of embeddings computed elsewhere (e.g. X_scVI,X_harmony)', list)
     .option('--inv <keys>', 'invariant covariates of the inVAE models (default: --label)', list)
@@ -306,6 +308,7 @@ export function registerBench(program: Command): void {
       /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
       const predictLatents: Record<string, Matrix> = {};
       const trainSeconds: Record<string, number> = {};
+      const histories = new Map<string, TrainHistory>();
       for (const method of opts.methods as Method[]) {
         const name = METHOD_NAMES[method];
         if (method === 'pca') {
@@ -317,6 +320,7 @@ export function registerBench(program: Command): void {
         const w = Invae.setup(data, setup, { warn });
         try {
           await w.train(data, { epochs: opts.epochs, seed: opts.seed });
+          if (w.history) histories.set(name, w.history);
           embeddings[name] = asMatrix(w.latent(data, { part: 'inv' }));
           trainSeconds[name] = (performance.now() - t) / 1000;
           timings.push({ step: `train ${name} (${opts.epochs} epochs)`, seconds: trainSeconds[name]! });
@@ -453,6 +457,17 @@ export function registerBench(program: Command): void {
           umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
         }
       }
+      // Loss curve of every trained model (loss_<method>.svg/png).
+      const lossCurves: ReportLossCurve[] = [];
+      const lossTaken = new Set<string>();
+      for (const [name, h] of histories) {
+        const plot = lossPlot(h, `${name} · ${path.basename(file)}`);
+        if (!plot) continue;
+        const base = `loss_${fileStem(name, lossTaken)}`;
+        await writeTextAtomically(path.join(opts.out, `${base}.svg`), plot.svg);
+        await writeBytesAtomically(path.join(opts.out, `${base}.png`), plot.png);
+        lossCurves.push({ method: name, image: { svg: `${base}.svg`, png: `${base}.png`, width: plot.width, height: plot.height }, epochs: h.epochs.length, stoppedBy: h.stoppedBy, restoredEpoch: h.restoredEpoch ?? null });
+      }
       timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
 
       const engine = currentEngine();
@@ -491,6 +506,7 @@ export function registerBench(program: Command): void {
           results,
           resultsSvg,
           umaps,
+          lossCurves,
           identifiability,
           invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
           timings,
