@@ -50,9 +50,9 @@ export interface EpochReport {
   validationLoss?: number;
   /** The validation loss's named terms (means over the validation cells), as {@link EpochReport.terms}. */
   validationTerms?: Record<string, number>;
-  /** Wall-clock seconds of the epoch. */
+  /** Wall-clock seconds of the epoch (the validation pass included). */
   seconds: number;
-  /** Training throughput of the epoch. */
+  /** Training throughput of the epoch: training cells per second of the training steps (the validation pass excluded). */
   cellsPerSecond: number;
   /** Learning rate used in the epoch. */
   learningRate: number;

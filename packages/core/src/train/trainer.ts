@@ -71,7 +71,10 @@ export interface TrainHistory {
  * optional plateau schedule and early stopping (both only after warm-up). Shuffling and the
  * reparameterisation noise come from `seed`, so the same seed on the same engine gives the same loss
  * curve. A non-finite loss restores the weights of the last completed epoch and throws
- * {@link TrainingDivergedError}. The model is left in the state of the last epoch.
+ * {@link TrainingDivergedError}. With `validation`, a seeded random fraction of the cells is held out
+ * of training and its loss computed in eval mode after every epoch; early stopping then watches it
+ * (by default) and, when it triggers, restores the weights of the best epoch. Otherwise the model is
+ * left in the state of the last epoch.
  */
 export async function trainModel(model: InvaeModel, data: TrainingData, options: TrainOptions = {}): Promise<TrainHistory> {
   const resolved = resolveTrainOptions(options);
@@ -201,6 +204,7 @@ async function trainLoop(
         break;
       }
       const terms = parallel ? Object.fromEntries(Object.entries(hostTermSums).map(([k, v]) => [k, v / Math.max(1, step)])) : await readTerms(termSums, step);
+      const trainSeconds = (performance.now() - start) / 1000;
       const validation = split ? await validate(model, data, split.validation, batchSize, o.seed, n) : null;
       const seconds = (performance.now() - start) / 1000;
       const hp = model.hyperparameters;
@@ -211,7 +215,7 @@ async function trainLoop(
         terms,
         ...(validation ? { validationLoss: validation.loss, validationTerms: validation.terms } : {}),
         seconds,
-        cellsPerSecond: cells / seconds,
+        cellsPerSecond: cells / trainSeconds,
         learningRate: lr,
         beta: hp.beta,
         tcBeta: hp.tcBeta,
