@@ -9,7 +9,8 @@ import { REQUIRE_VAR } from './env.mjs';
 function missingOf(t: TestCase): string[] | undefined {
   let node: TestCase | TestSuite | TestModule = t;
   for (;;) {
-    const m = node.meta().invaeMissing;
+    // the gates (gates.ts) record their reasons in the test's meta
+    const m = (node.meta() as { invaeMissing?: string[] }).invaeMissing;
     if (m?.length) return m;
     if (node.type === 'module') return undefined;
     node = node.parent;

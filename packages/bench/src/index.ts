@@ -39,6 +39,7 @@ export { linearSumAssignment } from './hungarian';
 export { resultsTableSvg, type ResultsTableSvgOptions } from './results-table-svg';
 export { umapEmbedding, sampleIndices, type UmapOptions, type UmapResult } from './umap';
 export { scatterSvg, type ScatterSvgOptions } from './scatter-svg';
+export { lossCurveSvg, type LossCurveSvgOptions, type LossCurveEpoch } from './loss-curve-svg';
 export { categoricalPalette, SCANPY_DEFAULT_20 } from './palette';
 export { svgToPng, pngSize, PNG_SIGNATURE, type SvgToPngOptions } from './png';
 export { labelBatchLayout, layoutNanReasons, type NanReason, type NanReasons, type LabelBatchLayout } from './nan-reasons';
@@ -56,6 +57,7 @@ export {
   type ReportDataset,
   type ReportImage,
   type ReportUmap,
+  type ReportLossCurve,
   type ReportIdentifiability,
   type ReportInvariantPrediction,
   type CategoryCount,

@@ -59,6 +59,18 @@ export interface ReportInvariantPrediction {
   readonly note?: string;
 }
 
+/** The loss curve of one trained method. */
+export interface ReportLossCurve {
+  readonly method: string;
+  /** The plot ({@link lossCurveSvg}, and its PNG). */
+  readonly image: ReportImage;
+  /** Epochs trained, and why training ended (`epochs`, `early-stopping`, `aborted`). */
+  readonly epochs: number;
+  readonly stoppedBy: string;
+  /** Epoch whose weights early stopping restored, if any. */
+  readonly restoredEpoch?: number | null;
+}
+
 /** Everything {@link reportHtml} puts together. */
 export interface ReportInput {
   readonly title?: string;
@@ -67,6 +79,8 @@ export interface ReportInput {
   /** The scib-style results SVG (inlined). */
   readonly resultsSvg?: string;
   readonly umaps?: readonly ReportUmap[];
+  /** Training loss per epoch of each trained method. */
+  readonly lossCurves?: readonly ReportLossCurve[];
   /** Identifiability section (only when true latents exist). */
   readonly identifiability?: { readonly truthKey: string; readonly rows: readonly ReportIdentifiability[] } | null;
   /** Invariant-prediction section. */
@@ -89,8 +103,8 @@ section{background:#fff;border:1px solid #e4e4e4;border-radius:6px;padding:8px 1
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th{background:#f2f2f2;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
 tr.best td{font-weight:bold}.na{color:#999}.scroll{overflow-x:auto}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:12px}figure.umap{margin:0;background:#fff;border:1px solid #eee;padding:4px}
-figure.umap img{display:block;width:100%;max-width:100%;height:auto}figcaption{font-size:.85em;color:#555;padding:2px 4px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:12px}figure.umap,figure.loss-curve{margin:0;background:#fff;border:1px solid #eee;padding:4px}
+figure.umap img,figure.loss-curve img{display:block;width:100%;max-width:100%;height:auto}figcaption{font-size:.85em;color:#555;padding:2px 4px}
 .umap-row{margin:12px 0}.umap-row h3{margin:.3em 0;font-size:1.05em}
 .results-svg svg{max-width:100%;height:auto}.note{color:#555;font-size:.9em}dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}dt{font-weight:bold}dd{margin:0}
 code{background:#f4f4f4;padding:0 3px;border-radius:3px}
@@ -113,7 +127,7 @@ function counts(list: readonly CategoryCount[], max = 40): string {
 function image(img: ReportImage, alt: string, cls: string, method: string, colour: string, caption: string): string {
   const src = img.png ?? img.svg;
   const size = img.width && img.height ? ` width="${img.width}" height="${img.height}"` : '';
-  return `<figure class="umap ${cls}" data-method="${esc(method)}" data-color="${colour}"><a href="${esc(img.svg)}"><img src="${esc(src)}" alt="${esc(alt)}"${size}></a><figcaption>${esc(caption)}</figcaption></figure>`;
+  return `<figure class="${cls}" data-method="${esc(method)}" data-color="${colour}"><a href="${esc(img.svg)}"><img src="${esc(src)}" alt="${esc(alt)}"${size}></a><figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
 /**
@@ -121,7 +135,8 @@ function image(img: ReportImage, alt: string, cls: string, method: string, colou
  * requests; pictures are the relative paths given, the results SVG is inlined). Sections and their
  * ids: `summary` (dataset), `results` (table `#results-table`, one `tr.method-row` per method, sorted
  * by Total, every metric and aggregate), `results-plot` (the SVG), `umaps` (`figure.umap` per method
- * and colouring, `data-method` / `data-color`), `identifiability` (`#identifiability-table`, when
+ * and colouring, `data-method` / `data-color`), `training` (`figure.loss-curve` per trained method,
+ * `data-method`, when given), `identifiability` (`#identifiability-table`, when
  * given), `invariant-prediction` (`#lobo-table`), `nan-reasons` (`#nan-reasons`), `timings`
  * (`#timings-table`) and `environment` (`#environment`). Pure.
  */
@@ -172,11 +187,22 @@ export function reportHtml(input: ReportInput): string {
     for (const u of input.umaps) {
       const sub = u.downsampled ? ` — a random subset of ${u.nPoints} cells` : '';
       out.push(`<div class="umap-row" id="umap-${slug(u.method)}"><h3>${esc(u.method)}</h3><div class="grid">`);
-      out.push(image(u.byBatch, `UMAP of ${u.method} coloured by ${d.batchKey}`, 'umap-batch', u.method, 'batch', `${u.method} · ${d.batchKey}${sub}`));
-      out.push(image(u.byLabel, `UMAP of ${u.method} coloured by ${d.labelKey}`, 'umap-label', u.method, 'label', `${u.method} · ${d.labelKey}${sub}`));
+      out.push(image(u.byBatch, `UMAP of ${u.method} coloured by ${d.batchKey}`, 'umap umap-batch', u.method, 'batch', `${u.method} · ${d.batchKey}${sub}`));
+      out.push(image(u.byLabel, `UMAP of ${u.method} coloured by ${d.labelKey}`, 'umap umap-label', u.method, 'label', `${u.method} · ${d.labelKey}${sub}`));
       out.push('</div></div>');
     }
     out.push('</section>');
+  }
+
+  if (input.lossCurves && input.lossCurves.length) {
+    out.push('<section id="training"><h2>Training loss</h2>');
+    out.push('<p class="note">Loss (−ELBO, with the epoch\'s KL weight) per epoch of each trained model: the mean over the epoch\'s minibatches, and the loss of the held-out validation cells when some were held out. Click a picture for its SVG.</p><div class="grid">');
+    for (const c of input.lossCurves) {
+      const restored = c.restoredEpoch ? `; weights of epoch ${c.restoredEpoch} restored` : '';
+      const caption = `${c.method} · ${c.epochs} epochs (${c.stoppedBy}${restored})`;
+      out.push(image(c.image, `Training loss of ${c.method}`, 'loss-curve', c.method, 'loss', caption));
+    }
+    out.push('</div></section>');
   }
 
   if (input.identifiability && input.identifiability.rows.length) {

@@ -14,7 +14,8 @@ export function epochReporter(options: { quiet?: boolean; stream?: NodeJS.WriteS
   return {
     onEpoch(r) {
       if (options.quiet) return;
-      const line = `epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(3)}  ${Math.round(r.cellsPerSecond)} cells/s  ${r.seconds.toFixed(2)} s`;
+      const val = r.validationLoss !== undefined ? `  validation ${r.validationLoss.toFixed(3)}` : '';
+      const line = `epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(3)}${val}  ${Math.round(r.cellsPerSecond)} cells/s  ${r.seconds.toFixed(2)} s`;
       if (tty) {
         const width = 24;
         const filled = Math.round((r.epoch / r.epochs) * width);

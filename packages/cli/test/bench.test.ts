@@ -105,7 +105,8 @@ judge.describe('invae bench', () => {
     // PCR comparison of the unintegrated PCA against itself is 0 by definition.
     expect(res.methods.find((m) => m.embedding === 'PCA')!.metrics['PCR comparison']).toBe(0);
     const umapFiles = METHODS.flatMap((m) => ['batch', 'label'].flatMap((c) => [`umap_${m}_${c}.png`, `umap_${m}_${c}.svg`]));
-    expect(fs.readdirSync(out).sort()).toEqual(['report.html', 'results.csv', 'results.json', 'results.md', 'results.svg', ...umapFiles].sort());
+    const lossFiles = ['FinVAE', 'scVI-equivalent'].flatMap((m) => [`loss_${m}.png`, `loss_${m}.svg`]);
+    expect(fs.readdirSync(out).sort()).toEqual(['report.html', 'results.csv', 'results.json', 'results.md', 'results.svg', ...umapFiles, ...lossFiles].sort());
     expect(fs.readFileSync(path.join(out, 'results.svg'), 'utf8')).toMatch(/^<svg [^>]*>/);
     const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(5);
@@ -151,14 +152,38 @@ judge.describe('invae bench', () => {
       expect(p.png).toEqual(['PNG', [2 * p.svgSize[0], 2 * p.svgSize[1]]]);
       expect(p.colours, name).toBeGreaterThan(10);
     }
-    for (const id of ['summary', 'results-table', 'results-plot', 'umaps', 'identifiability-table', 'lobo-table', 'nan-reasons', 'timings-table', 'environment']) expect(j.ids, id).toContain(id);
+    for (const id of ['summary', 'results-table', 'results-plot', 'umaps', 'training', 'identifiability-table', 'lobo-table', 'nan-reasons', 'timings-table', 'environment']) expect(j.ids, id).toContain(id);
     expect(j.rows['results-table']).toEqual([...res.methods].sort((a, b) => b.aggregates.Total! - a.aggregates.Total!).map((m) => m.embedding));
     expect(j.rows['lobo-table']!.sort()).toEqual(METHODS);
     expect(j.figs).toEqual(METHODS.flatMap((m) => [`${m}:batch`, `${m}:label`]).sort());
-    expect(j.imgs).toHaveLength(8);
+    expect(j.imgs).toHaveLength(10); // 8 UMAPs, 2 loss curves
     expect(j.missing).toEqual([]);
     expect(j.tags).not.toContain('script');
   }, 240_000);
+
+  it('plots the loss curve of every trained model (loss_<method>.svg/png) and shows it in report.html', () => {
+    const out = path.join(dir, 'loss');
+    const r = invae(['bench', sim, '--batch', 'batch', '--label', 'cell_type', '--methods', 'finvae', '--epochs', '3', '--latent-inv', '3', '--no-umap', '--no-lobo', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(out).filter((f) => f.startsWith('loss_')).sort()).toEqual(['loss_FinVAE.png', 'loss_FinVAE.svg']);
+    const j = python<{ points: number; png: boolean; figs: string[][] }>(
+      `import os, re, xml.etree.ElementTree as E
+from html.parser import HTMLParser
+out = sys.argv[1]; ns = "{http://www.w3.org/2000/svg}"
+root = E.parse(os.path.join(out, "loss_FinVAE.svg")).getroot()
+path = [p for p in root.iter(ns + "path") if p.get("class") == "train-loss"][0]
+class P(HTMLParser):
+    def __init__(s): super().__init__(); s.figs = []; s.fig = None
+    def handle_starttag(s, tag, a):
+        a = dict(a)
+        if tag == 'figure' and 'loss-curve' in (a.get('class') or ''): s.fig = [a['data-method']]; s.figs.append(s.fig)
+        if tag == 'img' and s.fig is not None: s.fig.append(a['src'])
+p = P(); p.feed(open(os.path.join(out, "report.html"), encoding="utf8").read())
+print(json.dumps({"points": len(re.findall(r"[ML]", path.get("d"))), "png": open(os.path.join(out, "loss_FinVAE.png"), "rb").read(8) == b"\\x89PNG\\r\\n\\x1a\\n", "figs": p.figs}))`,
+      [out],
+    );
+    expect(j).toEqual({ points: 3, png: true, figs: [['FinVAE', 'loss_FinVAE.png']] });
+  }, 120_000);
 
   it('a label with one cell: NaN parts recorded with the reason, no crash; --no-umap and --no-lobo skip those outputs', () => {
     const out = path.join(dir, 'rare');

@@ -31,10 +31,63 @@ describe('invae train / embed / predict', () => {
       expect(e.cellsPerSecond).toBeGreaterThan(0);
     }
     expect(s.predictor.trainAccuracy).toBeGreaterThan(0);
-    expect(fs.readdirSync(model).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect(fs.readdirSync(model).sort()).toEqual(['history.json', 'loss.png', 'loss.svg', 'model.json', 'weights.safetensors']);
     const manifest = JSON.parse(fs.readFileSync(path.join(model, 'model.json'), 'utf8'));
     expect(manifest.geneNames).toHaveLength(40);
     expect(manifest.engine.engine).toBe('wasm');
+  });
+
+  anndataJudge.it('train --validation holds cells out, saves their loss per epoch in history.json, and plots loss.svg/png with both curves', () => {
+    const out = path.join(dir, 'model-val');
+    const r = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', out, '--validation', '0.1', '--json', ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { validationCells: number; stoppedBy: string; epochs: { loss: number; validationLoss: number; validationTerms: Record<string, number> }[] };
+    expect(s.validationCells).toBe(24);
+    for (const e of s.epochs) {
+      expect(Number.isFinite(e.validationLoss)).toBe(true);
+      expect(Object.keys(e.validationTerms)).toContain('logPxZ');
+    }
+    const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as { format: string; validationCells: number; epochs: { epoch: number; loss: number; validationLoss: number; learningRate: number; beta: number; seconds: number }[] };
+    expect(history.format).toBe('invae-history');
+    expect(history.validationCells).toBe(24);
+    expect(history.epochs.map((e) => [e.epoch, e.loss, e.validationLoss])).toEqual(s.epochs.map((e, i) => [i + 1, e.loss, e.validationLoss]));
+    for (const e of history.epochs) {
+      expect(e.learningRate).toBe(1e-3);
+      expect(e.beta).toBe(1);
+      expect(e.seconds).toBeGreaterThan(0);
+    }
+    const svg = python<{ train: number; validation: number; png: boolean }>(
+      `import os, re, xml.etree.ElementTree as E
+ns = "{http://www.w3.org/2000/svg}"
+root = E.parse(os.path.join(sys.argv[1], "loss.svg")).getroot()
+d = {p.get("class"): len(re.findall(r"[ML]", p.get("d"))) for p in root.iter(ns + "path")}
+print(json.dumps({"train": d["train-loss"], "validation": d["validation-loss"], "png": open(os.path.join(sys.argv[1], "loss.png"), "rb").read(8) == b"\\x89PNG\\r\\n\\x1a\\n"}))`,
+      [out],
+    );
+    expect(svg).toEqual({ train: 3, validation: 3, png: true });
+    const text = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', path.join(dir, 'model-val-text'), '--validation', '0.1', '--quiet', ...small]);
+    expect(text.stdout).toMatch(/validation \(24 cells held out\): final loss [0-9.]+, best [0-9.]+ at epoch \d/);
+  });
+
+  it('train --validation with --early-stopping stops on the validation loss and restores its best epoch; --epochs auto plans 400 epochs for 240 cells', () => {
+    const out = path.join(dir, 'model-es');
+    const r = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', out, '--validation', '0.2', '--early-stopping', '2', '--lr', '0.03', '--json', ...small, '--epochs', 'auto']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { plannedEpochs: number; stoppedBy: string; restoredEpoch: number; epochs: { validationLoss: number }[] };
+    expect(s.plannedEpochs).toBe(400);
+    expect(s.stoppedBy).toBe('early-stopping');
+    const val = s.epochs.map((e) => e.validationLoss);
+    expect(s.restoredEpoch).toBe(val.indexOf(Math.min(...val)) + 1);
+    const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as { restoredEpoch: number; stoppedBy: string };
+    expect(history).toMatchObject({ restoredEpoch: s.restoredEpoch, stoppedBy: 'early-stopping' });
+    expect(fs.readFileSync(path.join(out, 'loss.svg'), 'utf8')).toContain('class="mark-epoch"');
+    const bad = invae(['train', sim, '--out', path.join(dir, 'never'), '--validation', '1', ...small]);
+    expect(bad.code).toBe(2); // a usage error
+    expect(bad.stderr).toMatch(/fraction in \[0, 1\)/);
+    const badEpochs = invae(['train', sim, '--out', path.join(dir, 'never'), '--epochs', 'soon']);
+    expect(badEpochs.code).toBe(2);
+    expect(badEpochs.stderr).toMatch(/--epochs/);
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 
   anndataJudge.it('embed writes obsm[X_inVAE] into a copy that Python anndata reads, leaving X and the input untouched', () => {

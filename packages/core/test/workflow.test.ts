@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DataValidationError,
   Invae,
+  ModelFormatError,
   PriorNotFoundError,
   csrMatrix,
   denseMatrix,
@@ -58,6 +59,50 @@ describe('Invae workflow', () => {
     expect(back.latent(data, { part: 'spur' }).nCols).toBe(1);
     w.dispose();
     back.dispose();
+  });
+
+  it('saves the per-epoch history (history.json) with the model and loads it back; folders without one still load', async () => {
+    const w = Invae.setup(data, setup, quiet);
+    const h = await w.train(data, { epochs: 3, batchSize: 100, validation: 0.1 });
+    expect(h.epochs.every((e) => Number.isFinite(e.validationLoss))).toBe(true);
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'invae-wf-')), 'model');
+    await w.save(dir, { files: { 'loss.svg': '<svg/>' } });
+    expect(readFileSync(path.join(dir, 'loss.svg'), 'utf8')).toBe('<svg/>');
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    expect(manifest.extra.training.history).toBe('history.json');
+    const back = await Invae.load(dir, quiet);
+    expect(back.history).toEqual(h);
+    back.dispose();
+    // a model folder saved before history.json existed
+    rmSync(path.join(dir, 'history.json'));
+    const old = await Invae.load(dir, quiet);
+    expect(old.history).toBeNull();
+    old.dispose();
+    writeFileSync(path.join(dir, 'history.json'), '{"format":"invae-history","formatVersion":7,"epochs":[]}');
+    await expect(Invae.load(dir, quiet)).rejects.toThrow(ModelFormatError);
+    await expect(w.save(dir, { overwrite: true, files: { '../escape.txt': 'x' } })).rejects.toThrow(/cannot write the extra file '..\/escape.txt'/);
+    expect(existsSync(path.join(path.dirname(dir), 'escape.txt'))).toBe(false);
+    w.dispose();
+  });
+
+  it('holds the epochs so far during training, so that a checkpoint saves them', async () => {
+    const w = Invae.setup(data, setup, quiet);
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'invae-wf-')), 'model');
+    const seen: number[] = [];
+    await w.train(data, {
+      epochs: 3,
+      batchSize: 100,
+      checkpointEvery: 2,
+      onCheckpoint: async (epoch) => {
+        seen.push(w.history!.epochs.length);
+        if (epoch === 2) await w.save(dir);
+      },
+    });
+    expect(seen).toEqual([2, 3]);
+    const back = await Invae.load(dir, quiet);
+    expect(back.history!.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    back.dispose();
+    w.dispose();
   });
 
   it('encodes unseen categories and missing covariate keys as zeros, with warnings', async () => {

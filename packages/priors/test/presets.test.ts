@@ -30,8 +30,8 @@ describe('presets', () => {
       expect(def.model.config).toMatchObject(PRESETS.integration.options);
       expect(def.spec.invPrior.options).toMatchObject({ fixMean: false, fixVar: false });
       expect(def.spec.spurPrior).toBeNull();
-      expect(getPreset('integration').train(450).epochs).toBe(400);
-      expect(getPreset('reference').train(450).epochs).toBe(500);
+      expect(getPreset('integration').train.epochs).toBe('auto');
+      expect(getPreset('reference').train.epochs).toBe(500);
     } finally {
       ref.dispose();
       def.dispose();

@@ -46,9 +46,11 @@ import {
   type NeighborsResult,
   type ReportIdentifiability,
   type ReportInvariantPrediction,
+  type ReportLossCurve,
   type ReportUmap,
 } from '@invae/bench';
 import { loadDataset, obsColumns, toCountMatrix } from '../dataset';
+import { lossPlot } from '../loss-plot';
 import { integer, list } from '../parse';
 import { claimOutput, writeFolderAtomically } from '../output';
 import { checkInputFile } from '../fs-errors';
@@ -300,7 +302,7 @@ export function registerBench(program: Command): void {
     .argument('<file>', 'input .h5ad with raw counts')
     .requiredOption('--batch <key>', 'obs key of the batches')
     .requiredOption('--label <key>', 'obs key of the cell labels')
-    .requiredOption('-o, --out <dir>', 'output directory (results.json/csv/md/svg, umap_<method>_<batch|label>.svg/png, report.html)')
+    .requiredOption('-o, --out <dir>', 'output directory (results.json/csv/md/svg, umap_<method>_<batch|label>.svg/png, loss_<method>.svg/png, report.html)')
     .option('--methods <list>', `methods to train and score (${METHODS.join(', ')}); none (or '') scores only --embeddings, which needs no counts`, list, ['pca', 'finvae'])
     .option('--embeddings <keys>', 'obsm keys of embeddings computed elsewhere (e.g. X_scVI,X_harmony)', list)
     .option('--unintegrated <key>', 'obsm key of the unintegrated embedding for PCR comparison (default: PCA of the log-normalised counts; without counts and without this key, PCR comparison is skipped)')
@@ -575,6 +577,17 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
       umapJson[name] = { batch: files.batch, label: files.label, nPoints: u.nPoints, downsampled: u.downsampled, nEpochs: u.nEpochs, implementation: u.implementation, init: u.init, seconds };
     }
   }
+  // Loss curve of every trained model (loss_<method>.svg/png).
+  const lossCurves: ReportLossCurve[] = [];
+  const lossTaken = new Set<string>();
+  for (const [name, h] of Object.entries(histories)) {
+    const plot = lossPlot(h, `${name} · ${path.basename(file)}`);
+    if (!plot) continue;
+    const base = `loss_${fileStem(name, lossTaken)}`;
+    outputs.set(`${base}.svg`, plot.svg);
+    outputs.set(`${base}.png`, plot.png);
+    lossCurves.push({ method: name, image: { svg: `${base}.svg`, png: `${base}.png`, width: plot.width, height: plot.height }, epochs: h.epochs.length, stoppedBy: h.stoppedBy, restoredEpoch: h.restoredEpoch ?? null });
+  }
   timings.push({ step: 'total', seconds: (performance.now() - tStart) / 1000 });
 
   const engine = currentEngine();
@@ -622,6 +635,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
       results,
       resultsSvg,
       umaps,
+      lossCurves,
       identifiability,
       invariantPrediction: lobo.length ? { protocol, methods: lobo } : null,
       timings,

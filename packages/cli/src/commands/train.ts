@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -31,6 +31,7 @@ import { epochReporter } from '../progress';
 import { checkInputFile } from '../fs-errors';
 import { claimOutput, notice, removeStaleModelTemps, trackModelSaves } from '../output';
 import { covariateWarnings, printWarnings } from '../covariates';
+import { lossPlot } from '../loss-plot';
 import type { GlobalOptions } from '../program';
 
 interface TrainCliOptions {
@@ -60,7 +61,8 @@ interface TrainCliOptions {
   elbo?: 'sample' | 'kl_div';
   klRate?: number;
   tcBeta?: number;
-  epochs?: number;
+  epochs?: number | 'auto';
+  validation?: number;
   batchSize?: number;
   lr?: number;
   weightDecay?: number;
@@ -81,12 +83,37 @@ interface TrainCliOptions {
   nTopGenes?: number;
 }
 
+/** `best LOSS at epoch E` of the validation loss. */
+function bestValidation(history: { epochs: readonly { epoch: number; validationLoss?: number }[] }): string {
+  let best: { epoch: number; validationLoss?: number } | null = null;
+  for (const e of history.epochs) if (Number.isFinite(e.validationLoss) && (!best || e.validationLoss! < best.validationLoss!)) best = e;
+  return best ? `${best.validationLoss!.toFixed(3)} at epoch ${best.epoch}` : 'none';
+}
+
 /** `--workers`: a positive integer or `auto`. */
 function workersOption(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidOptionError('workers', `--workers must be a positive integer or auto, got '${value}'.`);
   return n;
+}
+
+/** `--epochs`: a positive integer or `auto`. */
+function epochsOption(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : integer(1)(value);
+}
+
+/** `--validation`: a fraction in [0, 1). */
+function fractionOption(value: string): number {
+  const v = number(0)(value);
+  if (!(v < 1)) throw new InvalidArgumentError(`expected a fraction in [0, 1), got '${value}'.`);
+  return v;
+}
+
+/** The files `invae train` writes into the model folder besides the model: the loss curve (loss.svg, loss.png). */
+function plotFiles(workflow: Invae, file: string): Record<string, string | Uint8Array> {
+  const plot = workflow.history ? lossPlot(workflow.history, `${workflow.spec.config.model} · ${path.basename(file)}`) : null;
+  return plot ? { 'loss.svg': plot.svg, 'loss.png': plot.png } : {};
 }
 
 /**
@@ -109,7 +136,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train FinVAE or NFinVAE on an .h5ad file and save the model directory')
     .argument('<file>', 'input .h5ad (raw counts in X or in --layer)')
-    .requiredOption('-o, --out <dir>', 'model directory to write (model.json + weights.safetensors)')
+    .requiredOption('-o, --out <dir>', 'model directory to write (model.json, weights.safetensors, history.json, loss.svg/png)')
     .option('--inv <keys>', 'categorical obs keys of the invariant prior (comma-separated)', list)
     .option('--inv-cont <keys>', 'continuous obs keys of the invariant prior', list)
     .option('--spur <keys>', 'categorical obs keys of the spurious prior (e.g. batch)', list)
@@ -141,13 +168,14 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--elbo <version>', 'ELBO estimator (default sample)').choices(['sample', 'kl_div']))
     .option('--kl-rate <beta>', 'weight of the prior term (default 1)', number(0))
     .option('--tc-beta <beta>', 'total-correlation penalty (default 0)', number(0))
-    .option('--epochs <n>', "training epochs (default: the preset's: from the number of cells as scvi-tools, at most 400; reference 500)", integer(1))
+    .option('--epochs <n|auto>', "training epochs (default: the preset's: auto, scvi-tools' rule min(round(20000 / training cells × 400), 400); reference 500)", epochsOption)
+    .option('--validation <fraction>', 'hold out this fraction of the cells (seeded by --seed) and report their loss every epoch; --early-stopping then watches it and restores the best epoch', fractionOption)
     .option('--batch-size <n>', 'cells per minibatch (default 256)', integer(2))
     .option('--lr <rate>', 'Adam learning rate (default 1e-3)', number(0))
     .option('--weight-decay <w>', 'Adam weight decay (default 1e-4)', number(0))
     .option('--warmup <epochs>', 'epochs of linear KL/TC warm-up (default 0)', integer(0))
     .option('--lr-patience <epochs>', 'reduce the learning rate on a loss plateau of this many epochs', integer(1))
-    .option('--early-stopping <epochs>', 'stop when the loss has not improved for this many epochs', integer(1))
+    .option('--early-stopping <epochs>', 'stop when the loss (the validation loss with --validation, restoring the weights of its best epoch) has not improved for this many epochs', integer(1))
     .option('--checkpoint-every <epochs>', 'save the model directory every N epochs', integer(1))
     .option('--seed <n>', 'random seed (default 0)', integer(0))
     .option('--workers <n|auto>', 'model replicas training in parallel worker threads (default 1 = main thread only; auto: up to 2 on the wasm engine for large enough minibatches)', workersOption)
@@ -245,6 +273,7 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
     const reporter = epochReporter({ quiet: opts.quiet || opts.json });
     const train: TrainOptions = {
       epochs: opts.epochs,
+      validation: opts.validation,
       batchSize: opts.batchSize,
       learningRate: opts.lr,
       weightDecay: opts.weightDecay,
@@ -256,13 +285,13 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
       checkpointEvery: opts.checkpointEvery ?? 0,
       onEpoch: (r: EpochReport) => reporter.onEpoch(r),
       // Periodic checkpoints replace the model directory; a later failure leaves the last good one.
-      onCheckpoint: opts.checkpointEvery ? async () => workflow.save(opts.out, { overwrite: true }) : undefined,
+      onCheckpoint: opts.checkpointEvery ? async () => workflow.save(opts.out, { overwrite: true, files: plotFiles(workflow, file) }) : undefined,
     };
     const history = await workflow.train(data, train).finally(() => reporter.done()).catch(async (e: unknown) => {
       // divergence: the workflow holds the last good epoch's weights; keep them (not a checkpoint
       // from earlier, nor nothing) with a record saying where training diverged, and fail
       if (e instanceof TrainingDivergedError && e.restoredEpoch > 0) {
-        await workflow.save(opts.out, { overwrite: true });
+        await workflow.save(opts.out, { overwrite: true, files: plotFiles(workflow, file) });
         throw e.savedTo(opts.out);
       }
       throw e;
@@ -283,7 +312,7 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
       for (let i = 0; i < pred.length; i++) if (String(truth[i]) === pred[i]) ok++;
       predictor = { key: opts.predict, kind, trainAccuracy: ok / pred.length };
     }
-    await workflow.save(opts.out, { overwrite: true });
+    await workflow.save(opts.out, { overwrite: true, files: plotFiles(workflow, file) });
     const summary = {
       out: opts.out,
       engine: engine.engine,
@@ -298,9 +327,21 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
       backed: Boolean(backed),
       workers: history.workers,
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      plannedEpochs: history.epochs[0]?.epochs ?? null,
       stoppedBy: history.stoppedBy,
+      restoredEpoch: history.restoredEpoch ?? null,
+      validationCells: history.validationCells ?? 0,
       seconds: history.seconds,
-      epochs: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, cellsPerSecond: e.cellsPerSecond, learningRate: e.learningRate, terms: e.terms })),
+      epochs: history.epochs.map((e) => ({
+        epoch: e.epoch,
+        loss: e.loss,
+        ...(e.validationLoss !== undefined ? { validationLoss: e.validationLoss } : {}),
+        seconds: e.seconds,
+        cellsPerSecond: e.cellsPerSecond,
+        learningRate: e.learningRate,
+        terms: e.terms,
+        ...(e.validationTerms ? { validationTerms: e.validationTerms } : {}),
+      })),
       predictor,
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -308,8 +349,10 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
       const last = history.epochs.at(-1);
       process.stdout.write(
         `trained ${summary.model} on ${summary.cells} cells × ${summary.genes} genes${genes.hvg ? ` (highly variable of ${genes.settings.genesIn}, seurat_v3${hvgBatchKey ? ` by '${hvgBatchKey}'` : ''})` : ''}: ${history.epochs.length} epochs (${history.stoppedBy}), final loss ${last?.loss.toFixed(3)}, ${history.seconds.toFixed(1)} s\n` +
+          (last?.validationLoss !== undefined ? `validation (${summary.validationCells} cells held out): final loss ${last.validationLoss.toFixed(3)}, best ${bestValidation(history)}\n` : '') +
+          (history.restoredEpoch ? `early stopping restored the weights of epoch ${history.restoredEpoch}\n` : '') +
           (predictor ? `predictor (${predictor.kind}) of '${predictor.key}': training accuracy ${(predictor.trainAccuracy * 100).toFixed(1)}%\n` : '') +
-          `model saved to ${opts.out}\n`,
+          `model saved to ${opts.out} (loss curve: loss.svg, loss.png)\n`,
       );
     }
   } finally {

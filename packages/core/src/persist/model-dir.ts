@@ -44,6 +44,18 @@ export interface ModelDirContents {
   extra?: Record<string, unknown>;
   /** Weights by name (e.g. `InvaeModel.getWeights()`); float32. */
   weights: ReadonlyMap<string, tf.Tensor>;
+  /**
+   * Further files written into the directory with the model, in the same atomic replacement (e.g.
+   * `history.json`, `loss.svg`): plain file names, not `model.json` or `weights.safetensors`.
+   */
+  files?: Readonly<Record<string, string | Uint8Array>>;
+}
+
+/** Whether `name` is a plain file name a model directory may hold besides its manifest and weights. */
+function checkExtraFileName(target: string, name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name === MANIFEST || name === WEIGHTS) {
+    throw new ModelFormatError(target, `cannot write the extra file '${name}' into a model directory`, { hint: `use a plain file name other than ${MANIFEST} and ${WEIGHTS}` });
+  }
 }
 
 /**
@@ -64,6 +76,7 @@ export async function saveModelDir(dir: string, contents: ModelDirContents, opti
     const empty = exists.isDirectory() && (await fsp.readdir(target)).length === 0;
     if (!isModel && !empty) throw new ModelFormatError(target, 'exists and is not an invae model directory; refusing to replace it');
   }
+  for (const name of Object.keys(contents.files ?? {})) checkExtraFileName(target, name);
   const tensors = new Map<string, SafetensorsInput>();
   const shapes: Record<string, number[]> = {};
   for (const [name, t] of contents.weights) {
@@ -94,6 +107,7 @@ export async function saveModelDir(dir: string, contents: ModelDirContents, opti
   await fsp.mkdir(tmp, { recursive: false });
   try {
     await fsp.writeFile(path.join(tmp, WEIGHTS), serializeSafetensors(tensors, { format: MODEL_FORMAT }));
+    for (const [name, body] of Object.entries(contents.files ?? {})) await fsp.writeFile(path.join(tmp, name), body);
     await fsp.writeFile(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     if (exists) {
       const old = `${target}.${randomBytes(6).toString('hex')}.old`;
@@ -266,4 +280,20 @@ export async function readModelDir(dir: string, options: ReadModelDirOptions = {
 function firstNonFinite(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
   return -1;
+}
+
+/**
+ * Reads a file written into a model directory besides its manifest and weights (see
+ * {@link ModelDirContents.files}) as text; null when the directory does not hold it (e.g. a model
+ * folder written before the file existed).
+ */
+export async function readModelDirFile(dir: string, name: string): Promise<string | null> {
+  const target = path.resolve(dir);
+  checkExtraFileName(target, name);
+  try {
+    return await fsp.readFile(path.join(target, name), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ModelFormatError(target, `cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+  }
 }

@@ -13,3 +13,12 @@ export function minibatchLoss(model: InvaeModel, batch: Minibatch, seed: number,
   const eps = tf.randomNormal([batch.indices.length, model.latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
   return withDropoutSeed(seed, () => model.loss(batch.x, batch.inv, batch.spur, { training: true, eps, datasetSize }));
 }
+
+/**
+ * The loss of one minibatch of held-out cells in eval mode (no dropout, BatchNorm running
+ * statistics, no update of them), with reparameterisation noise from `seed`.
+ */
+export function validationLoss(model: InvaeModel, batch: Minibatch, seed: number, datasetSize: number): LossResult {
+  const eps = tf.randomNormal([batch.indices.length, model.latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+  return model.loss(batch.x, batch.inv, batch.spur, { training: false, eps, datasetSize });
+}

@@ -12,8 +12,9 @@ import type { InvaeModel } from '../model/invae';
 import { InvalidOptionError } from '../errors';
 import { DataParallelTrainer } from '../parallel/data-parallel';
 import { TrainingDivergedError } from './errors';
-import { minibatchLoss } from './batch-loss';
-import { resolveTrainOptions, type EpochReport, type ResolvedTrainOptions, type TrainOptions } from './options';
+import { trainValidationSplit } from '../data/split';
+import { minibatchLoss, validationLoss } from './batch-loss';
+import { autoEpochs, resolveTrainOptions, type EpochReport, type ResolvedTrainOptions, type TrainOptions } from './options';
 import { WeightSnapshot } from './snapshot';
 
 /**
@@ -53,6 +54,13 @@ export interface TrainHistory {
   stoppedBy: 'epochs' | 'early-stopping' | 'aborted' | 'diverged';
   /** Where the loss (or the weights) became non-finite, when `stoppedBy` is `diverged`; the model holds the weights of the last epoch in `epochs`. */
   diverged?: { epoch: number; step: number; loss: string };
+  /** Cells held out for validation (0 without {@link TrainOptions.validation}); the rest trained. */
+  validationCells?: number;
+  /**
+   * Epoch whose weights early stopping put back (`earlyStopping.restoreBest`: the epoch with the best
+   * monitored loss); null when the model holds the weights of its last epoch.
+   */
+  restoredEpoch?: number | null;
   /** Total wall-clock seconds. */
   seconds: number;
   /** Model replicas that trained (1 = the main thread only; see {@link TrainOptions.workers}). */
@@ -66,13 +74,22 @@ export interface TrainHistory {
  * reparameterisation noise come from `seed`, so the same seed on the same engine gives the same loss
  * curve. A non-finite loss (or non-finite weights at the end of an epoch) restores the weights of
  * the last completed epoch and throws {@link TrainingDivergedError}, whose `history` holds the
- * completed epochs (`stoppedBy: 'diverged'`). The model is left in the state of the last epoch.
+ * completed epochs (`stoppedBy: 'diverged'`). With `validation`, a seeded random fraction of the
+ * cells is held out of training and its loss computed in eval mode after every epoch; early stopping
+ * then watches it (by default) and, when it triggers, restores the weights of the best epoch.
+ * Otherwise the model is left in the state of the last epoch.
  */
 export async function trainModel(model: InvaeModel, data: TrainingData, options: TrainOptions = {}): Promise<TrainHistory> {
-  const o = resolveTrainOptions(options);
-  const n = data.x.nRows;
+  const resolved = resolveTrainOptions(options);
   checkData(model, data);
-  if (n < 2) throw new InvalidOptionError('data', `Training needs at least 2 cells, got ${n}.`);
+  // the held-out cells (seeded by the training seed); without a split every cell trains
+  const split = resolved.validation > 0 ? trainValidationSplit({ nRows: data.x.nRows, validationFraction: resolved.validation, seed: resolved.seed }) : null;
+  const n = split ? split.train.length : data.x.nRows;
+  if (n < 2) throw new InvalidOptionError('data', `Training needs at least 2 cells, got ${n}${split ? ` after holding out ${split.validation.length} for validation` : ''}.`);
+  if (split && split.validation.length === 0) {
+    throw new InvalidOptionError('validation', `validation: ${resolved.validation} of ${data.x.nRows} cells holds out no cell.`, { hint: 'use a larger fraction, or no validation split' });
+  }
+  const o: PlannedOptions = { ...resolved, epochs: resolved.epochs === 'auto' ? autoEpochs(n) : resolved.epochs };
   const warn = options.warn ?? ((m: string) => console.warn(`invae: warning: ${m}`));
   const maxRows = tf.getBackend() === 'wasm' ? Math.max(8, Math.floor(WASM_BATCH_ELEMENTS / Math.max(1, data.x.nCols))) : Infinity;
   // every replica holds its part of a minibatch: the engine's cap applies per part
@@ -102,26 +119,30 @@ export async function trainModel(model: InvaeModel, data: TrainingData, options:
     }
   }
   try {
-    return await trainLoop(model, data, options, o, optimizer, parallel, replicas, capped(replicas), n, warn);
+    return await trainLoop(model, data, options, o, optimizer, parallel, replicas, capped(replicas), split, warn);
   } finally {
     await parallel?.close();
     optimizer.dispose();
   }
 }
 
+/** {@link ResolvedTrainOptions} with the number of epochs known. */
+type PlannedOptions = Omit<ResolvedTrainOptions, 'epochs'> & { epochs: number };
+
 /** The epochs of {@link trainModel} once the optimiser (and the workers, if any) are set up. */
 async function trainLoop(
   model: InvaeModel,
   data: TrainingData,
   options: TrainOptions,
-  o: ResolvedTrainOptions,
+  o: PlannedOptions,
   optimizer: Adam,
   parallel: DataParallelTrainer | null,
   replicas: number,
   batchSize: number,
-  n: number,
+  split: { train: Int32Array; validation: Int32Array } | null,
   warn: (m: string) => void,
 ): Promise<TrainHistory> {
+  const n = split ? split.train.length : data.x.nRows;
   if (batchSize < Math.min(o.batchSize, n)) {
     warn(
       `a minibatch of ${Math.min(o.batchSize, n)} cells × ${data.x.nCols} genes does not fit the wasm engine's memory; using ${batchSize} cells per minibatch (select highly variable genes, or use @tensorflow/tfjs-node, for larger batches).`,
@@ -130,13 +151,16 @@ async function trainLoop(
   // A last minibatch of one cell breaks BatchNorm's batch statistics: drop it, as scvi-tools does.
   // Block-stored data (a file on disk) is shuffled by block: a minibatch touches few blocks.
   const blocks = data.x.blockSize ? { size: data.x.blockSize, window: o.shuffleWindow } : undefined;
-  const sampler = new MinibatchSampler({ rows: n, batchSize, seed: o.seed, dropLast: n % batchSize === 1, blocks });
+  const sampler = new MinibatchSampler({ rows: split ? split.train : n, batchSize, seed: o.seed, dropLast: n % batchSize === 1, blocks });
   const perEpoch = sampler.batchesPerEpoch;
   const warmup = new LinearWarmup({ epochs: o.warmUpEpochs, iterationsPerEpoch: perEpoch });
   const plateau = o.lrSchedule ? new ReduceLROnPlateau(optimizer, { patience: o.lrSchedule.patience, factor: o.lrSchedule.factor, minLr: o.lrSchedule.minLr }) : null;
-  const stopper = o.earlyStopping ? new EarlyStopping({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta }) : null;
+  const es = o.earlyStopping;
+  const stopper = es ? new EarlyStopping({ patience: es.patience, minDelta: es.minDelta, restoreBest: es.restoreBest }) : null;
   const snapshot = new WeightSnapshot(model);
-  const history: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: replicas };
+  // weights of the epoch with the best monitored loss, for restoreBest
+  const best = stopper?.restoreBest ? new WeightSnapshot(model) : null;
+  const history: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: replicas, validationCells: split?.validation.length ?? 0, restoredEpoch: null };
   const t0 = performance.now();
   let iteration = 0;
   try {
@@ -183,6 +207,8 @@ async function trainLoop(
         break;
       }
       const terms = parallel ? Object.fromEntries(Object.entries(hostTermSums).map(([k, v]) => [k, v / Math.max(1, step)])) : await readTerms(termSums, step);
+      const trainSeconds = (performance.now() - start) / 1000;
+      const validation = split ? await validate(model, data, split.validation, batchSize, o.seed, n) : null;
       const seconds = (performance.now() - start) / 1000;
       const hp = model.hyperparameters;
       const report: EpochReport = {
@@ -190,8 +216,9 @@ async function trainLoop(
         epochs: o.epochs,
         loss: lossSum / cells,
         terms,
+        ...(validation ? { validationLoss: validation.loss, validationTerms: validation.terms } : {}),
         seconds,
-        cellsPerSecond: cells / seconds,
+        cellsPerSecond: cells / trainSeconds,
         learningRate: lr,
         beta: hp.beta,
         tcBeta: hp.tcBeta,
@@ -205,18 +232,28 @@ async function trainLoop(
       await options.onEpoch?.(report);
       const warmedUp = warmup.done(iteration);
       if (plateau && warmedUp) plateau.step(report.loss);
-      const stop = stopper && warmedUp ? stopper.step(report.loss).stop : false;
+      let stop = false;
+      if (stopper && warmedUp) {
+        const decision = stopper.step(es!.monitor === 'validation' ? report.validationLoss! : report.loss);
+        if (decision.improved) best?.take(epoch);
+        stop = decision.stop;
+      }
       if (options.onCheckpoint && o.checkpointEvery > 0 && epoch % o.checkpointEvery === 0 && epoch < o.epochs && !stop) {
         await options.onCheckpoint(epoch);
       }
       if (stop) {
         history.stoppedBy = 'early-stopping';
+        if (best && best.epoch > 0 && best.epoch !== epoch) {
+          best.restore();
+          history.restoredEpoch = best.epoch;
+        }
         break;
       }
     }
     if (options.onCheckpoint && history.epochs.length > 0) await options.onCheckpoint(history.epochs.length);
   } finally {
     snapshot.dispose();
+    best?.dispose();
     history.seconds = (performance.now() - t0) / 1000;
   }
   return history;
@@ -229,8 +266,49 @@ function diverged(history: TrainHistory, epoch: number, step: number, restoredEp
   return new TrainingDivergedError(epoch, step, restoredEpoch, loss, { history, weights });
 }
 
+/**
+ * Loss of the validation rows in eval mode, as the mean over cells of the minibatch losses (batches
+ * of the training batch size, in row order). The noise of batch b is the same every epoch, so the
+ * curve moves with the weights only.
+ */
+async function validate(
+  model: InvaeModel,
+  data: TrainingData,
+  rows: Int32Array,
+  batchSize: number,
+  seed: number,
+  datasetSize: number,
+): Promise<{ loss: number; terms: Record<string, number> }> {
+  let lossSum = 0;
+  const termSums: Record<string, number> = {};
+  // a last batch of one cell would make the TC estimate degenerate: fold it into the previous one
+  const starts: number[] = [];
+  for (let s = 0; s < rows.length; s += batchSize) starts.push(s);
+  if (starts.length > 1 && rows.length - starts.at(-1)! === 1) starts.pop();
+  for (let b = 0; b < starts.length; b++) {
+    const idx = rows.subarray(starts[b]!, b + 1 < starts.length ? starts[b + 1]! : rows.length);
+    const batch = gatherBatch(data.x, idx, { inv: data.inv, spur: data.spur });
+    try {
+      let names: string[] = [];
+      const packed = tf.tidy(() => {
+        const r = validationLoss(model, batch, deriveSeed(seed, 0, b), datasetSize);
+        names = Object.keys(r.terms);
+        return tf.stack([r.loss, ...names.map((k) => r.terms[k]!)]);
+      });
+      const values = await packed.data();
+      packed.dispose();
+      lossSum += values[0]! * idx.length;
+      names.forEach((k, i) => (termSums[k] = (termSums[k] ?? 0) + values[i + 1]! * idx.length));
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+  const terms = Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / rows.length]));
+  return { loss: lossSum / rows.length, terms };
+}
+
 /** Replicas to train with (see {@link TrainOptions.workers}). */
-function chooseReplicas(o: ResolvedTrainOptions, options: TrainOptions, nCols: number, batchSize: number, nRows: number): number {
+function chooseReplicas(o: PlannedOptions, options: TrainOptions, nCols: number, batchSize: number, nRows: number): number {
   if (o.workers !== 'auto') {
     if (o.workers > 1 && !options.replica) {
       throw new InvalidOptionError('workers', `workers: ${o.workers} needs a replica recipe (options.replica) from which worker threads rebuild the model.`, {

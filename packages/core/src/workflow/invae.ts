@@ -13,7 +13,8 @@ import { trainModel, type TrainHistory } from '../train/trainer';
 import { TrainingDivergedError } from '../train/errors';
 import type { TrainOptions } from '../train/options';
 import { specReplicaRecipe } from '../parallel/recipe';
-import { readModelDir, saveModelDir } from '../persist/model-dir';
+import { readModelDir, readModelDirFile, saveModelDir } from '../persist/model-dir';
+import { historyFromJSON, historyToJSON } from '../train/history-file';
 import { ModelFormatError } from '../persist/errors';
 import { EnvironmentClassifier, type EnvironmentClassifierOptions } from '../predict/environment';
 import { KnnClassifier } from '../predict/knn';
@@ -60,6 +61,8 @@ export type PredictorOptions =
   | ({ kind: 'environment'; batchKey: string } & EnvironmentClassifierOptions);
 
 const WORKFLOW_VERSION = 1;
+/** The per-epoch training history in a model directory (absent from folders saved before it existed). */
+const HISTORY_FILE = 'history.json';
 
 /** `o` without its undefined entries (so they do not hide defaults when spread). */
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -103,7 +106,10 @@ export class Invae {
     /** Layer the training counts came from. */
     readonly layer: string | null,
     private readonly warn: WarnFn,
-    /** Training history, when trained in this process or loaded with the model. */
+    /**
+     * Training history, when trained in this process or loaded with the model (its `history.json`;
+     * null for a model folder saved without one). During training it holds the epochs so far.
+     */
     public history: TrainHistory | null = null,
     /** The preset the model was set up with (its training defaults apply to {@link train}). */
     readonly preset: InvaePreset = getPreset(),
@@ -174,10 +180,23 @@ export class Invae {
   async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
-    const defaults = this.preset.train(nCellsOf(data));
+    const defaults = this.preset.train;
+    // the epochs so far, so that a checkpoint saved during training holds them
+    const live: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: 1 };
+    this.history = live;
+    const given = definedOnly(options);
+    const onEpoch = options.onEpoch;
     // worker threads (data-parallel training) rebuild the model from its spec
     try {
-      this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, { replica: specReplicaRecipe(this.spec), ...defaults, ...definedOnly(options) });
+      this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, {
+        replica: specReplicaRecipe(this.spec),
+        ...defaults,
+        ...given,
+        onEpoch: async (r) => {
+          live.epochs.push(r);
+          await onEpoch?.(r);
+        },
+      });
     } catch (e) {
       // the model holds the last good epoch's weights: keep the record of how training ended, for save()
       if (e instanceof TrainingDivergedError && e.history) this.history = e.history;
@@ -240,8 +259,12 @@ export class Invae {
     return Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? (v as unknown as string) : String(v)));
   }
 
-  /** Saves the model, its encoders, genes, training summary and predictor as a model directory. */
-  async save(dir: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  /**
+   * Saves the model, its encoders, genes, training summary and predictor as a model directory, with
+   * the per-epoch training history (`history.json`) when the model was trained, and any further
+   * `files` (e.g. a loss plot), all in one atomic replacement of `dir`.
+   */
+  async save(dir: string, options: { overwrite?: boolean; files?: Readonly<Record<string, string | Uint8Array>> } = {}): Promise<void> {
     const extra: Record<string, unknown> = {
       workflowVersion: WORKFLOW_VERSION,
       preset: this.preset.name,
@@ -254,22 +277,24 @@ export class Invae {
             seconds: this.history.seconds,
             finalLoss: this.history.epochs.at(-1)?.loss ?? null,
             ...(this.history.diverged ? { diverged: this.history.diverged } : {}),
+            history: HISTORY_FILE,
           }
         : null,
       predictor: this.predictorState ? { labelKey: this.predictorState.labelKey, state: this.predictorState.predictor.toJSON() } : null,
     };
     const weights = this.model.getWeights();
     try {
-      await saveModelDir(dir, { model: this.spec as unknown as Record<string, unknown>, geneNames: this.geneNames as string[], extra, weights }, options);
+      const files = { ...(this.history ? { [HISTORY_FILE]: historyToJSON(this.history) } : {}), ...options.files };
+      await saveModelDir(dir, { model: this.spec as unknown as Record<string, unknown>, geneNames: this.geneNames as string[], extra, weights, files }, { overwrite: options.overwrite });
     } finally {
       tf.dispose([...weights.values()]);
     }
   }
 
   /**
-   * Loads a model directory written by {@link save}; the model is in eval state. `model.json` is
-   * checked field by field, and the shapes its options imply against the weights file's header,
-   * before any weight is read or any network is built.
+   * Loads a model directory written by {@link save} (with its training history, if saved); the model
+   * is in eval state. `model.json` is checked field by field, and the shapes its options imply against
+   * the weights file's header, before any weight is read or any network is built.
    * @throws ModelFormatError naming the directory and the field or tensor that does not fit.
    */
   static async load(dir: string, options: { warn?: WarnFn } = {}): Promise<Invae> {
@@ -281,6 +306,15 @@ export class Invae {
     });
     const target = path.resolve(dir);
     const saved = checked as unknown as WorkflowManifest;
+    let history: TrainHistory | null = null;
+    try {
+      const text = await readModelDirFile(dir, HISTORY_FILE);
+      if (text !== null) history = historyFromJSON(text);
+    } catch (e) {
+      tf.dispose([...weights.values()]);
+      if (e instanceof ModelFormatError) throw e;
+      throw new ModelFormatError(dir, `${HISTORY_FILE} is not a valid training history: ${(e as Error).message}`, { hint: 'delete it to load the model without its history', cause: e });
+    }
     try {
       const spec = saved.spec;
       let built: ReturnType<typeof buildModel>;
@@ -321,7 +355,7 @@ export class Invae {
         const inv = encoder('inv', built.model.config.invCovarDim);
         const spur = encoder('spur', built.model.config.spurCovarDim);
         // models saved before presets existed were set up with the reference's defaults
-        w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, saved.layer, options.warn ?? defaultWarn, null, getPreset(saved.preset ?? 'reference'));
+        w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, saved.layer, options.warn ?? defaultWarn, history, getPreset(saved.preset ?? 'reference'));
       } catch (e) {
         built.model.dispose();
         throw e;

@@ -27,17 +27,8 @@ export interface InvaePreset {
    * default — a fixed-mean Gaussian, or none when covariates are injected).
    */
   spurPrior(options: { injectCovarInLatent: boolean; latentDimSpur: number }): PriorRef | null | undefined;
-  /** Training options under the caller's; `epochs` may depend on the number of training cells. */
-  train(nCells: number): Pick<TrainOptions, 'epochs' | 'warmUpEpochs'>;
-}
-
-/**
- * Epochs from the dataset size, as scvi-tools' `get_max_epochs_heuristic`: 400 epochs up to 20,000
- * cells, then `round(20000 / nCells × 400)` (fewer passes over larger data, at least one).
- */
-export function autoEpochs(nCells: number): number {
-  if (!Number.isFinite(nCells) || nCells <= 0) throw new InvalidOptionError('nCells', `nCells must be a positive number, got ${nCells}`);
-  return Math.max(1, Math.min(400, Math.round((20000 / nCells) * 400)));
+  /** Training options under the caller's (`epochs: 'auto'` follows the number of training cells, see `autoEpochs`). */
+  readonly train: Readonly<Pick<TrainOptions, 'epochs' | 'warmUpEpochs'>>;
 }
 
 const learnedGaussian: PriorRef = { name: 'gaussian', options: { fixMean: false, fixVar: false } };
@@ -50,7 +41,7 @@ const learnedGaussian: PriorRef = { name: 'gaussian', options: { fixMean: false,
  *   batch-conditioned prior), the invariant prior learns a mean and a variance per biological
  *   condition, the encoder reads the counts and the batch but not the labels (so the latent of new,
  *   unlabelled cells is the same as if their labels were known), 10 invariant latents, and the epoch
- *   count follows the data size ({@link autoEpochs}).
+ *   count follows the data size (`epochs: 'auto'`, scvi-tools' rule).
  * - `reference`: the defaults of theislab/inVAE, exactly (9 invariant + 1 spurious latents, fixed-mean
  *   priors, encoder reading every covariate, dropout 0.1, 500 epochs).
  */
@@ -61,7 +52,7 @@ export const PRESETS: Readonly<Record<PresetName, InvaePreset>> = {
     options: { latentDimInv: 10, latentDimSpur: 0, injectCovarInLatent: true, encoderCovariates: 'spurious', dropoutRate: 0.1 },
     invPrior: (model) => (model === 'FinVAE' ? learnedGaussian : undefined),
     spurPrior: ({ injectCovarInLatent, latentDimSpur }) => (latentDimSpur > 0 ? learnedGaussian : injectCovarInLatent ? null : undefined),
-    train: (nCells) => ({ epochs: autoEpochs(nCells) }),
+    train: { epochs: 'auto' },
   },
   reference: {
     name: 'reference',
@@ -69,7 +60,7 @@ export const PRESETS: Readonly<Record<PresetName, InvaePreset>> = {
     options: { latentDimInv: 9, latentDimSpur: 1, dropoutRate: 0.1 },
     invPrior: () => undefined,
     spurPrior: () => undefined,
-    train: () => ({ epochs: 500 }),
+    train: { epochs: 500 },
   },
 };
 
