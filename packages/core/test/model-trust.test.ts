@@ -29,7 +29,9 @@ import { QuadraticEnergyPrior, StandardNormalPrior } from './model-helpers';
 
 const sim = simulate({ nCells: 120, nGenes: 12, nBatches: 2, nCellTypes: 3, nDiseases: 1, latentDimInv: 3, latentDimSpur: 1, seed: 5 });
 const data: InvaeDataset = { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs };
+// the reference preset: these tests exercise the reference's model layout (spurious prior, encoder reading every covariate)
 const setup = {
+  preset: 'reference' as const,
   invariant: { categorical: ['cell_type'] },
   spurious: { categorical: ['batch'] },
   options: { latentDimInv: 3, latentDimSpur: 1, hiddenDim: 16, seed: 4 },

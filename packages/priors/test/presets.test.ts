@@ -28,6 +28,7 @@ describe('presets', () => {
       expect(ref.spec.spurPrior?.name).toBe('gaussian');
       expect(def.preset.name).toBe('integration');
       expect(def.model.config).toMatchObject(PRESETS.integration.options);
+      expect(def.model.config).toMatchObject({ klRate: 5, injectCovarInLatent: true, latentDimSpur: 0, encoderCovariates: 'all' });
       expect(def.spec.invPrior.options).toMatchObject({ fixMean: false, fixVar: false });
       expect(def.spec.spurPrior).toBeNull();
       expect(getPreset('integration').train.epochs).toBe('auto');
@@ -52,7 +53,7 @@ describe('presets', () => {
     expect(() => Invae.setup(data, { preset: 'nope' as never })).toThrow(/Unknown preset 'nope'.*/);
   });
 
-  it('encoderCovariates spurious: the invariant latent does not depend on the labels', () => {
+  it('the integration preset weights the prior term β = 5; encoderCovariates spurious makes the invariant latent independent of the labels', () => {
     const sim = simulate({ nCells: 50, nGenes: 16, seed: 2 });
     const data = { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs };
     const w = Invae.setup(data, { invariant: { categorical: ['cell_type'] }, spurious: { categorical: ['batch'] }, options: { seed: 0, encoderCovariates: 'spurious' } }, { warn: () => {} });

@@ -61,6 +61,7 @@ interface TrainCliOptions {
   elbo?: 'sample' | 'kl_div';
   klRate?: number;
   tcBeta?: number;
+  invariancePenalty?: number;
   epochs?: number | 'auto';
   validation?: number;
   batchSize?: number;
@@ -164,10 +165,11 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--decoder <dist>', 'likelihood (default nb)').choices(['nb', 'normal']))
     .option('--inject-covar', "feed the spurious covariates to the decoder (the integration preset's default); a spurious latent block (--latent-spur > 0) then gets a learned batch-conditioned prior")
     .option('--no-inject-covar', 'spurious covariates condition the spurious prior only (the reference preset)')
-    .addOption(new Option('--encoder-covariates <which>', "covariates the encoder reads besides the counts (default: the preset's, spurious; reference all)").choices(['all', 'spurious', 'none']))
+    .addOption(new Option('--encoder-covariates <which>', "covariates the encoder reads besides the counts (default all, as the reference; spurious: the batch only, so new cells encode without their labels)").choices(['all', 'spurious', 'none']))
     .addOption(new Option('--elbo <version>', 'ELBO estimator (default sample)').choices(['sample', 'kl_div']))
-    .option('--kl-rate <beta>', 'weight of the prior term (default 1)', number(0))
+    .option('--kl-rate <beta>', "weight β of the prior term (default: the preset's, 5; reference 1)", number(0))
     .option('--tc-beta <beta>', 'total-correlation penalty (default 0)', number(0))
+    .option('--invariance-penalty <lambda>', 'weight of the conditional batch MMD of the invariant latent within each --inv condition (default 0 = off; it helped with 3 conditions and collapsed the latent with 19 in the integration study)', number(0))
     .option('--epochs <n|auto>', "training epochs (default: the preset's: auto, scvi-tools' rule min(round(20000 / training cells × 400), 400); reference 500)", epochsOption)
     .option('--validation <fraction>', 'hold out this fraction of the cells (seeded by --seed) and report their loss every epoch; --early-stopping then watches it and restores the best epoch', fractionOption)
     .option('--batch-size <n>', 'cells per minibatch (default 256)', integer(2))
@@ -255,6 +257,7 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
     elboVersion: opts.elbo,
     klRate: opts.klRate,
     tcBeta: opts.tcBeta,
+    invariancePenalty: opts.invariancePenalty,
     seed: opts.seed ?? 0,
   };
   for (const k of Object.keys(modelOptions) as (keyof InvaeModelOptions)[]) if (modelOptions[k] === undefined) delete modelOptions[k];

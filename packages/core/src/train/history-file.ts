@@ -23,6 +23,7 @@ export function historyToJSON(history: TrainHistory): string {
     format: HISTORY_FORMAT,
     formatVersion: HISTORY_FORMAT_VERSION,
     stoppedBy: history.stoppedBy,
+    ...(history.diverged ? { diverged: history.diverged } : {}),
     restoredEpoch: history.restoredEpoch ?? null,
     validationCells: history.validationCells ?? 0,
     seconds: num(history.seconds),
@@ -56,7 +57,7 @@ export function historyFromJSON(text: string): TrainHistory {
   }
   if (!Array.isArray(doc.epochs)) throw new Error('the history lacks its epochs');
   const stoppedBy = doc.stoppedBy;
-  if (stoppedBy !== 'epochs' && stoppedBy !== 'early-stopping' && stoppedBy !== 'aborted') throw new Error(`unknown stoppedBy ${JSON.stringify(stoppedBy)}`);
+  if (stoppedBy !== 'epochs' && stoppedBy !== 'early-stopping' && stoppedBy !== 'aborted' && stoppedBy !== 'diverged') throw new Error(`unknown stoppedBy ${JSON.stringify(stoppedBy)}`);
   const epochs: EpochReport[] = (doc.epochs as Record<string, unknown>[]).map((e, i) => {
     if (!e || typeof e !== 'object' || !Number.isInteger(e.epoch)) throw new Error(`epoch entry ${i} lacks its epoch number`);
     const r: EpochReport = {
@@ -83,5 +84,6 @@ export function historyFromJSON(text: string): TrainHistory {
     workers: Number.isInteger(doc.workers) ? (doc.workers as number) : 1,
     validationCells: Number.isInteger(doc.validationCells) ? (doc.validationCells as number) : 0,
     restoredEpoch: Number.isInteger(doc.restoredEpoch) ? (doc.restoredEpoch as number) : null,
+    ...(stoppedBy === 'diverged' && doc.diverged && typeof doc.diverged === 'object' ? { diverged: doc.diverged as NonNullable<TrainHistory['diverged']> } : {}),
   };
 }
