@@ -6,9 +6,12 @@
 // mean ± sd per configuration is written beside the JSON.
 //
 // Usage: npm run study:integration -- [--datasets cellbench,paul15,sim] [--configs a,b] [--seeds 0,1,2]
-//          [--epochs auto|N] [--n-top-genes 2000] [--out reports/study-integration] [--list]
+//          [--epochs N] [--n-top-genes 2000] [--out reports/study-integration] [--list]
+//          [--report-only] [--docs apps/docs/src/benchmarks/integration-study.md]
 // Each (dataset, configuration, seed) result is cached as one JSON file in --out/cells/, so an
-// interrupted study resumes where it stopped; --fresh recomputes.
+// interrupted study resumes where it stopped; --fresh recomputes. --report-only trains nothing and
+// summarises every cached result in --out/cells (e.g. runs made with different --epochs per dataset);
+// --docs also writes the summary as the docs' integration-study page.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -41,6 +44,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: path.join(repoRoot, 'reports/study-integration') },
     shared: { type: 'string' },
     fresh: { type: 'boolean', default: false },
+    'report-only': { type: 'boolean', default: false },
+    docs: { type: 'string' },
     list: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
@@ -151,7 +156,10 @@ const cellsDir = path.join(values.out, 'cells');
 fs.mkdirSync(cellsDir, { recursive: true });
 
 const rows = [];
-for (const dsName of values.datasets.split(',').map((s) => s.trim())) {
+if (values['report-only']) {
+  for (const f of fs.readdirSync(cellsDir).filter((f) => f.endsWith('.json')).sort()) rows.push(JSON.parse(fs.readFileSync(path.join(cellsDir, f), 'utf8')));
+}
+for (const dsName of values['report-only'] ? [] : values.datasets.split(',').map((s) => s.trim())) {
   const ds = await loadStudyDataset(dsName);
   log(`${dsName}: ${ds.data.counts.nRows} cells × ${ds.data.counts.nCols} genes`);
   const nComps = Math.min(50, ds.data.counts.nRows - 1, ds.data.counts.nCols);
@@ -216,19 +224,27 @@ for (const cells of groups.values()) {
     mcc: stat((c) => c.identifiability?.mcc),
     r2: stat((c) => c.identifiability?.r2),
     trainSeconds: stat((c) => c.trainSeconds),
+    epochs: [...new Set(cells.map((c) => c.epochs).filter((e) => e !== undefined))],
   });
 }
 const fmt = (s) => (s ? (s.n > 1 ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : s.mean.toFixed(3)) : '–');
-let md = `# Integration study\n\nscib-metrics set as \`invae bench\` (unscaled), leave-one-batch-out accuracy of a linear invariant predictor, mean ± sd over seeds ${seeds.join(', ')}; ${values['n-top-genes']} seurat_v3 HVGs (batch-aware) on real data.\n`;
+const seedsSeen = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
+let md = `# Integration study\n\nscib-metrics set as \`invae bench\` (unscaled), leave-one-batch-out accuracy of a linear invariant predictor, mean ± sd over seeds (${seedsSeen.join(', ')}; n per row in the table); ${values['n-top-genes']} seurat_v3 HVGs (batch-aware) on real data. Every configuration is described at the end.\n`;
 for (const dsName of new Set(summary.map((s) => s.dataset))) {
   const part = summary.filter((s) => s.dataset === dsName).sort((a, b) => (b.total?.mean ?? 0) - (a.total?.mean ?? 0));
   const simulated = part.some((s) => s.mcc);
-  md += `\n## ${DATASETS[dsName].title}\n\n| configuration | Batch | Bio | Total | iLISI | kBET | KMeans NMI | LOBO acc.${simulated ? ' | MCC | R²' : ''} |\n|---|---|---|---|---|---|---|---${simulated ? '|---|---' : ''}|\n`;
+  const epochs = [...new Set(part.flatMap((s) => s.epochs))].join(', ');
+  md += `\n## ${DATASETS[dsName].title}\n\n${epochs ? `${epochs} epochs per model.\n\n` : ''}| configuration | seeds | Batch | Bio | Total | iLISI | kBET | KMeans NMI | LOBO acc.${simulated ? ' | MCC | R²' : ''} |\n|---|---|---|---|---|---|---|---|---${simulated ? '|---|---' : ''}|\n`;
   for (const s of part) {
-    md += `| ${s.config} | ${fmt(s.batch)} | ${fmt(s.bio)} | ${fmt(s.total)} | ${fmt(s.ilisi)} | ${fmt(s.kbet)} | ${fmt(s.nmi)} | ${fmt(s.loboAccuracy)}${simulated ? ` | ${fmt(s.mcc)} | ${fmt(s.r2)}` : ''} |\n`;
+    md += `| ${s.config} | ${s.seeds.length} | ${fmt(s.batch)} | ${fmt(s.bio)} | ${fmt(s.total)} | ${fmt(s.ilisi)} | ${fmt(s.kbet)} | ${fmt(s.nmi)} | ${fmt(s.loboAccuracy)}${simulated ? ` | ${fmt(s.mcc)} | ${fmt(s.r2)}` : ''} |\n`;
   }
 }
+md += `\n## Configurations\n\n${[...new Set(summary.map((s) => s.config))].map((n) => `- \`${n}\`: ${STUDY_CONFIGS.find((c) => c.name === n)?.description ?? '(not in this version of the script)'}`).join('\n')}\n`;
 const report = { study: 'integration', engine: engine.engine, seeds, nTopGenes: Number(values['n-top-genes']), epochs: values.epochs ?? 'per configuration', configs: configs.map((c) => ({ name: c.name, description: c.description })), summary, cells: rows };
 fs.writeFileSync(path.join(values.out, 'study.json'), `${JSON.stringify(report, null, 1)}\n`);
 fs.writeFileSync(path.join(values.out, 'study.md'), md);
+if (values.docs) {
+  const intro = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'study-integration-intro.md'), 'utf8');
+  fs.writeFileSync(path.resolve(values.docs), `${intro}\n${md.replace(/^# Integration study\n/, '## Results\n').replace(/^## /gm, '### ').replace(/^### Results/m, '## Results')}`);
+}
 process.stdout.write(`${JSON.stringify({ study: 'integration', out: values.out, summary }, null, 1)}\n`);

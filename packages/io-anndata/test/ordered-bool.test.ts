@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as aq from 'arquero';
 import { readH5ad, updateH5ad, writeH5ad, type AnnData, type Frame } from '../src/index';
-import { PYTHON, tmpDir } from './helpers';
+import { anndataJudge, PYTHON, tmpDir } from './helpers';
 import { spawnSync } from 'node:child_process';
 
 const JUDGE = `
@@ -50,7 +50,7 @@ function adataWithCategoricals(): AnnData {
   return { nObs: n, nVars: 2, X: { kind: 'dense', shape: [n, 2], dtype: 'float32', data: new Float32Array(12) }, obs, var: vr, layers: {}, obsm: {}, varm: {}, obsp: {}, varp: {}, uns: {} };
 }
 
-describe('categorical ordered flag', () => {
+anndataJudge.describe('categorical ordered flag', () => {
   it('is an HDF5 bool that Python anndata 0.8 reads (anndata.read_h5ad, no coercion), also after updateH5ad', async () => {
     const f = path.join(tmpDir('ordered'), 'cats.h5ad');
     await writeH5ad(f, adataWithCategoricals());

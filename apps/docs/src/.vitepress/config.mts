@@ -37,7 +37,10 @@ const guide: DefaultTheme.SidebarItem[] = [
   },
   {
     text: 'Results',
-    items: [{ text: 'Benchmark results', link: '/benchmarks/' }],
+    items: [
+      { text: 'Benchmark results', link: '/benchmarks/' },
+      { text: 'Integration study: the default preset', link: '/guide/integration-study' },
+    ],
   },
 ];
 
