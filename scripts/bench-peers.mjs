@@ -245,7 +245,7 @@ async function main() {
   const runs = [];
   for (const seed of o.seeds) {
     const dir = path.join(o.out, `bench-seed${seed}`);
-    const args = [CLI, 'bench', copy, '--batch', o.batch, '--label', o.label, '--out', dir, '--embeddings', KEY, '--methods', o.methods, '--seed', String(seed), '--quiet'];
+    const args = [CLI, 'bench', copy, '--batch', o.batch, '--label', o.label, '--out', dir, '--embeddings', KEY, '--methods', o.methods, '--seed', String(seed), '--quiet', '--overwrite'];
     if (o.epochs !== undefined) args.push('--epochs', String(o.epochs));
     if (o.nTopGenes !== undefined) args.push('--n-top-genes', String(o.nTopGenes));
     if (o.layer) args.push('--layer', o.layer);

@@ -111,6 +111,8 @@ beforeAll(async () => {
     const sim = path.join(tmp, 'sim.h5ad');
     invae(['simulate', '--out', sim, '--cells', '400', '--genes', '100', '--batches', '2', '--cell-types', '3', '--seed', '1']);
     rmSync(benchOut, { recursive: true, force: true });
+    // invae refuses an --out whose folder does not exist
+    mkdirSync(path.dirname(benchOut), { recursive: true });
     invae(['bench', sim, '--batch', 'batch', '--label', 'cell_type', '--methods', 'pca,finvae', '--epochs', '5', '--seed', '0', '--quiet', '--out', benchOut]);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

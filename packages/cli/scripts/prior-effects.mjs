@@ -152,7 +152,7 @@ export async function diseaseEffect({ dir, bin = defaultBin, epochs = 160, seed 
   const li = 4;
   const spurPrior = ['--spur', 'batch', '--spur-prior', 'gaussian', '--spur-prior-options', '{"fixMean": false, "fixVar": true}'];
   const train = JSON.parse(
-    invae(bin, ['train', sim, '--out', model, '--inv-prior', 'disease', '--inv-prior-options', '{"cellType": "cell_type", "variance": "unit"}', ...spurPrior, '--latent-inv', String(li), '--latent-spur', '1', ...trainArgs({ epochs, batchSize: 64, lr: 0.003, seed }), '--warmup', '40', ...extra]),
+    invae(bin, ['train', sim, '--out', model, '--preset', 'reference', '--inv-prior', 'disease', '--inv-prior-options', '{"cellType": "cell_type", "variance": "unit"}', ...spurPrior, '--latent-inv', String(li), '--latent-spur', '1', ...trainArgs({ epochs, batchSize: 64, lr: 0.003, seed }), '--warmup', '40', ...extra]),
   );
   const emb = path.join(dir, 'disease-embedded.h5ad');
   invae(bin, ['embed', model, sim, '--out', emb, '--latent', 'full', '--json', '--overwrite']);
@@ -190,7 +190,7 @@ export async function treatmentEffect({ dir, bin = defaultBin, epochs = 30 }) {
   invae(bin, ['simulate', '--out', heldOut, ...common, '--doses', '3']);
   const model = path.join(dir, 'treatment-model');
   const options = JSON.stringify({ treatments: ['treatment_0'] });
-  const summary = JSON.parse(invae(bin, ['train', train, '--out', model, '--inv-prior', 'treatment', '--inv-prior-options', options, '--spur', 'batch', '--latent-inv', '4', '--latent-spur', '1', ...trainArgs({ epochs })]));
+  const summary = JSON.parse(invae(bin, ['train', train, '--out', model, '--preset', 'reference', '--inv-prior', 'treatment', '--inv-prior-options', options, '--spur', 'batch', '--latent-inv', '4', '--latent-spur', '1', ...trainArgs({ epochs })]));
   const embTrain = path.join(dir, 'treatment-embedded.h5ad');
   const embHeld = path.join(dir, 'treatment-dose3-embedded.h5ad');
   invae(bin, ['embed', model, train, '--out', embTrain, '--json', '--overwrite']);
@@ -249,7 +249,7 @@ export async function geneProgramEffect({ dir, bin = defaultBin, epochs = 40, ba
   const run = async (dedicated) => {
     const model = path.join(dir, `programs-model-${dedicated}`);
     const summary = JSON.parse(
-      invae(bin, ['train', sim, '--out', model, '--gene-sets', gmt, '--inv-prior-options', JSON.stringify({ dedicatedDims: dedicated }), '--spur', 'batch', '--latent-inv', String(li), '--latent-spur', '1', ...trainArgs({ epochs })]),
+      invae(bin, ['train', sim, '--out', model, '--preset', 'reference', '--gene-sets', gmt, '--inv-prior-options', JSON.stringify({ dedicatedDims: dedicated }), '--spur', 'batch', '--latent-inv', String(li), '--latent-spur', '1', ...trainArgs({ epochs })]),
     );
     const emb = path.join(dir, `programs-embedded-${dedicated}.h5ad`);
     invae(bin, ['embed', model, sim, '--out', emb, '--json', '--overwrite']);

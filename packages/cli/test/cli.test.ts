@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invae } from './helpers';
 
@@ -54,7 +57,8 @@ describe('invae CLI', () => {
 
   it('demo runs end to end on each forced engine', () => {
     for (const engine of ['wasm', 'cpu']) {
-      const r = invae(['demo', '--cells', '80', '--genes', '12', '--epochs', '2', '--json'], { INVAE_BACKEND: engine });
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-demo-'));
+      const r = invae(['demo', '--cells', '120', '--genes', '12', '--epochs', '2', '--no-umap', '--out', out, '--overwrite', '--json'], { INVAE_BACKEND: engine });
       expect(r.code, r.stderr).toBe(0);
       const s = JSON.parse(r.stdout) as { engine: string; training: { epochs: number; finalLoss: number } };
       expect(s.engine).toBe(engine);

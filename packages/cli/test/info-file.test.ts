@@ -73,11 +73,11 @@ describe('invae info FILE.h5ad', () => {
     expect(r.stderr).not.toMatch(/HDF5-DIAG|\n\s+at /);
   });
 
-  it('a directory fails with exit 1 and "is a directory"', () => {
+  it('a directory fails with exit 1 and "is a folder"', () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-'));
     const r = invae(['info', d]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('is a directory');
+    expect(r.stderr).toContain('is a folder, not an .h5ad file');
     expect(r.stderr).not.toMatch(/EISDIR|\n\s+at /);
   });
 

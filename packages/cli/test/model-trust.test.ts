@@ -108,7 +108,8 @@ print(json.dumps(names[2]))
 describe('invae train', () => {
   it('--latent-spur 0 with --spur fails at setup with the fix (was: "No gradient for variable")', () => {
     const out = path.join(dir, 'spur0');
-    const r = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--latent-spur', '0', '--out', out, '--epochs', '1', '--quiet', '--hidden', '16']);
+    // the integration preset injects the batch into the decoder: without that, no block takes it
+    const r = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--latent-spur', '0', '--no-inject-covar', '--out', out, '--epochs', '1', '--quiet', '--hidden', '16']);
     expectRefused(r, 'latentDimSpur 0 leaves the 2 encoded spurious covariate column(s) without a latent block', out);
     expect(r.stderr).toMatch(/hint: .*--inject-covar/);
     const ok = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--latent-spur', '0', '--inject-covar', '--out', out, '--epochs', '1', '--quiet', '--hidden', '16']);

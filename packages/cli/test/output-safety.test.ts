@@ -43,7 +43,7 @@ describe('outputs are never clobbered or raced', () => {
     const loser = a.code === 0 ? b : a;
     expect(loser.stderr).toMatch(/raced-model is being written by another invae run \(pid \d+\)\./);
     expect(loser.stderr).toContain('hint:');
-    expect(fs.readdirSync(out).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect(fs.readdirSync(out).sort()).toEqual(['history.json', 'loss.png', 'loss.svg', 'model.json', 'weights.safetensors']);
     expect(fs.existsSync(`${out}.lock`)).toBe(false);
   }, 240_000);
 

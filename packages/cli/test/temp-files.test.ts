@@ -64,7 +64,7 @@ describe('temporary files', () => {
     expect(fs.existsSync(`${model}.lock`)).toBe(false);
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('interrupted-model.'))).toEqual([]);
     // The last checkpoint is a whole model directory.
-    expect(fs.readdirSync(model).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect(fs.readdirSync(model).sort()).toEqual(['history.json', 'loss.png', 'loss.svg', 'model.json', 'weights.safetensors']);
   }, 200_000);
 
   it('stale temporary files of a crashed run (dead pid) are removed and reported; those of live processes are kept', () => {

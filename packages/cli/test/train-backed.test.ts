@@ -48,7 +48,7 @@ describe('invae train --backed / --workers', () => {
     expect(last).toBeLessThan(s.epochs[0]!.loss);
     expect(Math.abs(last - m.epochs[2]!.loss) / m.epochs[2]!.loss).toBeLessThan(0.1);
     expect(s.predictor!.trainAccuracy).toBeGreaterThan(0.5);
-    expect(fs.readdirSync(path.join(dir, 'backed')).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect(fs.readdirSync(path.join(dir, 'backed')).sort()).toEqual(['history.json', 'loss.png', 'loss.svg', 'model.json', 'weights.safetensors']);
   });
 
   it('lets workers load a prior plugin file named on the command line', () => {

@@ -53,7 +53,7 @@ describe('invae train / embed / predict', () => {
     expect(history.epochs.map((e) => [e.epoch, e.loss, e.validationLoss])).toEqual(s.epochs.map((e, i) => [i + 1, e.loss, e.validationLoss]));
     for (const e of history.epochs) {
       expect(e.learningRate).toBe(1e-3);
-      expect(e.beta).toBe(1);
+      expect(e.beta).toBe(5); // the integration preset's β
       expect(e.seconds).toBeGreaterThan(0);
     }
     const svg = python<{ train: number; validation: number; png: boolean }>(
@@ -158,11 +158,25 @@ print(json.dumps({"obsm": {k: list(np.asarray(v).shape) for k, v in a.obsm.items
 });
 
 describe('invae demo', () => {
-  it('simulates, trains, embeds and reports a summary in which the loss fell', () => {
-    const r = invae(['demo', '--cells', '300', '--genes', '40', '--epochs', '4', '--json']);
+  it('simulates, trains the default preset and the scVI-equivalent, scores them and PCA, and writes report.html', () => {
+    const out = path.join(dir, 'demo');
+    const r = invae(['demo', '--cells', '300', '--genes', '40', '--epochs', '4', '--out', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const s = JSON.parse(r.stdout) as { training: { firstLoss: number; finalLoss: number }; invariantLatent: { cellTypeKnnAccuracy: number } };
+    const s = JSON.parse(r.stdout) as {
+      preset: string;
+      training: { firstLoss: number; finalLoss: number };
+      invariantLatent: { cellTypeKnnAccuracy: number };
+      benchmark: { method: string; Total: number }[];
+    };
+    expect(s.preset).toBe('integration');
     expect(s.training.finalLoss).toBeLessThan(s.training.firstLoss);
     expect(s.invariantLatent.cellTypeKnnAccuracy).toBeGreaterThan(0);
+    expect(s.benchmark.map((m) => m.method).sort()).toEqual(['FinVAE', 'PCA', 'scVI-equivalent']);
+    for (const m of s.benchmark) expect(m.Total).toBeGreaterThan(0);
+    for (const f of ['simulated.h5ad', 'report.html', 'results.json', 'results.svg', 'loss_FinVAE.svg']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    // a second run needs --overwrite
+    const again = invae(['demo', '--cells', '300', '--genes', '40', '--epochs', '1', '--out', out]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists/);
   });
 });

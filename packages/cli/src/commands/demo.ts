@@ -56,10 +56,13 @@ export function registerDemo(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (opts: DemoOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      // the engine is checked before the output folder is claimed
+      const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
+      registerBuiltinPriors();
       const out = path.resolve(opts.out);
       const lock = await claimOutput(out, { overwrite: opts.overwrite });
       try {
-        await demo(out, opts, global);
+        await demo(out, opts, global, engine.engine);
       } finally {
         lock.release();
       }
@@ -67,9 +70,7 @@ export function registerDemo(program: Command): void {
 }
 
 /** The run of `invae demo`, once its output folder is claimed. */
-async function demo(out: string, opts: DemoOptions, global: GlobalOptions): Promise<void> {
-  const engine = await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
-  registerBuiltinPriors();
+async function demo(out: string, opts: DemoOptions, global: GlobalOptions, engineName: string): Promise<void> {
   const t0 = performance.now();
   const sim = simulate({ nCells: opts.cells, nGenes: opts.genes, nBatches: 3, nCellTypes: 4, nDiseases: 1, latentDimInv: 4, latentDimSpur: 1, batchShift: 3, batchVariance: 0.3, seed: opts.seed });
   await fsp.mkdir(out, { recursive: true });
@@ -103,7 +104,7 @@ async function demo(out: string, opts: DemoOptions, global: GlobalOptions): Prom
   type Row = { method: string; 'Batch correction': number | null; 'Bio conservation': number | null; Total: number | null };
   const methods: Row[] = (run.results.methods as { embedding: string; aggregates: Omit<Row, 'method'> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
   const summary = {
-    engine: engine.engine,
+    engine: engineName,
     preset: DEFAULT_PRESET,
     data: { cells: sim.nCells, genes: sim.nGenes, batches: sim.categories.batch.length, cellTypes: sim.categories.cell_type.length, file },
     training: {
@@ -135,7 +136,7 @@ async function demo(out: string, opts: DemoOptions, global: GlobalOptions): Prom
     process.stdout.write(
       [
         `simulated ${summary.data.cells} cells × ${summary.data.genes} genes (${summary.data.batches} batches, ${summary.data.cellTypes} cell types)`,
-        `trained FinVAE (preset ${DEFAULT_PRESET}) for ${summary.training.epochs} epochs: loss ${summary.training.firstLoss.toFixed(1)} → ${summary.training.finalLoss.toFixed(1)} (${Math.round(summary.training.cellsPerSecond)} cells/s on ${engine.engine})`,
+        `trained FinVAE (preset ${DEFAULT_PRESET}) for ${summary.training.epochs} epochs: loss ${summary.training.firstLoss.toFixed(1)} → ${summary.training.finalLoss.toFixed(1)} (${Math.round(summary.training.cellsPerSecond)} cells/s on ${engineName})`,
         `invariant latent (${latent.nCols} dims): cell type told apart ${pct(summary.invariantLatent.cellTypeKnnAccuracy)} (chance ${pct(summary.chance.cellType)}), batch ${pct(summary.invariantLatent.batchKnnAccuracy)} (chance ${pct(summary.chance.batch)}: lower = better mixed)`,
         '',
         'scib-metrics (unscaled), the same code for every method:',
