@@ -166,11 +166,12 @@ h5pyJudge.describe('corruption that makes the HDF5 library loop', () => {
       expect((err as AnnDataFormatError).code).toBe('ANNDATA_CORRUPT');
       expect((err as Error).message).toContain('did not finish');
       expect(Date.now() - t0).toBeLessThan(10_000);
-      expect((await readH5ad(path.join(dir, 'good.h5ad'))).nObs).toBe(12);
     } finally {
       if (prev === undefined) delete process.env.INVAE_H5AD_PRESCAN_TIMEOUT_MS;
       else process.env.INVAE_H5AD_PRESCAN_TIMEOUT_MS = prev;
     }
+    // with the default time limit: a loaded machine can take more than the 2 s above to start the pre-scan
+    expect((await readH5ad(path.join(dir, 'good.h5ad'))).nObs).toBe(12);
   });
 
   it('random byte corruption (40 variants) always ends in a read or a typed error', async () => {
