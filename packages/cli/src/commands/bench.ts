@@ -112,7 +112,8 @@ function methodSetup(method: Exclude<Method, 'pca'>, o: BenchCliOptions): InvaeS
       model: 'FinVAE',
       invariant: {},
       spurious: { categorical: spur },
-      options: { ...common, latentDimSpur: 0, injectCovarInLatent: true, dropoutRate: preset.options.dropoutRate ?? 0.1 },
+      // β = 1 and an N(0, I) prior whatever the preset (the preset's β belongs to inVAE's label-conditioned prior)
+      options: { ...common, latentDimSpur: 0, injectCovarInLatent: true, klRate: 1, dropoutRate: preset.options.dropoutRate ?? 0.1 },
       invPrior: { name: 'gaussian', options: { fixMean: true, fixVar: true } },
       spurPrior: null,
     };
