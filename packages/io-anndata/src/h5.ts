@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type h5wasmDefault from 'h5wasm/node';
 import type { Dataset, Group, File as H5File, Entity } from 'h5wasm/node';
 import { AnnDataFormatError, NotHdf5Error, TruncatedFileError, UnsupportedFilterError } from './errors';
+import { condenseHdf5Error } from './hdf5-diag';
 import { prescanEnabled, prescanHdf5, type PrescanOptions } from './prescan';
 
 export type { Dataset, Group, H5File, Entity };
@@ -246,24 +247,6 @@ export async function openHdf5(file: string, prescan: PrescanOptions = {}): Prom
   } catch (e) {
     throw new AnnDataFormatError(`HDF5 library could not open the file: ${errText(e)}`, { file, cause: e });
   }
-}
-
-/**
- * One line for an HDF5-DIAG error stack (h5wasm's throwing handler puts the whole stack, 10–100 lines with the
- * library's source paths, in the message): the outermost call's message and the innermost cause, e.g.
- * `unable to synchronously create dataset: component not found`. The full text stays in the error's `cause`.
- */
-export function condenseHdf5Error(msg: string): string {
-  if (!msg.includes('HDF5-DIAG')) return msg;
-  const entries = [...msg.matchAll(/#\d+: .*? in ([\w.]+\(\)): ([^\n]*)/g)].map((m) => m[2].trim());
-  const minor = [...msg.matchAll(/minor: ([^\n]*)/g)].map((m) => m[1].trim());
-  if (!entries.length) return msg.split('\n')[0];
-  const outer = entries[0];
-  const inner = entries[entries.length - 1];
-  // an I/O failure carries the system's reason (e.g. 'No space left on device') further down the stack
-  const sys = /error message = '([^']*)'/.exec(msg)?.[1];
-  const detail = sys ?? (inner !== outer ? inner : (minor[minor.length - 1] ?? ''));
-  return detail ? `${outer}: ${detail}` : outer;
 }
 
 /** Message of any thrown value (HDF5-DIAG stacks condensed to one line). */

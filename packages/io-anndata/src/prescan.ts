@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AnnDataFormatError } from './errors';
-import { condenseHdf5Error } from './h5';
+import { condenseHdf5Error } from './hdf5-diag';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');

@@ -16,7 +16,7 @@ import {
   writeH5ad,
   type DenseMatrix,
 } from '../src/index';
-import { condenseHdf5Error } from '../src/h5';
+import { condenseHdf5Error } from '../src/hdf5-diag';
 import { runPython, tmpDir } from './helpers';
 import { syntheticAnnData } from './synthetic';
 

@@ -1,0 +1,218 @@
+// The house rules of the monorepo, checked on the sources: each package is entered through its one public
+// `src/index.ts` (plus declared subpaths), no package reaches into a sibling's files, core stays free of the
+// other invae packages and of h5wasm, the package graph and each package's module graph have no runtime
+// import cycle, and each package declares every invae sibling it imports.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const packagesDir = path.join(root, 'packages');
+
+interface PackageInfo {
+  dir: string;
+  name: string;
+  deps: Set<string>;
+  subpaths: Set<string>;
+  files: string[];
+}
+
+function listTs(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listTs(p));
+    else if (/\.(ts|mts|cts)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const packages: PackageInfo[] = fs
+  .readdirSync(packagesDir)
+  .filter((d) => fs.existsSync(path.join(packagesDir, d, 'package.json')) && fs.existsSync(path.join(packagesDir, d, 'src')))
+  .map((d) => {
+    const dir = path.join(packagesDir, d);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const deps = new Set<string>([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
+    const subpaths = new Set<string>(Object.keys(pkg.exports ?? { '.': '' }));
+    return { dir, name: pkg.name as string, deps, subpaths, files: listTs(path.join(dir, 'src')) };
+  });
+const invaeNames = new Set(packages.map((p) => p.name));
+
+interface ImportRef {
+  spec: string;
+  /** Type-only imports vanish at runtime and cannot make a runtime cycle. */
+  typeOnly: boolean;
+}
+
+/** The module specifiers a source file imports or re-exports (static, dynamic and require). */
+function importsOf(file: string): ImportRef[] {
+  const text = fs
+    .readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const refs: ImportRef[] = [];
+  const stmt = /(?:^|\n|;)\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]/g;
+  for (const m of text.matchAll(stmt)) {
+    const clause = m[3] ?? '';
+    const allTypeNames = /^\{[^}]*\}$/.test(clause.trim()) && clause.replace(/[{}\s]/g, '').split(',').filter(Boolean).every((n) => n.startsWith('type'));
+    refs.push({ spec: m[4]!, typeOnly: Boolean(m[2]) || allTypeNames });
+  }
+  for (const m of text.matchAll(/(?:^|\n|;)\s*import\s*['"]([^'"]+)['"]/g)) refs.push({ spec: m[1]!, typeOnly: false });
+  for (const m of text.matchAll(/\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) refs.push({ spec: m[1]!, typeOnly: false });
+  return refs;
+}
+
+function packageOf(file: string): PackageInfo | undefined {
+  return packages.find((p) => file.startsWith(p.dir + path.sep));
+}
+
+function resolveRelative(from: string, spec: string): string | undefined {
+  const base = path.resolve(path.dirname(from), spec.replace(/\.(js|mjs|cjs)$/, ''));
+  for (const c of [base, `${base}.ts`, `${base}.mts`, `${base}.cts`, path.join(base, 'index.ts')]) {
+    if (fs.existsSync(c) && fs.statSync(c).isFile()) return c;
+  }
+  return undefined;
+}
+
+function bareName(spec: string): string {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** Every cycle found by depth-first search, each as the list of nodes on it. */
+function cycles(graph: Map<string, string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (n: string) => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const m of graph.get(n) ?? []) {
+      if (state.get(m) === 1) found.push([...stack.slice(stack.indexOf(m)), m]);
+      else if (!state.has(m)) visit(m);
+    }
+    stack.pop();
+    state.set(n, 2);
+  };
+  for (const n of graph.keys()) if (!state.has(n)) visit(n);
+  return found;
+}
+
+describe('the checker itself', () => {
+  it('reads static, re-export, dynamic and type-only imports, and finds cycles', () => {
+    const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'invae-structure-'));
+    const file = path.join(dir, 'a.ts');
+    fs.writeFileSync(
+      file,
+      [
+        "import { x } from './b';",
+        "import type { T } from './c';",
+        "import { type U, type V } from './d';",
+        "export * from './e';",
+        "// import { no } from './commented';",
+        "const m = await import('./f');",
+        "import './g';",
+      ].join('\n'),
+    );
+    const refs = importsOf(file);
+    expect(refs.map((r) => [r.spec, r.typeOnly])).toEqual([
+      ['./b', false],
+      ['./c', true],
+      ['./d', true],
+      ['./e', false],
+      ['./g', false],
+      ['./f', false],
+    ]);
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
+    expect(cycles(graph)).toEqual([['a', 'b', 'c', 'a']]);
+    expect(cycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+  });
+});
+
+describe('workspace structure', () => {
+  it('finds the packages and their sources', () => {
+    expect([...invaeNames].sort()).toEqual(expect.arrayContaining(['@invae/bench', '@invae/cli', '@invae/core', '@invae/io-anndata', '@invae/priors']));
+    for (const p of packages) {
+      expect(fs.existsSync(path.join(p.dir, 'src/index.ts')), `${p.name} has src/index.ts`).toBe(true);
+      expect(p.files.length, p.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('no package reaches into a sibling: relative imports stay inside the package, sibling imports name a declared entry', () => {
+    const offences: string[] = [];
+    for (const p of packages) {
+      for (const file of p.files) {
+        for (const { spec } of importsOf(file)) {
+          const where = `${path.relative(root, file)} imports '${spec}'`;
+          if (spec.startsWith('.')) {
+            const target = path.resolve(path.dirname(file), spec);
+            if (!target.startsWith(path.join(p.dir, 'src') + path.sep) && target !== path.join(p.dir, 'src')) {
+              // package.json (version) is the one file above src a package may read.
+              if (!/package\.json$/.test(spec)) offences.push(`${where}: outside its src/`);
+            }
+            continue;
+          }
+          const name = bareName(spec);
+          if (!invaeNames.has(name)) continue;
+          const sibling = packages.find((q) => q.name === name)!;
+          const sub = spec === name ? '.' : `.${spec.slice(name.length)}`;
+          if (!sibling.subpaths.has(sub)) offences.push(`${where}: '${sub}' is not an entry in ${name}'s package.json exports`);
+          if (name === p.name) offences.push(`${where}: a package imports itself by name`);
+        }
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it('each package declares every package it imports (invae siblings and h5wasm), and core imports no other invae package nor h5wasm', () => {
+    const offences: string[] = [];
+    for (const p of packages) {
+      for (const file of p.files) {
+        for (const { spec } of importsOf(file)) {
+          if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+          const name = bareName(spec);
+          if ((invaeNames.has(name) || name.startsWith('h5wasm')) && name !== p.name && !p.deps.has(name)) {
+            offences.push(`${path.relative(root, file)} imports '${name}', which ${p.name}'s package.json does not declare`);
+          }
+          if (p.name === '@invae/core' && (invaeNames.has(name) || name.startsWith('h5wasm')) && name !== p.name) {
+            offences.push(`${path.relative(root, file)}: @invae/core must not import '${name}'`);
+          }
+        }
+      }
+    }
+    expect(offences).toEqual([]);
+    const core = packages.find((p) => p.name === '@invae/core')!;
+    expect([...core.deps].filter((d) => invaeNames.has(d) || d.startsWith('h5wasm'))).toEqual([]);
+  });
+
+  it('the package dependency graph has no cycle', () => {
+    const graph = new Map(packages.map((p) => [p.name, [...p.deps].filter((d) => invaeNames.has(d))]));
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it("no package's modules import each other in a runtime cycle", () => {
+    const found: string[] = [];
+    for (const p of packages) {
+      const graph = new Map<string, string[]>();
+      for (const file of p.files) {
+        const targets: string[] = [];
+        for (const ref of importsOf(file)) {
+          if (ref.typeOnly || !ref.spec.startsWith('.')) continue;
+          const t = resolveRelative(file, ref.spec);
+          if (t) targets.push(t);
+        }
+        graph.set(file, targets);
+      }
+      for (const c of cycles(graph)) found.push(c.map((f) => path.relative(root, f)).join(' → '));
+    }
+    expect(found).toEqual([]);
+  });
+});
