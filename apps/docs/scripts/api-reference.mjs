@@ -5,7 +5,7 @@
 // {@link}, or a public signature that mentions a type the package does not export fails the build.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Application, Converter, ReflectionKind } from 'typedoc';
+import { Application, Comment, CommentTag, Converter, ReflectionKind } from 'typedoc';
 import { EXTERNAL_EXPORTS } from './check-docs.mjs';
 import { docsRoot, fail, generated, mdText, packages, repoRoot, resetDir, srcDir, writeFileAtomic } from './lib.mjs';
 
@@ -39,6 +39,7 @@ export function typedocOptions() {
     excludeExternals: true,
     disableSources: true,
     sort: ['kind', 'alphabetical'],
+    groupOrder: [...API_GROUP_ORDER, '*'],
     validation: { notExported: true, invalidLink: true, notDocumented: true, rewrittenLink: true, unusedMergeModuleWith: true },
     treatWarningsAsErrors: true,
     treatValidationWarningsAsErrors: true,
@@ -57,6 +58,97 @@ function renameModules(app) {
   });
 }
 
+/**
+ * The API reference's sections, in reading order: what a user reaches for first comes first. Each public
+ * export lands in the section of the source folder that declares it (first matching rule of its package);
+ * error classes have their own section at the end. The README's one-minute use goes through the first
+ * section of each package.
+ */
+export const API_GROUP_ORDER = ['Model', 'Data & AnnData', 'Training', 'Priors', 'Simulation', 'Prediction', 'Networks & losses', 'Engine', 'Benchmark', 'Metrics', 'Embeddings & neighbors', 'Preprocessing', 'Reports', 'Datasets', 'Command line', 'Plugins', 'Errors'];
+
+/** Per package: [pattern on the declaring file's path inside src/, section]; the last rule is the package's default. */
+export const API_GROUP_RULES = {
+  core: [
+    [/^workflow\/|^public-model|^persist\//, 'Model'],
+    [/^(model|module|nn|likelihoods)\//, 'Networks & losses'],
+    [/^(data|covariates)\/|^public-data|anndata/, 'Data & AnnData'],
+    [/^(train|optim|parallel)\/|^public-train/, 'Training'],
+    [/^prior\//, 'Priors'],
+    [/^simulate\//, 'Simulation'],
+    [/^predict\//, 'Prediction'],
+    [/^(engine|tf|wasm|random|io|parity|version)/, 'Engine'],
+    [/./, 'Model'],
+  ],
+  priors: [[/./, 'Priors']],
+  'io-anndata': [[/./, 'Data & AnnData']],
+  bench: [
+    [/^pipeline\/|^benchmarker|^aggregate/, 'Benchmark'],
+    [/^metrics\/|scores|kbet|lisi|silhouette|identifiab|invariant-prediction/, 'Metrics'],
+    [/^(neighbors|embedding)\/|umap|pca|diffusion|neighbors|connectivit|distances/, 'Embeddings & neighbors'],
+    [/^preprocess\/|hvg/, 'Preprocessing'],
+    [/^report\/|svg|png|html|palette|table/, 'Reports'],
+    [/^datasets\//, 'Datasets'],
+    [/./, 'Benchmark'],
+  ],
+  cli: [
+    [/plugin/, 'Plugins'],
+    [/./, 'Command line'],
+  ],
+};
+
+/** The section of one export: `Errors` for error classes, else the first rule matching its declaring file. */
+export function apiGroup(pkgDir, fileInSrc, name, isClass) {
+  if (isClass && /Error$/.test(name)) return 'Errors';
+  const rules = API_GROUP_RULES[pkgDir] ?? [[/./, 'Model']];
+  return rules.find(([re]) => re.test(fileInSrc))?.[1] ?? rules[rules.length - 1][1];
+}
+
+/** Per package: the exports a newcomer needs first, listed first in their section (the rest stay alphabetical). */
+export const API_LEAD = {
+  core: ['Invae', 'InvaeDataset', 'initEngine', 'simulate', 'TrainOptions'],
+  'io-anndata': ['readH5ad', 'writeH5ad', 'openH5ad', 'AnnData'],
+  bench: ['runBenchmark', 'Benchmarker'],
+  priors: ['registerBuiltinPriors'],
+};
+
+/** Tags each package's top-level exports with `@group <section>` (see {@link API_GROUP_RULES}), before TypeDoc groups them. */
+function groupBySection(app) {
+  app.converter.on(
+    Converter.EVENT_RESOLVE_END,
+    (context) => {
+      for (const mod of context.project.getReflectionsByKind(ReflectionKind.Module)) {
+        const pkg = packages.find((p) => p.dir === mod.name);
+        if (!pkg) continue;
+        const srcRoot = path.join(repoRoot, 'packages', pkg.dir, 'src') + path.sep;
+        for (const child of mod.children ?? []) {
+          if (child.comment?.blockTags.some((t) => t.tag === '@group')) continue;
+          const symbol = context.getSymbolFromReflection(child);
+          const file = symbol?.declarations?.[0]?.getSourceFile().fileName;
+          const inSrc = file && path.resolve(file).startsWith(srcRoot) ? path.resolve(file).slice(srcRoot.length).replace(/\\/g, '/') : '';
+          const group = apiGroup(pkg.dir, inSrc, child.name, child.kindOf(ReflectionKind.Class));
+          child.comment ??= new Comment();
+          child.comment.blockTags.push(new CommentTag('@group', [{ kind: 'text', text: group }]));
+        }
+      }
+    },
+    0,
+  );
+  // After TypeDoc's own grouping (priority -100): the lead exports first within their section.
+  app.converter.on(
+    Converter.EVENT_RESOLVE_END,
+    (context) => {
+      for (const mod of context.project.getReflectionsByKind(ReflectionKind.Module)) {
+        const lead = API_LEAD[mod.name] ?? [];
+        const rank = (r) => (lead.includes(r.name) ? lead.indexOf(r.name) : lead.length);
+        for (const group of mod.groups ?? []) {
+          group.children = group.children.map((c, i) => [c, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c);
+        }
+      }
+    },
+    -200,
+  );
+}
+
 /** Runs TypeDoc; returns the number of problems (0 = success). */
 export async function generateApiReference() {
   for (const p of packages) {
@@ -66,6 +158,7 @@ export async function generateApiReference() {
   resetDir(generated.api);
   const app = await Application.bootstrapWithPlugins(typedocOptions());
   renameModules(app);
+  groupBySection(app);
   const project = await app.convert();
   if (!project) return Math.max(1, app.logger.errorCount);
   app.validate(project);

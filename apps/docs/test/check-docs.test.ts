@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,5 +60,28 @@ describe('offline site', () => {
     const found: string[] = externalResources(site);
     expect(found).toHaveLength(3);
     expect(found.join('\n')).toMatch(/cdn\.example\.com[\s\S]*img\.example\.com[\s\S]*fonts\.example\.com/);
+  });
+});
+
+describe('API reference sections', () => {
+  it('places each export by the folder that declares it, error classes last', async () => {
+    const { apiGroup, API_GROUP_ORDER } = await import('../scripts/api-reference.mjs');
+    expect(apiGroup('core', 'workflow/invae.ts', 'Invae', true)).toBe('Model');
+    expect(apiGroup('core', 'train/trainer.ts', 'TrainOptions', false)).toBe('Training');
+    expect(apiGroup('core', 'errors.ts', 'InvalidOptionError', true)).toBe('Errors');
+    expect(apiGroup('bench', 'metrics/lisi.ts', 'ilisi', false)).toBe('Metrics');
+    expect(apiGroup('io-anndata', 'read.ts', 'readH5ad', false)).toBe('Data & AnnData');
+    expect(API_GROUP_ORDER.slice(0, 3)).toEqual(['Model', 'Data & AnnData', 'Training']);
+    expect(API_GROUP_ORDER.at(-1)).toBe('Errors');
+  });
+
+  it('the built sidebar of @invae/core opens with the Model section and the Invae class', () => {
+    // docs:build (the test target's dependency) generated it from the packages' sources.
+    const file = path.join(path.dirname(new URL(import.meta.url).pathname), '../src/reference/api/api-sidebars.json');
+    const sidebars = JSON.parse(readFileSync(file, 'utf8'));
+    const sections = sidebars['/reference/api/core/'][1].items;
+    expect(sections[0].text).toBe('Model');
+    expect(sections[0].items[0].text).toBe('Invae');
+    expect(sections.at(-1).text).toBe('Errors');
   });
 });
