@@ -29,6 +29,11 @@ const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
 
 /** Per package: exports that must be functions at run time, and a typed use that must compile. */
 const CHECKS = {
+  common: {
+    fns: ['writeFileAtomic', 'writeFolderAtomic'],
+    ts: (p) => `import { writeFileContentAtomic, VERSION } from '${p}';
+export const save = (file: string): Promise<void> => writeFileContentAtomic(file, VERSION);`,
+  },
   core: {
     fns: ['initEngine', 'simulate'],
     ts: (p) => `import { initEngine, simulate, VERSION, type InvaeDataset } from '${p}';

@@ -64,7 +64,7 @@ function renameModules(app) {
  * error classes have their own section at the end. The README's one-minute use goes through the first
  * section of each package.
  */
-export const API_GROUP_ORDER = ['Model', 'Data & AnnData', 'Training', 'Priors', 'Simulation', 'Prediction', 'Networks & losses', 'Engine', 'Benchmark', 'Metrics', 'Embeddings & neighbors', 'Preprocessing', 'Reports', 'Datasets', 'Command line', 'Plugins', 'Errors'];
+export const API_GROUP_ORDER = ['Model', 'Data & AnnData', 'Training', 'Priors', 'Simulation', 'Prediction', 'Networks & losses', 'Engine', 'Benchmark', 'Metrics', 'Embeddings & neighbors', 'Preprocessing', 'Reports', 'Datasets', 'Command line', 'Plugins', 'Files & output', 'Errors'];
 
 /** Per package: [pattern on the declaring file's path inside src/, section]; the last rule is the package's default. */
 export const API_GROUP_RULES = {
@@ -90,6 +90,7 @@ export const API_GROUP_RULES = {
     [/^datasets\//, 'Datasets'],
     [/./, 'Benchmark'],
   ],
+  common: [[/./, 'Files & output']],
   cli: [
     [/plugin/, 'Plugins'],
     [/./, 'Command line'],

@@ -27,6 +27,7 @@ export const packages = [
   { name: '@invae/io-anndata', dir: 'io-anndata' },
   { name: '@invae/bench', dir: 'bench' },
   { name: '@invae/cli', dir: 'cli' },
+  { name: '@invae/common', dir: 'common' },
 ];
 
 /** Writes `text` to `file` through a temporary file in the same folder and a rename. */

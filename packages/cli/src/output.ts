@@ -1,10 +1,11 @@
 import { existsSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { outputOfAsidePath, outputOfTempPath, writeFileAtomic, writeFolderAtomic } from '@invae/common';
 import { InvalidOptionError } from '@invae/core';
 import { writeH5ad, type AnnData, type WriteOptions } from '@invae/io-anndata';
 import { asOutputError } from './fs-errors';
 import { lockOutput, type OutputLock } from './output-lock';
-import { onExitCleanup, removeStaleTemps, tempPathFor, trackOutput, trackTemp } from './temp-files';
+import { onExitCleanup, removeStaleTemps, trackOutput, trackTemp } from './temp-files';
 
 /** Where notices of invae's housekeeping (stale temporary files, stale locks) go. */
 export function notice(line: string): void {
@@ -74,17 +75,9 @@ export async function claimOutputs(claims: readonly { out: string | undefined; o
  * and renames it into place. On failure nothing is left behind and the error names `dest`.
  */
 export async function writeAtomically(dest: string, write: (tmp: string) => Promise<void>, ext = ''): Promise<void> {
-  const tmp = tempPathFor(dest, ext);
-  const untrack = trackTemp(tmp);
-  try {
-    await write(tmp);
-    await fsp.rename(tmp, dest);
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  await writeFileAtomic(dest, write, { ext, track: trackTemp }).catch((e: unknown) => {
     throw asOutputError(dest, e);
-  } finally {
-    untrack();
-  }
+  });
 }
 
 /**
@@ -94,21 +87,12 @@ export async function writeAtomically(dest: string, write: (tmp: string) => Prom
  * are not outputs stay.
  */
 export async function writeFolderAtomically(dest: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
-  const tmp = tempPathFor(dest);
-  const untrack = trackTemp(tmp);
-  try {
-    await fsp.mkdir(tmp);
+  const fill = async (tmp: string) => {
     for (const [name, content] of files) await fsp.writeFile(path.join(tmp, name), content);
-    if (existsSync(dest)) {
-      for (const name of files.keys()) await fsp.rename(path.join(tmp, name), path.join(dest, name));
-      await fsp.rm(tmp, { recursive: true, force: true });
-    } else await fsp.rename(tmp, dest);
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  };
+  await writeFolderAtomic(dest, fill, { existing: 'merge', track: trackTemp }).catch((e: unknown) => {
     throw asOutputError(dest, e);
-  } finally {
-    untrack();
-  }
+  });
 }
 
 /** Writes text or bytes to `file` atomically (temporary file in the same folder, then rename). */
@@ -143,20 +127,20 @@ export async function editCopy(input: string, out: string, edit: (tmp: string) =
   );
 }
 
-/** `<model>.<hex>.tmp` / `.old`: the folders `@invae/core`'s model save writes beside the model directory. */
+/** The folders a model save (@invae/common's `writeFolderAtomic`) leaves beside model directory `out`: its temporary folder and a moved-aside old model. */
 function modelTemps(out: string): { path: string; kind: 'tmp' | 'old' }[] {
   const abs = path.resolve(out);
-  const base = path.basename(abs);
-  const re = /^(.+)\.[0-9a-f]{12}\.(tmp|old)$/;
   let names: string[];
   try {
     names = readdirSync(path.dirname(abs));
   } catch {
     return [];
   }
-  return names.flatMap((n) => {
-    const m = re.exec(n);
-    return m && m[1] === base ? [{ path: path.join(path.dirname(abs), n), kind: m[2] as 'tmp' | 'old' }] : [];
+  return names.flatMap((n): { path: string; kind: 'tmp' | 'old' }[] => {
+    const p = path.join(path.dirname(abs), n);
+    if (outputOfTempPath(p)?.output === abs) return [{ path: p, kind: 'tmp' as const }];
+    if (outputOfAsidePath(p) === abs) return [{ path: p, kind: 'old' as const }];
+    return [];
   });
 }
 

@@ -5,25 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { outputOfTempPath } from '@invae/common';
 
-/**
- * `.<name>.<pid>.<hex>.tmp[.<ext>]`: the temporary files and folders of invae's atomic writes. The
- * same pattern as `@invae/io-anndata`'s atomic writes, so its temporary files are recognised too.
- */
-const TEMP_NAME = /^\.(.+)\.(\d+)\.([0-9a-f]{6,})\.tmp(\.[A-Za-z0-9]+)?$/;
-
-/** A temporary path beside `dest` (same folder, so the final rename is atomic), named for `dest` and this process. */
-export function tempPathFor(dest: string, ext = ''): string {
-  const abs = path.resolve(dest);
-  return path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp${ext}`);
-}
-
-/** The output a temporary path stands for (`dir/.name.pid.hex.tmp` → `dir/name`), or null when it is not one. */
-export function outputOfTempPath(p: string): { output: string; pid: number } | null {
-  const m = TEMP_NAME.exec(path.basename(p));
-  return m ? { output: path.join(path.dirname(p), m[1]!), pid: Number(m[2]) } : null;
-}
+// The temporary-name pattern (`.<name>.<pid>.<hex>.tmp[.<ext>]`) is @invae/common's, shared by every package.
+export { outputOfTempPath, tempPathBeside as tempPathFor } from '@invae/common';
 
 /** Whether a process with this id is running (a pid owned by another user counts as running). */
 export function pidAlive(pid: number): boolean {

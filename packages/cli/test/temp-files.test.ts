@@ -93,12 +93,27 @@ describe('temporary files', () => {
     const sim = path.join(dir, 'sim.h5ad');
     expect(invae(['simulate', '--out', sim, '--cells', '120', '--genes', '20', '--batches', '2']).code).toBe(0);
     const model = path.join(dir, 'model');
-    const stale = `${model}.0123456789ab.tmp`;
+    const pid = deadPid();
+    // The save's temporary folder (@invae/common's name pattern) and a moved-aside old model of a run that
+    // crashed between its two renames: the first is removed, the second holds the last model and is kept.
+    const stale = path.join(dir, `.model.${pid}.0123456789ab.tmp`);
     fs.mkdirSync(stale);
     fs.writeFileSync(path.join(stale, 'weights.safetensors'), 'partial');
-    const r = invae(['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', model, '--epochs', '1', '--hidden', '8', '--latent-inv', '2', '--quiet']);
+    const aside = `${model}.0123456789ab.old`;
+    fs.mkdirSync(aside);
+    fs.writeFileSync(path.join(aside, 'model.json'), '{}');
+    const args = ['train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', model, '--epochs', '1', '--hidden', '8', '--latent-inv', '2', '--quiet'];
+    const r = invae(args);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`invae: removed ${stale}, a temporary folder of ${model} left by an interrupted run.`);
+    expect(r.stderr).toContain(`invae: removed ${stale}, a temporary file of ${model} left by an interrupted run (pid ${pid}).`);
+    expect(r.stderr).toContain(`invae: warning: ${aside} holds the model an interrupted run was replacing; rename it to ${model} to keep it.`);
     expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(aside)).toBe(true);
+    // With the model directory there, the moved-aside copy is an older model and goes at the next claim.
+    const again = invae([...args, '--overwrite']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`invae: removed ${aside}, a temporary folder of ${model} left by an interrupted run.`);
+    expect(fs.existsSync(aside)).toBe(false);
+    expect(fs.readdirSync(dir).filter((n) => n.includes('.tmp') || n.endsWith('.old'))).toEqual([]);
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { writeFileContentAtomic } from '@invae/common';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { SafetensorsFormatError } from '../model/errors';
@@ -288,13 +288,5 @@ export async function writeSafetensors(
   tensors: ReadonlyMap<string, SafetensorsInput>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await fsp.writeFile(tmp, bytes);
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileContentAtomic(file, serializeSafetensors(tensors, metadata));
 }

@@ -1,6 +1,6 @@
+import { writeFolderAtomic } from '@invae/common';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { tf } from '../tf';
 import { VERSION } from '../version';
 import { openSafetensors, serializeSafetensors, type SafetensorsContents, type SafetensorsFile, type SafetensorsInput } from '../io/safetensors';
@@ -103,24 +103,15 @@ export async function saveModelDir(dir: string, contents: ModelDirContents, opti
     extra: contents.extra ?? {},
     weights: shapes,
   };
-  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  await fsp.mkdir(tmp, { recursive: false });
-  try {
-    await fsp.writeFile(path.join(tmp, WEIGHTS), serializeSafetensors(tensors, { format: MODEL_FORMAT }));
-    for (const [name, body] of Object.entries(contents.files ?? {})) await fsp.writeFile(path.join(tmp, name), body);
-    await fsp.writeFile(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    if (exists) {
-      const old = `${target}.${randomBytes(6).toString('hex')}.old`;
-      await fsp.rename(target, old);
-      await fsp.rename(tmp, target);
-      await fsp.rm(old, { recursive: true, force: true });
-    } else {
-      await fsp.rename(tmp, target);
-    }
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  await writeFolderAtomic(
+    target,
+    async (tmp) => {
+      await fsp.writeFile(path.join(tmp, WEIGHTS), serializeSafetensors(tensors, { format: MODEL_FORMAT }));
+      for (const [name, body] of Object.entries(contents.files ?? {})) await fsp.writeFile(path.join(tmp, name), body);
+      await fsp.writeFile(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    },
+    { existing: 'replace' },
+  );
   return manifest;
 }
 

@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+/** Version of @invae/common. */
+export const VERSION: string = pkg.version;
