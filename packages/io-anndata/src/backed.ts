@@ -8,13 +8,13 @@ import { getEntity, isDataset, isGroup, openHdf5 } from './h5';
 import { AnnDataFormatError, InconsistentDataError, MissingElementError } from './errors';
 import type { DenseMatrix, Frame, Matrix, SparseMatrix } from './anndata';
 import { makeContext } from './read/read-h5ad';
-import type { ReadContext, ReadWarning } from './read/registry';
-import { readDict } from './read/encodings/basic';
-import { assertAnnDataRoot, emptyFrame, peekShape, readFrameElement, readMatrixElement } from './read/encodings/anndata';
-import { checkIndptr, childDataset, sparseFormatOf, toIndices } from './read/encodings/sparse';
+import type { ReadContext, ReadWarning } from './encodings/registry';
+import { readDict } from './encodings/dict';
+import { assertAnnDataRoot } from './encodings/anndata';
+import { emptyFrame, peekShape, readFrameElement, readMatrixElement } from './encodings/slots';
+import { checkIndptr, childDataset, sparseFormatOf, toIndices } from './encodings/sparse';
 import { datasetInfo, readNumeric } from './read/dataset';
-import { readNumberListAttr } from './read/attrs';
-import { SKIPPED } from './read/registry';
+import { SKIPPED } from './encodings/registry';
 
 /** Storage kind, shape and dtype of a matrix element, read from metadata only. */
 export interface MatrixInfo {
