@@ -166,16 +166,16 @@ async function readOne(file: string): Promise<{ value: unknown; type: unknown; v
 async function encodingsIn(file: string): Promise<Set<string>> {
   const h5 = await openHdf5(file);
   const found = new Set<string>();
+  const note = (e: Group) => {
+    const t = e.attrs['encoding-type']?.value;
+    if (typeof t === 'string') found.add(`${t} ${String(e.attrs['encoding-version']?.value)}`);
+  };
   const visit = (g: Group) => {
-    const t = g.attrs['encoding-type']?.value;
-    if (typeof t === 'string') found.add(`${t} ${String(g.attrs['encoding-version']?.value)}`);
+    note(g);
     for (const k of g.keys()) {
-      const c = g.get(k) as Group;
+      const c: unknown = g.get(k);
       if (isGroup(c)) visit(c);
-      else {
-        const ct = c.attrs['encoding-type']?.value;
-        if (typeof ct === 'string') found.add(`${ct} ${String(c.attrs['encoding-version']?.value)}`);
-      }
+      else note(c as Group);
     }
   };
   try {
