@@ -3,7 +3,9 @@
  * each writer's output is read back by its reader as what was written — through our reader element by element, and
  * through Python anndata 0.8 for a file holding every writable encoding.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as aq from 'arquero';
 import { readH5ad, writeH5ad, getReader, type AnnData, type CscMatrix, type CsrMatrix, type DenseMatrix, type Frame } from '../src/index';
@@ -199,6 +201,15 @@ describe('encoding registry', () => {
       else expect(e.readOnly, `${key(e)} has no writer and no reason`).toMatch(/\w/);
     }
     expect(all.filter((e) => !e.write).map(key).sort()).toEqual(READ_ONLY);
+  });
+
+  it('writes the encoding attributes in one place only: the registry', () => {
+    const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
+    const writers = fs
+      .readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /create_attribute\(\s*'encoding-(type|version)'/.test(fs.readFileSync(path.join(src, f), 'utf8')));
+    expect(writers.map((f) => f.split(path.sep).join('/'))).toEqual(['encodings/registry.ts']);
   });
 
   it('has a round-trip sample for every writable encoding', () => {
