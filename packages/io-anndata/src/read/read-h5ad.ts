@@ -23,6 +23,7 @@ export interface ReadH5adOptions {
 
 /** Builds a read context for an open file. */
 export function makeContext(file: string, h5: ReadContext['h5'], onWarning?: (w: ReadWarning) => void): ReadContext {
+  // using the list keeps the encodings module, which registers them, in any bundle (package.json sideEffects: false)
   if (ENCODINGS.length === 0) throw new Error('no encodings registered');
   const warn = onWarning ?? ((w: ReadWarning) => console.warn(`@invae/io-anndata: ${file}: ${w.element}: ${w.message}`));
   const ctx: ReadContext = {
