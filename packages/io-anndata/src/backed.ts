@@ -8,13 +8,13 @@ import { getEntity, isDataset, isGroup, openHdf5 } from './h5';
 import { AnnDataFormatError, InconsistentDataError, MissingElementError } from './errors';
 import type { DenseMatrix, Frame, Matrix, SparseMatrix } from './anndata';
 import { makeContext } from './read/read-h5ad';
-import type { ReadContext, ReadWarning } from './read/registry';
-import { readDict } from './read/encodings/basic';
-import { assertAnnDataRoot, emptyFrame, peekShape, readFrameElement, readMatrixElement } from './read/encodings/anndata';
-import { checkIndptr, childDataset, sparseFormatOf, toIndices } from './read/encodings/sparse';
+import type { ReadContext, ReadWarning } from './encodings/registry';
+import { readDict } from './encodings/dict';
+import { assertAnnDataRoot } from './encodings/anndata';
+import { emptyFrame, peekShape, readFrameElement, readMatrixElement } from './encodings/slots';
+import { checkIndptr, childDataset, sparseFormatOf, toIndices } from './encodings/sparse';
 import { datasetInfo, readNumeric } from './read/dataset';
-import { readNumberListAttr } from './read/attrs';
-import { SKIPPED } from './read/registry';
+import { SKIPPED } from './encodings/registry';
 
 /** Storage kind, shape and dtype of a matrix element, read from metadata only. */
 export interface MatrixInfo {
@@ -39,6 +39,15 @@ export interface RowBlock {
 export interface OpenH5adOptions {
   /** Receives warnings about skipped elements. */
   onWarning?: (w: ReadWarning) => void;
+}
+
+/** The datasets of a CSR matrix element. */
+interface CsrParts {
+  dataDs: Dataset;
+  indicesDs: Dataset;
+  indptrDs: Dataset;
+  dtype: string;
+  nnz: number;
 }
 
 /** A lazily read .h5ad file. Call {@link BackedAnnData.close} when done. */
@@ -207,34 +216,13 @@ export class BackedAnnData {
       }
       return;
     }
-    const fmt = sparseFormatOf(el, file);
-    if (fmt !== 'csr') {
-      throw new AnnDataFormatError(`row blocks need a dense or CSR matrix, this one is ${fmt ?? 'unknown'}`, {
-        file,
-        element: el.path,
-        hint: 'convert the matrix to CSR (adata.X = adata.X.tocsr()) or load it fully with readMatrix',
-      });
-    }
     const shape = peekShape(el, this.ctx);
     if (!shape || shape.length !== 2) throw new InconsistentDataError('sparse matrix has no valid shape', { file, element: el.path });
-    const dataDs = childDataset(el, 'data', file);
-    const indicesDs = childDataset(el, 'indices', file);
-    const indptrDs = childDataset(el, 'indptr', file);
-    const dtype = datasetInfo(dataDs, file).dtype;
-    const nnz = datasetInfo(dataDs, file).shape?.[0] ?? 0;
-    if ((datasetInfo(indicesDs, file).shape?.[0] ?? 0) !== nnz) {
-      throw new InconsistentDataError('indices and data have different lengths', { file, element: indicesDs.path });
-    }
-    const indptr = checkIndptr(readNumeric(indptrDs, file), shape[0], nnz, file, indptrDs.path);
+    const csr = this.csrParts(el, 'row blocks');
+    const indptr = checkIndptr(readNumeric(csr.indptrDs, file), shape[0], csr.nnz, file, csr.indptrDs.path);
     for (let r = 0; r < shape[0]; r += blockSize) {
       const r1 = Math.min(shape[0], r + blockSize);
-      const s = indptr[r];
-      const e = indptr[r1];
-      const data = readNumeric(dataDs, file, s, e);
-      const indices = toIndices(readNumeric(indicesDs, file, s, e), shape[1], file, indicesDs.path);
-      const ip = new Float64Array(r1 - r + 1);
-      for (let i = 0; i <= r1 - r; i++) ip[i] = indptr[r + i] - s;
-      yield { start: r, end: r1, matrix: { kind: 'csr', shape: [r1 - r, shape[1]], dtype, data, indices, indptr: ip } };
+      yield this.csrRows(csr, shape[1], r, r1, indptr.subarray(r, r1 + 1));
     }
   }
 
@@ -255,9 +243,28 @@ export class BackedAnnData {
       const info = datasetInfo(el, file);
       return { start, end, matrix: { kind: 'dense', shape: [end - start, shape[1]], dtype: info.dtype, data: readNumeric(el, file, start, end) } };
     }
+    const csr = this.csrParts(el, 'row ranges');
+    const { nnz, indptrDs } = csr;
+    const ptr = readNumeric(indptrDs, file, start, end + 1);
+    if (ptr.length !== end - start + 1) throw new InconsistentDataError(`indptr is shorter than ${shape[0] + 1}`, { file, element: indptrDs.path });
+    const s = Number(ptr[0]);
+    const abs = new Float64Array(end - start + 1);
+    for (let i = 0; i <= end - start; i++) {
+      const v = Number(ptr[i]);
+      if (!(v >= s) || v > nnz || (i > 0 && v < abs[i - 1])) {
+        throw new InconsistentDataError(`indptr decreases or leaves [0, ${nnz}] at row ${start + i}`, { file, element: indptrDs.path });
+      }
+      abs[i] = v;
+    }
+    return this.csrRows(csr, shape[1], start, end, abs);
+  }
+
+  /** The datasets of a CSR matrix element; any other sparse format is refused (`what`: the access asked for). */
+  private csrParts(el: Group, what: string): CsrParts {
+    const file = this.file;
     const fmt = sparseFormatOf(el, file);
     if (fmt !== 'csr') {
-      throw new AnnDataFormatError(`row ranges need a dense or CSR matrix, this one is ${fmt ?? 'unknown'}`, {
+      throw new AnnDataFormatError(`${what} need a dense or CSR matrix, this one is ${fmt ?? 'unknown'}`, {
         file,
         element: el.path,
         hint: 'convert the matrix to CSR (adata.X = adata.X.tocsr()) or load it fully with readMatrix',
@@ -268,21 +275,22 @@ export class BackedAnnData {
     const indptrDs = childDataset(el, 'indptr', file);
     const info = datasetInfo(dataDs, file);
     const nnz = info.shape?.[0] ?? 0;
-    const ptr = readNumeric(indptrDs, file, start, end + 1);
-    if (ptr.length !== end - start + 1) throw new InconsistentDataError(`indptr is shorter than ${shape[0] + 1}`, { file, element: indptrDs.path });
-    const s = Number(ptr[0]);
-    const e = Number(ptr[end - start]);
-    const ip = new Float64Array(end - start + 1);
-    for (let i = 0; i <= end - start; i++) {
-      const v = Number(ptr[i]);
-      if (!(v >= s) || v > nnz || (i > 0 && v < ip[i - 1] + s)) {
-        throw new InconsistentDataError(`indptr decreases or leaves [0, ${nnz}] at row ${start + i}`, { file, element: indptrDs.path });
-      }
-      ip[i] = v - s;
+    if ((datasetInfo(indicesDs, file).shape?.[0] ?? 0) !== nnz) {
+      throw new InconsistentDataError('indices and data have different lengths', { file, element: indicesDs.path });
     }
-    const data = readNumeric(dataDs, file, s, e);
-    const indices = toIndices(readNumeric(indicesDs, file, s, e), shape[1], file, indicesDs.path);
-    return { start, end, matrix: { kind: 'csr', shape: [end - start, shape[1]], dtype: info.dtype, data, indices, indptr: ip } };
+    return { dataDs, indicesDs, indptrDs, dtype: info.dtype, nnz };
+  }
+
+  /** Rows [r, r1) of a CSR matrix with `nCols` columns, given indptr[r..r1] (checked, absolute offsets). */
+  private csrRows(csr: CsrParts, nCols: number, r: number, r1: number, ptr: ArrayLike<number>): RowBlock {
+    const file = this.file;
+    const s = ptr[0];
+    const e = ptr[r1 - r];
+    const data = readNumeric(csr.dataDs, file, s, e);
+    const indices = toIndices(readNumeric(csr.indicesDs, file, s, e), nCols, file, csr.indicesDs.path);
+    const ip = new Float64Array(r1 - r + 1);
+    for (let i = 0; i <= r1 - r; i++) ip[i] = ptr[i] - s;
+    return { start: r, end: r1, matrix: { kind: 'csr', shape: [r1 - r, nCols], dtype: csr.dtype, data, indices, indptr: ip } };
   }
 
   /** Closes the underlying file. */

@@ -6,7 +6,7 @@ export { VERSION } from './version';
 export * from './anndata';
 export * from './errors';
 export { readH5ad, type ReadH5adOptions } from './read/read-h5ad';
-export { registerReader, unregisterReader, getReader, registeredEncodings, SKIPPED, type ElementReader, type ReadContext, type ReadWarning } from './read/registry';
+export { registerReader, unregisterReader, getReader, registeredEncodings, SKIPPED, type ElementReader, type ReadContext, type ReadWarning } from './encodings/registry';
 export { checkHdf5File, hasLzf } from './h5';
 export { writeH5ad, updateH5ad, type WriteOptions, type H5adUpdate, type UpdateReport, type StreamedMatrix } from './write/write-h5ad';
 export { openH5ad, BackedAnnData, type MatrixInfo, type RowBlock, type OpenH5adOptions } from './backed';

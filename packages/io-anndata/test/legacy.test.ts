@@ -113,7 +113,7 @@ h5pyJudge.describe('encoding registry', () => {
     const warnings: ReadWarning[] = [];
     const { openHdf5 } = await import('../src/h5');
     const { makeContext } = await import('../src/read/read-h5ad');
-    const { readDict } = await import('../src/read/encodings/basic');
+    const { readDict } = await import('../src/encodings/dict');
     const h5 = await openHdf5(`${dir}/lzf.h5ad`);
     try {
       const ctx = makeContext('lzf.h5ad', h5, (w) => warnings.push(w));
@@ -133,7 +133,7 @@ h5pyJudge.describe('encoding registry', () => {
     try {
       const { openHdf5 } = await import('../src/h5');
       const { makeContext } = await import('../src/read/read-h5ad');
-      const { readDict } = await import('../src/read/encodings/basic');
+      const { readDict } = await import('../src/encodings/dict');
       const h5 = await openHdf5(`${dir}/lzf.h5ad`);
       try {
         const uns = readDict(h5.get('uns') as never, makeContext('lzf.h5ad', h5, () => {}));

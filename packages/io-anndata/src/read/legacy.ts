@@ -6,10 +6,12 @@ import type { Dataset } from '../h5';
 import { AnnDataFormatError, InconsistentDataError } from '../errors';
 import type { DenseMatrix, Frame } from '../anndata';
 import { isMatrix } from '../anndata';
-import { readCompound } from './encodings/basic';
+import { readCompound } from '../encodings/rec-array';
 import { dtypeName, isNumericDtype, typedFromNumbers } from './dataset';
-import { buildFrame, column, decodeCategorical, type ColumnData } from './encodings/dataframe';
-import type { ReadContext } from './registry';
+import { buildFrame } from '../encodings/dataframe';
+import { decodeCategorical } from '../encodings/categorical';
+import { column, type ColumnData } from '../encodings/column';
+import type { ReadContext } from '../encodings/registry';
 
 function isNumberArray(v: unknown[]): v is number[] {
   return v.every((x) => typeof x === 'number');

@@ -3,11 +3,9 @@ import path from 'node:path';
 import type { AnnData } from '../anndata';
 import { openHdf5 } from '../h5';
 import { safeClose } from '../h5';
-import { dispatchRead, type ReadContext, type ReadWarning } from './registry';
-import './encodings/basic';
-import './encodings/sparse';
-import './encodings/dataframe';
-import { assertAnnDataRoot, readAnnDataRoot } from './encodings/anndata';
+import { ENCODINGS } from '../encodings/index';
+import { dispatchRead, type ReadContext, type ReadWarning } from '../encodings/registry';
+import { assertAnnDataRoot, readAnnDataRoot } from '../encodings/anndata';
 
 /** Options of {@link readH5ad}. */
 export interface ReadH5adOptions {
@@ -25,6 +23,8 @@ export interface ReadH5adOptions {
 
 /** Builds a read context for an open file. */
 export function makeContext(file: string, h5: ReadContext['h5'], onWarning?: (w: ReadWarning) => void): ReadContext {
+  // using the list keeps the encodings module, which registers them, in any bundle (package.json sideEffects: false)
+  if (ENCODINGS.length === 0) throw new Error('no encodings registered');
   const warn = onWarning ?? ((w: ReadWarning) => console.warn(`@invae/io-anndata: ${file}: ${w.element}: ${w.message}`));
   const ctx: ReadContext = {
     file,

@@ -8,16 +8,15 @@ import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
 import { isFrame } from '../anndata';
 import { writeAtomically } from './atomic';
 import { int8AttrsToBool } from './bool-attr';
-import { assertValueNames, writeDict, writeFrame, writeMatrix, writeNumeric, writeValue, type WriteCtx, type WriteOptions } from './elements';
-import { openH5ad, type RowBlock } from '../backed';
+import { assertValueNames, forDtype, type WriteCtx, type WriteOptions } from './elements';
+import type { StreamedMatrix } from './streamed';
+import { openH5ad } from '../backed';
 import { readH5ad } from '../read/read-h5ad';
+import { anndata, dict } from '../encodings/index';
+import { writeElement, writeInto } from '../encodings/registry';
+import { writeValue } from '../encodings/dict';
 
-export type { WriteOptions };
-
-function setRootEncoding(h5: H5File): void {
-  h5.create_attribute('encoding-type', 'anndata', null, 'S');
-  h5.create_attribute('encoding-version', '0.1.0', null, 'S');
-}
+export type { WriteOptions, StreamedMatrix };
 
 function checkShapes(adata: AnnData, file: string): void {
   const bad = (element: string, msg: string) => new AnnDataWriteError(msg, { file, element, hint: 'fix the shapes of the AnnData passed to writeH5ad' });
@@ -48,120 +47,27 @@ function checkNames(adata: Pick<AnnData, 'obs' | 'var' | 'layers' | 'obsm' | 'va
 }
 
 /**
- * A matrix supplied as consecutive row blocks (dense or CSR), so X larger than memory can be written; also used
- * when updateH5ad rebuilds a file without loading X.
+ * Writes an HDF5 file atomically: `h5lib` opens the temporary file (`'w'`: new; `'copy'`: a byte copy of `file`,
+ * opened for appending), `body` writes into it, then the file is closed, its boolean attributes fixed
+ * ({@link int8AttrsToBool}) and renamed onto `file`.
  */
-export interface StreamedMatrix {
-  /** [n_obs, n_vars] of the whole matrix. */
-  shape: [number, number];
-  /** Returns the blocks, in row order, covering all rows. */
-  blocks: () => Iterable<RowBlock>;
-}
-
-function writeAll(
-  h5: H5File,
-  adata: AnnData,
-  ctx: WriteCtx,
-  streamed: { X?: StreamedMatrix; layers?: Record<string, StreamedMatrix> } = {},
-): void {
-  setRootEncoding(h5);
-  if (streamed.X) writeStreamed(h5, 'X', streamed.X, ctx);
-  else if (adata.X) writeMatrix(h5, 'X', adata.X, ctx);
-  writeFrame(h5, 'obs', adata.obs, ctx);
-  writeFrame(h5, 'var', adata.var, ctx);
-  const layers = h5.create_group('layers');
-  layers.create_attribute('encoding-type', 'dict', null, 'S');
-  layers.create_attribute('encoding-version', '0.1.0', null, 'S');
-  for (const [k, m] of Object.entries(adata.layers)) writeMatrix(layers, k, m, ctx);
-  for (const [k, s] of Object.entries(streamed.layers ?? {})) writeStreamed(layers, k, s, ctx);
-  writeDict(h5, 'obsm', adata.obsm as Record<string, UnsValue>, ctx);
-  writeDict(h5, 'varm', adata.varm as Record<string, UnsValue>, ctx);
-  writeDict(h5, 'obsp', adata.obsp as Record<string, UnsValue>, ctx);
-  writeDict(h5, 'varp', adata.varp as Record<string, UnsValue>, ctx);
-  writeDict(h5, 'uns', adata.uns, ctx);
-  if (adata.raw) {
-    const raw = h5.create_group('raw');
-    raw.create_attribute('encoding-type', 'raw', null, 'S');
-    raw.create_attribute('encoding-version', '0.1.0', null, 'S');
-    if (adata.raw.X) writeMatrix(raw, 'X', adata.raw.X, ctx);
-    writeFrame(raw, 'var', adata.raw.var, ctx);
-    writeDict(raw, 'varm', adata.raw.varm as Record<string, UnsValue>, ctx);
-  }
-}
-
-/** Writes a dense or CSR matrix arriving in row blocks, appending to resizable gzip datasets. */
-function writeStreamed(g: Group, name: string, src: StreamedMatrix, ctx: WriteCtx): void {
-  let dataDs: ReturnType<Group['create_dataset']> | null = null;
-  let indicesDs: ReturnType<Group['create_dataset']> | null = null;
-  let sub: Group | null = null;
-  let indptr: Float64Array | null = null;
-  let nnz = 0;
-  const [nr, nc] = src.shape;
-  const gz = ctx.compression > 0 ? { compression: 'gzip' as const, compression_opts: ctx.compression } : {};
-  const code = (a: ArrayBufferView) =>
-    ({ Float32Array: '<f', Float64Array: '<d', Int32Array: '<i', Int8Array: '<b', Int16Array: '<h', Uint8Array: '<B', Uint16Array: '<H', Uint32Array: '<I' })[
-      a.constructor.name
-    ] ?? '<d';
-  let next = 0;
-  let kind: string | null = null;
-  const el = g.path === '/' ? `/${name}` : `${g.path}/${name}`;
-  for (const b of src.blocks()) {
-    const m = b.matrix;
-    const bad = (msg: string) => new AnnDataWriteError(`row block [${b.start}, ${b.end}): ${msg}`, { file: ctx.file, element: el });
-    if (b.start !== next || b.end < b.start || b.end > nr) throw bad(`expected a block starting at row ${next} within ${nr} rows`);
-    if (m.shape[0] !== b.end - b.start || m.shape[1] !== nc) throw bad(`block shape ${JSON.stringify(m.shape)} should be [${b.end - b.start}, ${nc}]`);
-    if (kind !== null && m.kind !== kind) throw bad(`mixes ${kind} and ${m.kind} blocks`);
-    kind = m.kind;
-    if (m.kind === 'dense' && m.data.length !== (b.end - b.start) * nc) throw bad('dense data length does not match its shape');
-    if (m.kind === 'csr') {
-      const rows = b.end - b.start;
-      if (m.indptr.length !== rows + 1 || m.indptr[0] !== 0 || m.indptr[rows] !== m.data.length || m.indices.length !== m.data.length) {
-        throw bad('inconsistent indptr/indices/data');
-      }
-      for (let i = 0; i < m.indices.length; i++) if (m.indices[i] < 0 || m.indices[i] >= nc) throw bad(`column index ${m.indices[i]} out of range`);
+async function writeH5Atomically(file: string, init: 'new' | 'copy', body: (h5: H5File) => void): Promise<void> {
+  const h5lib = await loadH5Writer();
+  await writeAtomically(file, (tmp) => {
+    if (init === 'copy') fs.copyFileSync(file, tmp);
+    let h5: H5File;
+    try {
+      h5 = new h5lib.File(tmp, init === 'copy' ? 'a' : 'w');
+    } catch (e) {
+      throw new AnnDataWriteError(`${init === 'copy' ? 'cannot open the copy for writing' : 'cannot create file'}: ${errText(e)}`, { file, cause: e });
     }
-    next = b.end;
-    if (m.kind === 'dense') {
-      if (!dataDs) {
-        dataDs = g.create_dataset({ name, data: m.data as Float32Array, shape: [b.end - b.start, nc], maxshape: [null, nc], dtype: code(m.data), chunks: [Math.max(1, Math.min(1024, nr)), Math.max(1, nc)], ...gz });
-        dataDs.create_attribute('encoding-type', 'array', null, 'S');
-        dataDs.create_attribute('encoding-version', '0.2.0', null, 'S');
-      } else {
-        dataDs.resize([b.end, nc]);
-        dataDs.write_slice([[b.start, b.end]], m.data);
-      }
-      continue;
+    try {
+      body(h5);
+    } finally {
+      safeClose(h5);
     }
-    if (m.kind !== 'csr') throw new AnnDataWriteError('streamed blocks must be dense or csr', { file: ctx.file, element: name });
-    if (!sub) {
-      sub = g.create_group(name);
-      sub.create_attribute('encoding-type', 'csr_matrix', null, 'S');
-      sub.create_attribute('encoding-version', '0.1.0', null, 'S');
-      sub.create_attribute('shape', BigInt64Array.of(BigInt(nr), BigInt(nc)), [2], '<q');
-      indptr = new Float64Array(nr + 1);
-    }
-    const k = m.data.length;
-    for (let i = 0; i < b.end - b.start; i++) indptr![b.start + i + 1] = nnz + m.indptr[i + 1];
-    if (!dataDs) {
-      dataDs = sub.create_dataset({ name: 'data', data: m.data as Float32Array, shape: [k], maxshape: [null], dtype: code(m.data), chunks: [65536], ...gz });
-      indicesDs = sub.create_dataset({ name: 'indices', data: m.indices, shape: [k], maxshape: [null], dtype: '<i', chunks: [65536], ...gz });
-    } else if (k > 0) {
-      dataDs.resize([nnz + k]);
-      dataDs.write_slice([[nnz, nnz + k]], m.data);
-      indicesDs!.resize([nnz + k]);
-      indicesDs!.write_slice([[nnz, nnz + k]], m.indices);
-    }
-    nnz += k;
-  }
-  if (next !== nr) throw new AnnDataWriteError(`row blocks covered ${next} of ${nr} rows`, { file: ctx.file, element: el });
-  if (sub && indptr) {
-    const ip = nnz > 2 ** 31 - 1 ? BigInt64Array.from(indptr, (x) => BigInt(x)) : Int32Array.from(indptr);
-    writeNumeric(sub, 'indptr', ip, [ip.length], ctx);
-  }
-  if (!dataDs && !sub) {
-    // zero rows
-    writeMatrix(g, name, { kind: 'dense', shape: [nr, nc], dtype: 'float32', data: new Float32Array(0) }, ctx);
-  }
+    int8AttrsToBool(tmp);
+  });
 }
 
 /** Overwrites the values of an existing dense dataset of identical shape and dtype, in row slices. */
@@ -171,7 +77,7 @@ function overwriteDense(g: Group, name: string, m: DenseMatrix, ctx: WriteCtx): 
     const ds = g.get(name) as unknown as { write_slice(r: number[][], d: unknown): void };
     const rowLen = m.shape.slice(1).reduce((a, b) => a * b, 1);
     const rowsPer = Math.max(1, Math.floor((64 * 1024 * 1024) / Math.max(1, rowLen * m.data.BYTES_PER_ELEMENT)));
-    const data = m.dtype === 'int64' || m.dtype === 'uint64' ? BigInt64Array.from(m.data as Float64Array, (x) => BigInt(Math.round(x))) : m.data;
+    const data = forDtype(m.data, m.dtype);
     for (let r = 0; r < m.shape[0]; r += rowsPer) {
       const r1 = Math.min(m.shape[0], r + rowsPer);
       ds.write_slice([[r, r1]], data.subarray(r * rowLen, r1 * rowLen));
@@ -199,22 +105,8 @@ export async function writeH5ad(
     }
   }
   checkShapes(adata, file);
-  const h5lib = await loadH5Writer();
   const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
-  await writeAtomically(file, (tmp) => {
-    let h5: H5File;
-    try {
-      h5 = new h5lib.File(tmp, 'w');
-    } catch (e) {
-      throw new AnnDataWriteError(`cannot create file: ${errText(e)}`, { file, cause: e });
-    }
-    try {
-      writeAll(h5, adata, ctx, options.streamX ? { X: options.streamX } : {});
-    } finally {
-      safeClose(h5);
-    }
-    int8AttrsToBool(tmp);
-  });
+  await writeH5Atomically(file, 'new', (h5) => writeInto(h5, anndata, { adata, streamed: options.streamX ? { X: options.streamX } : {} }, ctx));
 }
 
 /** Entries to add or replace with {@link updateH5ad}. */
@@ -290,39 +182,23 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
     safeClose(probe);
   }
   if (!needRebuild) {
-    const h5lib = await loadH5Writer();
-    await writeAtomically(file, (tmp) => {
-      fs.copyFileSync(file, tmp);
-      let h5: H5File;
-      try {
-        h5 = new h5lib.File(tmp, 'a');
-      } catch (e) {
-        throw new AnnDataWriteError(`cannot open the copy for writing: ${errText(e)}`, { file, cause: e });
-      }
-      try {
-        const ensure = (name: string): Group => {
-          const g = getEntity(h5, name, file);
-          if (g && isGroup(g)) return g;
-          const ng = h5.create_group(name);
-          ng.create_attribute('encoding-type', 'dict', null, 'S');
-          ng.create_attribute('encoding-version', '0.1.0', null, 'S');
-          return ng;
-        };
-        if (update.obsm && Object.keys(update.obsm).length) {
-          const g = ensure('obsm');
-          for (const [k, m] of Object.entries(update.obsm)) {
-            if (overwrite.has(k)) overwriteDense(g, k, m as DenseMatrix, ctx);
-            else writeValue(g, k, m as UnsValue, ctx);
-          }
+    await writeH5Atomically(file, 'copy', (h5) => {
+      const ensure = (name: string): Group => {
+        const g = getEntity(h5, name, file);
+        if (g && isGroup(g)) return g;
+        return writeElement(h5, name, dict, {}, ctx) as Group;
+      };
+      if (update.obsm && Object.keys(update.obsm).length) {
+        const g = ensure('obsm');
+        for (const [k, m] of Object.entries(update.obsm)) {
+          if (overwrite.has(k)) overwriteDense(g, k, m as DenseMatrix, ctx);
+          else writeValue(g, k, m, ctx);
         }
-        if (update.uns && Object.keys(update.uns).length) {
-          const g = ensure('uns');
-          for (const [k, v] of Object.entries(update.uns)) writeValue(g, k, v, ctx);
-        }
-      } finally {
-        safeClose(h5);
       }
-      int8AttrsToBool(tmp);
+      if (update.uns && Object.keys(update.uns).length) {
+        const g = ensure('uns');
+        for (const [k, v] of Object.entries(update.uns)) writeValue(g, k, v, ctx);
+      }
     });
     return { mode: 'in-place', overwritten: [...overwrite], dtypeChanges: [] };
   }
@@ -375,16 +251,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
       else adata.layers[l] = s;
     }
     checkShapes(adata, file);
-    const h5lib = await loadH5Writer();
-    await writeAtomically(file, (tmp) => {
-      const h5 = new h5lib.File(tmp, 'w');
-      try {
-        writeAll(h5, adata, ctx, streamed);
-      } finally {
-        safeClose(h5);
-      }
-      int8AttrsToBool(tmp);
-    });
+    await writeH5Atomically(file, 'new', (h5) => writeInto(h5, anndata, { adata, streamed }, ctx));
   } finally {
     src.close();
   }

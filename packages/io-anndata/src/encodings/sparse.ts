@@ -1,19 +1,18 @@
-/** Readers for csr_matrix / csc_matrix groups, with full consistency checks. */
-import type { Dataset, Group } from '../../h5';
-import { AnnDataFormatError, InconsistentDataError, MissingElementError } from '../../errors';
-import { getEntity, isDataset, isGroup } from '../../h5';
-import type { NumericArray, SparseMatrix } from '../../anndata';
-import { readNumberListAttr, readAttr } from '../attrs';
-import { datasetInfo, readNumeric } from '../dataset';
-import { registerReader, type ReadContext } from '../registry';
+/**
+ * What `csr_matrix` and `csc_matrix` share: reading a sparse group with full consistency checks (also the legacy
+ * h5sparse layout of anndata < 0.7) and writing one from memory.
+ */
+import type { Dataset, Group } from '../h5';
+import { AnnDataFormatError, InconsistentDataError } from '../errors';
+import { isGroup } from '../h5';
+import type { NumericArray, SparseMatrix } from '../anndata';
+import { readNumberListAttr, readAttr } from '../read/attrs';
+import { datasetInfo, readNumeric } from '../read/dataset';
+import { writeNumeric } from '../write/elements';
+import { childDataset } from './element';
+import { childPath, writeFail, type ElementReader, type ReadContext, type WriteContext } from './registry';
 
-/** Opens a required child dataset of a group. */
-export function childDataset(g: Group, name: string, file: string): Dataset {
-  const c = getEntity(g, name, file);
-  if (!c) throw new MissingElementError(`missing "${name}"`, { file, element: `${g.path}/${name}` });
-  if (!isDataset(c)) throw new AnnDataFormatError(`"${name}" must be a dataset`, { file, element: `${g.path}/${name}` });
-  return c;
-}
+export { childDataset };
 
 /** Converts an index array to Int32Array, checking each index lies in [0, bound). */
 export function toIndices(a: NumericArray, bound: number, file: string, element: string): Int32Array {
@@ -44,6 +43,11 @@ export function checkIndptr(a: NumericArray, major: number, nnz: number, file: s
   return out;
 }
 
+/** Shape of a sparse group: its `shape` attribute, or `h5sparse_shape` (anndata < 0.7). */
+export function sparseShapeOf(g: Group, file: string): number[] | null {
+  return readNumberListAttr(g, 'shape', file) ?? readNumberListAttr(g, 'h5sparse_shape', file);
+}
+
 /** Reads a sparse group given its format and shape (shared by the ≥0.7 and the legacy h5sparse layouts). */
 export function readSparseGroup(g: Group, format: 'csr' | 'csc', shape: number[] | null, ctx: ReadContext): SparseMatrix {
   const file = ctx.file;
@@ -68,11 +72,11 @@ export function readSparseGroup(g: Group, format: 'csr' | 'csc', shape: number[]
   return { kind: format, shape: [nr, nc], dtype: dataInfo.dtype, data, indices, indptr };
 }
 
-function sparseReader(format: 'csr' | 'csc') {
+/** The reader of a sparse encoding. */
+export function sparseReader(format: 'csr' | 'csc'): ElementReader {
   return (elem: Dataset | Group, ctx: ReadContext): SparseMatrix => {
     if (!isGroup(elem)) throw new AnnDataFormatError(`${format}_matrix must be a group`, { file: ctx.file, element: elem.path });
-    const shape = readNumberListAttr(elem, 'shape', ctx.file) ?? readNumberListAttr(elem, 'h5sparse_shape', ctx.file);
-    return readSparseGroup(elem, format, shape, ctx);
+    return readSparseGroup(elem, format, sparseShapeOf(elem, ctx.file), ctx);
   };
 }
 
@@ -84,5 +88,32 @@ export function sparseFormatOf(g: Group, file: string): 'csr' | 'csc' | null {
   return null;
 }
 
-registerReader('csr_matrix', '0.1.0', sparseReader('csr'));
-registerReader('csc_matrix', '0.1.0', sparseReader('csc'));
+/** Writes the `shape` attribute of a sparse group (int64, as scipy/anndata do). */
+export function writeSparseShape(g: Group, shape: [number, number]): void {
+  g.create_attribute('shape', BigInt64Array.from(shape.map((x) => BigInt(x))), [2], '<q');
+}
+
+/** indptr as written: int32 when it fits, int64 otherwise. */
+export function indptrForWrite(indptr: Float64Array, nnz: number): Int32Array | BigInt64Array {
+  return nnz > 2 ** 31 - 1 ? BigInt64Array.from(indptr, (x) => BigInt(x)) : Int32Array.from(indptr);
+}
+
+/** Checks an in-memory sparse matrix before its group is created. */
+export function checkSparseForWrite(g: Group, name: string, m: SparseMatrix, ctx: WriteContext): void {
+  const el = childPath(g, name);
+  const major = m.kind === 'csr' ? m.shape[0] : m.shape[1];
+  const nnz = m.data.length;
+  if (m.indptr.length !== major + 1) writeFail(ctx, el, `indptr has length ${m.indptr.length}, expected ${major + 1}`);
+  if (m.indices.length !== nnz) writeFail(ctx, el, `indices has ${m.indices.length} entries but data has ${nnz}`);
+  if (m.indptr[major] !== nnz) writeFail(ctx, el, `indptr ends at ${m.indptr[major]} but data has ${nnz} values`);
+}
+
+/** Writes the shape attribute and the data/indices/indptr datasets of an in-memory sparse matrix. */
+export function fillSparse(sub: Group, m: SparseMatrix, ctx: WriteContext): void {
+  writeSparseShape(sub, m.shape);
+  const nnz = m.data.length;
+  writeNumeric(sub, 'data', m.data, [nnz], ctx, m.dtype);
+  writeNumeric(sub, 'indices', m.indices, [nnz], ctx);
+  const indptr = indptrForWrite(m.indptr, nnz);
+  writeNumeric(sub, 'indptr', indptr, [indptr.length], ctx);
+}

@@ -1,16 +1,19 @@
-/** Readers for the `anndata` root group and `raw`, covering the ≥0.8, 0.7 and pre-0.7 layouts. */
-import type { Dataset, Group } from '../../h5';
-import { AnnDataFormatError, InconsistentDataError, MissingElementError, NotAnnDataError } from '../../errors';
-import { getEntity, isDataset, isGroup } from '../../h5';
-import type { AlignedMapping, AnnData, DenseMatrix, Frame, Matrix, RawData, UnsValue } from '../../anndata';
-import { isFrame, isMatrix } from '../../anndata';
-import { readLegacyCompoundMapping, readLegacyFrame } from '../legacy';
-import { registerReader, SKIPPED, type ReadContext } from '../registry';
-import { readDict } from './basic';
-import { isColumnData } from './dataframe';
-import { readSparseGroup, sparseFormatOf } from './sparse';
-import { readAttr, readNumberListAttr } from '../attrs';
+/** `anndata` 0.1.0: the root group, read in the ≥0.8, 0.7 and pre-0.7 layouts, written in the 0.8 layout. */
 import * as aq from 'arquero';
+import type { Group } from '../h5';
+import { InconsistentDataError, MissingElementError, NotAnnDataError } from '../errors';
+import { isGroup } from '../h5';
+import type { AnnData, DenseMatrix, Matrix, UnsValue } from '../anndata';
+import { isFrame, isMatrix } from '../anndata';
+import { readAttr } from '../read/attrs';
+import { writeStreamed, type StreamedMatrix } from '../write/streamed';
+import { isColumnData } from './column';
+import { dataframe } from './dataframe';
+import { dict, readDict, writeMatrix } from './dict';
+import { asGroup } from './element';
+import { raw, readRawGroup } from './raw';
+import { defineEncoding, SKIPPED, writeElement, type ReadContext } from './registry';
+import { child, emptyFrame, peekShape, readFrameElement, readMapping, readMatrixElement } from './slots';
 
 /** What to load from the root group. */
 export interface RootReadOptions {
@@ -22,86 +25,6 @@ export interface RootReadOptions {
   layers?: boolean;
   /** Load raw.X (default: same as X). */
   rawX?: boolean;
-}
-
-function child(g: Group, name: string, ctx: ReadContext): Dataset | Group | null {
-  const c = getEntity(g, name, ctx.file);
-  if (c === null) return null;
-  if (isDataset(c) || isGroup(c)) return c;
-  ctx.warn(`${g.path}/${name}`, 'skipped element that is neither a group nor a dataset');
-  return null;
-}
-
-/** Reads a matrix element (dense dataset, encoded sparse group, or legacy h5sparse group). */
-export function readMatrixElement(elem: Dataset | Group, ctx: ReadContext): Matrix | typeof SKIPPED {
-  if (isGroup(elem)) {
-    const fmt = sparseFormatOf(elem, ctx.file);
-    if (fmt) {
-      const shape = readNumberListAttr(elem, 'shape', ctx.file) ?? readNumberListAttr(elem, 'h5sparse_shape', ctx.file);
-      return readSparseGroup(elem, fmt, shape, ctx);
-    }
-  }
-  const v = ctx.read(elem);
-  if (v === SKIPPED) return SKIPPED;
-  if (isMatrix(v)) return v;
-  throw new AnnDataFormatError('expected a dense or sparse matrix', { file: ctx.file, element: elem.path });
-}
-
-export function readFrameElement(elem: Dataset | Group, ctx: ReadContext, uns: Record<string, unknown>, consumed: Set<string>): Frame {
-  if (isDataset(elem) && elem.metadata.type === 6) return readLegacyFrame(elem, uns, consumed, ctx);
-  const v = ctx.read(elem);
-  if (isFrame(v)) return v;
-  throw new AnnDataFormatError('expected a dataframe', { file: ctx.file, element: elem.path });
-}
-
-export function emptyFrame(n: number): Frame {
-  return { table: aq.table({ _index: Array.from({ length: n }, (_, i) => String(i)) }), indexName: '_index', columns: {} };
-}
-
-function matrixShape(m: Matrix | Frame): number[] {
-  if (isFrame(m)) return [m.table.numRows()];
-  return m.shape;
-}
-
-function readMapping(
-  g: Group,
-  name: string,
-  ctx: ReadContext,
-  rows: number,
-  cols: number | null,
-  allowFrames: boolean,
-): AlignedMapping {
-  const el = child(g, name, ctx);
-  const out: AlignedMapping = {};
-  if (!el) return out;
-  if (isDataset(el)) {
-    if (el.metadata.type === 6) return readLegacyCompoundMapping(el, rows, ctx);
-    throw new AnnDataFormatError(`${name} must be a group`, { file: ctx.file, element: el.path });
-  }
-  for (const key of el.keys()) {
-    const c = child(el, key, ctx);
-    if (!c) continue;
-    let v: Matrix | Frame | typeof SKIPPED;
-    if (allowFrames && isGroup(c) && !sparseFormatOf(c, ctx.file)) {
-      const r = ctx.read(c);
-      if (r === SKIPPED) continue;
-      if (!isFrame(r) && !isMatrix(r)) {
-        ctx.warn(c.path, 'skipped element that is not a matrix or dataframe');
-        continue;
-      }
-      v = r;
-    } else v = readMatrixElement(c, ctx);
-    if (v === SKIPPED) continue;
-    const shape = matrixShape(v);
-    if (shape[0] !== rows || (cols !== null && shape[1] !== cols)) {
-      throw new InconsistentDataError(
-        `shape ${JSON.stringify(shape)} does not match the expected ${cols === null ? `first dimension ${rows}` : `[${rows}, ${cols}]`}`,
-        { file: ctx.file, element: c.path },
-      );
-    }
-    out[key] = v;
-  }
-  return out;
 }
 
 /** Makes dict values plain: 1-D arrays → typed arrays / boolean[], categorical columns → their values. */
@@ -121,26 +44,6 @@ export function simplifyUns(v: unknown): UnsValue {
     return out;
   }
   return v as UnsValue;
-}
-
-function readRawGroup(g: Group, ctx: ReadContext, nObs: number, opts: RootReadOptions): RawData {
-  const uns: Record<string, unknown> = {};
-  const varEl = child(g, 'var', ctx);
-  const varFrame = varEl ? readFrameElement(varEl, ctx, uns, new Set()) : undefined;
-  const xEl = (opts.rawX ?? opts.X) === false ? null : child(g, 'X', ctx);
-  const X = xEl ? readMatrixElement(xEl, ctx) : undefined;
-  const nVars = varFrame ? varFrame.table.numRows() : X && X !== SKIPPED ? X.shape[1] : 0;
-  if (X && X !== SKIPPED && (X.shape[0] !== nObs || X.shape[1] !== nVars)) {
-    throw new InconsistentDataError(`raw X has shape ${JSON.stringify(X.shape)}, expected [${nObs}, ${nVars}]`, {
-      file: ctx.file,
-      element: xEl!.path,
-    });
-  }
-  return {
-    X: X === SKIPPED ? undefined : X,
-    var: varFrame ?? emptyFrame(nVars),
-    varm: readMapping(g, 'varm', ctx, nVars, null, true),
-  };
 }
 
 /**
@@ -205,7 +108,7 @@ export function readAnnDataRoot(root: Group, ctx: ReadContext, opts: RootReadOpt
     uns,
   };
   const rawEl = child(root, 'raw', ctx);
-  if (rawEl && isGroup(rawEl)) adata.raw = readRawGroup(rawEl, ctx, nObs, opts);
+  if (rawEl && isGroup(rawEl)) adata.raw = readRawGroup(rawEl, ctx, nObs, (opts.rawX ?? opts.X) !== false);
   else if (root.keys().includes('raw.X') || root.keys().includes('raw.var')) {
     // pre-0.7: raw stored as root-level raw.X / raw.var / raw.varm
     const rawVarEl = child(root, 'raw.var', ctx);
@@ -235,17 +138,30 @@ function moveAdjacency(uns: Record<string, UnsValue>, obsp: Record<string, Matri
   }
 }
 
-/** Shape of a matrix element without reading its data. */
-export function peekShape(el: Dataset | Group, ctx: ReadContext): number[] | null {
-  if (isDataset(el)) return el.metadata.shape;
-  return readNumberListAttr(el, 'shape', ctx.file) ?? readNumberListAttr(el, 'h5sparse_shape', ctx.file);
+/** What the `anndata` writer takes: the AnnData, and X / layers to write from row blocks instead of memory. */
+export interface AnnDataWriteValue {
+  adata: AnnData;
+  streamed?: { X?: StreamedMatrix; layers?: Record<string, StreamedMatrix> };
 }
 
-registerReader('anndata', '0.1.0', (elem, ctx) => {
-  if (!isGroup(elem)) throw new AnnDataFormatError('anndata must be a group', { file: ctx.file, element: elem.path });
-  return readAnnDataRoot(elem, ctx);
-});
-registerReader('raw', '0.1.0', (elem, ctx) => {
-  if (!isGroup(elem)) throw new AnnDataFormatError('raw must be a group', { file: ctx.file, element: elem.path });
-  return readRawGroup(elem, ctx, (peekShape(child(elem, 'X', ctx) ?? elem, ctx) ?? [0])[0], {});
+/** The `anndata` encoding (the root group; written with writeInto). */
+export const anndata = defineEncoding<AnnDataWriteValue>({
+  type: 'anndata',
+  version: '0.1.0',
+  read: (elem, ctx) => readAnnDataRoot(asGroup(elem, ctx, 'anndata'), ctx),
+  write: {
+    create: (g, name) => g.create_group(name),
+    fill(elem, { adata, streamed = {} }, ctx) {
+      const g = elem as Group;
+      if (streamed.X) writeStreamed(g, 'X', streamed.X, ctx);
+      else if (adata.X) writeMatrix(g, 'X', adata.X, ctx);
+      writeElement(g, 'obs', dataframe, adata.obs, ctx);
+      writeElement(g, 'var', dataframe, adata.var, ctx);
+      const layers = writeElement(g, 'layers', dict, adata.layers, ctx) as Group;
+      for (const [k, s] of Object.entries(streamed.layers ?? {})) writeStreamed(layers, k, s, ctx);
+      for (const slot of ['obsm', 'varm', 'obsp', 'varp'] as const) writeElement(g, slot, dict, adata[slot] as Record<string, UnsValue>, ctx);
+      writeElement(g, 'uns', dict, adata.uns, ctx);
+      if (adata.raw) writeElement(g, 'raw', raw, adata.raw, ctx);
+    },
+  },
 });
