@@ -111,7 +111,7 @@ describe('failed writes', () => {
   it('a failed rename names the output file, not the temporary one, and removes the temporary file', async () => {
     const dir = tmpDir('rename');
     const f = path.join(dir, 'out.h5ad');
-    vi.spyOn(fs, 'renameSync').mockImplementation((from) => {
+    vi.spyOn(fs.promises, 'rename').mockImplementation(async (from) => {
       throw Object.assign(new Error(`ENOSPC: no space left on device, rename '${String(from)}' -> '${f}'`), { code: 'ENOSPC' });
     });
     const err = await writeH5ad(f, syntheticAnnData()).catch((e: unknown) => e);

@@ -1,33 +1,23 @@
 /** Atomic output: write to a temporary file in the destination folder, then rename it into place. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '@invae/common';
 import { AnnDataWriteError } from '../errors';
 import { errText } from '../h5';
 
-/** A temporary path beside `dest` (same folder, so the final rename is atomic). */
-export function tempPathFor(dest: string): string {
-  const dir = path.dirname(path.resolve(dest));
-  return path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
 /**
- * Runs `write(tmp)` then renames tmp onto `dest`. On any failure the temporary file is removed and `dest`
- * is left as it was.
+ * Runs `write(tmp)` on a temporary path beside `dest` (@invae/common's atomic output), then renames it onto
+ * `dest`. On any failure the temporary file is removed, `dest` is left as it was, and the error names `dest`.
  */
 export async function writeAtomically(dest: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
-  const tmp = tempPathFor(dest);
-  try {
-    await write(tmp);
-    fs.renameSync(tmp, path.resolve(dest));
-  } catch (e) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      /* best effort */
-    }
+  let tmp = '';
+  const track = (t: string) => {
+    tmp = t;
+    return () => undefined;
+  };
+  await writeFileAtomic(dest, write, { track }).catch((e: unknown) => {
     throw namingDest(e, tmp, dest);
-  }
+  });
 }
 
 /** Whether the destination's file system has (almost) no space left (when the error itself does not say). */
