@@ -103,6 +103,7 @@ section{background:#fff;border:1px solid #e4e4e4;border-radius:6px;padding:8px 1
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th{background:#f2f2f2;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
 tr.best td{font-weight:bold}.na{color:#999}.scroll{overflow-x:auto}
+#results-table th{white-space:normal;vertical-align:bottom}#results-table th,#results-table td{padding:4px 6px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:12px}figure.umap,figure.loss-curve{margin:0;background:#fff;border:1px solid #eee;padding:4px}
 figure.umap img,figure.loss-curve img{display:block;width:100%;max-width:100%;height:auto}figcaption{font-size:.85em;color:#555;padding:2px 4px}
 .umap-row{margin:12px 0}.umap-row h3{margin:.3em 0;font-size:1.05em}

@@ -1,4 +1,6 @@
 import type { BenchmarkResults } from '../metrics/benchmarker';
+import { DARK_TEXT, readableTextColour, type Rgb } from './contrast';
+import { textWidth } from './text-width';
 
 /** Options of {@link resultsTableSvg}. */
 export interface ResultsTableSvgOptions {
@@ -12,8 +14,8 @@ export interface ResultsTableSvgOptions {
 
 const AGGREGATES = ['Bio conservation', 'Batch correction', 'Total'] as const;
 
-/** Viridis-like colour for a value in [0, 1] (5-stop piecewise-linear ramp). */
-function colour(v: number): string {
+/** Viridis-like colour for a value in [0, 1] (5-stop piecewise-linear ramp), as channels. */
+export function viridisRgb(v: number): Rgb {
   const stops: [number, number, number][] = [
     [68, 1, 84],
     [59, 82, 139],
@@ -26,7 +28,21 @@ function colour(v: number): string {
   const f = t - i;
   const [a, b] = [stops[i]!, stops[i + 1]!];
   const c = a.map((x, k) => Math.round(x + (b[k]! - x) * f));
-  return `rgb(${c[0]},${c[1]},${c[2]})`;
+  return [c[0]!, c[1]!, c[2]!];
+}
+
+function colour(v: number): string {
+  const [r, g, b] = viridisRgb(v);
+  return `rgb(${r},${g},${b})`;
+}
+
+/**
+ * The fill (and halo) of a value drawn on a glyph: chosen by the glyph's luminance where the glyph
+ * holds the whole text; where the text reaches past the glyph (a small circle or a short bar, i.e.
+ * a low score), dark text with a white halo, legible on the glyph and on the row behind it alike.
+ */
+function valueTextStyle(glyph: Rgb, covers: boolean): string {
+  return covers ? `fill="${readableTextColour(glyph)}"` : `fill="${DARK_TEXT}" stroke="white" stroke-width="2.5" paint-order="stroke" stroke-linejoin="round"`;
 }
 
 function escapeXml(s: string): string {
@@ -92,11 +108,17 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
       if (c.kind === 'metric') {
         const radius = 4 + 10 * Math.sqrt(clamped);
         out.push(`<circle cx="${cx}" cy="${y}" r="${radius.toFixed(2)}" fill="${colour(clamped)}" class="metric"><title>${escapeXml(`${r.embedding} · ${c.name}: ${v.toFixed(3)}`)}</title></circle>`);
-        out.push(`<text x="${cx}" y="${y + 4}" text-anchor="middle" font-size="9" fill="${clamped > 0.6 ? 'black' : 'white'}">${v.toFixed(2)}</text>`);
+        const text = v.toFixed(2);
+        const covers = radius >= textWidth(text, 9) / 2 + 1;
+        out.push(`<text x="${cx}" y="${y + 4}" text-anchor="middle" font-size="9" class="value" ${valueTextStyle(viridisRgb(clamped), covers)}>${text}</text>`);
       } else {
         const barWidth = (colWidth - 14) * clamped;
         out.push(`<rect x="${cx - (colWidth - 14) / 2}" y="${y - 8}" width="${barWidth.toFixed(2)}" height="16" fill="${colour(clamped)}" class="aggregate"><title>${escapeXml(`${r.embedding} · ${c.name}: ${v.toFixed(3)}`)}</title></rect>`);
-        out.push(`<text x="${cx}" y="${y + 4}" text-anchor="middle" font-size="10">${v.toFixed(2)}</text>`);
+        const text = v.toFixed(2);
+        const half = textWidth(text, 10) / 2;
+        const barLeft = cx - (colWidth - 14) / 2;
+        const style = barLeft + barWidth >= cx + half + 1 ? valueTextStyle(viridisRgb(clamped), true) : barLeft + barWidth <= cx - half - 1 ? `fill="${DARK_TEXT}"` : valueTextStyle(viridisRgb(clamped), false);
+        out.push(`<text x="${cx}" y="${y + 4}" text-anchor="middle" font-size="10" class="value" ${style}>${text}</text>`);
       }
     });
   });

@@ -3,6 +3,7 @@ import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
 import { categoricalPalette } from './palette';
 import { escapeXml } from './xml';
+import { fitText, textWidth } from './text-width';
 
 /** Options of {@link scatterSvg}. */
 export interface ScatterSvgOptions {
@@ -28,6 +29,49 @@ export interface ScatterSvgOptions {
 }
 
 const FONT = 'Helvetica, Arial, DejaVu Sans, sans-serif';
+
+/** Most legend columns; categories beyond them are summed up in a last "… N more" entry. */
+export const MAX_LEGEND_COLUMNS = 3;
+
+/** Where the legend of a scatter plot puts its entries, and how big they are drawn. */
+export interface LegendLayout {
+  /** Entries in drawing order: a category (`index`) with its possibly shortened name, or the "… N more" line (`index` null). */
+  entries: { index: number | null; text: string }[];
+  perColumn: number;
+  nColumns: number;
+  columnWidth: number;
+  rowHeight: number;
+  fontSize: number;
+  swatchRadius: number;
+  /** Width of all columns (pixels). */
+  width: number;
+}
+
+/**
+ * The legend of `names` in columns of `height` pixels, at most {@link MAX_LEGEND_COLUMNS} columns
+ * and `maxWidth` pixels wide: 12 px text in 18 px rows, or 10 px in 14 px rows when two columns of
+ * the larger size would not hold every name; names wider than their column are shortened with "…"
+ * (the full name stays in the entry's tooltip), and names beyond the last column become one
+ * "… N more" entry.
+ */
+export function legendLayout(names: readonly string[], height: number, maxWidth: number): LegendLayout {
+  const k = names.length;
+  const roomy = Math.max(1, Math.floor(height / 18));
+  const [fontSize, rowHeight, swatchRadius] = k > 2 * roomy ? [10, 14, 4] : [12, 18, 5];
+  const perColumn = Math.max(1, Math.floor(height / rowHeight));
+  const capacity = perColumn * MAX_LEGEND_COLUMNS;
+  const nEntries = Math.min(k, capacity);
+  const nColumns = Math.max(1, Math.ceil(nEntries / perColumn));
+  // swatch and gap before each name, a gap after it
+  const labelMax = Math.max(40, Math.floor(maxWidth / nColumns) - 16 - 10);
+  const entries: LegendLayout['entries'] =
+    k <= capacity
+      ? names.map((n, index) => ({ index, text: fitText(n, fontSize, labelMax) }))
+      : [...names.slice(0, capacity - 1).map((n, index) => ({ index, text: fitText(n, fontSize, labelMax) })), { index: null, text: `… ${k - capacity + 1} more` }];
+  const widest = Math.max(textWidth('cat0', fontSize), ...entries.map((e) => textWidth(e.text, fontSize)));
+  const columnWidth = Math.ceil(16 + Math.min(labelMax, widest) + 10);
+  return { entries, perColumn, nColumns, columnWidth, rowHeight, fontSize, swatchRadius, width: nColumns * columnWidth };
+}
 
 function fmt(v: number): string {
   return (Math.round(v * 10) / 10).toString();
@@ -62,16 +106,14 @@ export function scatterSvg(coordinates: ArrayLike<number>, categories: Categoric
   const r = options.pointRadius ?? Math.min(4, Math.max(0.5, 150 / Math.sqrt(Math.max(1, n))));
   const [xLabel, yLabel] = options.axisLabels ?? ['UMAP1', 'UMAP2'];
 
-  // Layout: title, square plot on the left, legend columns on the right.
+  // Layout: title, square plot on the left, legend columns on the right (at most as wide as the plot).
   const top = options.title ? 36 : 12;
   const left = 28;
-  const rowHeight = 18;
   const legendTop = top + (options.legendTitle ? 22 : 4);
-  const perColumn = Math.max(1, Math.floor((size - (legendTop - top)) / rowHeight));
-  const nColumns = Math.max(1, Math.ceil(k / perColumn));
-  const longest = Math.max(4, ...enc.categories.map((c) => String(c).length));
-  const columnWidth = Math.min(260, 24 + 7 * longest);
-  const width = left + size + 20 + nColumns * columnWidth + 10;
+  const legend = legendLayout(enc.categories.map(String), size - (legendTop - top), Math.max(240, size));
+  const legendTitleWidth = options.legendTitle ? textWidth(options.legendTitle, 12) * 1.1 : 0;
+  const titleWidth = options.title ? textWidth(options.title, 15) * 1.1 : 0;
+  const width = Math.ceil(Math.max(left + size + 20 + Math.max(legend.width, legendTitleWidth) + 10, left + titleWidth + 10));
   const height = top + size + 28;
 
   let minX = Infinity;
@@ -124,13 +166,18 @@ export function scatterSvg(coordinates: ArrayLike<number>, categories: Categoric
   const lx = left + size + 20;
   out.push('<g class="legend">');
   if (options.legendTitle) out.push(`<text x="${lx}" y="${top + 12}" font-weight="bold" class="legend-title">${escapeXml(options.legendTitle)}</text>`);
-  enc.categories.forEach((c, j) => {
-    const x = lx + Math.floor(j / perColumn) * columnWidth;
-    const y = legendTop + (j % perColumn) * rowHeight + 9;
-    const name = String(c);
-    const shown = name.length > 34 ? `${name.slice(0, 33)}…` : name;
+  legend.entries.forEach((e, j) => {
+    const x = lx + Math.floor(j / legend.perColumn) * legend.columnWidth;
+    const y = legendTop + (j % legend.perColumn) * legend.rowHeight + legend.rowHeight / 2;
+    const font = legend.fontSize === 12 ? '' : ` font-size="${legend.fontSize}"`;
+    if (e.index === null) {
+      const rest = enc.categories.slice(legend.entries.length - 1).map(String);
+      out.push(`<g class="legend-more"><text x="${x + 16}" y="${y + 4}"${font}><title>${escapeXml(rest.join(', '))}</title>${escapeXml(e.text)}</text></g>`);
+      return;
+    }
+    const name = String(enc.categories[e.index]);
     out.push(
-      `<g class="legend-entry"><circle cx="${x + 6}" cy="${y}" r="5" fill="${palette[j]}" class="legend-swatch"/><text x="${x + 16}" y="${y + 4}"><title>${escapeXml(`${name}: ${enc.counts[j]} cells`)}</title>${escapeXml(shown)}</text></g>`,
+      `<g class="legend-entry"><circle cx="${x + 6}" cy="${y}" r="${legend.swatchRadius}" fill="${palette[e.index]}" class="legend-swatch"/><text x="${x + 16}" y="${y + 4}"${font}><title>${escapeXml(`${name}: ${enc.counts[e.index]} cells`)}</title>${escapeXml(e.text)}</text></g>`,
     );
   });
   out.push('</g>');
