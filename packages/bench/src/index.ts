@@ -5,11 +5,11 @@
  */
 export { VERSION } from './version';
 export { BenchInputError } from './errors';
-export { matrixFromRows, type Matrix } from './matrix';
-export { encodeCategorical, type Categorical, type Encoded } from './categories';
-export { exactNeighbors, subsetNeighbors, neighborsAndSilhouette, type NeighborsResult, type NeighborsOptions } from './neighbors';
-export type { DistanceMetric } from './distances';
-export { silhouetteSamples, type SilhouetteOptions, type BetweenClusterDistances } from './silhouette-samples';
+export { matrixFromRows, type Matrix } from './internal/matrix';
+export { encodeCategorical, type Categorical, type Encoded } from './internal/categories';
+export { exactNeighbors, subsetNeighbors, neighborsAndSilhouette, type NeighborsResult, type NeighborsOptions } from './neighbors/neighbors';
+export type { DistanceMetric } from './neighbors/distances';
+export { silhouetteSamples, type SilhouetteOptions, type BetweenClusterDistances } from './neighbors/silhouette-samples';
 export { silhouetteLabel, silhouetteBatch, bras, type SilhouetteLabelOptions, type SilhouetteBatchOptions } from './metrics/silhouette';
 export { isolatedLabels, type IsolatedLabelsOptions } from './metrics/isolated-labels';
 export { nmiAriClusterLabelsKmeans } from './metrics/nmi-ari-kmeans';
@@ -17,11 +17,11 @@ export { lisiKnn, ilisiKnn, clisiKnn, lisiWeights, type LisiWeights } from './me
 export { graphConnectivity } from './metrics/graph-connectivity';
 export { kbet, kbetPerLabel, type KbetResult, type KbetPerLabelOptions, type KbetPerLabelResult } from './metrics/kbet';
 export { principalComponentRegression, pcrComparison } from './metrics/pcr-comparison';
-export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans';
-export { normalizedMutualInfo, adjustedRandIndex } from './clustering-scores';
-export { umapConnectivities, type CsrMatrix } from './connectivities';
-export { chiSquareSurvival, regularizedGammaQ } from './special-functions';
-export { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './aggregate';
+export { kmeans, type KMeansOptions, type KMeansResult } from './internal/kmeans';
+export { normalizedMutualInfo, adjustedRandIndex } from './metrics/clustering-scores';
+export { umapConnectivities, type CsrMatrix } from './neighbors/connectivities';
+export { chiSquareSurvival, regularizedGammaQ } from './internal/special-functions';
+export { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './metrics/aggregate';
 export {
   Benchmarker,
   writeResultsJson,
@@ -32,17 +32,17 @@ export {
   type BenchmarkerInput,
   type MethodResults,
   type BenchmarkResults,
-} from './benchmarker';
-export { pca, logNormalize, type PcaOptions, type PcaResult, type CsrCounts } from './pca';
-export { meanCorrelationCoefficient, linearR2, rankData, type CorrelationMethod } from './identifiability';
-export { linearSumAssignment } from './hungarian';
-export { resultsTableSvg, type ResultsTableSvgOptions } from './results-table-svg';
-export { umapEmbedding, sampleIndices, type UmapOptions, type UmapResult } from './umap';
-export { scatterSvg, type ScatterSvgOptions } from './scatter-svg';
-export { lossCurveSvg, type LossCurveSvgOptions, type LossCurveEpoch } from './loss-curve-svg';
-export { categoricalPalette, SCANPY_DEFAULT_20 } from './palette';
-export { svgToPng, pngSize, PNG_SIGNATURE, type SvgToPngOptions } from './png';
-export { labelBatchLayout, layoutNanReasons, type NanReason, type NanReasons, type LabelBatchLayout } from './nan-reasons';
+} from './metrics/benchmarker';
+export { pca, logNormalize, type PcaOptions, type PcaResult, type CsrCounts } from './embedding/pca';
+export { meanCorrelationCoefficient, linearR2, rankData, type CorrelationMethod } from './metrics/identifiability';
+export { linearSumAssignment } from './internal/hungarian';
+export { resultsTableSvg, type ResultsTableSvgOptions } from './report/results-table-svg';
+export { umapEmbedding, sampleIndices, type UmapOptions, type UmapResult } from './embedding/umap';
+export { scatterSvg, type ScatterSvgOptions } from './report/scatter-svg';
+export { lossCurveSvg, type LossCurveSvgOptions, type LossCurveEpoch } from './report/loss-curve-svg';
+export { categoricalPalette, SCANPY_DEFAULT_20 } from './report/palette';
+export { svgToPng, pngSize, PNG_SIGNATURE, type SvgToPngOptions } from './report/png';
+export { labelBatchLayout, layoutNanReasons, type NanReason, type NanReasons, type LabelBatchLayout } from './metrics/nan-reasons';
 export {
   leaveOneBatchOut,
   leaveOneBatchOutFolds,
@@ -50,7 +50,7 @@ export {
   type LoboOptions,
   type LoboBatchScore,
   type LoboResult,
-} from './invariant-prediction';
+} from './metrics/invariant-prediction';
 export {
   reportHtml,
   type ReportInput,
@@ -61,11 +61,11 @@ export {
   type ReportIdentifiability,
   type ReportInvariantPrediction,
   type CategoryCount,
-} from './report-html';
-export { escapeXml } from './xml';
-export { loess, type LoessOptions, type LoessFit } from './hvg-loess';
-export { highlyVariableGenesSeuratV3, subsetColumns, type HvgOptions, type HvgResult, type CountRowSource } from './hvg';
-export { selectHighlyVariableGenes, DEFAULT_N_TOP_GENES, type SelectHvgOptions, type SelectedGenes } from './hvg-dataset';
+} from './report/report-html';
+export { escapeXml } from './report/xml';
+export { loess, type LoessOptions, type LoessFit } from './preprocess/hvg-loess';
+export { highlyVariableGenesSeuratV3, subsetColumns, type HvgOptions, type HvgResult, type CountRowSource } from './preprocess/hvg';
+export { selectHighlyVariableGenes, DEFAULT_N_TOP_GENES, type SelectHvgOptions, type SelectedGenes } from './preprocess/hvg-dataset';
 export {
   DATASETS,
   listDatasets,
@@ -89,3 +89,21 @@ export {
   type DatasetStatus,
 } from './datasets/fetch';
 export { prepareDataset, preparedToAnnData, type PrepareDatasetOptions, type PreparedDataset, type CsrCountMatrix } from './datasets/prepare';
+export { lossPlot, type LossPlot } from './report/loss-plot';
+export { resultsCsv } from './report/results-csv';
+export { resultsMarkdown, type MethodInfo, type ResultsMarkdownExtras } from './report/results-markdown';
+export { BENCHMARK_METHODS, BENCHMARK_METHOD_NAMES, methodSetup, type BenchmarkMethod, type MethodSetupOptions } from './pipeline/methods';
+export type { BenchmarkDataset, BenchmarkInput, ObsmEntry } from './pipeline/input';
+export type { ReportFiles, BenchmarkUmap } from './pipeline/report-files';
+export {
+  runBenchmark,
+  checkBenchmarkOptions,
+  BENCHMARK_MIN_CELLS,
+  type RunBenchmarkOptions,
+  type BenchmarkRun,
+  type BenchmarkTiming,
+  type BenchmarkInvariantPrediction,
+  type BenchmarkIdentifiability,
+  type BenchmarkDatasetSummary,
+  type BenchmarkResultsJson,
+} from './pipeline/run-benchmark';

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@invae/core';
 import { BenchInputError, chiSquareSurvival, exactNeighbors, kbet, kbetPerLabel, regularizedGammaQ, umapConnectivities } from '../src/index';
-import { subgraph } from '../src/connectivities';
-import { lanczosLargestMagnitude, symmetricEigen, tridiagonalEigen } from '../src/linalg';
-import { diffusionTransitions } from '../src/diffusion';
+import { subgraph } from '../src/neighbors/connectivities';
+import { lanczosLargestMagnitude, symmetricEigen, tridiagonalEigen } from '../src/internal/linalg';
+import { diffusionTransitions } from '../src/embedding/diffusion';
 import { blobs, engine, judge, judged, rowsOf } from './helpers';
 
 beforeAll(engine);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scanDistances, type ScanRequest } from '../src/distances';
+import { scanDistances, type ScanRequest } from '../src/neighbors/distances';
 import { blobs, engine } from './helpers';
 
 beforeAll(engine);

@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, fillNormal } from '@invae/core';
 import { UMAP } from 'umap-js';
 import { exactNeighbors, umapEmbedding, type Matrix } from '../src/index';
-import { fuzzySimplicialSet, smoothKnnDistances } from '../src/umap-graph';
-import { countComponents, spectralLayout } from '../src/umap-init';
-import { findAbParams, gradientTables, umapLayout } from '../src/umap-layout';
+import { fuzzySimplicialSet, smoothKnnDistances } from '../src/neighbors/umap-graph';
+import { countComponents, spectralLayout } from '../src/embedding/umap-init';
+import { findAbParams, gradientTables, umapLayout } from '../src/embedding/umap-layout';
 import { blobs, engine, judge, judged, rowsOf } from './helpers';
 
 beforeAll(engine);

@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { InvaeError } from '@invae/core';
 import { defaultDataDir, findLocalFile, localCandidates } from './paths';
 import { getDataset, type DatasetEntry } from './registry';
+import { writeFileAtomically } from '../report/atomic-write';
 
 /**
  * A dataset could not be fetched or verified. `code`: `DATASET_DOWNLOAD` (network or HTTP failure;
@@ -109,14 +110,7 @@ async function statSize(file: string): Promise<number | null> {
 }
 
 async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await fsp.writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Feeds the bytes of `file` into `hash` (all of it, or its first `limit` bytes). */

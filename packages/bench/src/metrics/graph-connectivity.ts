@@ -1,5 +1,5 @@
-import { encodeCategorical, type Categorical } from '../categories';
-import { checkNeighbors, type NeighborsResult } from '../neighbors';
+import { encodeCategorical, type Categorical } from '../internal/categories';
+import { checkNeighbors, type NeighborsResult } from '../neighbors/neighbors';
 
 /** Disjoint-set forest with path halving and union by size. */
 export class UnionFind {

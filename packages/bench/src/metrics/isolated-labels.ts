@@ -1,7 +1,7 @@
-import { encodeCategorical, type Categorical } from '../categories';
+import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from '../matrix';
-import { silhouetteSamplesCoded } from '../silhouette-samples';
+import { checkMatrix, type Matrix } from '../internal/matrix';
+import { silhouetteSamplesCoded } from '../neighbors/silhouette-samples';
 
 /** Options of {@link isolatedLabels}. */
 export interface IsolatedLabelsOptions {

@@ -1,14 +1,14 @@
-import { encodeCategorical, indicesOf, type Categorical } from '../categories';
-import { subgraph, umapConnectivities, type CsrMatrix } from '../connectivities';
+import { encodeCategorical, indicesOf, type Categorical } from '../internal/categories';
+import { subgraph, umapConnectivities, type CsrMatrix } from '../neighbors/connectivities';
 import { Rng } from '@invae/core';
-import { diffusionEmbedding } from '../diffusion';
-import { scanThreads } from '../fold-worker';
-import { EmbeddingHelper, type EmbeddingReply } from '../kbet-helper';
-import type { Matrix } from '../matrix';
+import { diffusionEmbedding } from '../embedding/diffusion';
+import { scanThreads } from '../neighbors/fold-worker';
+import { EmbeddingHelper, type EmbeddingReply } from './kbet-helper';
+import type { Matrix } from '../internal/matrix';
 import { BenchInputError } from '../errors';
 import { UnionFind } from './graph-connectivity';
-import { checkNeighbors, exactNeighbors, type NeighborsResult } from '../neighbors';
-import { chiSquareSurvival } from '../special-functions';
+import { checkNeighbors, exactNeighbors, type NeighborsResult } from '../neighbors/neighbors';
+import { chiSquareSurvival } from '../internal/special-functions';
 
 /** Result of {@link kbet}. */
 export interface KbetResult {

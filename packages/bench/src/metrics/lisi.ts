@@ -1,6 +1,6 @@
-import { encodeCategorical, type Categorical } from '../categories';
+import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
-import { checkNeighbors, type NeighborsResult } from '../neighbors';
+import { checkNeighbors, type NeighborsResult } from '../neighbors/neighbors';
 
 /**
  * Perplexity-calibrated neighbour probabilities of one cell (the t-SNE/Harmony binary search on the

@@ -1,7 +1,7 @@
-import { encodeCategorical, type Categorical } from '../categories';
-import { adjustedRandIndex, normalizedMutualInfo } from '../clustering-scores';
-import { kmeans } from '../kmeans';
-import { checkMatrix, type Matrix } from '../matrix';
+import { encodeCategorical, type Categorical } from '../internal/categories';
+import { adjustedRandIndex, normalizedMutualInfo } from './clustering-scores';
+import { kmeans } from '../internal/kmeans';
+import { checkMatrix, type Matrix } from '../internal/matrix';
 
 /**
  * scib-metrics `nmi_ari_cluster_labels_kmeans`: k-means (k = number of distinct labels, k-means++,

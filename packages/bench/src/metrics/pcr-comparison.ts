@@ -1,5 +1,5 @@
-import { encodeCategorical, type Categorical } from '../categories';
-import { checkMatrix, type Matrix } from '../matrix';
+import { encodeCategorical, type Categorical } from '../internal/categories';
+import { checkMatrix, type Matrix } from '../internal/matrix';
 
 /**
  * scib-metrics `principal_component_regression` with a categorical covariate and all principal

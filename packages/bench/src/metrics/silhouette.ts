@@ -1,7 +1,7 @@
-import { encodeCategorical, indicesOf, type Categorical } from '../categories';
-import type { DistanceMetric } from '../distances';
-import { checkMatrix, takeRows, type Matrix } from '../matrix';
-import { silhouetteSamplesCoded, type BetweenClusterDistances } from '../silhouette-samples';
+import { encodeCategorical, indicesOf, type Categorical } from '../internal/categories';
+import type { DistanceMetric } from '../neighbors/distances';
+import { checkMatrix, takeRows, type Matrix } from '../internal/matrix';
+import { silhouetteSamplesCoded, type BetweenClusterDistances } from '../neighbors/silhouette-samples';
 
 /** Options of {@link silhouetteLabel}. */
 export interface SilhouetteLabelOptions {

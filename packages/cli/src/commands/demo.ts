@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { DEFAULT_PRESET, KnnClassifier, accuracy, initEngine, simulate, type LatentMatrix } from '@invae/core';
 import { registerBuiltinPriors } from '@invae/priors';
 import { integer } from '../parse';
-import { claimOutput, writeH5adOutput } from '../output';
+import { claimOutput, writeFolderAtomically, writeH5adOutput } from '../output';
 import type { GlobalOptions } from '../program';
-import { runBench } from './bench';
+import { runBenchmark } from '@invae/bench';
+import { loadDataset } from '../dataset';
+import { VERSION as CLI_VERSION } from '../version';
 import { simulationToAnnData } from './simulate';
 
 interface DemoOptions {
@@ -62,7 +64,7 @@ export function registerDemo(program: Command): void {
       const out = path.resolve(opts.out);
       const lock = await claimOutput(out, { overwrite: opts.overwrite });
       try {
-        await demo(out, opts, global, engine.engine);
+        await demo(out, opts, engine.engine);
       } finally {
         lock.release();
       }
@@ -70,14 +72,17 @@ export function registerDemo(program: Command): void {
 }
 
 /** The run of `invae demo`, once its output folder is claimed. */
-async function demo(out: string, opts: DemoOptions, global: GlobalOptions, engineName: string): Promise<void> {
+async function demo(out: string, opts: DemoOptions, engineName: string): Promise<void> {
   const t0 = performance.now();
   const sim = simulate({ nCells: opts.cells, nGenes: opts.genes, nBatches: 3, nCellTypes: 4, nDiseases: 1, latentDimInv: 4, latentDimSpur: 1, batchShift: 3, batchVariance: 0.3, seed: opts.seed });
   await fsp.mkdir(out, { recursive: true });
   const file = path.join(out, 'simulated.h5ad');
   await writeH5adOutput(file, simulationToAnnData(sim));
-  const run = await runBench(
-    file,
+  const tRead = performance.now();
+  const { adata, data, cellNames } = await loadDataset(file);
+  const read = { step: 'read data', seconds: (performance.now() - tRead) / 1000 };
+  const run = await runBenchmark(
+    { data, obsm: adata.obsm, cellNames, name: path.basename(file) },
     {
       batch: 'batch',
       label: 'cell_type',
@@ -86,23 +91,19 @@ async function demo(out: string, opts: DemoOptions, global: GlobalOptions, engin
       nTopGenes: 0,
       epochs: opts.epochs,
       seed: opts.seed,
-      scale: false,
-      out,
       umap: opts.umap,
-      umapMaxPoints: 50_000,
-      umapImpl: 'native',
-      lobo: true,
-      loboClassifier: 'linear',
-      quiet: opts.quiet || opts.json,
-      noTable: true,
+      outDir: out,
+      writeFolder: writeFolderAtomically,
+      log: (m) => void (!opts.quiet && !opts.json && process.stderr.write(`${m}\n`)),
+      timings: [read],
+      startedAt: tRead,
+      environment: { '@invae/cli': CLI_VERSION },
     },
-    global,
   );
   const history = run.histories.FinVAE!;
   const inv = run.embeddings.FinVAE!;
   const latent = { nRows: inv.nRows, nCols: inv.nCols, data: Float32Array.from(inv.data) };
-  type Row = { method: string; 'Batch correction': number | null; 'Bio conservation': number | null; Total: number | null };
-  const methods: Row[] = (run.results.methods as { embedding: string; aggregates: Omit<Row, 'method'> }[]).map((m) => ({ method: m.embedding, ...m.aggregates }));
+  const methods = run.results.methods.map((m) => ({ method: m.embedding, ...m.aggregates }));
   const summary = {
     engine: engineName,
     preset: DEFAULT_PRESET,

@@ -22,7 +22,7 @@ import {
   type PresetName,
 } from '@invae/core';
 import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
-import { DEFAULT_N_TOP_GENES, selectHighlyVariableGenes } from '@invae/bench';
+import { DEFAULT_N_TOP_GENES, lossPlot, selectHighlyVariableGenes } from '@invae/bench';
 import { loadDataset } from '../dataset';
 import { openBackedDataset, DEFAULT_BACKED_BLOCK_ROWS } from '../backed-source';
 import { integer, jsonObject, list, number } from '../parse';
@@ -31,7 +31,6 @@ import { epochReporter } from '../progress';
 import { checkInputFile } from '../fs-errors';
 import { claimOutput, notice, removeStaleModelTemps, trackModelSaves } from '../output';
 import { covariateWarnings, printWarnings } from '../covariates';
-import { lossPlot } from '../loss-plot';
 import type { GlobalOptions } from '../program';
 
 interface TrainCliOptions {
