@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { InvaeError } from '@invae/core';
 import { defaultDataDir, findLocalFile, localCandidates } from './paths';
 import { getDataset, type DatasetEntry } from './registry';
-import { writeFileAtomically } from '../report/atomic-write';
+import { writeFileAtomic, writeFileContentAtomic } from '@invae/common';
 
 /**
  * A dataset could not be fetched or verified. `code`: `DATASET_DOWNLOAD` (network or HTTP failure;
@@ -110,7 +110,7 @@ async function statSize(file: string): Promise<number | null> {
 }
 
 async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  await writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFileContentAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Feeds the bytes of `file` into `hash` (all of it, or its first `limit` bytes). */
@@ -251,7 +251,6 @@ async function transfer(
 
 /** Unpacks `gz` into `out` through a temporary file in the same folder; returns the SHA-256 and size of the output. */
 async function gunzipTo(gz: string, out: string, onBytes?: (n: number) => void, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> {
-  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
   const hash = createHash('sha256');
   let outBytes = 0;
   let inBytes = 0;
@@ -269,13 +268,7 @@ async function gunzipTo(gz: string, out: string, onBytes?: (n: number) => void, 
       cb(null, chunk);
     },
   });
-  try {
-    await pipeline(createReadStream(gz), counter, createGunzip(), hasher, createWriteStream(tmp), { signal });
-    await fsp.rename(tmp, out);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(out, (tmp) => pipeline(createReadStream(gz), counter, createGunzip(), hasher, createWriteStream(tmp), { signal }));
   return { sha256: hash.digest('hex'), bytes: outBytes };
 }
 

@@ -1,4 +1,4 @@
-import { writeFileAtomically } from '../report/atomic-write';
+import { writeFileContentAtomic } from '@invae/common';
 import { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './aggregate';
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
@@ -306,5 +306,5 @@ export class Benchmarker {
 
 /** Writes `results` as pretty JSON to `file` atomically (temporary file in the same folder, then rename). */
 export async function writeResultsJson(file: string, results: BenchmarkResults): Promise<void> {
-  await writeFileAtomically(file, JSON.stringify(results, null, 2) + '\n');
+  await writeFileContentAtomic(file, JSON.stringify(results, null, 2) + '\n');
 }

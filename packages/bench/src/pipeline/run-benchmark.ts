@@ -1,4 +1,6 @@
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import {
   Invae,
   InvalidOptionError,
@@ -25,7 +27,7 @@ import type { ReportIdentifiability, ReportInvariantPrediction } from '../report
 import { VERSION as BENCH_VERSION } from '../version';
 import { obsmMatrix, obsStrings, subsetDataset, withoutColumns, type BenchmarkInput } from './input';
 import { BENCHMARK_METHODS, BENCHMARK_METHOD_NAMES, labelCovariates, methodSetup, type BenchmarkMethod } from './methods';
-import { writeFolderAtomically } from '../report/atomic-write';
+import { writeFolderAtomic } from '@invae/common';
 import { buildReport, type BenchmarkUmap, type ReportFiles } from './report-files';
 
 /** Cells the Benchmarker needs (90 neighbours). */
@@ -502,8 +504,19 @@ export async function runBenchmark(input: BenchmarkInput, options: RunBenchmarkO
   };
   const { files, markdown } = report.finish({ results, json, dataset, methodInfo, identifiability, invariantPrediction, environment });
   if (o.outDir !== undefined) {
-    await (o.writeFolder ?? writeFolderAtomically)(o.outDir, files);
+    await (o.writeFolder ?? writeReportFolder)(o.outDir, files);
     log(`wrote ${o.outDir}/report.html`);
   }
   return { results, methodInfo, trainingSeconds: trainSeconds, invariantPrediction, identifiability, embeddings, histories, umaps: report.umaps, dataset, timings, environment, json, markdown, files };
+}
+
+/** The report folder written atomically (@invae/common): files of the user's already in an existing folder stay. */
+async function writeReportFolder(dest: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
+  await writeFolderAtomic(
+    dest,
+    async (tmp) => {
+      for (const [name, content] of files) await writeFile(path.join(tmp, name), content);
+    },
+    { existing: 'merge' },
+  );
 }
