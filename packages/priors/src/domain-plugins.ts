@@ -218,15 +218,30 @@ export interface GeneProgramPluginOptions extends VarianceNetworkOptions {
 
 const GENE_PROGRAM_KEYS = ['scorer', 'dedicatedDims', ...VARIANCE_KEYS];
 
+/** Scorers rebuilt from saved states, by state object: each state (options.scorer) is read once. */
+const scorers = new WeakMap<object, GeneProgramScorer>();
+
 function readScorer(o: RawOptions): GeneProgramScorer {
   if (o.scorer === undefined) {
     throw new PriorOptionError('gene-program', 'scorer', 'is required', { hint: 'fit one with GeneProgramScorer.fit(data, geneSets) and pass scorer.toJSON()' });
   }
+  const state = o.scorer;
+  const known = state !== null && typeof state === 'object' ? scorers.get(state) : undefined;
+  if (known) return known;
   try {
-    return GeneProgramScorer.fromJSON(o.scorer as GeneProgramScorerState);
+    const scorer = GeneProgramScorer.fromJSON(state as GeneProgramScorerState);
+    scorers.set(state as object, scorer);
+    return scorer;
   } catch (e) {
     throw new PriorOptionError('gene-program', 'scorer', (e as Error).message);
   }
+}
+
+/** `scorer`'s saved state, remembered as read (the resolved options hold it, and are read again). */
+function scorerState(scorer: GeneProgramScorer): GeneProgramScorerState {
+  const state = scorer.toJSON();
+  scorers.set(state, scorer);
+  return state;
 }
 
 /**
@@ -262,13 +277,24 @@ export const geneProgramPlugin: PriorPlugin<GeneProgramPluginOptions> = {
     if (!readBool('gene-program', o, 'dedicatedDims', false)) return null;
     return programPaths(readScorer(o), data.geneNames);
   },
+  bind(o) {
+    // the options read once: the scorer and the switches
+    rejectUnknown('gene-program', o, GENE_PROGRAM_KEYS);
+    const scorer = readScorer(o);
+    const dedicatedDims = readBool('gene-program', o, 'dedicatedDims', false);
+    return {
+      covariates: () => ({ continuous: scorer.columnNames }),
+      deriveColumns: (data) => scorer.scores(data),
+      decoderPaths: (data) => (dedicatedDims ? programPaths(scorer, data.geneNames) : null),
+    };
+  },
   resolveOptions(o, ctx) {
     rejectUnknown('gene-program', o, GENE_PROGRAM_KEYS);
     const scorer = readScorer(o);
     needCovariates('gene-program', ctx, scorer.programs.length, `the ${scorer.programs.length} program score column(s) ${scorer.columnNames.join(', ')}`);
     const dedicatedDims = readBool('gene-program', o, 'dedicatedDims', false);
     if (dedicatedDims) checkDedicatedDims(scorer, ctx);
-    return { scorer: scorer.toJSON(), dedicatedDims, ...readVariance('gene-program', o, ctx) };
+    return { scorer: scorerState(scorer), dedicatedDims, ...readVariance('gene-program', o, ctx) };
   },
   create(ctx, o) {
     return linearGaussianPrior(ctx, o, 'prior_program');

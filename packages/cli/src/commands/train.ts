@@ -307,8 +307,10 @@ async function trainAction(file: string, opts: TrainCliOptions, global: GlobalOp
           : kind === 'knn'
             ? { kind }
             : { kind, seed: opts.seed ?? 0 };
-      workflow.trainPredictor(data, opts.predict, popts);
-      const pred = workflow.predict(data).labels;
+      // the invariant latent once, for training the predictor and for its training accuracy
+      const latent = workflow.latent(data, { part: 'inv' });
+      workflow.trainPredictor(data, opts.predict, popts, { latent });
+      const pred = workflow.predict(data, { latent }).labels;
       const truth = data.obs[opts.predict] as ArrayLike<unknown>;
       let ok = 0;
       for (let i = 0; i < pred.length; i++) if (String(truth[i]) === pred[i]) ok++;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError } from '../errors';
 import { MatrixFormatError } from './errors';
 import { type RowSource, checkRowIndices } from './row-source';
+import { buildCountsCsr, type CountsCsr } from '../nn/counts-csr';
 
 /** A row-major float32 matrix of per-cell values (e.g. an encoded covariate matrix). */
 export interface RowMatrix {
@@ -20,6 +21,11 @@ export interface Minibatch {
   inv: tf.Tensor2D | null;
   /** Spurious-prior covariates, batch × dims (null when none are used). */
   spur: tf.Tensor2D | null;
+  /**
+   * The non-zeros of `x`, found once when the batch is uploaded and read by every kernel that visits
+   * the non-zero counts only (null or absent on engines without JavaScript kernels).
+   */
+  nonZeros?: CountsCsr | null;
 }
 
 /** Copies rows `indices` of a row-major matrix into a new Float32Array. */
@@ -81,7 +87,14 @@ export function minibatchFromRows(indices: Int32Array, x: { values: Float32Array
   try {
     spurT = upload(spur);
     const xT = tf.tensor2d(x.values.subarray(0, n * x.nCols), [n, x.nCols], 'float32');
-    return { indices, x: xT, inv: invT, spur: spurT };
+    let nonZeros: CountsCsr | null = null;
+    try {
+      nonZeros = buildCountsCsr(xT);
+    } catch (e) {
+      xT.dispose();
+      throw e;
+    }
+    return { indices, x: xT, inv: invT, spur: spurT, nonZeros };
   } catch (e) {
     invT?.dispose();
     spurT?.dispose();
@@ -92,6 +105,7 @@ export function minibatchFromRows(indices: Int32Array, x: { values: Float32Array
 /** Disposes the tensors of a {@link Minibatch}. */
 export function disposeBatch(batch: Minibatch): void {
   batch.x.dispose();
+  batch.nonZeros?.packed.dispose();
   batch.inv?.dispose();
   batch.spur?.dispose();
 }

@@ -3,6 +3,7 @@ import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { digammaDiff, lgammaRatio, logFactorial } from './special-f64';
 import { logF32, logFromFloat32Bits } from './log-f32';
 import { simdKernelsFor, type SimdKernels } from '../wasm/kernels';
+import { csrWords, knownNonZeros, nonZeroStats } from '../nn/counts-csr';
 
 // Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
 // the engine's memory, accumulating in double precision and touching each element of the
@@ -75,18 +76,21 @@ function logThetaEps(k: SimdKernels, theta: Float32Array, eps: number, g: number
  */
 function nbForwardSimd(
   x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array,
-  b: number, g: number, eps: number, scratch: readonly Float32Array[],
+  b: number, g: number, eps: number, scratch: readonly Float32Array[], nz: Float32Array | null,
 ): boolean {
   const [lte, sums, idxF, tableF, excF] = scratch as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, out, logT, lte, sums, idxF, tableF, excF]) : null;
+  const views = [x, mu, theta, out, logT, lte, sums, idxF, tableF, excF];
+  if (nz) views.push(nz);
+  const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor(views) : null;
   if (!k) return false;
+  if (!nz) nonZeroStats.scans++;
   // ln(θ+ε) by the same vector logarithm as ln(θ+μ+ε): exactly 0 difference where μ = 0
   logThetaEps(k, theta, eps, g, sums, lte);
   k.nbForward(x.byteOffset, mu.byteOffset, theta.byteOffset, lte.byteOffset, logT.byteOffset, sums.byteOffset, b, g, eps);
   // lnΓ(x+θ) − lnΓ(θ) − ln x! over the non-zero counts: from the table in `nbCountTerms`, the rest here
   const rows = new Float64Array(sums.buffer, sums.byteOffset, b);
   const table = lgammaRatioTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE), LOG_FACTORIAL_SMALL);
-  const m = k.nbCountTerms(x.byteOffset, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g);
+  const m = k.nbCountTerms(x.byteOffset, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0);
   const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
   for (let t = 0; t < m; t++) {
     const e = exc[t]!;
@@ -103,11 +107,14 @@ function nbForwardSimd(
  */
 function nbBackwardSimd(
   x: Float32Array, mu: Float32Array, theta: Float32Array, logT: Float32Array, dy: Float32Array,
-  dMu: Float32Array, dTheta: Float32Array, b: number, g: number, eps: number, scratch: readonly Float32Array[],
+  dMu: Float32Array, dTheta: Float32Array, b: number, g: number, eps: number, scratch: readonly Float32Array[], nz: Float32Array | null,
 ): boolean {
   const [c, sums, idxF, tableF, excF] = scratch as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor([x, mu, theta, logT, dy, dMu, dTheta, c, sums, idxF, tableF, excF]) : null;
+  const views = [x, mu, theta, logT, dy, dMu, dTheta, c, sums, idxF, tableF, excF];
+  if (nz) views.push(nz);
+  const k = g >= 4 && sums.byteOffset % 8 === 0 && tableF.byteOffset % 8 === 0 ? simdKernelsFor(views) : null;
   if (!k) return false;
+  if (!nz) nonZeroStats.scans++;
   logThetaEps(k, theta, eps, g, sums, c);
   for (let j = 0; j < g; j++) {
     const th = theta[j]!;
@@ -117,7 +124,7 @@ function nbBackwardSimd(
   // dy·(ψ(x+θ) − ψ(θ)) over the non-zero counts: from the table in `nbCountGrads`, the rest here
   const acc = new Float64Array(sums.buffer, sums.byteOffset, g);
   const table = digammaDiffTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE));
-  const m = k.nbCountGrads(x.byteOffset, table.byteOffset, dy.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g);
+  const m = k.nbCountGrads(x.byteOffset, table.byteOffset, dy.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0);
   const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
   for (let t = 0; t < m; t++) {
     const e = exc[t]!;
@@ -134,9 +141,9 @@ function nbBackwardSimd(
  * formula; see `log-f32`), and `logT` = ln(θ+μ+ε) per element (kept for the gradient pass). Every
  * element pays one logarithm; the count terms are evaluated on the non-zero counts only (listed per
  * row without a branch), with lnΓ(x+θ) − lnΓ(θ) from a per-gene table of cumulative ln(θ+k) for
- * small integer counts.
+ * small integer counts. `csr`: the counts' non-zeros (packed words, see `counts-csr`) when known, else they are found here.
  */
-export function nbForwardRows(x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array, b: number, g: number, eps: number): void {
+export function nbForwardRows(x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array, b: number, g: number, eps: number, csr: Int32Array | null = null): void {
   const logTheta = new Float64Array(g);
   // the same float32 rounding as ln(θ+μ+ε): exactly 0 difference where μ = 0
   for (let j = 0; j < g; j++) logTheta[j] = logF32(theta[j]! + eps);
@@ -157,11 +164,15 @@ export function nbForwardRows(x: Float32Array, mu: Float32Array, theta: Float32A
       logT[base + j] = lt;
       logTRow[j] = lt;
       s += th * (logTheta[j]! - lt);
-      nz[n] = j;
-      n += nonZero(x[base + j]!);
+      if (!csr) {
+        nz[n] = j;
+        n += nonZero(x[base + j]!);
+      }
     }
-    for (let k = 0; k < n; k++) {
-      const j = nz[k]!;
+    const list = csr ?? nz;
+    const [from, to] = csr ? [b + 1 + csr[r]!, b + 1 + csr[r + 1]!] : [0, n];
+    for (let k = from; k < to; k++) {
+      const j = list[k]!;
       const xv = x[base + j]!;
       const logM = logF32(mu[base + j]! + eps);
       const xi = xv | 0;
@@ -177,7 +188,7 @@ export function nbForwardRows(x: Float32Array, mu: Float32Array, theta: Float32A
  * {@link nbForwardRows}: dMu = dy·(x/(μ+ε) − (θ+x)/(θ+μ+ε)) and
  * dTheta = Σ_rows dy·(ln(θ+ε) + θ/(θ+ε) − ln(θ+μ+ε) − (θ+x)/(θ+μ+ε) + ψ(x+θ) − ψ(θ)), accumulated in
  * double precision; x/(μ+ε) and the digamma difference (from a per-gene table of cumulative
- * 1/(θ+k) for small integer counts) on the non-zero counts only.
+ * 1/(θ+k) for small integer counts) on the non-zero counts only (`csr` as in {@link nbForwardRows}).
  */
 export function nbBackwardRows(
   x: Float32Array,
@@ -190,6 +201,7 @@ export function nbBackwardRows(
   b: number,
   g: number,
   eps: number,
+  csr: Int32Array | null = null,
 ): void {
   const c = new Float64Array(g); // ∂/∂θ of θ ln(θ+ε)
   for (let j = 0; j < g; j++) c[j] = logF32(theta[j]! + eps) + theta[j]! / (theta[j]! + eps);
@@ -206,11 +218,15 @@ export function nbBackwardRows(
       const q = (th + xv) / (th + mu[base + j]! + eps);
       dMu[base + j] = -d * q;
       acc[j] = acc[j]! + d * (c[j]! - logT[base + j]! - q);
-      nz[n] = j;
-      n += nonZero(xv);
+      if (!csr) {
+        nz[n] = j;
+        n += nonZero(xv);
+      }
     }
-    for (let k = 0; k < n; k++) {
-      const j = nz[k]!;
+    const list = csr ?? nz;
+    const [from, to] = csr ? [b + 1 + csr[r]!, b + 1 + csr[r + 1]!] : [0, n];
+    for (let k = from; k < to; k++) {
+      const j = list[k]!;
       const xv = x[base + j]!;
       const xi = xv | 0;
       const dpsi = xi === xv && xi > 0 && xi <= TABLE_COUNTS ? psi[j * STRIDE + xi]! : digammaDiff(xv, theta[j]!);
@@ -221,34 +237,42 @@ export function nbBackwardRows(
   for (let j = 0; j < g; j++) dTheta[j] = acc[j]!;
 }
 
-let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
-let backwardKernel: ReturnType<typeof defineJsKernel> | null = null;
+type Kernel = ReturnType<typeof defineJsKernel>;
+let kernelSet: { forward: [Kernel, Kernel]; backward: [Kernel, Kernel] } | null = null;
 
+/** The kernels without (index 0) and with (index 1) the counts' non-zeros as a last input `nz` (packed CSR, see `counts-csr`). */
 function kernels() {
-  if (!forwardKernel) {
-    forwardKernel = defineJsKernel({
-      name: 'InvaeNbLogLik',
-      inputs: ['x', 'mu', 'theta'],
-      // per-cell values, and ln(θ+μ+ε) per element for the gradient pass
-      outputShapes: ([x]) => [[x![0]!], [x![0]!, x![1]!]],
-      scratch: ([x]) => nbScratch(x![0]!, x![1]!),
-      body: ([x, mu, theta], [out, logT], [xShape], { eps }, scratch) => {
-        const [b, g] = [xShape![0]!, xShape![1]!];
-        if (!nbForwardSimd(x!, mu!, theta!, out!, logT!, b, g, eps!, scratch)) nbForwardRows(x!, mu!, theta!, out!, logT!, b, g, eps!);
-      },
-    });
-    backwardKernel = defineJsKernel({
-      name: 'InvaeNbLogLikGrad',
-      inputs: ['x', 'mu', 'theta', 'logT', 'dy'],
-      outputShapes: ([x]) => [[x![0]!, x![1]!], [x![1]!]],
-      scratch: ([x]) => nbScratch(x![0]!, x![1]!),
-      body: ([x, mu, theta, logT, dy], [dMu, dTheta], [xShape], { eps }, scratch) => {
-        const [b, g] = [xShape![0]!, xShape![1]!];
-        if (!nbBackwardSimd(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!, scratch)) nbBackwardRows(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!);
-      },
-    });
+  if (!kernelSet) {
+    const forward = (withCsr: boolean) =>
+      defineJsKernel({
+        name: withCsr ? 'InvaeNbLogLikCsr' : 'InvaeNbLogLik',
+        inputs: withCsr ? ['x', 'mu', 'theta', 'nz'] : ['x', 'mu', 'theta'],
+        // per-cell values, and ln(θ+μ+ε) per element for the gradient pass
+        outputShapes: ([x]) => [[x![0]!], [x![0]!, x![1]!]],
+        scratch: ([x]) => nbScratch(x![0]!, x![1]!),
+        body: ([x, mu, theta, nz], [out, logT], [xShape], { eps }, scratch) => {
+          const [b, g] = [xShape![0]!, xShape![1]!];
+          if (nbForwardSimd(x!, mu!, theta!, out!, logT!, b, g, eps!, scratch, nz ?? null)) return;
+          if (!nz) nonZeroStats.scans++;
+          nbForwardRows(x!, mu!, theta!, out!, logT!, b, g, eps!, nz ? csrWords(nz) : null);
+        },
+      });
+    const backward = (withCsr: boolean) =>
+      defineJsKernel({
+        name: withCsr ? 'InvaeNbLogLikGradCsr' : 'InvaeNbLogLikGrad',
+        inputs: withCsr ? ['x', 'mu', 'theta', 'logT', 'dy', 'nz'] : ['x', 'mu', 'theta', 'logT', 'dy'],
+        outputShapes: ([x]) => [[x![0]!, x![1]!], [x![1]!]],
+        scratch: ([x]) => nbScratch(x![0]!, x![1]!),
+        body: ([x, mu, theta, logT, dy, nz], [dMu, dTheta], [xShape], { eps }, scratch) => {
+          const [b, g] = [xShape![0]!, xShape![1]!];
+          if (nbBackwardSimd(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!, scratch, nz ?? null)) return;
+          if (!nz) nonZeroStats.scans++;
+          nbBackwardRows(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!, nz ? csrWords(nz) : null);
+        },
+      });
+    kernelSet = { forward: [forward(false), forward(true)], backward: [backward(false), backward(true)] };
   }
-  return { forward: forwardKernel, backward: backwardKernel! };
+  return kernelSet;
 }
 
 /**
@@ -280,15 +304,19 @@ export function nbFusedApplies(x: tf.Tensor, mu: tf.Tensor, theta: tf.Tensor): b
 export function logNbFused(x: tf.Tensor2D, mu: tf.Tensor2D, theta: tf.Tensor1D, eps: number): tf.Tensor1D {
   const k = kernels();
   const xf = x.dtype === 'float32' ? x : (tf.cast(x, 'float32') as tf.Tensor2D);
+  // the counts' non-zeros when known (a minibatch's; alive until its gradient step is done)
+  const known = xf === x ? knownNonZeros(x) : undefined;
+  const nz = known && known.csrCols === x.shape[1] ? [known.csr.packed] : [];
+  const which = nz.length;
   const f = tf.customGrad(((m: tf.Tensor2D, th: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    const [value, logT] = k.forward([xf, m, th], { eps });
+    const [value, logT] = k.forward[which]!([xf, m, th, ...nz], { eps });
     save([xf, m, th, logT!]);
     return {
       value: value!,
       gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
         const [xs, ms, ts, lt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
         const dyf = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
-        const [dMu, dTheta] = k.backward([xs, ms, ts, lt, dyf], { eps });
+        const [dMu, dTheta] = k.backward[which]!([xs, ms, ts, lt, dyf, ...nz], { eps });
         return [dMu!, dTheta!];
       },
     };

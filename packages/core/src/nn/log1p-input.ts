@@ -1,6 +1,7 @@
 import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from './js-kernel';
-import { simdKernelsFor } from '../wasm/kernels';
+import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
+import { csrWords, knownNonZeros, nonZeroStats, setKnownNonZeros } from './counts-csr';
 
 // [log1p(x) | u] and Σx per row in one pass over x: a SIMD kernel on the wasm engine, else
 // JavaScript evaluating log1p on the non-zero counts only (from a table for integer counts).
@@ -8,13 +9,47 @@ import { simdKernelsFor } from '../wasm/kernels';
 /** log1p(k) for integer counts below 4096 (counts are integers in nearly all data: no transcendental call). */
 const LOG1P_TABLE = Float64Array.from({ length: 4096 }, (_, k) => Math.log1p(k));
 
-function fill(x: Float32Array, u: Float32Array | null, out: Float32Array, library: Float32Array, b: number, g: number, c: number): void {
-  const k = simdKernelsFor(u ? [x, u, out, library] : [x, out, library]);
+function log1pCount(v: number): number {
+  const k = v | 0;
+  return k === v && k >>> 12 === 0 ? LOG1P_TABLE[k]! : Math.log1p(v);
+}
+
+/**
+ * `fill` from the counts' non-zeros (`nz`: packed CSR words, see `counts-csr`): each row's outputs
+ * zeroed, then log1p of the listed counts; Σx over them.
+ */
+function fillFromCsr(x: Float32Array, u: Float32Array | null, out: Float32Array, library: Float32Array, b: number, g: number, c: number, nz: Int32Array): void {
+  const w = g + c;
+  const cols = b + 1;
+  for (let r = 0; r < b; r++) {
+    const xb = r * g;
+    const ob = r * w;
+    out.fill(0, ob, ob + g);
+    let s = 0;
+    for (let t = nz[r]!; t < nz[r + 1]!; t++) {
+      const j = nz[cols + t]!;
+      const v = x[xb + j]!;
+      out[ob + j] = log1pCount(v);
+      s += v;
+    }
+    for (let k = 0; k < c; k++) out[ob + g + k] = u![r * c + k]!;
+    library[r] = s;
+  }
+}
+
+function fill(x: Float32Array, u: Float32Array | null, out: Float32Array, library: Float32Array, b: number, g: number, c: number, nz: Float32Array | null): void {
+  const views = [x, out, library];
+  if (u) views.push(u);
+  if (nz) views.push(nz);
+  const k = simdKernelsFor(views);
   if (k) {
-    // one SIMD pass on the engine's memory (groups of four zeros skip the logarithm)
-    k.log1pInput(x.byteOffset, u ? u.byteOffset : 0, out.byteOffset, library.byteOffset, b, g, c);
+    // one SIMD pass on the engine's memory (groups of four zeros skip the logarithm), or over the known non-zeros
+    if (!nz) nonZeroStats.scans++;
+    k.log1pInput(x.byteOffset, u ? u.byteOffset : 0, out.byteOffset, library.byteOffset, b, g, c, nz ? nz.byteOffset : 0);
     return;
   }
+  if (nz) return fillFromCsr(x, u, out, library, b, g, c, csrWords(nz));
+  nonZeroStats.scans++;
   const w = g + c;
   for (let r = 0; r < b; r++) {
     const xb = r * g;
@@ -32,25 +67,47 @@ function fill(x: Float32Array, u: Float32Array | null, out: Float32Array, librar
   }
 }
 
-let plain: ReturnType<typeof defineJsKernel> | null = null;
-let withCovariates: ReturnType<typeof defineJsKernel> | null = null;
+type Kernel = ReturnType<typeof defineJsKernel>;
+let kernelSet: { plain: Kernel; withCovariates: Kernel; plainCsr: Kernel; withCovariatesCsr: Kernel } | null = null;
 
+/** The kernels, each also with the counts' non-zeros as a last input `nz` (packed CSR, see `counts-csr`). */
 function kernels() {
-  if (!plain) {
-    plain = defineJsKernel({
-      name: 'InvaeLog1pInput',
-      inputs: ['x'],
-      outputShapes: ([x]) => [[x![0]!, x![1]!], [x![0]!, 1]],
-      body: ([x], [out, lib], [xs]) => fill(x!, null, out!, lib!, xs![0]!, xs![1]!, 0),
-    });
-    withCovariates = defineJsKernel({
-      name: 'InvaeLog1pInputConcat',
-      inputs: ['x', 'u'],
-      outputShapes: ([x, u]) => [[x![0]!, x![1]! + u![1]!], [x![0]!, 1]],
-      body: ([x, u], [out, lib], [xs, us]) => fill(x!, u!, out!, lib!, xs![0]!, xs![1]!, us![1]!),
-    });
+  if (!kernelSet) {
+    kernelSet = {
+      plain: defineJsKernel({
+        name: 'InvaeLog1pInput',
+        inputs: ['x'],
+        outputShapes: ([x]) => [[x![0]!, x![1]!], [x![0]!, 1]],
+        body: ([x], [out, lib], [xs]) => fill(x!, null, out!, lib!, xs![0]!, xs![1]!, 0, null),
+      }),
+      withCovariates: defineJsKernel({
+        name: 'InvaeLog1pInputConcat',
+        inputs: ['x', 'u'],
+        outputShapes: ([x, u]) => [[x![0]!, x![1]! + u![1]!], [x![0]!, 1]],
+        body: ([x, u], [out, lib], [xs, us]) => fill(x!, u!, out!, lib!, xs![0]!, xs![1]!, us![1]!, null),
+      }),
+      plainCsr: defineJsKernel({
+        name: 'InvaeLog1pInputCsr',
+        inputs: ['x', 'nz'],
+        outputShapes: ([x]) => [[x![0]!, x![1]!], [x![0]!, 1]],
+        body: ([x, nz], [out, lib], [xs]) => fill(x!, null, out!, lib!, xs![0]!, xs![1]!, 0, nz!),
+      }),
+      withCovariatesCsr: defineJsKernel({
+        name: 'InvaeLog1pInputConcatCsr',
+        inputs: ['x', 'u', 'nz'],
+        outputShapes: ([x, u]) => [[x![0]!, x![1]! + u![1]!], [x![0]!, 1]],
+        body: ([x, u, nz], [out, lib], [xs, us]) => fill(x!, u!, out!, lib!, xs![0]!, xs![1]!, us![1]!, nz!),
+      }),
+    };
   }
-  return { plain: plain, withCovariates: withCovariates! };
+  return kernelSet;
+}
+
+/** Number of non-zeros of a float32 tensor on the wasm engine (covariates: few), or null elsewhere. */
+function countNonZeros(t: tf.Tensor): number | null {
+  const k = simdKernels();
+  const offset = engineOffset(t);
+  return k && offset !== null ? k.countNonZero(offset, t.size) : null;
 }
 
 /**
@@ -64,6 +121,16 @@ export function log1pInput(x: tf.Tensor2D, u: tf.Tensor2D | null, opts: { fused?
   if (opts.fused !== false && jsKernelsAvailable() && x.dtype === 'float32' && (!cov || cov.dtype === 'float32')) {
     if (cov && cov.shape[0] !== x.shape[0]) throw new Error(`log1pInput: ${x.shape[0]} rows of counts but ${cov.shape[0]} of covariates`);
     const k = kernels();
+    // the counts' non-zeros when known (a minibatch's): no scan here, and the input's first layer gets them too
+    const known = knownNonZeros(x);
+    if (known && known.csrCols === x.shape[1]) {
+      const nz = known.csr.packed;
+      const [input, library] = cov ? k.withCovariatesCsr([x, cov, nz]) : k.plainCsr([x, nz]);
+      // log1p(v) ≠ 0 exactly where v ≠ 0: the input's non-zeros are the counts' and the covariates'
+      const covNonZeros = cov ? countNonZeros(cov) : 0;
+      setKnownNonZeros(input!, { csr: known.csr, csrCols: x.shape[1], nnz: known.nnz === null || covNonZeros === null ? null : known.nnz + covNonZeros });
+      return { input: input as tf.Tensor2D, library: library as tf.Tensor2D };
+    }
     const [input, library] = cov ? k.withCovariates([x, cov]) : k.plain([x]);
     return { input: input as tf.Tensor2D, library: library as tf.Tensor2D };
   }

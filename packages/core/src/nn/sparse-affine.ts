@@ -1,6 +1,7 @@
 import { tf } from '../tf';
 import { defineJsKernel } from './js-kernel';
 import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
+import { knownNonZeros, nonZeroStats } from './counts-csr';
 
 // The affine map x · Wᵀ + b of a layer whose input is data with many zeros (an encoder's first
 // layer: log-counts and one-hot covariates), computed on the non-zeros of x only: forward
@@ -39,47 +40,64 @@ function affineGradRows(x: Float32Array, dy: Float32Array, dW: Float32Array, db:
   }
 }
 
-let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
-let gradKernel: ReturnType<typeof defineJsKernel> | null = null;
+type Kernel = ReturnType<typeof defineJsKernel>;
+let forwardKernels: [Kernel, Kernel] | null = null;
+let gradKernels: [Kernel, Kernel] | null = null;
 
+/**
+ * The kernels without (index 0) and with (index 1) the non-zeros of x given as an extra input `nz`
+ * (a packed CSR pattern of x's first `csrCols` columns, see `counts-csr`), which spares the scan of x.
+ */
 function kernels() {
-  if (!forwardKernel) {
-    forwardKernel = defineJsKernel({
-      name: 'InvaeSparseAffine',
-      inputs: ['x', 'w', 'b'],
-      outputShapes: ([x, w]) => [[x![0]!, w![0]!]],
-      // Wᵀ [in, out] and one row's column indices
-      scratch: ([x, w]) => [x![1]! * w![0]!, x![1]!],
-      body: ([x, w, b], [y], [xs, ws], _attrs, [wt, idx]) => {
-        const [rows, inDim, n] = [xs![0]!, xs![1]!, ws![0]!];
-        const k = simdKernelsFor([x!, w!, b!, y!, wt!, idx!]);
-        if (!k) return affineRows(x!, w!, b!, y!, rows, inDim, n);
-        k.transpose(w!.byteOffset, n, inDim, wt!.byteOffset);
-        k.sparseAffine(x!.byteOffset, rows, inDim, wt!.byteOffset, b!.byteOffset, y!.byteOffset, n, idx!.byteOffset);
-      },
-    });
-    gradKernel = defineJsKernel({
-      name: 'InvaeSparseAffineGrad',
-      inputs: ['x', 'dy'],
-      outputShapes: ([x, dy]) => [[dy![1]!, x![1]!], [dy![1]!]],
-      scratch: ([x, dy]) => [x![1]! * dy![1]!, x![1]!],
-      body: ([x, dy], [dW, db], [xs, dys], _attrs, [dwt, idx]) => {
-        const [rows, inDim, n] = [xs![0]!, xs![1]!, dys![1]!];
-        const k = simdKernelsFor([x!, dy!, dW!, db!, dwt!, idx!]);
-        if (!k) return affineGradRows(x!, dy!, dW!, db!, rows, inDim, n);
-        k.sparseAffineGrad(x!.byteOffset, rows, inDim, dy!.byteOffset, n, dwt!.byteOffset, db!.byteOffset, idx!.byteOffset);
-        k.transpose(dwt!.byteOffset, inDim, n, dW!.byteOffset);
-      },
-    });
+  if (!forwardKernels) {
+    const forward = (withCsr: boolean) =>
+      defineJsKernel({
+        name: withCsr ? 'InvaeSparseAffineCsr' : 'InvaeSparseAffine',
+        inputs: withCsr ? ['x', 'w', 'b', 'nz'] : ['x', 'w', 'b'],
+        outputShapes: ([x, w]) => [[x![0]!, w![0]!]],
+        // Wᵀ [in, out] and one row's column indices
+        scratch: ([x, w]) => [x![1]! * w![0]!, x![1]!],
+        body: ([x, w, b, nz], [y], [xs, ws], { csrCols }, [wt, idx]) => {
+          const [rows, inDim, n] = [xs![0]!, xs![1]!, ws![0]!];
+          const k = simdKernelsFor(nz ? [x!, w!, b!, y!, wt!, idx!, nz] : [x!, w!, b!, y!, wt!, idx!]);
+          if (!k) return affineRows(x!, w!, b!, y!, rows, inDim, n);
+          if (!nz) nonZeroStats.scans++;
+          k.transpose(w!.byteOffset, n, inDim, wt!.byteOffset);
+          k.sparseAffine(x!.byteOffset, rows, inDim, wt!.byteOffset, b!.byteOffset, y!.byteOffset, n, idx!.byteOffset, nz ? nz.byteOffset : 0, nz ? csrCols! : 0);
+        },
+      });
+    const grad = (withCsr: boolean) =>
+      defineJsKernel({
+        name: withCsr ? 'InvaeSparseAffineGradCsr' : 'InvaeSparseAffineGrad',
+        inputs: withCsr ? ['x', 'dy', 'nz'] : ['x', 'dy'],
+        outputShapes: ([x, dy]) => [[dy![1]!, x![1]!], [dy![1]!]],
+        scratch: ([x, dy]) => [x![1]! * dy![1]!, x![1]!],
+        body: ([x, dy, nz], [dW, db], [xs, dys], { csrCols }, [dwt, idx]) => {
+          const [rows, inDim, n] = [xs![0]!, xs![1]!, dys![1]!];
+          const k = simdKernelsFor(nz ? [x!, dy!, dW!, db!, dwt!, idx!, nz] : [x!, dy!, dW!, db!, dwt!, idx!]);
+          if (!k) return affineGradRows(x!, dy!, dW!, db!, rows, inDim, n);
+          if (!nz) nonZeroStats.scans++;
+          k.sparseAffineGrad(x!.byteOffset, rows, inDim, dy!.byteOffset, n, dwt!.byteOffset, db!.byteOffset, idx!.byteOffset, nz ? nz.byteOffset : 0, nz ? csrCols! : 0);
+          k.transpose(dwt!.byteOffset, inDim, n, dW!.byteOffset);
+        },
+      });
+    forwardKernels = [forward(false), forward(true)];
+    gradKernels = [grad(false), grad(true)];
   }
-  return { forward: forwardKernel, grad: gradKernel! };
+  return { forward: forwardKernels, grad: gradKernels! };
 }
 
-/** Fraction of non-zero values of `x` (on the wasm engine, counted in place), or null where it cannot be counted cheaply. */
+/**
+ * Fraction of non-zero values of `x` (on the wasm engine: known for minibatch counts and the encoder
+ * input built from them, see `counts-csr`, else counted in place), or null where it cannot be counted cheaply.
+ */
 export function density(x: tf.Tensor): number | null {
   const k = simdKernels();
   if (!k || x.dtype !== 'float32' || x.size === 0) return null;
+  const known = knownNonZeros(x)?.nnz;
+  if (known !== undefined && known !== null) return known / x.size;
   const offset = engineOffset(x);
+  if (offset !== null) nonZeroStats.scans++;
   return offset === null ? null : k.countNonZero(offset, x.size) / x.size;
 }
 
@@ -100,11 +118,16 @@ export function sparseAffineApplies(x: tf.Tensor2D, maxDensity = SPARSE_AFFINE_M
  */
 export function sparseAffine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   const k = kernels();
+  // the non-zeros of x when known (a minibatch's; alive until its gradient step is done)
+  const known = knownNonZeros(x);
+  const nz = known ? [known.csr.packed] : [];
+  const attrs: Record<string, number> = known ? { csrCols: known.csrCols } : {};
+  const which = known ? 1 : 0;
   const f = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([x]);
     return {
-      value: k.forward([x, wv, bv])[0]!,
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => k.grad([saved[0]!, dy]),
+      value: k.forward[which]!([x, wv, bv, ...nz], attrs)[0]!,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => k.grad[which]!([saved[0]!, dy, ...nz], attrs),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
   return f(w, b);

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { tf } from '../tf';
 import { initEngine } from '../engine';
 import { InvaeError } from '../errors';
-import { minibatchFromRows } from '../data/gather';
+import { disposeBatch, minibatchFromRows } from '../data/gather';
 import { Adam } from '../optim/adam';
 import type { InvaeModel } from '../model/invae';
 import { gradientStep } from './gradient-step';
@@ -81,7 +81,7 @@ export async function runReplicaWorker(port: MessagePort, init: ReplicaInit): Pr
             const r = gradientStep(m, trainable, batch, msg.seed, init.datasetSize, output);
             post({ type: 'stepped', loss: r.loss, terms: r.terms });
           } finally {
-            tf.dispose([batch.x, batch.inv, batch.spur].filter((t): t is tf.Tensor2D => t !== null));
+            disposeBatch(batch);
           }
           break;
         }

@@ -67,6 +67,43 @@ export interface PriorPlugin<O extends object = Record<string, unknown>> {
    * stored in the model configuration (`decoderPaths`), so loading a model does not ask again.
    */
   decoderPaths?(options: Readonly<Record<string, unknown>>, data: { geneNames: readonly string[] }): DecoderPathsConfig | null | undefined;
+  /**
+   * Optional: reads `options` once and returns the hooks above with the options already applied
+   * (e.g. a parsed gene-program scorer), so that tools asking a prior several times (its covariates,
+   * derived columns, decoder paths) do not parse its options again each time (see {@link bindPrior}).
+   * A hook the result leaves out falls back to the plugin's own hook with the options. Plugins
+   * without `bind` work unchanged.
+   */
+  bind?(options: Readonly<Record<string, unknown>>): PriorHooks;
+}
+
+/** The data-facing hooks of a prior plugin with its options applied (see {@link PriorPlugin.bind}). */
+export interface PriorHooks {
+  /** As {@link PriorPlugin.covariates}, for the bound options. */
+  covariates?(role: PriorRole): CovariateSpec;
+  /** As {@link PriorPlugin.deriveColumns}, for the bound options. */
+  deriveColumns?(data: DerivationInput): Record<string, CovariateColumn>;
+  /** As {@link PriorPlugin.decoderPaths}, for the bound options. */
+  decoderPaths?(data: { geneNames: readonly string[] }): DecoderPathsConfig | null | undefined;
+}
+
+/** A prior plugin bound to one set of options: its hooks without re-reading the options (see {@link bindPrior}). */
+export interface BoundPrior {
+  /** The plugin. */
+  readonly plugin: PriorPlugin<object>;
+  /** The options it is bound to. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Whether the plugin derives obs columns from the data. */
+  readonly derives: boolean;
+  /** The covariate spec the plugin declares for these options, or undefined when it declares none. */
+  covariates(role: PriorRole): CovariateSpec | undefined;
+  /**
+   * The columns the plugin derives from `data` (empty when it derives none). Computed once per
+   * dataset and binding: a later call with the same counts, gene names and obs returns the same columns.
+   */
+  deriveColumns(data: DerivationInput): Record<string, CovariateColumn>;
+  /** The masked decoder paths the plugin asks for on data with these genes, or null. */
+  decoderPaths(data: { geneNames: readonly string[] }): DecoderPathsConfig | null;
 }
 
 /** What {@link PriorPlugin.deriveColumns} reads: the counts, the gene names and the existing obs columns. */
@@ -84,10 +121,59 @@ export function derivedColumns(data: DerivationInput, refs: readonly ({ name: st
   const out: Record<string, CovariateColumn> = {};
   for (const ref of refs) {
     if (!ref) continue;
-    const plugin = getPrior(ref.name);
-    if (typeof plugin.deriveColumns === 'function') Object.assign(out, plugin.deriveColumns(data, ref.options ?? {}));
+    const bound = bindPriorRef(ref);
+    if (bound.derives) Object.assign(out, bound.deriveColumns(data));
   }
   return out;
+}
+
+const NO_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
+/** Bindings by options object, then plugin: an options object (e.g. a model's saved prior options) is read once. */
+const bindings = new WeakMap<object, Map<PriorPlugin<object>, BoundPrior>>();
+
+/**
+ * `plugin` bound to `options`: its covariate, derivation and decoder-path hooks with the options read
+ * once (by the plugin's {@link PriorPlugin.bind} where it has one), and the derived columns of each
+ * dataset computed once. Bindings are kept per options object (as long as that object lives), so
+ * every caller holding the same options (a model's spec) shares one. Options are not to be mutated
+ * after binding.
+ * @throws the plugin's PriorOptionError (from `bind`) when the options cannot be read.
+ */
+export function bindPrior(plugin: PriorPlugin<object>, options: Readonly<Record<string, unknown>> = NO_OPTIONS): BoundPrior {
+  let byPlugin = bindings.get(options);
+  const cached = byPlugin?.get(plugin);
+  if (cached) return cached;
+  const hooks: PriorHooks = typeof plugin.bind === 'function' ? plugin.bind(options) : {};
+  const derived = new WeakMap<object, { geneNames: readonly string[]; obs: DerivationInput['obs']; columns: Record<string, CovariateColumn> }>();
+  const derive = hooks.deriveColumns ?? (typeof plugin.deriveColumns === 'function' ? (d: DerivationInput) => plugin.deriveColumns!(d, options) : null);
+  const covariates = hooks.covariates ?? (typeof plugin.covariates === 'function' ? (role: PriorRole) => plugin.covariates!(options, role) : null);
+  const paths = hooks.decoderPaths ?? (typeof plugin.decoderPaths === 'function' ? (d: { geneNames: readonly string[] }) => plugin.decoderPaths!(options, d) : null);
+  const bound: BoundPrior = {
+    plugin,
+    options,
+    derives: derive !== null,
+    covariates: (role) => (covariates ? covariates(role) : undefined),
+    deriveColumns(data) {
+      if (!derive) return {};
+      const hit = derived.get(data.counts);
+      if (hit && hit.geneNames === data.geneNames && hit.obs === data.obs) return hit.columns;
+      const columns = derive(data);
+      derived.set(data.counts, { geneNames: data.geneNames, obs: data.obs, columns });
+      return columns;
+    },
+    decoderPaths: (data) => (paths ? (paths(data) ?? null) : null),
+  };
+  if (!byPlugin) {
+    byPlugin = new Map();
+    bindings.set(options, byPlugin);
+  }
+  byPlugin.set(plugin, bound);
+  return bound;
+}
+
+/** {@link bindPrior} for a registered prior by reference. @throws PriorNotFoundError */
+export function bindPriorRef(ref: { name: string; options?: Readonly<Record<string, unknown>> }): BoundPrior {
+  return bindPrior(getPrior(ref.name), ref.options ?? NO_OPTIONS);
 }
 
 /** A prior plugin option is invalid. */
@@ -159,9 +245,7 @@ export function listPriors(): PriorPlugin<object>[] {
  * @throws PriorNotFoundError, or the plugin's PriorOptionError.
  */
 export function priorCovariates(ref: { name: string; options?: Readonly<Record<string, unknown>> }, role: PriorRole): CovariateSpec | undefined {
-  const plugin = getPrior(ref.name);
-  if (typeof plugin.covariates !== 'function') return undefined;
-  return plugin.covariates(ref.options ?? {}, role);
+  return bindPriorRef(ref).covariates(role);
 }
 
 /**
@@ -170,7 +254,5 @@ export function priorCovariates(ref: { name: string; options?: Readonly<Record<s
  * @throws PriorNotFoundError, or the plugin's PriorOptionError.
  */
 export function priorDecoderPaths(ref: { name: string; options?: Readonly<Record<string, unknown>> }, data: { geneNames: readonly string[] }): DecoderPathsConfig | null {
-  const plugin = getPrior(ref.name);
-  if (typeof plugin.decoderPaths !== 'function') return null;
-  return plugin.decoderPaths(ref.options ?? {}, data) ?? null;
+  return bindPriorRef(ref).decoderPaths(data);
 }

@@ -27,18 +27,29 @@ export interface SimdKernels {
   nbForward(x: number, mu: number, theta: number, lte: number, logT: number, rows: number, b: number, g: number, eps: number): void;
   /** dμ (f32 [b, g]) and the μ-dependent part of dθ (f64 [g]); g ≥ 4. See kernels.wat. */
   nbBackward(x: number, mu: number, theta: number, c: number, logT: number, dy: number, dmu: number, acc: number, b: number, g: number, eps: number): void;
-  /** Adds the table's count terms of each row's non-zero integer counts 1…16 to `rows` (f64); other non-zeros' flat indices to `exc`; returns their number. */
-  nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number): number;
-  /** Adds dy·table over each row's non-zero integer counts 1…16 to `acc[j]` (f64); other non-zeros' flat indices to `exc`; returns their number. */
-  nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number): number;
+  /**
+   * Adds the table's count terms of each row's non-zero integer counts 1…16 to `rows` (f64); other non-zeros' flat indices to `exc`; returns their number.
+   * `csr`: the counts' non-zeros from {@link SimdKernels.buildCsr} (or 0: each row is scanned).
+   */
+  nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number, csr: number): number;
+  /** Adds dy·table over each row's non-zero integer counts 1…16 to `acc[j]` (f64); other non-zeros' flat indices to `exc`; returns their number. `csr` as in nbCountTerms. */
+  nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number, csr: number): number;
+  /**
+   * The non-zeros of `x` (f32 [rows, cols]) into `out` (i32 [rows + 1 + rows·cols]): row offsets, then
+   * each row's column indices; returns their number. The `csr` argument of the other kernels.
+   */
+  buildCsr(x: number, rows: number, cols: number, out: number): number;
   /** Number of non-zeros among n float32 values. */
   countNonZero(src: number, n: number): number;
-  /** out = x · Wᵀ + b over the non-zeros of x, Wᵀ given `[in, n]`; idx: i32 [in] scratch. */
-  sparseAffine(x: number, rows: number, inDim: number, wt: number, bias: number, out: number, n: number, idx: number): void;
-  /** dWᵀ `[in, n]` and db `[n]` of sparseAffine from dy `[rows, n]`; idx: i32 [in] scratch. */
-  sparseAffineGrad(x: number, rows: number, inDim: number, dy: number, n: number, dwt: number, db: number, idx: number): void;
-  /** `[log1p(x) | u]` `[b, g + c]` and Σx per row `[b]` for counts `[b, g]` and covariates `[b, c]` (see kernels.wat). */
-  log1pInput(x: number, u: number, out: number, lib: number, b: number, g: number, c: number): void;
+  /**
+   * out = x · Wᵀ + b over the non-zeros of x, Wᵀ given `[in, n]`; idx: i32 [in] scratch; `csr` (or 0)
+   * lists the non-zeros of x's first `csrCols` columns (see {@link SimdKernels.buildCsr}), the rest are scanned.
+   */
+  sparseAffine(x: number, rows: number, inDim: number, wt: number, bias: number, out: number, n: number, idx: number, csr: number, csrCols: number): void;
+  /** dWᵀ `[in, n]` and db `[n]` of sparseAffine from dy `[rows, n]`; idx: i32 [in] scratch; `csr`, `csrCols` as in sparseAffine. */
+  sparseAffineGrad(x: number, rows: number, inDim: number, dy: number, n: number, dwt: number, db: number, idx: number, csr: number, csrCols: number): void;
+  /** `[log1p(x) | u]` `[b, g + c]` and Σx per row `[b]` for counts `[b, g]` and covariates `[b, c]`; `csr`: the counts' non-zeros or 0 (see kernels.wat). */
+  log1pInput(x: number, u: number, out: number, lib: number, b: number, g: number, c: number, csr: number): void;
   /** One Adam step on n float32 values (see kernels.wat); outputs must not alias inputs. */
   adam(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, weightDecay: number, epsilon: number, bc2Sqrt: number, stepSize: number): void;
   /** dst `[cols, rows]` = transpose of src `[rows, cols]` (f32). */

@@ -193,6 +193,54 @@
     (local.get $k)
   )
 
+  ;; The non-zeros of a minibatch's counts ($x, f32 [rows, cols]) found once, for every kernel that
+  ;; reads them (see $rowIndices): writes i32 row offsets [rows + 1] at $out, then each row's column
+  ;; indices in order after them ($out holds rows + 1 + rows·cols i32); returns their number.
+  (func (export "buildCsr") (param $x i32) (param $rows i32) (param $cols i32) (param $out i32) (result i32)
+    (local $r i32) (local $k i32) (local $idx i32)
+    (local.set $idx (i32.add (local.get $out) (i32.shl (i32.add (local.get $rows) (i32.const 1)) (i32.const 2))))
+    (i32.store (local.get $out) (i32.const 0))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $k (i32.add (local.get $k) (call $nonZeros
+          (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2)))
+          (local.get $cols)
+          (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $k))
+        (br $row)))
+    (local.get $k)
+  )
+
+  ;; Column indices of the non-zeros of row $r (at $xr, $in wide) into $idx, returning their number.
+  ;; Without a CSR ($csr = 0) the row is scanned. Otherwise $csr holds the minibatch's non-zeros,
+  ;; built once on the host: i32 row offsets [$rows + 1], then i32 column indices; they cover the
+  ;; row's first $csrCols columns, and only the columns after those (e.g. covariates appended to the
+  ;; counts) are scanned.
+  (func $rowIndices (param $xr i32) (param $r i32) (param $in i32) (param $idx i32) (param $csr i32) (param $rows i32) (param $csrCols i32) (result i32)
+    (local $start i32) (local $n i32) (local $m i32) (local $t i32) (local $p i32)
+    (if (i32.eqz (local.get $csr)) (then (return (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))))
+    (local.set $start (i32.load (i32.add (local.get $csr) (i32.shl (local.get $r) (i32.const 2)))))
+    (local.set $n (i32.sub (i32.load (i32.add (local.get $csr) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (local.get $start)))
+    (memory.copy (local.get $idx)
+      (i32.add (local.get $csr) (i32.shl (i32.add (i32.add (local.get $rows) (i32.const 1)) (local.get $start)) (i32.const 2)))
+      (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.lt_s (local.get $csrCols) (local.get $in))
+      (then
+        (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $n) (i32.const 2))))
+        (local.set $m (call $nonZeros (i32.add (local.get $xr) (i32.shl (local.get $csrCols) (i32.const 2))) (i32.sub (local.get $in) (local.get $csrCols)) (local.get $p)))
+        (block $shiftDone
+          (loop $shift
+            (br_if $shiftDone (i32.ge_s (local.get $t) (local.get $m)))
+            (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (local.get $csrCols)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $shift)))
+        (local.set $n (i32.add (local.get $n) (local.get $m)))))
+    (local.get $n)
+  )
+
   ;; Number of non-zero values among n float32 values at $src.
   (func (export "countNonZero") (param $src i32) (param $n i32) (result i32)
     (local $j i32) (local $acc v128) (local $k i32)
@@ -219,9 +267,10 @@
 
   ;; out = x · Wᵀ + bias for x (f32 [rows, in], mostly zeros) and Wᵀ given as $wt (f32 [in, n]):
   ;; each output row is the bias plus Σ over the row's non-zeros x_c · Wᵀ[c, :], accumulated in
-  ;; registers over blocks of 32 outputs. $idx is scratch for one row's column indices (i32 [in]).
+  ;; registers over blocks of 32 outputs. $idx is scratch for one row's column indices (i32 [in]);
+  ;; $csr/$csrCols: the non-zeros built on the host, or 0 (see $rowIndices).
   (func (export "sparseAffine")
-    (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32)
+    (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
     (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $col i32)
     (local $s v128) (local $w i32) (local $sf f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
@@ -230,7 +279,7 @@
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
         (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
-        (local.set $nnz (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))
+        (local.set $nnz (call $rowIndices (local.get $xr) (local.get $r) (local.get $in) (local.get $idx) (local.get $csr) (local.get $rows) (local.get $csrCols)))
         ;; blocks of 32 outputs (8 vector accumulators)
         (local.set $c0 (i32.const 0))
         (block $b32Done
@@ -297,9 +346,9 @@
 
   ;; Gradients of sparseAffine's weight and bias from dy (f32 [rows, n]) and the same x (f32 [rows, in]):
   ;; dWᵀ[c, :] = Σ_rows x[r, c]·dy[r, :] into $dwt (f32 [in, n], overwritten) over the non-zeros of x,
-  ;; and db = Σ_rows dy[r, :] into $db (f32 [n]). $idx: scratch, i32 [in].
+  ;; and db = Σ_rows dy[r, :] into $db (f32 [n]). $idx: scratch, i32 [in]; $csr/$csrCols as in sparseAffine.
   (func (export "sparseAffineGrad")
-    (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $db i32) (param $idx i32)
+    (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $db i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
     (local $r i32) (local $nnz i32) (local $xr i32) (local $d i32) (local $c0 i32) (local $k i32) (local $col i32)
     (local $s v128) (local $w i32) (local $sf f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
@@ -310,7 +359,7 @@
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
         (local.set $d (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
-        (local.set $nnz (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))
+        (local.set $nnz (call $rowIndices (local.get $xr) (local.get $r) (local.get $in) (local.get $idx) (local.get $csr) (local.get $rows) (local.get $csrCols)))
         ;; blocks of 32 outputs: dy held in 8 vectors
         (local.set $c0 (i32.const 0))
         (block $b32Done
@@ -461,12 +510,59 @@
   )
 
 
+  ;; One row of log1pInput from its non-zero counts' column indices ($cols, i32 [n]) instead of a scan:
+  ;; the row's g outputs are zeroed, then log1p (as in log1pInput) is taken of the listed counts four
+  ;; at a time; returns their sum (double precision).
+  (func $log1pRowCsr (param $xr i32) (param $or i32) (param $cols i32) (param $n i32) (param $g i32) (result f64)
+    (local $t i32) (local $v v128) (local $u1 v128) (local $y v128) (local $sum f64) (local $sv f32) (local $su f32)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (memory.fill (local.get $or) (i32.const 0) (i32.shl (local.get $g) (i32.const 2)))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $t) (i32.const 4)) (local.get $n)))
+        (local.set $c0 (i32.shl (i32.load offset=0 (i32.add (local.get $cols) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+        (local.set $c1 (i32.shl (i32.load offset=4 (i32.add (local.get $cols) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+        (local.set $c2 (i32.shl (i32.load offset=8 (i32.add (local.get $cols) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+        (local.set $c3 (i32.shl (i32.load offset=12 (i32.add (local.get $cols) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+        (local.set $v (f32x4.splat (f32.load (i32.add (local.get $xr) (local.get $c0)))))
+        (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $xr) (local.get $c1)))))
+        (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (i32.add (local.get $xr) (local.get $c2)))))
+        (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (i32.add (local.get $xr) (local.get $c3)))))
+        (local.set $u1 (f32x4.add (local.get $v) (v128.const f32x4 1 1 1 1)))
+        (local.set $y (f32x4.sub (call $vlog (local.get $u1))
+          (f32x4.div (f32x4.sub (f32x4.sub (local.get $u1) (v128.const f32x4 1 1 1 1)) (local.get $v)) (local.get $u1))))
+        (f32.store (i32.add (local.get $or) (local.get $c0)) (f32x4.extract_lane 0 (local.get $y)))
+        (f32.store (i32.add (local.get $or) (local.get $c1)) (f32x4.extract_lane 1 (local.get $y)))
+        (f32.store (i32.add (local.get $or) (local.get $c2)) (f32x4.extract_lane 2 (local.get $y)))
+        (f32.store (i32.add (local.get $or) (local.get $c3)) (f32x4.extract_lane 3 (local.get $y)))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $v)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_s (local.get $t) (local.get $n)))
+        (local.set $c0 (i32.shl (i32.load (i32.add (local.get $cols) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+        (local.set $sv (f32.load (i32.add (local.get $xr) (local.get $c0))))
+        (local.set $su (f32.add (local.get $sv) (f32.const 1)))
+        (f32.store (i32.add (local.get $or) (local.get $c0))
+          (f32.sub (f32x4.extract_lane 0 (call $vlog (f32x4.splat (local.get $su))))
+            (f32.div (f32.sub (f32.sub (local.get $su) (f32.const 1)) (local.get $sv)) (local.get $su))))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $sv))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tail)))
+    (local.get $sum)
+  )
+
   ;; The encoder input of an NB model: per row of b × g float32 counts $x, out = [log1p(x) | u]
   ;; (f32 [b, g + c]; u: f32 [b, c] covariates, copied) and lib = Σx (f32 [b], summed in double
   ;; precision). log1p(v) = ln(1+v) − ((1+v) − 1 − v)/(1+v) (the rounding of 1+v corrected); groups of
-  ;; four zeros are written as zeros without a logarithm.
-  (func (export "log1pInput") (param $x i32) (param $u i32) (param $out i32) (param $lib i32) (param $b i32) (param $g i32) (param $c i32)
-    (local $r i32) (local $j i32) (local $xr i32) (local $or i32)
+  ;; four zeros are written as zeros without a logarithm. With $csr (the counts' non-zeros built on the
+  ;; host, see $rowIndices; else 0) no row is scanned: see $log1pRowCsr.
+  (func (export "log1pInput") (param $x i32) (param $u i32) (param $out i32) (param $lib i32) (param $b i32) (param $g i32) (param $c i32) (param $csr i32)
+    (local $r i32) (local $start i32) (local $j i32) (local $xr i32) (local $or i32)
     (local $v v128) (local $u1 v128) (local $lo v128) (local $hi v128)
     (local $sv f32) (local $su f32) (local $sum f64)
     (block $rowsDone
@@ -474,43 +570,53 @@
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
         (local.set $or (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (i32.add (local.get $g) (local.get $c))) (i32.const 2))))
-        (local.set $lo (v128.const f64x2 0 0))
-        (local.set $hi (v128.const f64x2 0 0))
-        (local.set $j (i32.const 0))
-        (block $vecDone
-          (loop $vec
-            (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $g)))
-            (local.set $v (v128.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
-            (if (v128.any_true (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0)))
-              (then
-                (local.set $u1 (f32x4.add (local.get $v) (v128.const f32x4 1 1 1 1)))
-                (v128.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2)))
-                  (f32x4.sub (call $vlog (local.get $u1))
-                    (f32x4.div (f32x4.sub (f32x4.sub (local.get $u1) (v128.const f32x4 1 1 1 1)) (local.get $v)) (local.get $u1))))
-                (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
-                (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
-                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
-              (else
-                (v128.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2))) (v128.const f32x4 0 0 0 0))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $vec)))
-        (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
-        (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
-        (block $tailDone
-          (loop $tail
-            (br_if $tailDone (i32.ge_s (local.get $j) (local.get $g)))
-            (local.set $sv (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
-            (local.set $su (f32.add (local.get $sv) (f32.const 1)))
-            (f32.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2)))
-              (select
-                (f32.sub (f32x4.extract_lane 0 (call $vlog (f32x4.splat (local.get $su))))
-                  (f32.div (f32.sub (f32.sub (local.get $su) (f32.const 1)) (local.get $sv)) (local.get $su)))
-                (f32.const 0)
-                (f32.ne (local.get $sv) (f32.const 0))))
-            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $sv))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $tail)))
-        (memory.copy (i32.add (local.get $or) (i32.shl (local.get $g) (i32.const 2)))
+        (if (local.get $csr)
+          (then
+            (local.set $start (i32.load (i32.add (local.get $csr) (i32.shl (local.get $r) (i32.const 2)))))
+            (local.set $sum (call $log1pRowCsr (local.get $xr) (local.get $or)
+              (i32.add (local.get $csr) (i32.shl (i32.add (i32.add (local.get $b) (i32.const 1)) (local.get $start)) (i32.const 2)))
+              (i32.sub (i32.load (i32.add (local.get $csr) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (local.get $start))
+              (local.get $g))))
+          (else
+            (local.set $lo (v128.const f64x2 0 0))
+            (local.set $hi (v128.const f64x2 0 0))
+            (local.set $j (i32.const 0))
+            (block $vecDone
+              (loop $vec
+                (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $g)))
+                (local.set $v (v128.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
+                (if (v128.any_true (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0)))
+                  (then
+                    (local.set $u1 (f32x4.add (local.get $v) (v128.const f32x4 1 1 1 1)))
+                    (v128.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2)))
+                      (f32x4.sub (call $vlog (local.get $u1))
+                        (f32x4.div (f32x4.sub (f32x4.sub (local.get $u1) (v128.const f32x4 1 1 1 1)) (local.get $v)) (local.get $u1))))
+                    (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+                  (else
+                    (v128.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2))) (v128.const f32x4 0 0 0 0))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $vec)))
+            (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+            (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+            (block $tailDone
+              (loop $tail
+                (br_if $tailDone (i32.ge_s (local.get $j) (local.get $g)))
+                (local.set $sv (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $su (f32.add (local.get $sv) (f32.const 1)))
+                (f32.store (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2)))
+                  (select
+                    (f32.sub (f32x4.extract_lane 0 (call $vlog (f32x4.splat (local.get $su))))
+                      (f32.div (f32.sub (f32.sub (local.get $su) (f32.const 1)) (local.get $sv)) (local.get $su)))
+                    (f32.const 0)
+                    (f32.ne (local.get $sv) (f32.const 0))))
+                (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $sv))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $tail)))
+        
+          ))
+(memory.copy (i32.add (local.get $or) (i32.shl (local.get $g) (i32.const 2)))
           (i32.add (local.get $u) (i32.shl (i32.mul (local.get $r) (local.get $c)) (i32.const 2)))
           (i32.shl (local.get $c) (i32.const 2)))
         (f32.store (i32.add (local.get $lib) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $sum)))
@@ -522,14 +628,15 @@
   ;; The count terms of the NB log-likelihood over each row's non-zero counts (b × g float32 $x):
   ;; for an integer count 1 ≤ x ≤ 16, rows[r] += table[j·17 + x] (f64 [g, 17], lnΓ(x+θ_j) − lnΓ(θ_j)
   ;; − ln x!, built by the caller); any other non-zero count's flat index r·g + j goes to $exc
-  ;; (i32) for the caller. $rows: f64 [b], added to. $idx: i32 [g] scratch. Returns the number of $exc entries.
-  (func (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (result i32)
+  ;; (i32) for the caller. $rows: f64 [b], added to. $idx: i32 [g] scratch. $csr: the counts' non-zeros
+  ;; built on the host, or 0 to scan the rows (see $rowIndices). Returns the number of $exc entries.
+  (func (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $s f64)
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
-        (local.set $n (call $nonZeros (local.get $xr) (local.get $g) (local.get $idx)))
+        (local.set $n (call $rowIndices (local.get $xr) (local.get $r) (local.get $g) (local.get $idx) (local.get $csr) (local.get $b) (local.get $g)))
         (local.set $s (f64.const 0))
         (local.set $t (i32.const 0))
         (block $nzDone
@@ -557,14 +664,14 @@
 
   ;; The count part of dθ: for each non-zero integer count 1 ≤ x ≤ 16 at (r, j), acc[j] += dy[r]·table[j·17 + x]
   ;; (f64 [g, 17], ψ(x+θ_j) − ψ(θ_j)); other non-zero counts' flat indices go to $exc as in nbCountTerms.
-  ;; $dy: f32 [b]; $acc: f64 [g], added to. Returns the number of $exc entries.
-  (func (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (result i32)
+  ;; $dy: f32 [b]; $acc: f64 [g], added to; $csr as in nbCountTerms. Returns the number of $exc entries.
+  (func (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $d f64) (local $a i32)
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
-        (local.set $n (call $nonZeros (local.get $xr) (local.get $g) (local.get $idx)))
+        (local.set $n (call $rowIndices (local.get $xr) (local.get $r) (local.get $g) (local.get $idx) (local.get $csr) (local.get $b) (local.get $g)))
         (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (i32.shl (local.get $r) (i32.const 2))))))
         (local.set $t (i32.const 0))
         (block $nzDone

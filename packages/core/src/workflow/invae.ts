@@ -8,7 +8,8 @@ import type { RowSource } from '../data/row-source';
 import { resolveModelConfig, type InvaeModelConfig, type InvaeModelKind } from '../model/config';
 import type { InvaeModel, LatentPart } from '../model/invae';
 import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../model/build';
-import { PriorNotFoundError, PriorOptionError, derivedColumns, getPrior, priorDecoderPaths } from '../prior/registry';
+import { PriorNotFoundError, PriorOptionError, bindPriorRef, derivedColumns, priorDecoderPaths } from '../prior/registry';
+import type { CovariateColumn } from '../covariates/column';
 import { trainModel, type TrainHistory } from '../train/trainer';
 import { TrainingDivergedError } from '../train/errors';
 import type { TrainOptions } from '../train/options';
@@ -69,20 +70,27 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The dataset with the obs columns its priors derive from the data (e.g. gene-program scores) added. */
-function withDerived<D extends AnyDataset>(data: D, refs: readonly (PriorRef | null | undefined)[]): D {
+/**
+ * The obs columns the priors `refs` derive from the data (e.g. gene-program scores); each prior's
+ * options are read once per model and its columns computed once per dataset (see `bindPrior`).
+ */
+function derivedOf(data: AnyDataset, refs: readonly (PriorRef | null | undefined)[]): Record<string, CovariateColumn> {
   if (isRowDataset(data)) {
     // a row-streamed dataset does not hold the counts a derivation reads
-    const deriving = refs.find((r) => r && typeof getPrior(r.name).deriveColumns === 'function');
+    const deriving = refs.find((r) => r && bindPriorRef(r).derives);
     if (deriving) {
       throw new InvalidOptionError('data', `The prior '${deriving.name}' derives its covariates from all counts, which a row-streamed (backed) dataset does not hold in memory.`, {
         hint: 'load the data into memory (invae train without --backed) for this prior',
       });
     }
-    return data;
+    return {};
   }
-  const extra = derivedColumns(data, refs);
-  return Object.keys(extra).length ? { ...data, obs: { ...data.obs, ...extra } } : data;
+  return derivedColumns(data, refs);
+}
+
+/** `data`'s obs with the derived columns `extra` added (they replace columns of the same name). */
+function withColumns(data: AnyDataset, extra: Record<string, CovariateColumn>): AnyDataset['obs'] {
+  return Object.keys(extra).length ? { ...data.obs, ...extra } : data.obs;
 }
 
 /**
@@ -93,6 +101,8 @@ function withDerived<D extends AnyDataset>(data: D, refs: readonly (PriorRef | n
  */
 export class Invae {
   private predictorState: { predictor: InvariantPredictor; labelKey: string } | null = null;
+  /** Derived obs columns of the dataset the model was set up on (by its counts), computed by setup. */
+  private readonly setupDerived = new WeakMap<object, { geneNames: readonly string[]; obs: object; columns: Record<string, CovariateColumn> }>();
 
   private constructor(
     /** The networks and priors. */
@@ -121,7 +131,8 @@ export class Invae {
     const kind = setup.model ?? 'FinVAE';
     if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
     checkUniqueGeneNames(data.geneNames);
-    const obs = withDerived(data, [setup.invPrior, setup.spurPrior]).obs;
+    const derived = derivedOf(data, [setup.invPrior, setup.spurPrior]);
+    const obs = withColumns(data, derived);
     const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), obs, { warn });
     const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), obs, { warn });
     const preset = getPreset(setup.preset);
@@ -156,13 +167,22 @@ export class Invae {
     validateCounts(data, config.decoderDist ?? 'nb');
     const spec: ModelSpec = { config, invPrior, spurPrior };
     const built = buildModel(spec);
-    return new Invae(built.model, built.spec, inv, spur, [...data.geneNames], setup.layer ?? null, warn, null, preset);
+    const w = new Invae(built.model, built.spec, inv, spur, [...data.geneNames], setup.layer ?? null, warn, null, preset);
+    // the saved (resolved) options derive the same columns as the given ones (a plugin's derivation
+    // depends only on the data and its options): training and encoding this dataset reuse them
+    if (!isRowDataset(data) && Object.keys(derived).length) w.setupDerived.set(data.counts, { geneNames: data.geneNames, obs: data.obs, columns: derived });
+    return w;
   }
 
   /** Encoded invariant and spurious covariates of a dataset (missing keys / unseen categories → zeros + warning). */
   covariates(data: AnyDataset): { inv: RowMatrix | null; spur: RowMatrix | null } {
     const n = nCellsOf(data);
-    const obs = withDerived(data, [this.spec.invPrior, this.spec.spurPrior]).obs;
+    const seeded = isRowDataset(data) ? undefined : this.setupDerived.get(data.counts);
+    const derived =
+      seeded && !isRowDataset(data) && seeded.geneNames === data.geneNames && seeded.obs === data.obs
+        ? seeded.columns
+        : derivedOf(data, [this.spec.invPrior, this.spec.spurPrior]);
+    const obs = withColumns(data, derived);
     const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(obs, { warn: this.warn, nRows: n }));
     return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
   }
@@ -228,10 +248,11 @@ export class Invae {
   /**
    * Trains an invariant predictor of obs column `labelKey` on the invariant latent means of `data`
    * (linear softmax regression, kNN, or the per-environment classifier over `batchKey`).
+   * `given.latent`: that latent when already computed, so that it is not computed again.
    */
-  trainPredictor(data: AnyDataset, labelKey: string, options: PredictorOptions = { kind: 'linear' }): InvariantPredictor {
+  trainPredictor(data: AnyDataset, labelKey: string, options: PredictorOptions = { kind: 'linear' }, given: { latent?: LatentMatrix } = {}): InvariantPredictor {
     const labels = this.column(data, labelKey);
-    const latent = this.latent(data, { part: 'inv' });
+    const latent = this.invariantLatent(data, given.latent);
     let predictor: InvariantPredictor;
     if (options.kind === 'knn') predictor = KnnClassifier.fit(latent, labels, { k: options.k });
     else if (options.kind === 'environment') predictor = EnvironmentClassifier.fit(latent, labels, this.column(data, options.batchKey), options);
@@ -247,10 +268,25 @@ export class Invae {
     return this.predictorState;
   }
 
-  /** Predicts labels of `data` with the trained predictor. */
-  predict(data: AnyDataset): Prediction {
+  /**
+   * Predicts labels of `data` with the trained predictor. `given.latent`: `data`'s invariant latent
+   * when already computed (`latent(data, { part: 'inv' })`), so that it is not computed again.
+   */
+  predict(data: AnyDataset, given: { latent?: LatentMatrix } = {}): Prediction {
     if (!this.predictorState) throw new InvalidOptionError('predictor', 'No predictor has been trained for this model.', { hint: 'train one first (invae train … --predict KEY, or trainPredictor())' });
-    return this.predictorState.predictor.predict(this.latent(data, { part: 'inv' }));
+    return this.predictorState.predictor.predict(this.invariantLatent(data, given.latent));
+  }
+
+  /** `data`'s invariant latent: `given` (checked against the data and the model) or computed. */
+  private invariantLatent(data: AnyDataset, given: LatentMatrix | undefined): LatentMatrix {
+    if (!given) return this.latent(data, { part: 'inv' });
+    const [n, d] = [nCellsOf(data), this.model.config.latentDimInv];
+    if (given.nRows !== n || given.nCols !== d || given.data.length !== n * d) {
+      throw new InvalidOptionError('latent', `The given latent is ${given.nRows} × ${given.nCols} (${given.data.length} values); this data's invariant latent is ${n} × ${d}.`, {
+        hint: "pass latent(data, { part: 'inv' }) of the same data, or leave latent out",
+      });
+    }
+    return given;
   }
 
   private column(data: AnyDataset, key: string): string[] {
