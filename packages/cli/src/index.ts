@@ -7,4 +7,6 @@ export { main } from './main';
 export { createProgram, type GlobalOptions } from './program';
 export { formatError } from './report-error';
 export { VERSION } from './version';
-export { openBackedDataset, BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS, type BackedDataset, type BackedRowsOptions } from './backed-source';
+export { openBackedDataset, type BackedDataset } from './backed-source';
+/** Moved to `@invae/core` (re-exported here for existing importers). */
+export { BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS, type BackedRowsOptions } from '@invae/core';
