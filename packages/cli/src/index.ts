@@ -7,6 +7,5 @@ export { main } from './main';
 export { createProgram, type GlobalOptions } from './program';
 export { formatError } from './report-error';
 export { VERSION } from './version';
+// BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS and BackedRowsOptions moved to @invae/core (its data layer).
 export { openBackedDataset, type BackedDataset } from './backed-source';
-/** Moved to `@invae/core` (re-exported here for existing importers). */
-export { BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS, type BackedRowsOptions } from '@invae/core';

@@ -10,7 +10,9 @@ import { csrMatrix, denseMatrix, type CountMatrix, type CsrMatrix, type IndexArr
 
 /** A dense row-major AnnData matrix (numpy layout): `shape` is `[nObs, nVars]` for X and layers. */
 export interface AnnDataDenseMatrix {
+  /** Storage kind. */
   readonly kind: 'dense';
+  /** Shape, row-major (`[nObs, nVars]`). */
   readonly shape: readonly number[];
   /** Values in row-major order. */
   readonly data: NumericArray;
@@ -18,19 +20,29 @@ export interface AnnDataDenseMatrix {
 
 /** A compressed-sparse-row AnnData matrix (scipy layout): `indptr` has nRows + 1 entries, `indices` are columns. */
 export interface AnnDataCsrMatrix {
+  /** Storage kind. */
   readonly kind: 'csr';
+  /** `[nRows, nCols]`. */
   readonly shape: readonly [number, number];
+  /** Stored values. */
   readonly data: NumericArray;
+  /** Column of each stored value. */
   readonly indices: IndexArray;
+  /** Row pointers, length nRows + 1. */
   readonly indptr: IndexArray;
 }
 
 /** A compressed-sparse-column AnnData matrix (scipy layout): `indptr` has nCols + 1 entries, `indices` are rows. */
 export interface AnnDataCscMatrix {
+  /** Storage kind. */
   readonly kind: 'csc';
+  /** `[nRows, nCols]`. */
   readonly shape: readonly [number, number];
+  /** Stored values. */
   readonly data: NumericArray;
+  /** Row of each stored value. */
   readonly indices: IndexArray;
+  /** Column pointers, length nCols + 1. */
   readonly indptr: IndexArray;
 }
 
@@ -54,8 +66,11 @@ export interface AnnDataTable {
 export interface AnnDataColumnInfo {
   /** `numeric`, `categorical`, `string`, … */
   kind: string;
+  /** On-disk dtype of the values (or of a categorical's codes). */
   dtype?: string;
+  /** Categories of a categorical column. */
   categories?: readonly (string | number)[];
+  /** Whether a categorical column is ordered. */
   ordered?: boolean;
 }
 
@@ -89,7 +104,9 @@ export interface AnnDataLike {
 
 /** Storage kind and shape of a matrix of a backed AnnData, read from metadata only. */
 export interface AnnDataMatrixInfo {
+  /** Storage kind. */
   kind: 'dense' | 'csr' | 'csc';
+  /** Shape (`[nObs, nVars]`). */
   shape: readonly number[];
 }
 

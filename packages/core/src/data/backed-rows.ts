@@ -28,8 +28,11 @@ interface CachedBlock {
  * shuffles by block and memory stays bounded by the cache whatever the file size. The file is only read.
  */
 export class BackedRowSource implements RowSource {
+  /** Rows (cells). */
   readonly nRows: number;
+  /** Columns (genes). */
   readonly nCols: number;
+  /** Rows per block read from the file. */
   readonly blockSize: number;
   private readonly cacheBlocks: number;
   private readonly cache = new Map<number, CachedBlock>();
@@ -80,6 +83,7 @@ export class BackedRowSource implements RowSource {
     return blk;
   }
 
+  /** The rows `indices`, densified, row-major (blocks read from the file as needed). */
   readRows(indices: ArrayLike<number>): Float32Array {
     checkRowIndices(indices, this.nRows);
     const nCols = this.nCols;

@@ -54,6 +54,7 @@ export function annDataDataset(adata: AnnDataLike, options: AnnDataReadOptions =
 
 /** A row-streamed dataset over a backed AnnData, with its row source. */
 export interface BackedAnnDataDataset extends RowDataset {
+  /** The rows, read from the file by blocks. */
   rows: BackedRowSource;
 }
 
