@@ -7,4 +7,5 @@ export { main } from './main';
 export { createProgram, type GlobalOptions } from './program';
 export { formatError } from './report-error';
 export { VERSION } from './version';
-export { openBackedDataset, BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS, type BackedDataset, type BackedRowsOptions } from './backed-source';
+// BackedRowSource, DEFAULT_BACKED_BLOCK_ROWS and BackedRowsOptions moved to @invae/core (its data layer).
+export { openBackedDataset, type BackedDataset } from './backed-source';

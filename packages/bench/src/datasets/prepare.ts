@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { simulate, type SimulateOptions } from '@invae/core';
+import { cscToCsr, frameColumns, simulate, type SimulateOptions } from '@invae/core';
 import { frameIndex, openH5ad, readH5ad, type AnnData, type Frame, type Matrix as AnnMatrix } from '@invae/io-anndata';
 import { BenchInputError } from '../errors';
 import { highlyVariableGenesSeuratV3, type CountRowSource, type HvgResult } from '../preprocess/hvg';
@@ -74,22 +74,7 @@ function csrFromAnn(m: AnnMatrix): CsrCounts {
     }
     return { nRows: r, nCols: c, indptr, indices: Int32Array.from(idx), data: Float64Array.from(val) };
   }
-  // CSC → CSR
-  const [r, c] = m.shape;
-  const counts = new Float64Array(r + 1);
-  for (let p = 0; p < m.indices.length; p++) counts[m.indices[p]! + 1]!++;
-  for (let i = 0; i < r; i++) counts[i + 1]! += counts[i]!;
-  const next = Float64Array.from(counts);
-  const indices = new Int32Array(m.indices.length);
-  const data = new Float64Array(m.indices.length);
-  for (let j = 0; j < c; j++) {
-    for (let p = m.indptr[j]!; p < m.indptr[j + 1]!; p++) {
-      const q = next[m.indices[p]!]!++;
-      indices[q] = j;
-      data[q] = m.data[p]!;
-    }
-  }
-  return { nRows: r, nCols: c, indptr: counts, indices, data };
+  return cscToCsr(m); // float32 values: counts are integers
 }
 
 /** Keeps the columns with `remap[j] ≥ 0`, renumbered to `remap[j]` (order preserved). */
@@ -121,12 +106,6 @@ function isIntegerBlock(c: CsrCounts): boolean {
   const n = Math.min(c.data.length, 100_000);
   for (let p = 0; p < n; p++) if (c.data[p]! !== Math.round(c.data[p]!) || c.data[p]! < 0) return false;
   return true;
-}
-
-function obsColumns(frame: Frame): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const name of Object.keys(frame.columns)) out[name] = frame.table.array(name) as unknown[];
-  return out;
 }
 
 function requireColumn(obs: Record<string, unknown[]>, key: string, what: string, entry: DatasetEntry, file: string): unknown[] {
@@ -251,7 +230,7 @@ export async function prepareDataset(dataset: string | DatasetEntry, options: Pr
   const src = await openCounts(entry, file!, blockRows);
   try {
     log(`${entry.name}: counts from ${src.name} (${src.nRows} cells × ${src.nCols} features)`);
-    const obs = obsColumns(src.backed.obs);
+    const obs = frameColumns(src.backed.obs);
     // An empty key (an entry made by fileDatasetEntry without one) means none.
     const batches = entry.batchKey ? requireColumn(obs, entry.batchKey, 'batch', entry, file!) : null;
     if (entry.labelKey) requireColumn(obs, entry.labelKey, 'label', entry, file!);

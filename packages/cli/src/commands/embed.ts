@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { Invae, initEngine, type LatentPart } from '@invae/core';
+import { Invae, initEngine, latentObsmKey, writeResults, type LatentPart } from '@invae/core';
 import { updateH5ad } from '@invae/io-anndata';
 import { loadDataset } from '../dataset';
 import { collect, loadPlugins } from '../plugins';
@@ -49,12 +49,14 @@ async function embed(modelDir: string, file: string, opts: EmbedCliOptions, glob
   await loadPlugins(opts.plugin);
   const workflow = await Invae.load(modelDir);
   try {
-    const { data } = await loadDataset(file, opts.layer ?? workflow.layer);
+    const { adata, data } = await loadDataset(file, opts.layer ?? workflow.layer);
     const part = opts.latent as LatentPart;
-    const key = opts.key ?? (part === 'inv' ? 'X_inVAE' : part === 'spur' ? 'X_inVAE_spur' : 'X_inVAE_full');
+    const key = opts.key ?? latentObsmKey(part);
     const latent = workflow.latent(data, { part });
+    // the entry as the library writes it; only it is added to a byte copy of the input (X is not re-encoded)
+    writeResults(adata, { latent, latentKey: key });
     await editCopy(file, opts.out, async (tmp) => {
-      await updateH5ad(tmp, { obsm: { [key]: { kind: 'dense', shape: [latent.nRows, latent.nCols], dtype: 'float32', data: latent.data } } });
+      await updateH5ad(tmp, { obsm: { [key]: adata.obsm[key]! } });
     });
     const summary = { out: opts.out, key, cells: latent.nRows, dims: latent.nCols, latent: part };
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import * as aq from 'arquero';
-import { Invae, InvalidOptionError, accuracy, initEngine, macroF1 } from '@invae/core';
+import { Invae, InvalidOptionError, accuracy, initEngine, macroF1, writeResults } from '@invae/core';
 import { loadDataset } from '../dataset';
 import { collect, loadPlugins } from '../plugins';
 import { claimOutput, writeH5adOutput, writeTextAtomically } from '../output';
@@ -73,9 +72,8 @@ async function predict(modelDir: string, file: string, ext: string, opts: Predic
       const rows = pred.labels.map((l, i) => [cellNames[i]!, l, ...Array.from(pred.probabilities.subarray(i * k, (i + 1) * k), (p) => p.toPrecision(6))].map(csvField).join(','));
       await writeTextAtomically(opts.out, `${[header, ...rows].join('\n')}\n`);
     } else {
-      const table = adata.obs.table.assign(aq.table({ [column]: pred.labels }));
-      const classes = [...new Set(pred.labels)].sort();
-      await writeH5adOutput(opts.out, { ...adata, obs: { ...adata.obs, table, columns: { ...adata.obs.columns, [column]: { kind: 'categorical', categories: classes, ordered: false } } } });
+      writeResults(adata, { prediction: pred, predictionKey: column, confidenceKey: null });
+      await writeH5adOutput(opts.out, adata);
     }
     const summary = { out: opts.out, label: trained.labelKey, cells: pred.labels.length, classes: pred.classes, ...(scores ?? {}) };
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -19,12 +19,13 @@ import {
   type TrainOptions,
   PRESETS,
   DEFAULT_PRESET,
+  DEFAULT_BACKED_BLOCK_ROWS,
   type PresetName,
 } from '@invae/core';
 import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
 import { DEFAULT_N_TOP_GENES, lossPlot, selectHighlyVariableGenes } from '@invae/bench';
 import { loadDataset } from '../dataset';
-import { openBackedDataset, DEFAULT_BACKED_BLOCK_ROWS } from '../backed-source';
+import { openBackedDataset } from '../backed-source';
 import { integer, jsonObject, list, number } from '../parse';
 import { resolvePriorPlugin } from '../plugins';
 import { epochReporter } from '../progress';

@@ -24,6 +24,7 @@ import { predictorFromState } from '../predict/state';
 import type { FitOptions } from '../predict/softmax-model';
 import type { InvariantPredictor, LatentMatrix, Prediction } from '../predict/types';
 import { alignedRows, checkUniqueGeneNames, isRowDataset, nCellsOf, nGenesOf, validateCounts, type AnyDataset } from './dataset';
+import { resolveDataset, type DatasetInput } from './anndata-dataset';
 import { blockCovariates } from './covariate-spec';
 import { getPreset, type InvaePreset, type PresetName } from './presets';
 import { checkWorkflowManifest, type WorkflowManifest } from './model-manifest';
@@ -51,7 +52,16 @@ export interface InvaeSetup {
   invPrior?: PriorRef;
   /** Spurious prior plugin (default: the preset's, else `gaussian` or none when covariates are injected). */
   spurPrior?: PriorRef | null;
-  /** Where the counts came from (e.g. `counts` layer); recorded with the model. */
+  /**
+   * Where the counts come from (e.g. the `counts` layer), recorded with the model: when `data` is an
+   * AnnData, this layer is read (X when null or absent), and the model's other methods read it by default.
+   */
+  layer?: string | null;
+}
+
+/** Which matrix of an AnnData a model method reads (default: the layer the model was set up with, else X). */
+export interface LayerOption {
+  /** Layer to read counts from (null: X). Ignored for an {@link InvaeDataset} or {@link RowDataset}. */
   layer?: string | null;
 }
 
@@ -125,8 +135,13 @@ export class Invae {
     readonly preset: InvaePreset = getPreset(),
   ) {}
 
-  /** Fits the covariate encoders on `data` and builds the model. */
-  static setup(data: AnyDataset, setup: InvaeSetup, options: { warn?: WarnFn } = {}): Invae {
+  /**
+   * Fits the covariate encoders on `data` and builds the model. `data` is an {@link InvaeDataset}, a
+   * {@link RowDataset}, or an AnnData: in memory (`readH5ad` of `@invae/io-anndata`; X or
+   * `setup.layer` is read, CSC converted to CSR) or backed (`openH5ad`; rows streamed from the file).
+   */
+  static setup(input: DatasetInput, setup: InvaeSetup, options: { warn?: WarnFn } = {}): Invae {
+    const data = resolveDataset(input, { layer: setup.layer });
     const warn = options.warn ?? defaultWarn;
     const kind = setup.model ?? 'FinVAE';
     if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
@@ -174,8 +189,12 @@ export class Invae {
     return w;
   }
 
-  /** Encoded invariant and spurious covariates of a dataset (missing keys / unseen categories → zeros + warning). */
-  covariates(data: AnyDataset): { inv: RowMatrix | null; spur: RowMatrix | null } {
+  /**
+   * Encoded invariant and spurious covariates of a dataset or AnnData (missing keys / unseen categories
+   * → zeros + warning).
+   */
+  covariates(input: DatasetInput, options: LayerOption = {}): { inv: RowMatrix | null; spur: RowMatrix | null } {
+    const data = this.dataset(input, options);
     const n = nCellsOf(data);
     const seeded = isRowDataset(data) ? undefined : this.setupDerived.get(data.counts);
     const derived =
@@ -187,6 +206,11 @@ export class Invae {
     return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
   }
 
+  /** The dataset an input stands for (an AnnData read at the given layer, else the model's). */
+  private dataset(input: DatasetInput, options: LayerOption): AnyDataset {
+    return resolveDataset(input, { layer: options.layer === undefined ? this.layer : options.layer });
+  }
+
   private rows(data: AnyDataset): RowSource {
     return alignedRows(data, this.geneNames, this.warn);
   }
@@ -196,16 +220,19 @@ export class Invae {
    * the model's preset (e.g. the epoch count from the number of cells). On divergence the model keeps
    * the last good epoch's weights and {@link history} says where training diverged (so that
    * {@link save} can keep that model with its record), then the {@link TrainingDivergedError} is thrown.
+   * An AnnData is read at `options.layer` (default: the layer the model was set up with, else X).
    */
-  async train(data: AnyDataset, options: TrainOptions = {}): Promise<TrainHistory> {
+  async train(input: DatasetInput, options: TrainOptions & LayerOption = {}): Promise<TrainHistory> {
+    const { layer, ...trainOptions } = options;
+    const data = this.dataset(input, { layer });
     validateCounts(data, this.model.config.decoderDist);
     const cov = this.covariates(data);
     const defaults = this.preset.train;
     // the epochs so far, so that a checkpoint saved during training holds them
     const live: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: 1 };
     this.history = live;
-    const given = definedOnly(options);
-    const onEpoch = options.onEpoch;
+    const given = definedOnly(trainOptions);
+    const onEpoch = trainOptions.onEpoch;
     // worker threads (data-parallel training) rebuild the model from its spec
     try {
       this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, {
@@ -225,8 +252,13 @@ export class Invae {
     return this.history;
   }
 
-  /** Latent means (invariant, spurious or full) of every cell, computed in batches in eval mode. */
-  latent(data: AnyDataset, options: { part?: LatentPart; batchSize?: number } = {}): LatentMatrix {
+  /**
+   * Latent means (invariant, spurious or full) of every cell, computed in batches in eval mode. An
+   * AnnData is read at `options.layer` (default: the model's layer, else X); {@link writeResults} puts
+   * the result into its obsm.
+   */
+  latent(input: DatasetInput, options: { part?: LatentPart; batchSize?: number } & LayerOption = {}): LatentMatrix {
+    const data = this.dataset(input, options);
     const part = options.part ?? 'inv';
     const batchSize = options.batchSize ?? 1024;
     const rows = this.rows(data);
@@ -247,10 +279,12 @@ export class Invae {
 
   /**
    * Trains an invariant predictor of obs column `labelKey` on the invariant latent means of `data`
-   * (linear softmax regression, kNN, or the per-environment classifier over `batchKey`).
-   * `given.latent`: that latent when already computed, so that it is not computed again.
+   * (linear softmax regression, kNN, or the per-environment classifier over `batchKey`). An AnnData is
+   * read at the model's layer (else X). `given.latent`: that latent when already computed, so that it is
+   * not computed again.
    */
-  trainPredictor(data: AnyDataset, labelKey: string, options: PredictorOptions = { kind: 'linear' }, given: { latent?: LatentMatrix } = {}): InvariantPredictor {
+  trainPredictor(input: DatasetInput, labelKey: string, options: PredictorOptions = { kind: 'linear' }, given: { latent?: LatentMatrix } = {}): InvariantPredictor {
+    const data = this.dataset(input, {});
     const labels = this.column(data, labelKey);
     const latent = this.invariantLatent(data, given.latent);
     let predictor: InvariantPredictor;
@@ -269,12 +303,15 @@ export class Invae {
   }
 
   /**
-   * Predicts labels of `data` with the trained predictor. `given.latent`: `data`'s invariant latent
-   * when already computed (`latent(data, { part: 'inv' })`), so that it is not computed again.
+   * Predicts labels of `data` with the trained predictor. An AnnData is read at `options.layer`
+   * (default: the model's layer, else X); {@link writeResults} puts the labels into its obs.
+   * `options.latent`: `data`'s invariant latent when already computed (`latent(data, { part: 'inv' })`),
+   * so that it is not computed again.
    */
-  predict(data: AnyDataset, given: { latent?: LatentMatrix } = {}): Prediction {
+  predict(input: DatasetInput, options: LayerOption & { latent?: LatentMatrix } = {}): Prediction {
+    const data = this.dataset(input, options);
     if (!this.predictorState) throw new InvalidOptionError('predictor', 'No predictor has been trained for this model.', { hint: 'train one first (invae train … --predict KEY, or trainPredictor())' });
-    return this.predictorState.predictor.predict(this.invariantLatent(data, given.latent));
+    return this.predictorState.predictor.predict(this.invariantLatent(data, options.latent));
   }
 
   /** `data`'s invariant latent: `given` (checked against the data and the model) or computed. */
