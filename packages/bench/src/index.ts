@@ -93,6 +93,7 @@ export { lossPlot, type LossPlot } from './report/loss-plot';
 export { resultsCsv } from './report/results-csv';
 export { resultsMarkdown, type MethodInfo, type ResultsMarkdownExtras } from './report/results-markdown';
 export { BENCHMARK_METHODS, BENCHMARK_METHOD_NAMES, methodSetup, type BenchmarkMethod, type MethodSetupOptions } from './pipeline/methods';
+export { benchmarkInputOf } from './pipeline/input';
 export type { BenchmarkDataset, BenchmarkInput, ObsmEntry } from './pipeline/input';
 export type { ReportFiles, BenchmarkUmap } from './pipeline/report-files';
 export {

@@ -144,3 +144,27 @@ describe('runBenchmark input checks (before any work)', () => {
     }
   });
 });
+
+describe('runBenchmark on an AnnData', () => {
+  it('takes the AnnData itself (X, obs, obsm, names) and scores it as the same cells given in code', async () => {
+    // The shape readH5ad returns (structurally: core's AnnDataLike), with arquero frames.
+    const aq = await import('arquero');
+    const c = sim.counts;
+    if (c.kind !== 'csr') throw new Error('the simulator gives CSR counts');
+    const adata = {
+      nObs: sim.nCells,
+      nVars: sim.geneNames.length,
+      X: { kind: 'csr' as const, shape: [c.nRows, c.nCols] as [number, number], dtype: 'float32', data: c.data, indices: c.indices, indptr: c.indptr },
+      obs: { table: aq.table({ _index: sim.cellNames, batch: sim.obs.batch as string[], cell_type: sim.obs.cell_type as string[] }), indexName: '_index', columns: { batch: { kind: 'string' }, cell_type: { kind: 'string' } } },
+      var: { table: aq.table({ _index: sim.geneNames }), indexName: '_index', columns: {} },
+      layers: {},
+      obsm: { X_true_inv: { kind: 'dense' as const, shape: [sim.nCells, sim.latentDimInv] as [number, number], dtype: 'float32', data: sim.zInv } },
+    };
+    const fromFile = await runBenchmark(adata, { batch: 'batch', label: 'cell_type', methods: ['pca'], embeddings: ['X_true_inv'], umap: false, lobo: false });
+    expect(fromFile.results.methods.map((m) => m.embedding)).toEqual(['PCA', 'X_true_inv']);
+    expect(fromFile.results.nCells).toBe(240);
+    // The same cells given as a BenchmarkInput score the same.
+    const fromCode = await runBenchmark({ data, obsm: { X_true_inv: truth }, cellNames: sim.cellNames }, { batch: 'batch', label: 'cell_type', methods: ['pca'], embeddings: ['X_true_inv'], umap: false, lobo: false });
+    for (const [i, m] of fromFile.results.methods.entries()) expect(m.aggregates.Total).toBeCloseTo(fromCode.results.methods[i]!.aggregates.Total!, 6);
+  }, 300_000);
+});

@@ -1,13 +1,5 @@
-import { annDataCounts, annDataDataset, frameColumns, type InvaeDataset } from '@invae/core';
+import { annDataDataset, type InvaeDataset } from '@invae/core';
 import { frameIndex, readH5ad, type AnnData } from '@invae/io-anndata';
-
-/** The counts of an AnnData matrix as a core count matrix (core's `annDataCounts`: CSR kept sparse, CSC converted to CSR). */
-export const toCountMatrix = annDataCounts;
-
-/** The obs columns of an AnnData as plain arrays (core's `frameColumns`: categoricals decoded, missing = null). */
-export function obsColumns(adata: AnnData): Record<string, unknown[]> {
-  return frameColumns(adata.obs);
-}
 
 /** An AnnData read from disk plus the dataset view invae trains on. */
 export interface LoadedDataset {

@@ -1,4 +1,4 @@
-import { InvalidOptionError, csrMatrix, denseToCsr, type InvaeDataset } from '@invae/core';
+import { InvalidOptionError, annDataDataset, csrMatrix, denseToCsr, frameColumns, frameNames, isAnnDataLike, type AnnDataLike, type InvaeDataset } from '@invae/core';
 import type { AnnData } from '@invae/io-anndata';
 import type { Matrix } from '../internal/matrix';
 
@@ -26,6 +26,25 @@ export interface BenchmarkInput {
   cellNames?: readonly string[];
   /** Name of the data set in titles and in results.json (e.g. the file's base name; default `dataset`). */
   name?: string;
+}
+
+/**
+ * The benchmark input of an in-memory AnnData (as `readH5ad` of `@invae/io-anndata` returns it): counts
+ * from X or `layer` (CSC converted to CSR), gene and cell names, obs and obsm. A file without X (or with
+ * 0 genes) still gives obs and obsm, so that embeddings computed elsewhere can be scored.
+ */
+export function benchmarkInputOf(adata: AnnDataLike, layer: string | null = null, name?: string): BenchmarkInput {
+  const obs = frameColumns(adata.obs) as InvaeDataset['obs'];
+  const matrix = layer ? adata.layers?.[layer] : adata.X;
+  const hasCounts = Boolean(matrix && matrix.shape.length === 2 && matrix.shape[1]! > 0);
+  // annDataDataset names a missing layer with the layers there are
+  const data = layer || hasCounts ? annDataDataset(adata, { layer, source: name }) : null;
+  return { data, obs, obsm: (adata.obsm ?? {}) as BenchmarkInput['obsm'], cellNames: frameNames(adata.obs), name };
+}
+
+/** Whether a benchmark input is an AnnData rather than a {@link BenchmarkInput}. */
+export function isAnnDataInput(input: BenchmarkInput | AnnDataLike): input is AnnDataLike {
+  return isAnnDataLike(input);
 }
 
 /** The values of obs[`key`] as strings; a typed error naming `option` for a missing column or missing values. */

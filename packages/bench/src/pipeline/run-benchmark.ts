@@ -9,6 +9,7 @@ import {
   denseToCsr,
   initEngine,
   listPriors,
+  type AnnDataLike,
   type CsrMatrix,
   type PresetName,
   type TrainHistory,
@@ -25,7 +26,7 @@ import type { Matrix } from '../internal/matrix';
 import type { MethodInfo } from '../report/results-markdown';
 import type { ReportIdentifiability, ReportInvariantPrediction } from '../report/report-html';
 import { VERSION as BENCH_VERSION } from '../version';
-import { obsmMatrix, obsStrings, subsetDataset, withoutColumns, type BenchmarkInput } from './input';
+import { benchmarkInputOf, isAnnDataInput, obsmMatrix, obsStrings, subsetDataset, withoutColumns, type BenchmarkInput } from './input';
 import { BENCHMARK_METHODS, BENCHMARK_METHOD_NAMES, labelCovariates, methodSetup, type BenchmarkMethod } from './methods';
 import { writeFolderAtomic } from '@invae/common';
 import { buildReport, type BenchmarkUmap, type ReportFiles } from './report-files';
@@ -242,18 +243,21 @@ const toCsr = (m: BenchmarkInput['data'] & object): CsrMatrix => (m.counts.kind 
  * scores all with the scib-metrics set, leave-one-batch-out invariant prediction and (with true
  * latents) identifiability, draws UMAPs and loss curves, and builds the report folder
  * (results.json/csv/md/svg, report.html, plots) — written to `outDir` when given, atomically, at the
- * end. The input is the dataset itself (read it with `@invae/io-anndata` and convert, as the CLI does).
+ * end. The input is an AnnData read by `@invae/io-anndata` (counts from X or `options.layer`, obs, obsm),
+ * or a {@link BenchmarkInput} built in code.
  *
  * @example
  * ```ts
  * registerBuiltinPriors(); // from @invae/priors
- * const run = await runBenchmark({ data, name: 'sim' }, { batch: 'batch', label: 'cell_type', methods: ['pca', 'scvi', 'finvae'], epochs: 5, outDir: 'bench-out' });
+ * const adata = await readH5ad('sim.h5ad'); // from @invae/io-anndata
+ * const run = await runBenchmark(adata, { batch: 'batch', label: 'cell_type', methods: ['pca', 'scvi', 'finvae'], epochs: 5, outDir: 'bench-out' });
  * run.results.methods.map((m) => [m.embedding, m.aggregates.Total]);
  * ```
  * @throws InvalidOptionError for a bad option, a missing obs column or obsm key; BenchInputError
  * for too few cells or a missing prior.
  */
-export async function runBenchmark(input: BenchmarkInput, options: RunBenchmarkOptions): Promise<BenchmarkRun> {
+export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options: RunBenchmarkOptions): Promise<BenchmarkRun> {
+  const input = isAnnDataInput(source) ? benchmarkInputOf(source, options.layer ?? null) : source;
   const tStart = performance.now();
   const o = resolve(options);
   checkBenchmarkOptions(o);
