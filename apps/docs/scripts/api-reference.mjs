@@ -69,8 +69,8 @@ export const API_GROUP_ORDER = ['Model', 'Data & AnnData', 'Training', 'Priors',
 /** Per package: [pattern on the declaring file's path inside src/, section]; the last rule is the package's default. */
 export const API_GROUP_RULES = {
   core: [
-    [/^workflow\/|^public-model|^persist\//, 'Model'],
-    [/^(model|module|nn|likelihoods)\//, 'Networks & losses'],
+    [/^model\/|^persist\//, 'Model'],
+    [/^(module|nn|likelihoods)\//, 'Networks & losses'],
     [/^(data|covariates)\/|^public-data|anndata/, 'Data & AnnData'],
     [/^(train|optim|parallel)\/|^public-train/, 'Training'],
     [/^prior\//, 'Priors'],

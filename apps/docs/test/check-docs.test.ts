@@ -66,7 +66,8 @@ describe('offline site', () => {
 describe('API reference sections', () => {
   it('places each export by the folder that declares it, error classes last', async () => {
     const { apiGroup, API_GROUP_ORDER } = await import('../scripts/api-reference.mjs');
-    expect(apiGroup('core', 'workflow/invae.ts', 'Invae', true)).toBe('Model');
+    expect(apiGroup('core', 'model/invae.ts', 'Invae', true)).toBe('Model');
+    expect(apiGroup('core', 'module/networks.ts', 'Decoder', true)).toBe('Networks & losses');
     expect(apiGroup('core', 'train/trainer.ts', 'TrainOptions', false)).toBe('Training');
     expect(apiGroup('core', 'errors.ts', 'InvalidOptionError', true)).toBe('Errors');
     expect(apiGroup('bench', 'metrics/lisi.ts', 'ilisi', false)).toBe('Metrics');

@@ -19,6 +19,7 @@ export {
 } from './engine';
 export { tf } from './tf';
 export * from './public-model';
+export * from './public-module';
 export * from './public-data';
 export * from './public-train';
 export * from './parallel/index';

@@ -21,5 +21,4 @@ export {
   type PriorContext,
   type PriorRole,
 } from './prior/registry';
-export { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from './model/build';
-export * from './workflow/index';
+export { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from './module/build';

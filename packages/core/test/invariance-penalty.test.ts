@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../src/index';
-import { conditionalBatchMmd } from '../src/model/invariance-penalty';
+import { conditionalBatchMmd } from '../src/module/invariance-penalty';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });

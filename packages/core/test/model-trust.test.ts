@@ -24,7 +24,7 @@ import {
   type InvaeDataset,
   type InvaeModelConfig,
 } from '../src/index';
-import { networkWeightShapes } from '../src/model/networks';
+import { networkWeightShapes } from '../src/module/networks';
 import { QuadraticEnergyPrior, StandardNormalPrior } from './model-helpers';
 
 const sim = simulate({ nCells: 120, nGenes: 12, nBatches: 2, nCellTypes: 3, nDiseases: 1, latentDimInv: 3, latentDimSpur: 1, seed: 5 });

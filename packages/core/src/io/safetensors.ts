@@ -1,7 +1,7 @@
 import { writeFileContentAtomic } from '@invae/common';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { SafetensorsFormatError } from '../model/errors';
+import { SafetensorsFormatError } from '../module/errors';
 
 /** Element types invae reads and writes in safetensors files. */
 export type SafetensorsDtype = 'F32' | 'F64' | 'I32' | 'I64' | 'U8' | 'BOOL';

@@ -1,354 +1,455 @@
+import path from 'node:path';
 import { tf } from '../tf';
 import { InvalidOptionError } from '../errors';
-import { logNbPositive } from '../likelihoods/negative-binomial';
-import { normalKl, normalLogPdf } from '../likelihoods/normal';
-import { detach, SeedStream, type NamedVariable } from '../nn/variables';
-import type { ConditionalPrior, GaussianConditionalPrior } from '../prior/types';
-import { resolveModelConfig, type InvaeModelConfig, type ResolvedInvaeModelConfig } from './config';
-import { InputShapeError, WeightMismatchError } from './errors';
-import { Decoder, GaussianEncoder } from './networks';
-import { conditionalBatchMmd } from './invariance-penalty';
+import { CovariateEncoder, type CovariateSpec } from '../covariates/composite';
+import { defaultWarn, type WarnFn } from '../covariates/column';
+import type { RowMatrix } from '../data/gather';
+import type { RowSource } from '../data/row-source';
+import { resolveModelConfig, type InvaeModelConfig, type InvaeModelKind } from '../module/config';
+import type { InvaeModel, LatentPart } from '../module/invae';
+import { buildModel, type ModelSpec, type PriorRef, type ResolvedModelSpec } from '../module/build';
+import { PriorNotFoundError, PriorOptionError, bindPriorRef, derivedColumns, priorDecoderPaths } from '../prior/registry';
+import type { CovariateColumn } from '../covariates/column';
+import { trainModel, type TrainHistory } from '../train/trainer';
+import { TrainingDivergedError } from '../train/errors';
+import type { TrainOptions } from '../train/options';
+import { specReplicaRecipe } from '../parallel/recipe';
+import { readModelDir, readModelDirFile, saveModelDir } from '../persist/model-dir';
+import { historyFromJSON, historyToJSON } from '../train/history-file';
+import { ModelFormatError } from '../persist/errors';
+import { EnvironmentClassifier, type EnvironmentClassifierOptions } from '../predict/environment';
+import { KnnClassifier } from '../predict/knn';
+import { LinearClassifier } from '../predict/linear';
+import { predictorFromState } from '../predict/state';
+import type { FitOptions } from '../predict/softmax-model';
+import type { InvariantPredictor, LatentMatrix, Prediction } from '../predict/types';
+import { alignedRows, checkUniqueGeneNames, isRowDataset, nCellsOf, nGenesOf, validateCounts, type AnyDataset } from './dataset';
+import { resolveDataset, type DatasetInput } from './anndata-dataset';
+import { blockCovariates } from './covariate-spec';
+import { getPreset, type InvaePreset, type PresetName } from './presets';
+import { checkWorkflowManifest, type WorkflowManifest } from './model-manifest';
 
-/** The two priors of an inVAE model. */
-export interface InvaePriors {
-  /** Prior of the invariant latents given the invariant covariates (Gaussian for FinVAE, energy for NFinVAE). */
-  readonly inv: ConditionalPrior;
-  /** Gaussian prior of the spurious latents given the spurious covariates; `null` only when covariates are injected into the decoder (then optional). */
-  readonly spur: GaussianConditionalPrior | null;
+/** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
+export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
+
+/** How a workflow is set up on a dataset: which model, which covariates feed which prior. */
+export interface InvaeSetup {
+  /**
+   * Named defaults for everything below and for training (default `integration`, the configuration
+   * that integrates best in the integration study; `reference` keeps the reference implementation's
+   * defaults exactly). Explicit options always win. See {@link PRESETS}.
+   */
+  preset?: PresetName;
+  /** `FinVAE` (default) or `NFinVAE`. */
+  model?: InvaeModelKind;
+  /** Covariates of the invariant prior (biology: cell type, disease, …), besides those its prior plugin declares. */
+  invariant?: CovariateSpec;
+  /** Covariates of the spurious prior (technical: batch, site, …), besides those its prior plugin declares. */
+  spurious?: CovariateSpec;
+  /** Network options; defaults from the preset, then the model's (2 layers of 128, BN, NB decoder). */
+  options?: InvaeModelOptions;
+  /** Invariant prior plugin (default: the preset's, else by model kind). */
+  invPrior?: PriorRef;
+  /** Spurious prior plugin (default: the preset's, else `gaussian` or none when covariates are injected). */
+  spurPrior?: PriorRef | null;
+  /**
+   * Where the counts come from (e.g. the `counts` layer), recorded with the model: when `data` is an
+   * AnnData, this layer is read (X when null or absent), and the model's other methods read it by default.
+   */
+  layer?: string | null;
 }
 
-/** Options of a forward pass. */
-export interface ForwardOptions {
-  /** Training mode (BatchNorm batch statistics + running-stat updates, dropout). */
-  readonly training: boolean;
-  /** Standard-normal noise `[B, latentDim]` for z = mean + eps·√var; drawn with `tf.randomNormal` when absent. */
-  readonly eps?: tf.Tensor2D;
+/** Which matrix of an AnnData a model method reads (default: the layer the model was set up with, else X). */
+export interface LayerOption {
+  /** Layer to read counts from (null: X). Ignored for an {@link InvaeDataset} or {@link RowDataset}. */
+  layer?: string | null;
 }
 
-/** Everything a forward pass computes; the caller owns (and disposes) the tensors. */
-export interface ForwardResult {
-  /** Encoder mean `[B, D]`. */
-  readonly encoderMean: tf.Tensor2D;
-  /** Encoder variance `[B, D]` (exp(log-variance) + 1e-4). */
-  readonly encoderVar: tf.Tensor2D;
-  /** Latent sample `[B, D]`. */
-  readonly z: tf.Tensor2D;
-  /** Decoder mean `[B, G]` (NB: frequencies × library size). */
-  readonly decoderMean: tf.Tensor2D;
-  /** NB inverse dispersion per gene `[G]` (NB decoder only). */
-  readonly theta?: tf.Tensor1D;
-  /** log p(x | z) per cell `[B]`. */
-  readonly logPxZ: tf.Tensor1D;
-}
+/** Options of {@link Invae.trainPredictor}. */
+export type PredictorOptions =
+  | ({ kind: 'linear' } & FitOptions)
+  | { kind: 'knn'; k?: number }
+  | ({ kind: 'environment'; batchKey: string } & EnvironmentClassifierOptions);
 
-/** Options of {@link InvaeModel.loss}. */
-export interface LossOptions extends ForwardOptions {
-  /** Number of cells in the dataset; required when `tcBeta > 0` (minibatch-weighted sampling). */
-  readonly datasetSize?: number;
-}
+const WORKFLOW_VERSION = 1;
+/** The per-epoch training history in a model directory (absent from folders saved before it existed). */
+const HISTORY_FILE = 'history.json';
 
-/** The objective and its named parts (means over the batch); the caller owns the tensors. */
-export interface LossResult {
-  /** Scalar to minimise: −objective. */
-  readonly loss: tf.Scalar;
-  /** The reference `elbo()` value (to maximise). */
-  readonly objective: tf.Scalar;
-  /** Named scalar terms: `logPxZ`, `logPz` (prior log-density, both blocks), `logQz`, `kl` (kl_div only), `tc`, `scoreMatching`. */
-  readonly terms: Record<string, tf.Scalar>;
-  /** The forward pass the loss was computed from. */
-  readonly forward: ForwardResult;
+/** `o` without its undefined entries (so they do not hide defaults when spread). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-/** Which latent block {@link InvaeModel.encode} returns. */
-export type LatentPart = 'full' | 'inv' | 'spur';
 
 /**
- * An inVAE model: Gaussian encoder, NB (or normal) decoder, invariant prior and spurious prior,
- * composed as the reference FinVAE / NFinVAE modules. Variable names equal the reference
- * PyTorch `state_dict()` names, so weights move between the two unchanged.
+ * The obs columns the priors `refs` derive from the data (e.g. gene-program scores); each prior's
+ * options are read once per model and its columns computed once per dataset (see `bindPrior`).
  */
-export class InvaeModel {
-  /** Resolved configuration. */
-  readonly config: ResolvedInvaeModelConfig;
-  /** Encoder. */
-  readonly encoder: GaussianEncoder;
-  /** Decoder. */
-  readonly decoder: Decoder;
-  /** Priors. */
-  readonly priors: InvaePriors;
-  private beta: number;
-  private tcBeta: number;
-
-  constructor(config: InvaeModelConfig, priors: InvaePriors) {
-    const c = resolveModelConfig(config);
-    this.config = c;
-    const inv = priors.inv;
-    if (inv.latentDim !== c.latentDimInv) {
-      throw new InvalidOptionError('priors.inv', `invariant prior covers ${inv.latentDim} latents but latentDimInv is ${c.latentDimInv}`);
+function derivedOf(data: AnyDataset, refs: readonly (PriorRef | null | undefined)[]): Record<string, CovariateColumn> {
+  if (isRowDataset(data)) {
+    // a row-streamed dataset does not hold the counts a derivation reads
+    const deriving = refs.find((r) => r && bindPriorRef(r).derives);
+    if (deriving) {
+      throw new InvalidOptionError('data', `The prior '${deriving.name}' derives its covariates from all counts, which a row-streamed (backed) dataset does not hold in memory.`, {
+        hint: 'load the data into memory (invae train without --backed) for this prior',
+      });
     }
-    if (inv.covarDim !== 0 && inv.covarDim !== c.invCovarDim) {
-      throw new InvalidOptionError('priors.inv', `invariant prior expects ${inv.covarDim} covariate columns but invCovarDim is ${c.invCovarDim}`);
-    }
-    if (c.model === 'FinVAE' && inv.family !== 'gaussian') {
-      throw new InvalidOptionError('priors.inv', 'FinVAE needs a Gaussian invariant prior', { hint: 'use NFinVAE for an energy (score-matching) prior' });
-    }
-    if (c.model === 'NFinVAE' && inv.family !== 'energy') {
-      throw new InvalidOptionError('priors.inv', 'NFinVAE needs an energy (score-matching) invariant prior', { hint: 'use FinVAE for a Gaussian invariant prior' });
-    }
-    if (!c.injectCovarInLatent && priors.spur === null) throw new InvalidOptionError('priors.spur', 'a spurious prior is required unless injectCovarInLatent');
-    if (c.injectCovarInLatent && priors.spur && c.latentDimSpur === 0) {
-      throw new InvalidOptionError('priors.spur', 'injectCovarInLatent with latentDimSpur 0 leaves no block for a spurious prior; pass spur: null');
-    }
-    if (priors.spur) {
-      if (priors.spur.latentDim !== c.latentDimSpur) {
-        throw new InvalidOptionError('priors.spur', `spurious prior covers ${priors.spur.latentDim} latents but latentDimSpur is ${c.latentDimSpur}`);
-      }
-      if (priors.spur.covarDim !== 0 && priors.spur.covarDim !== c.spurCovarDim) {
-        throw new InvalidOptionError('priors.spur', `spurious prior expects ${priors.spur.covarDim} covariate columns but spurCovarDim is ${c.spurCovarDim}`);
-      }
-    }
-    this.priors = priors;
-    const seeds = new SeedStream(c.seed);
-    this.encoder = new GaussianEncoder(c, seeds);
-    this.decoder = new Decoder(c, seeds);
-    this.beta = c.klRate;
-    this.tcBeta = c.tcBeta;
-    const names = new Set<string>();
-    for (const v of this.namedVariables()) {
-      if (names.has(v.name)) throw new InvalidOptionError('priors', `two variables are named '${v.name}'`, { hint: 'give the priors distinct roles (inv / spur)' });
-      names.add(v.name);
-    }
+    return {};
   }
+  return derivedColumns(data, refs);
+}
 
-  /** Total latent width. */
-  get latentDim(): number {
-    return this.config.latentDimInv + this.config.latentDimSpur;
-  }
+/** `data`'s obs with the derived columns `extra` added (they replace columns of the same name). */
+function withColumns(data: AnyDataset, extra: Record<string, CovariateColumn>): AnyDataset['obs'] {
+  return Object.keys(extra).length ? { ...data.obs, ...extra } : data.obs;
+}
 
-  /** Current (warmed-up) weights of the prior term and of the total-correlation term. */
-  get hyperparameters(): { beta: number; tcBeta: number } {
-    return { beta: this.beta, tcBeta: this.tcBeta };
-  }
+/**
+ * The user-level inVAE workflow (scvi-tools' "model" layer): sets a model up on a dataset (fits
+ * the covariate encoders, builds the networks and priors), trains it, returns latent spaces for any
+ * dataset with the same genes, trains invariant predictors, and saves/loads everything as one model
+ * directory.
+ */
+export class Invae {
+  private predictorState: { predictor: InvariantPredictor; labelKey: string } | null = null;
+  /** Derived obs columns of the dataset the model was set up on (by its counts), computed by setup. */
+  private readonly setupDerived = new WeakMap<object, { geneNames: readonly string[]; obs: object; columns: Record<string, CovariateColumn> }>();
+
+  private constructor(
+    /** The networks and priors. */
+    readonly model: InvaeModel,
+    /** Resolved model and prior specification (saved with the model). */
+    readonly spec: ResolvedModelSpec,
+    private readonly invEncoder: CovariateEncoder,
+    private readonly spurEncoder: CovariateEncoder,
+    /** Genes the model reads, in order. */
+    readonly geneNames: readonly string[],
+    /** Layer the training counts came from. */
+    readonly layer: string | null,
+    private readonly warn: WarnFn,
+    /**
+     * Training history, when trained in this process or loaded with the model (its `history.json`;
+     * null for a model folder saved without one). During training it holds the epochs so far.
+     */
+    public history: TrainHistory | null = null,
+    /** The preset the model was set up with (its training defaults apply to {@link train}). */
+    readonly preset: InvaePreset = getPreset(),
+  ) {}
 
   /**
-   * Linear warm-up as in the reference: β and tc_β are scaled by min(1, iteration / warmUpIters).
-   * With `warmUpIters` ≤ 0 nothing changes.
+   * Fits the covariate encoders on `data` and builds the model. `data` is an {@link InvaeDataset}, a
+   * {@link RowDataset}, or an AnnData: in memory (`readH5ad` of `@invae/io-anndata`; X or
+   * `setup.layer` is read, CSC converted to CSR) or backed (`openH5ad`; rows streamed from the file).
    */
-  warmUp(iteration: number, warmUpIters: number): void {
-    if (warmUpIters > 0) {
-      const f = Math.min(1, iteration / warmUpIters);
-      this.beta = f * this.config.klRate;
-      this.tcBeta = f * this.config.tcBeta;
-    }
-  }
-
-  /** All variables (parameters and BatchNorm buffers) under their reference names, encoder first. */
-  namedVariables(): NamedVariable[] {
-    const out = [...this.encoder.namedVariables(), ...this.decoder.namedVariables(), ...this.priors.inv.namedVariables()];
-    if (this.priors.spur) out.push(...this.priors.spur.namedVariables());
-    return out;
-  }
-
-  /** Variables an optimiser updates. */
-  get trainableVariables(): tf.Variable[] {
-    return this.namedVariables()
-      .filter((v) => v.trainable)
-      .map((v) => v.variable);
-  }
-
-  /** Copies of every variable by name (the caller owns them). */
-  getWeights(): Map<string, tf.Tensor> {
-    const out = new Map<string, tf.Tensor>();
-    for (const v of this.namedVariables()) out.set(v.name, v.variable.clone());
-    return out;
-  }
-
-  /**
-   * Assigns weights by name. With `strict` (default) every model variable must be present and no
-   * extra names are allowed; shapes must match exactly. Nothing is assigned when validation fails.
-   * @throws WeightMismatchError listing missing / unexpected / mis-shaped tensors.
-   */
-  setWeights(weights: ReadonlyMap<string, tf.Tensor>, opts: { strict?: boolean; source?: string } = {}): void {
-    const strict = opts.strict ?? true;
-    const vars = this.namedVariables();
-    const byName = new Map(vars.map((v) => [v.name, v]));
-    const missing = strict ? vars.filter((v) => !weights.has(v.name)).map((v) => v.name) : [];
-    const unexpected = strict ? [...weights.keys()].filter((k) => !byName.has(k)) : [];
-    const conflicts: string[] = [];
-    for (const [name, t] of weights) {
-      const v = byName.get(name);
-      if (!v) continue;
-      if (t.dtype !== 'float32') conflicts.push(`${name}: dtype ${t.dtype}, expected float32`);
-      else if (t.shape.join(',') !== v.variable.shape.join(',')) conflicts.push(`${name}: shape [${t.shape.join(', ')}], expected [${v.variable.shape.join(', ')}]`);
-    }
-    if (missing.length || unexpected.length || conflicts.length) {
-      throw new WeightMismatchError(opts.source ?? 'setWeights', { missing, unexpected, conflicts });
-    }
-    for (const [name, t] of weights) byName.get(name)?.variable.assign(t);
-  }
-
-  private checkInputs(x: tf.Tensor, inv: tf.Tensor | null, spur: tf.Tensor | null, eps?: tf.Tensor): void {
-    const c = this.config;
-    if (x.rank !== 2 || x.shape[1] !== c.dataDim) throw new InputShapeError('x', `expected [cells, ${c.dataDim}], got [${x.shape.join(', ')}]`);
-    const b = x.shape[0];
-    const check = (name: string, t: tf.Tensor | null, width: number) => {
-      if (width === 0) {
-        if (t && !(t.rank === 2 && t.shape[1] === 0 && t.shape[0] === b)) throw new InputShapeError(name, `the model has no ${name} columns; pass null`);
-        return;
-      }
-      if (!t) throw new InputShapeError(name, `expected [${b}, ${width}], got null`);
-      if (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== width) throw new InputShapeError(name, `expected [${b}, ${width}], got [${t.shape.join(', ')}]`);
+  static setup(input: DatasetInput, setup: InvaeSetup, options: { warn?: WarnFn } = {}): Invae {
+    const data = resolveDataset(input, { layer: setup.layer });
+    const warn = options.warn ?? defaultWarn;
+    const kind = setup.model ?? 'FinVAE';
+    if (kind !== 'FinVAE' && kind !== 'NFinVAE') throw new InvalidOptionError('model', `Unknown model '${String(kind)}'.`, { hint: 'use FinVAE or NFinVAE' });
+    checkUniqueGeneNames(data.geneNames);
+    const derived = derivedOf(data, [setup.invPrior, setup.spurPrior]);
+    const obs = withColumns(data, derived);
+    const inv = CovariateEncoder.fit(blockCovariates('inv', setup.invariant, setup.invPrior), obs, { warn });
+    const spur = CovariateEncoder.fit(blockCovariates('spur', setup.spurious, setup.spurPrior), obs, { warn });
+    const preset = getPreset(setup.preset);
+    const config: InvaeModelConfig = {
+      ...preset.options,
+      ...setup.options,
+      model: kind,
+      dataDim: nGenesOf(data),
+      invCovarDim: inv.width,
+      spurCovarDim: spur.width,
     };
-    check('invCovar', inv, c.invCovarDim);
-    check('spurCovar', spur, c.spurCovarDim);
-    if (eps && (eps.rank !== 2 || eps.shape[0] !== b || eps.shape[1] !== this.latentDim)) {
-      throw new InputShapeError('eps', `expected [${b}, ${this.latentDim}], got [${eps.shape.join(', ')}]`);
+    const invPrior = setup.invPrior ?? preset.invPrior(kind);
+    const spurPrior =
+      setup.spurPrior !== undefined ? setup.spurPrior : preset.spurPrior({ injectCovarInLatent: config.injectCovarInLatent ?? false, latentDimSpur: config.latentDimSpur });
+    // masked decoder paths the invariant prior asks for (e.g. one dimension per gene program)
+    const requested = setup.invPrior ? priorDecoderPaths(setup.invPrior, data) : null;
+    if (requested) {
+      if (setup.options?.decoderPaths) {
+        throw new InvalidOptionError('decoderPaths', `the invariant prior '${setup.invPrior!.name}' sets up its own decoder paths; options.decoderPaths would conflict with them.`, {
+          hint: 'leave options.decoderPaths out, or turn the prior option that dedicates dimensions off',
+        });
+      }
+      config.decoderPaths = requested;
+      try {
+        resolveModelConfig(config);
+      } catch (e) {
+        // name the prior that asked for the paths (e.g. too few invariant dimensions for its programs)
+        if (e instanceof InvalidOptionError && e.option === 'decoderPaths') throw new PriorOptionError(setup.invPrior!.name, 'decoderPaths', e.message, e.hint ? { hint: e.hint } : {});
+        throw e;
+      }
     }
-  }
-
-  private covar(t: tf.Tensor2D | null): tf.Tensor2D | null {
-    return t && t.shape[1] > 0 ? t : null;
-  }
-
-  /** Posterior mean and variance of q(z | x, u). Tensors are owned by the caller. */
-  encodeDistribution(x: tf.Tensor2D, invCovar: tf.Tensor2D | null, spurCovar: tf.Tensor2D | null, opts: { training?: boolean } = {}) {
-    this.checkInputs(x, invCovar, spurCovar);
-    return tf.tidy(() => {
-      const e = this.encoder.apply(x, this.covar(invCovar), this.covar(spurCovar), opts.training ?? false);
-      return { mean: e.mean, variance: e.variance };
-    });
-  }
-
-  /** Latent means (eval mode): the full latent, or its invariant / spurious block. */
-  encode(x: tf.Tensor2D, invCovar: tf.Tensor2D | null, spurCovar: tf.Tensor2D | null, part: LatentPart = 'full'): tf.Tensor2D {
-    this.checkInputs(x, invCovar, spurCovar);
-    return tf.tidy(() => {
-      const { mean } = this.encoder.apply(x, this.covar(invCovar), this.covar(spurCovar), false);
-      if (part === 'inv') return tf.slice(mean, [0, 0], [-1, this.config.latentDimInv]);
-      if (part === 'spur') return tf.slice(mean, [0, this.config.latentDimInv], [-1, this.config.latentDimSpur]);
-      return mean;
-    });
-  }
-
-  /** Encoder → sample → decoder → log p(x | z). Tensors are owned by the caller. */
-  forward(x: tf.Tensor2D, invCovar: tf.Tensor2D | null, spurCovar: tf.Tensor2D | null, opts: ForwardOptions): ForwardResult {
-    this.checkInputs(x, invCovar, spurCovar, opts.eps);
-    return tf.tidy(() => this.forwardUnchecked(x, this.covar(invCovar), this.covar(spurCovar), opts) as unknown as tf.TensorContainer) as unknown as ForwardResult;
-  }
-
-  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spur: tf.Tensor2D | null, opts: ForwardOptions): ForwardResult {
-    const enc = this.encoder.apply(x, inv, spur, opts.training);
-    const eps = opts.eps ?? (tf.randomNormal(enc.mean.shape) as tf.Tensor2D);
-    const z = tf.add(enc.mean, tf.mul(eps, tf.sqrt(enc.variance))) as tf.Tensor2D;
-    const library = this.config.decoderDist === 'nb' ? (enc.library ?? (tf.sum(x, -1, true) as tf.Tensor2D)) : null;
-    const dec = this.decoder.apply(z, spur, library, opts.training);
-    const logPxZ = (
-      this.config.decoderDist === 'nb' ? logNbPositive(x, dec.mean, dec.theta!) : normalLogPdf(x, dec.mean, dec.variance!)
-    ) as tf.Tensor1D;
-    const out: ForwardResult = { encoderMean: enc.mean, encoderVar: enc.variance, z, decoderMean: dec.mean, logPxZ };
-    return dec.theta ? { ...out, theta: dec.theta } : out;
+    validateCounts(data, config.decoderDist ?? 'nb');
+    const spec: ModelSpec = { config, invPrior, spurPrior };
+    const built = buildModel(spec);
+    const w = new Invae(built.model, built.spec, inv, spur, [...data.geneNames], setup.layer ?? null, warn, null, preset);
+    // the saved (resolved) options derive the same columns as the given ones (a plugin's derivation
+    // depends only on the data and its options): training and encoding this dataset reuse them
+    if (!isRowDataset(data) && Object.keys(derived).length) w.setupDerived.set(data.counts, { geneNames: data.geneNames, obs: data.obs, columns: derived });
+    return w;
   }
 
   /**
-   * The reference ELBO objective and `loss = −objective`. FinVAE ('sample'):
-   * mean(log p(x|z) + β(log p(z_inv|u_inv) + log p(z_spur|u_spur) − log q(z|x,u)) − tc_β·TC);
-   * 'kl_div': mean(log p(x|z) − β·KL). NFinVAE: the same mean divided by `normalizeConstant`, with
-   * the invariant prior's frozen unnormalised log-density, minus β × its score-matching loss.
-   * TC (when tc_β > 0) = log q(z) − log q(z_inv) − log q(z_spur) by minibatch-weighted sampling.
+   * Encoded invariant and spurious covariates of a dataset or AnnData (missing keys / unseen categories
+   * → zeros + warning).
    */
-  loss(x: tf.Tensor2D, invCovar: tf.Tensor2D | null, spurCovar: tf.Tensor2D | null, opts: LossOptions): LossResult {
-    this.checkInputs(x, invCovar, spurCovar, opts.eps);
-    const c = this.config;
-    // as the reference: the configured tc_beta (not its warmed-up value) decides whether TC is computed
-    if (c.tcBeta > 0 && c.elboVersion === 'sample' && !(typeof opts.datasetSize === 'number' && opts.datasetSize > 0)) {
-      throw new InvalidOptionError('datasetSize', 'the total-correlation term (tcBeta > 0) needs the dataset size', { hint: 'pass datasetSize: number of cells in the training set' });
-    }
-    const beta = this.beta;
-    const tcBeta = this.tcBeta;
-    return tf.tidy(() => {
-      const inv = this.covar(invCovar);
-      const spur = this.covar(spurCovar);
-      const fwd = this.forwardUnchecked(x, inv, spur, opts);
-      const dInv = c.latentDimInv;
-      const dSpur = c.latentDimSpur;
-      const zInv = tf.slice(fwd.z, [0, 0], [-1, dInv]) as tf.Tensor2D;
-      const zSpur = dSpur > 0 ? (tf.slice(fwd.z, [0, dInv], [-1, dSpur]) as tf.Tensor2D) : null;
-      const terms: Record<string, tf.Scalar> = {};
-      terms.logPxZ = tf.mean(fwd.logPxZ) as tf.Scalar;
-      let perCell: tf.Tensor = fwd.logPxZ;
-      let smLoss: tf.Scalar | null = null;
+  covariates(input: DatasetInput, options: LayerOption = {}): { inv: RowMatrix | null; spur: RowMatrix | null } {
+    const data = this.dataset(input, options);
+    const n = nCellsOf(data);
+    const seeded = isRowDataset(data) ? undefined : this.setupDerived.get(data.counts);
+    const derived =
+      seeded && !isRowDataset(data) && seeded.geneNames === data.geneNames && seeded.obs === data.obs
+        ? seeded.columns
+        : derivedOf(data, [this.spec.invPrior, this.spec.spurPrior]);
+    const obs = withColumns(data, derived);
+    const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(obs, { warn: this.warn, nRows: n }));
+    return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
+  }
 
-      if (c.elboVersion === 'kl_div') {
-        let kl: tf.Tensor = tf.zerosLike(fwd.logPxZ);
-        const invPrior = this.priors.inv as GaussianConditionalPrior;
-        const p = invPrior.params(inv, { training: opts.training });
-        kl = tf.add(kl, normalKl(tf.slice(fwd.encoderMean, [0, 0], [-1, dInv]), tf.slice(fwd.encoderVar, [0, 0], [-1, dInv]), p.mean, p.variance));
-        if (this.priors.spur && dSpur > 0) {
-          const ps = this.priors.spur.params(spur, { training: opts.training });
-          kl = tf.add(kl, normalKl(tf.slice(fwd.encoderMean, [0, dInv], [-1, dSpur]), tf.slice(fwd.encoderVar, [0, dInv], [-1, dSpur]), ps.mean, ps.variance));
-        }
-        terms.kl = tf.mean(kl) as tf.Scalar;
-        perCell = tf.sub(perCell, tf.mul(beta, kl));
-      } else {
-        const logQz = normalLogPdf(fwd.z, fwd.encoderMean, fwd.encoderVar);
-        let logPz: tf.Tensor;
-        const invPrior = this.priors.inv;
-        if (invPrior.family === 'gaussian') {
-          const p = invPrior.params(inv, { training: opts.training });
-          logPz = normalLogPdf(zInv, p.mean, p.variance);
-        } else {
-          // score-matching loss at a detached copy (trains the prior only), then the frozen density (trains the encoder only)
-          smLoss = invPrior.scoreMatchingLoss(detach(zInv) as tf.Tensor2D, inv, { training: opts.training });
-          logPz = invPrior.logDensity(zInv, inv, { training: opts.training, frozen: true });
-        }
-        if (this.priors.spur) {
-          const ps = this.priors.spur.params(spur, { training: opts.training });
-          logPz = tf.add(logPz, zSpur ? normalLogPdf(zSpur, ps.mean, ps.variance) : 0);
-        }
-        terms.logPz = tf.mean(logPz) as tf.Scalar;
-        terms.logQz = tf.mean(logQz) as tf.Scalar;
-        perCell = tf.add(perCell, tf.mul(beta, tf.sub(logPz, logQz)));
-        if (this.config.tcBeta > 0) {
-          const tc = this.totalCorrelation(fwd.z, fwd.encoderMean, fwd.encoderVar, opts.datasetSize!);
-          terms.tc = tf.mean(tc) as tf.Scalar;
-          perCell = tf.sub(perCell, tf.mul(tcBeta, tc));
-        }
-      }
-      let objective = tf.mean(perCell) as tf.Scalar;
-      if (c.model === 'NFinVAE') objective = tf.div(objective, c.normalizeConstant) as tf.Scalar;
-      if (smLoss) {
-        terms.scoreMatching = smLoss;
-        objective = tf.sub(objective, tf.mul(beta, smLoss)) as tf.Scalar;
-      }
-      if (c.invariancePenalty > 0 && spur) {
-        const mmd = conditionalBatchMmd(tf.slice(fwd.encoderMean, [0, 0], [-1, dInv]) as tf.Tensor2D, inv, spur);
-        terms.invariance = mmd;
-        objective = tf.sub(objective, tf.mul(c.invariancePenalty, mmd)) as tf.Scalar;
-      }
-      const result: LossResult = { loss: tf.neg(objective) as tf.Scalar, objective, terms, forward: fwd };
-      return result as unknown as tf.TensorContainer;
-    }) as unknown as LossResult;
+  /** The dataset an input stands for (an AnnData read at the given layer, else the model's). */
+  private dataset(input: DatasetInput, options: LayerOption): AnyDataset {
+    return resolveDataset(input, { layer: options.layer === undefined ? this.layer : options.layer });
+  }
+
+  private rows(data: AnyDataset): RowSource {
+    return alignedRows(data, this.geneNames, this.warn);
   }
 
   /**
-   * Per-cell total correlation log q(z) − log q(z_inv) − log q(z_spur), each estimated by
-   * minibatch-weighted sampling: logsumexp over the batch of q(z_i | x_j) − log(B·N).
+   * Trains the model on `data` (see {@link trainModel} for the options); options not given come from
+   * the model's preset (e.g. the epoch count from the number of cells). On divergence the model keeps
+   * the last good epoch's weights and {@link history} says where training diverged (so that
+   * {@link save} can keep that model with its record), then the {@link TrainingDivergedError} is thrown.
+   * An AnnData is read at `options.layer` (default: the layer the model was set up with, else X).
    */
-  private totalCorrelation(z: tf.Tensor2D, mean: tf.Tensor2D, variance: tf.Tensor2D, datasetSize: number): tf.Tensor1D {
-    const [b, d] = z.shape;
-    const dInv = this.config.latentDimInv;
-    const logBN = Math.log(b * datasetSize);
-    const lq = normalLogPdf(tf.reshape(z, [b, 1, d]), tf.reshape(mean, [1, b, d]), tf.reshape(variance, [1, b, d]), { reduce: false }); // [B, B, D]
-    const mws = (block: tf.Tensor3D | null): tf.Tensor =>
-      block ? tf.sub(tf.logSumExp(tf.sum(block, 2), 1), logBN) : tf.fill([b], Math.log(b) - logBN);
-    const logqz = mws(lq as tf.Tensor3D);
-    const logqzInv = mws(tf.slice(lq, [0, 0, 0], [-1, -1, dInv]) as tf.Tensor3D);
-    const logqzSpur = mws(d - dInv > 0 ? (tf.slice(lq, [0, 0, dInv], [-1, -1, d - dInv]) as tf.Tensor3D) : null);
-    return tf.sub(tf.sub(logqz, logqzInv), logqzSpur) as tf.Tensor1D;
+  async train(input: DatasetInput, options: TrainOptions & LayerOption = {}): Promise<TrainHistory> {
+    const { layer, ...trainOptions } = options;
+    const data = this.dataset(input, { layer });
+    validateCounts(data, this.model.config.decoderDist);
+    const cov = this.covariates(data);
+    const defaults = this.preset.train;
+    // the epochs so far, so that a checkpoint saved during training holds them
+    const live: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: 1 };
+    this.history = live;
+    const given = definedOnly(trainOptions);
+    const onEpoch = trainOptions.onEpoch;
+    // worker threads (data-parallel training) rebuild the model from its spec
+    try {
+      this.history = await trainModel(this.model, { x: this.rows(data), ...cov }, {
+        replica: specReplicaRecipe(this.spec),
+        ...defaults,
+        ...given,
+        onEpoch: async (r) => {
+          live.epochs.push(r);
+          await onEpoch?.(r);
+        },
+      });
+    } catch (e) {
+      // the model holds the last good epoch's weights: keep the record of how training ended, for save()
+      if (e instanceof TrainingDivergedError && e.history) this.history = e.history;
+      throw e;
+    }
+    return this.history;
   }
 
-  /** Disposes the model's variables (encoder, decoder and both priors). */
+  /**
+   * Latent means (invariant, spurious or full) of every cell, computed in batches in eval mode. An
+   * AnnData is read at `options.layer` (default: the model's layer, else X); {@link writeResults} puts
+   * the result into its obsm.
+   */
+  latent(input: DatasetInput, options: { part?: LatentPart; batchSize?: number } & LayerOption = {}): LatentMatrix {
+    const data = this.dataset(input, options);
+    const part = options.part ?? 'inv';
+    const batchSize = options.batchSize ?? 1024;
+    const rows = this.rows(data);
+    const cov = this.covariates(data);
+    const width = part === 'inv' ? this.model.config.latentDimInv : part === 'spur' ? this.model.config.latentDimSpur : this.model.latentDim;
+    const out = new Float32Array(rows.nRows * width);
+    for (let s = 0; s < rows.nRows; s += batchSize) {
+      const idx = Int32Array.from({ length: Math.min(batchSize, rows.nRows - s) }, (_, i) => s + i);
+      const values = tf.tidy(() => {
+        const x = tf.tensor2d(rows.readRows(idx), [idx.length, rows.nCols]);
+        const slice = (m: RowMatrix | null) => (m ? tf.tensor2d(m.data.subarray(s * m.nCols, (s + idx.length) * m.nCols), [idx.length, m.nCols]) : null);
+        return this.model.encode(x, slice(cov.inv), slice(cov.spur), part).dataSync() as Float32Array;
+      });
+      out.set(values, s * width);
+    }
+    return { nRows: rows.nRows, nCols: width, data: out };
+  }
+
+  /**
+   * Trains an invariant predictor of obs column `labelKey` on the invariant latent means of `data`
+   * (linear softmax regression, kNN, or the per-environment classifier over `batchKey`). An AnnData is
+   * read at the model's layer (else X). `given.latent`: that latent when already computed, so that it is
+   * not computed again.
+   */
+  trainPredictor(input: DatasetInput, labelKey: string, options: PredictorOptions = { kind: 'linear' }, given: { latent?: LatentMatrix } = {}): InvariantPredictor {
+    const data = this.dataset(input, {});
+    const labels = this.column(data, labelKey);
+    const latent = this.invariantLatent(data, given.latent);
+    let predictor: InvariantPredictor;
+    if (options.kind === 'knn') predictor = KnnClassifier.fit(latent, labels, { k: options.k });
+    else if (options.kind === 'environment') predictor = EnvironmentClassifier.fit(latent, labels, this.column(data, options.batchKey), options);
+    else if (options.kind === 'linear') predictor = LinearClassifier.fit(latent, labels, options);
+    else throw new InvalidOptionError('kind', `Unknown predictor kind '${String((options as { kind: unknown }).kind)}'.`, { hint: 'use linear, knn or environment' });
+    this.predictorState?.predictor.dispose();
+    this.predictorState = { predictor, labelKey };
+    return predictor;
+  }
+
+  /** The trained predictor and the label it predicts, if any. */
+  get predictor(): { predictor: InvariantPredictor; labelKey: string } | null {
+    return this.predictorState;
+  }
+
+  /**
+   * Predicts labels of `data` with the trained predictor. An AnnData is read at `options.layer`
+   * (default: the model's layer, else X); {@link writeResults} puts the labels into its obs.
+   * `options.latent`: `data`'s invariant latent when already computed (`latent(data, { part: 'inv' })`),
+   * so that it is not computed again.
+   */
+  predict(input: DatasetInput, options: LayerOption & { latent?: LatentMatrix } = {}): Prediction {
+    const data = this.dataset(input, options);
+    if (!this.predictorState) throw new InvalidOptionError('predictor', 'No predictor has been trained for this model.', { hint: 'train one first (invae train … --predict KEY, or trainPredictor())' });
+    return this.predictorState.predictor.predict(this.invariantLatent(data, options.latent));
+  }
+
+  /** `data`'s invariant latent: `given` (checked against the data and the model) or computed. */
+  private invariantLatent(data: AnyDataset, given: LatentMatrix | undefined): LatentMatrix {
+    if (!given) return this.latent(data, { part: 'inv' });
+    const [n, d] = [nCellsOf(data), this.model.config.latentDimInv];
+    if (given.nRows !== n || given.nCols !== d || given.data.length !== n * d) {
+      throw new InvalidOptionError('latent', `The given latent is ${given.nRows} × ${given.nCols} (${given.data.length} values); this data's invariant latent is ${n} × ${d}.`, {
+        hint: "pass latent(data, { part: 'inv' }) of the same data, or leave latent out",
+      });
+    }
+    return given;
+  }
+
+  private column(data: AnyDataset, key: string): string[] {
+    const col = data.obs[key];
+    if (!col) throw new InvalidOptionError(key, `obs has no column '${key}' (available: ${Object.keys(data.obs).join(', ') || 'none'}).`);
+    return Array.from(col as ArrayLike<unknown>, (v) => (v === null || v === undefined ? (v as unknown as string) : String(v)));
+  }
+
+  /**
+   * Saves the model, its encoders, genes, training summary and predictor as a model directory, with
+   * the per-epoch training history (`history.json`) when the model was trained, and any further
+   * `files` (e.g. a loss plot), all in one atomic replacement of `dir`.
+   */
+  async save(dir: string, options: { overwrite?: boolean; files?: Readonly<Record<string, string | Uint8Array>> } = {}): Promise<void> {
+    const extra: Record<string, unknown> = {
+      workflowVersion: WORKFLOW_VERSION,
+      preset: this.preset.name,
+      layer: this.layer,
+      covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
+      training: this.history
+        ? {
+            epochs: this.history.epochs.length,
+            stoppedBy: this.history.stoppedBy,
+            seconds: this.history.seconds,
+            finalLoss: this.history.epochs.at(-1)?.loss ?? null,
+            ...(this.history.diverged ? { diverged: this.history.diverged } : {}),
+            history: HISTORY_FILE,
+          }
+        : null,
+      predictor: this.predictorState ? { labelKey: this.predictorState.labelKey, state: this.predictorState.predictor.toJSON() } : null,
+    };
+    const weights = this.model.getWeights();
+    try {
+      const files = { ...(this.history ? { [HISTORY_FILE]: historyToJSON(this.history) } : {}), ...options.files };
+      await saveModelDir(dir, { model: this.spec as unknown as Record<string, unknown>, geneNames: this.geneNames as string[], extra, weights, files }, { overwrite: options.overwrite });
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+  }
+
+  /**
+   * Loads a model directory written by {@link save} (with its training history, if saved); the model
+   * is in eval state. `model.json` is checked field by field, and the shapes its options imply against
+   * the weights file's header, before any weight is read or any network is built.
+   * @throws ModelFormatError naming the directory and the field or tensor that does not fit.
+   */
+  static async load(dir: string, options: { warn?: WarnFn } = {}): Promise<Invae> {
+    let checked: WorkflowManifest | null = null;
+    const { manifest, weights } = await readModelDir(dir, {
+      validate: (m, target) => {
+        checked = checkWorkflowManifest(m, target, WORKFLOW_VERSION);
+      },
+    });
+    const target = path.resolve(dir);
+    const saved = checked as unknown as WorkflowManifest;
+    let history: TrainHistory | null = null;
+    try {
+      const text = await readModelDirFile(dir, HISTORY_FILE);
+      if (text !== null) history = historyFromJSON(text);
+    } catch (e) {
+      tf.dispose([...weights.values()]);
+      if (e instanceof ModelFormatError) throw e;
+      throw new ModelFormatError(dir, `${HISTORY_FILE} is not a valid training history: ${(e as Error).message}`, { hint: 'delete it to load the model without its history', cause: e });
+    }
+    try {
+      const spec = saved.spec;
+      let built: ReturnType<typeof buildModel>;
+      try {
+        built = buildModel({ config: spec.config, invPrior: spec.invPrior, spurPrior: spec.spurPrior });
+      } catch (e) {
+        if (e instanceof PriorNotFoundError) {
+          throw new ModelFormatError(target, `the model uses the prior '${e.prior}', which is not registered`, {
+            hint: `register its plugin before loading (registerPrior; on the command line: --plugin PATH_OR_PACKAGE)`,
+            cause: e,
+          });
+        }
+        if (e instanceof PriorOptionError || e instanceof InvalidOptionError) {
+          throw new ModelFormatError(target, `model.json: the model's priors cannot be rebuilt: ${e.message}`, { hint: 'the model directory was modified or damaged; save the model again (invae train)', cause: e });
+        }
+        throw e;
+      }
+      try {
+        built.model.setWeights(weights, { source: target });
+      } catch (e) {
+        built.model.dispose();
+        throw e;
+      }
+      let w: Invae;
+      try {
+        const encoder = (role: 'inv' | 'spur', width: number) => {
+          let enc: CovariateEncoder;
+          try {
+            enc = CovariateEncoder.fromJSON(saved.covariates[role]);
+          } catch (e) {
+            throw new ModelFormatError(target, `model.json: extra.covariates.${role} is not a valid covariate encoder: ${(e as Error).message}`, { cause: e });
+          }
+          if (enc.width !== width) {
+            throw new ModelFormatError(target, `model.json: extra.covariates.${role} encodes ${enc.width} columns, but the model was built for ${width} (model.config.${role}CovarDim)`);
+          }
+          return enc;
+        };
+        const inv = encoder('inv', built.model.config.invCovarDim);
+        const spur = encoder('spur', built.model.config.spurCovarDim);
+        // models saved before presets existed were set up with the reference's defaults
+        w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, saved.layer, options.warn ?? defaultWarn, history, getPreset(saved.preset ?? 'reference'));
+      } catch (e) {
+        built.model.dispose();
+        throw e;
+      }
+      if (saved.predictor) {
+        try {
+          w.predictorState = { labelKey: saved.predictor.labelKey, predictor: predictorFromState(saved.predictor.state) };
+        } catch (e) {
+          w.dispose();
+          throw new ModelFormatError(target, `model.json: extra.predictor.state cannot be restored: ${(e as Error).message}`, { cause: e });
+        }
+      }
+      return w;
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+  }
+
+  /** Frees the model's and the predictor's engine memory. */
   dispose(): void {
-    for (const v of this.namedVariables()) v.variable.dispose();
+    this.model.dispose();
+    this.predictorState?.predictor.dispose();
   }
 }

@@ -3,7 +3,7 @@ import { deriveSeed } from '../random/rng';
 import { gatherBatch, gatherRows, disposeBatch, type RowMatrix } from '../data/gather';
 import type { RowSource } from '../data/row-source';
 import type { Adam } from '../optim/adam';
-import type { InvaeModel } from '../model/invae';
+import type { InvaeModel } from '../module/invae';
 import { flatGradientStep, type ReplicaStepResult } from './gradient-step';
 import { readInto, readVariables, sizesOf, splitLike, writeVariables } from './flat';
 import { ReplicaWorker } from './pool';

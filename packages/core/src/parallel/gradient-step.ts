@@ -1,6 +1,6 @@
 import { tf } from '../tf';
 import type { Minibatch } from '../data/gather';
-import type { InvaeModel } from '../model/invae';
+import type { InvaeModel } from '../module/invae';
 import { minibatchLoss } from '../train/batch-loss';
 import { readInto } from './flat';
 

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../errors';
-import { buildModel, type ModelSpec } from '../model/build';
-import type { InvaeModel } from '../model/invae';
+import { buildModel, type ModelSpec } from '../module/build';
+import type { InvaeModel } from '../module/invae';
 import { registerPrior, type PriorPlugin } from '../prior/registry';
 
 /**

@@ -4,7 +4,7 @@ import { initEngine } from '../engine';
 import { InvaeError } from '../errors';
 import { disposeBatch, minibatchFromRows } from '../data/gather';
 import { Adam } from '../optim/adam';
-import type { InvaeModel } from '../model/invae';
+import type { InvaeModel } from '../module/invae';
 import { gradientStep } from './gradient-step';
 import { readVariables, splitLike, writeVariables } from './flat';
 import { loadWorkerModule } from './recipe';

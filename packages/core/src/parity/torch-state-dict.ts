@@ -1,7 +1,7 @@
 import { tf } from '../tf';
 import { readSafetensors, type SafetensorsContents } from '../io/safetensors';
-import { WeightMismatchError } from '../model/errors';
-import type { InvaeModel } from '../model/invae';
+import { WeightMismatchError } from '../module/errors';
+import type { InvaeModel } from '../module/invae';
 
 /**
  * Converts safetensors contents to float32 tensors by name. BatchNorm's integer

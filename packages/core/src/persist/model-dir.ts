@@ -4,7 +4,7 @@ import path from 'node:path';
 import { tf } from '../tf';
 import { VERSION } from '../version';
 import { openSafetensors, serializeSafetensors, type SafetensorsContents, type SafetensorsFile, type SafetensorsInput } from '../io/safetensors';
-import { SafetensorsFormatError } from '../model/errors';
+import { SafetensorsFormatError } from '../module/errors';
 import { UNIQUE_GENES_HINT, duplicateNames, nameList } from '../data/names';
 import { ManifestChecker } from './manifest';
 import { currentEngine } from '../engine';

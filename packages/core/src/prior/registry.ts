@@ -1,10 +1,10 @@
 import { InvaeError, InvalidOptionError } from '../errors';
-import type { ResolvedInvaeModelConfig } from '../model/config';
+import type { ResolvedInvaeModelConfig } from '../module/config';
 import type { ConditionalPrior } from './types';
 import type { CovariateSpec } from '../covariates/composite';
 import type { CovariateColumn } from '../covariates/column';
 import type { CountMatrix } from '../data/matrix';
-import type { DecoderPathsConfig } from '../model/decoder-paths';
+import type { DecoderPathsConfig } from '../module/decoder-paths';
 
 /** Which latent block a prior is built for. */
 export type PriorRole = 'inv' | 'spur';

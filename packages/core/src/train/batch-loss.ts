@@ -1,7 +1,7 @@
 import { tf } from '../tf';
 import { withDropoutSeed } from '../nn/mlp';
 import type { Minibatch } from '../data/gather';
-import type { InvaeModel, LossResult } from '../model/invae';
+import type { InvaeModel, LossResult } from '../module/invae';
 
 /**
  * The training loss of one minibatch with seeded noise: the reparameterisation noise and every

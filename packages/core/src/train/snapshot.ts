@@ -1,5 +1,5 @@
 import { tf } from '../tf';
-import type { InvaeModel } from '../model/invae';
+import type { InvaeModel } from '../module/invae';
 
 /** An in-memory copy of a model's weights (incl. BatchNorm statistics) at the end of an epoch. */
 export class WeightSnapshot {

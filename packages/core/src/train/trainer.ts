@@ -8,7 +8,7 @@ import { Adam } from '../optim/adam';
 import { ReduceLROnPlateau } from '../optim/plateau';
 import { EarlyStopping } from '../optim/early-stopping';
 import { LinearWarmup } from '../optim/warmup';
-import type { InvaeModel } from '../model/invae';
+import type { InvaeModel } from '../module/invae';
 import { InvalidOptionError } from '../errors';
 import { DataParallelTrainer } from '../parallel/data-parallel';
 import { TrainingDivergedError } from './errors';

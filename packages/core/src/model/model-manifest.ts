@@ -3,10 +3,10 @@ import { InvalidOptionError } from '../errors';
 import { ManifestChecker } from '../persist/manifest';
 import { ModelFormatError } from '../persist/errors';
 import type { ModelManifest } from '../persist/model-dir';
-import { resolveModelConfig, type InvaeModelConfig, type ResolvedInvaeModelConfig } from '../model/config';
-import { networkWeightShapes } from '../model/networks';
+import { resolveModelConfig, type InvaeModelConfig, type ResolvedInvaeModelConfig } from '../module/config';
+import { networkWeightShapes } from '../module/networks';
 import { mlpWeightShapes } from '../nn/mlp';
-import type { ResolvedModelSpec } from '../model/build';
+import type { ResolvedModelSpec } from '../module/build';
 import type { CovariateEncoderState } from '../covariates/composite';
 import type { PredictorState } from '../predict/types';
 

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors';
-import type { InvaeModelConfig, InvaeModelKind } from '../model/config';
-import type { PriorRef } from '../model/build';
+import type { InvaeModelConfig, InvaeModelKind } from '../module/config';
+import type { PriorRef } from '../module/build';
 import type { TrainOptions } from '../train/options';
 
 /** Names of the built-in presets (see {@link PRESETS}). */

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors';
 import type { AnnDataColumnInfo, AnnDataLike } from '../data/anndata';
-import type { LatentPart } from '../model/invae';
+import type { LatentPart } from '../module/invae';
 import type { LatentMatrix, Prediction } from '../predict/types';
 
 /** Default obsm key of each latent part: `X_inVAE` (invariant), `X_inVAE_spur`, `X_inVAE_full`. */

@@ -1,6 +1,6 @@
 import type { CovariateSpec } from '../covariates/composite';
 import { priorCovariates, type PriorRole } from '../prior/registry';
-import type { PriorRef } from '../model/build';
+import type { PriorRef } from '../module/build';
 
 /**
  * The covariate spec of a latent block: the covariates its prior plugin declares (e.g. `disease`,
