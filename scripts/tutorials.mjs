@@ -167,16 +167,22 @@ function readJson(file, what) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-/** Copies `from` to the page's public folder as `name`; returns its site path. */
-function publish(from, assets, siteDir, name) {
+/**
+ * Puts picture `from` (a PNG) into the page's public folder as `name`; returns its site path. When
+ * the SVG it was rendered from lies beside it, the PNG is rendered again at the SVG's own size
+ * (`invae` writes PNGs at twice that size), which keeps a page's pictures to a few hundred KB.
+ */
+function publish(from, assets, siteDir, name, svgToPng) {
   if (!fs.existsSync(from)) throw new Error(`${from} is missing (a picture of the page); run without --report-only to make it`);
   fs.mkdirSync(assets, { recursive: true });
-  fs.copyFileSync(from, path.join(assets, name));
+  const svg = from.replace(/\.png$/, '.svg');
+  if (fs.existsSync(svg)) fs.writeFileSync(path.join(assets, name), svgToPng(fs.readFileSync(svg, 'utf8'), { zoom: 1, background: 'white' }));
+  else fs.copyFileSync(from, path.join(assets, name));
   return `${siteDir}/${name}`;
 }
 
 /** The markdown page of tutorial `key` from its output folder `dir`; copies its pictures into `assets` (site path `siteDir`). */
-export function renderPage(key, t, dir, assets, siteDir) {
+export function renderPage(key, t, dir, assets, siteDir, svgToPng) {
   const steps = stepsOf(t);
   const records = Object.fromEntries(steps.map((s) => [s.name, readJson(path.join(dir, 'steps', `${s.name}.json`), `record of step ${s.name}`)]));
   // The page shows what ran (the recorded arguments, the dataset path as "$FILE"); its text describes
@@ -221,7 +227,7 @@ export function renderPage(key, t, dir, assets, siteDir) {
     if (s.name === 'train') {
       const epochs = history.epochs ?? [];
       const last = epochs.at(-1);
-      const loss = publish(path.join(dir, 'model', 'loss.png'), assets, siteDir, 'loss.png');
+      const loss = publish(path.join(dir, 'model', 'loss.png'), assets, siteDir, 'loss.png', svgToPng);
       L.push(
         `The model folder holds \`model.json\`, \`weights.safetensors\`, \`history.json\` and the loss curve \`loss.svg\` / \`loss.png\`${last ? ` (${epochs.length} epochs; last epoch: training loss ${fmt(last.loss)}${typeof last.validationLoss === 'number' ? `, validation loss ${fmt(last.validationLoss)}` : ''})` : ''}:`,
         '',
@@ -229,15 +235,18 @@ export function renderPage(key, t, dir, assets, siteDir) {
         '',
       );
     }
-    if (s.name === 'bench') L.push(...benchSections(t, results, resultsMd, dir, assets, siteDir));
+    if (s.name === 'bench') L.push(...benchSections(t, results, resultsMd, dir, assets, siteDir, svgToPng));
   }
   L.push('## Wall time of each command', '', '| command | started | wall time |', '| --- | --- | --- |', ...timingRows, '');
+  const spans = steps.map((s) => ({ name: s.argv[0], from: Date.parse(records[s.name].startedAt), to: Date.parse(records[s.name].startedAt) + records[s.name].wallSeconds * 1000 }));
+  const overlapping = spans.filter((a) => spans.some((b) => a !== b && a.from < b.to && b.from < a.to)).map((a) => `\`invae ${a.name}\``);
+  if (overlapping.length) L.push(`${overlapping.join(', ')} ran at the same time (each is independent of the others' outputs), which lengthens their wall times.`, '');
   L.push('## Regenerate this page', '', '```sh', 'npm run docs:tutorials -- --tutorials ' + key + ' --docs apps/docs/src/tutorials', '```', '');
   L.push(`reruns every command (about ${seconds(Object.values(records).reduce((a, r) => a + r.wallSeconds, 0))} here) unless its record is in the output folder; \`--report-only\` rewrites the page from an existing output folder without running anything.`, '');
   return `${L.join('\n')}`;
 }
 
-function benchSections(t, results, resultsMd, dir, assets, siteDir) {
+function benchSections(t, results, resultsMd, dir, assets, siteDir, svgToPng) {
   const L = [];
   L.push('### Results table', '', `scib-metrics set (unscaled; higher is better), the table \`bench/results.md\` holds:`, '', resultsMd.split('\nInvariant prediction')[0].trim(), '');
   const umap = results.umap?.methods ?? {};
@@ -245,8 +254,8 @@ function benchSections(t, results, resultsMd, dir, assets, siteDir) {
     L.push('### UMAPs by batch and by label', '', `UMAP of each embedding (${results.umap.nNeighbors} neighbours, min_dist ${results.umap.minDist}, seed ${results.umap.seed}), coloured by '${t.batch}' (left) and by '${t.label}' (right):`, '');
     for (const [method, u] of Object.entries(umap)) {
       const stem = path.basename(u.batch.png, '_batch.png');
-      const byBatch = publish(path.join(dir, 'bench', u.batch.png), assets, siteDir, `${stem}_batch.png`);
-      const byLabel = publish(path.join(dir, 'bench', u.label.png), assets, siteDir, `${stem}_label.png`);
+      const byBatch = publish(path.join(dir, 'bench', u.batch.png), assets, siteDir, `${stem}_batch.png`, svgToPng);
+      const byLabel = publish(path.join(dir, 'bench', u.label.png), assets, siteDir, `${stem}_label.png`, svgToPng);
       L.push(`**${METHOD_TITLES[method] ?? method}**`, '', `<img src="${byBatch}" alt="UMAP of ${method} coloured by ${t.batch}" width="49%"> <img src="${byLabel}" alt="UMAP of ${method} coloured by ${t.label}" width="49%">`, '');
     }
   }
@@ -269,7 +278,7 @@ function benchSections(t, results, resultsMd, dir, assets, siteDir) {
   const losses = fs.existsSync(path.join(dir, 'bench')) ? fs.readdirSync(path.join(dir, 'bench')).filter((f) => /^loss_.+\.png$/.test(f)).sort() : [];
   if (losses.length) {
     L.push('### Loss curves of the bench models', '');
-    for (const f of losses) L.push(`<img src="${publish(path.join(dir, 'bench', f), assets, siteDir, f)}" alt="${f.replace(/\.png$/, '')}" width="49%">`);
+    for (const f of losses) L.push(`<img src="${publish(path.join(dir, 'bench', f), assets, siteDir, f, svgToPng)}" alt="${f.replace(/\.png$/, '')}" width="49%">`);
     L.push('');
   }
   return L;
@@ -298,6 +307,12 @@ async function main() {
   const out = path.resolve(values.out);
   const docs = values.docs ? path.resolve(values.docs) : null;
   const publicRoot = path.resolve(values.public ?? (docs ? path.join(docs, '../public/tutorials') : path.join(out, 'public/tutorials')));
+  let svgToPng;
+  try {
+    ({ svgToPng } = await import('@invae/bench'));
+  } catch (e) {
+    throw new Error(`cannot load @invae/bench to render the pictures (${e.message}); build the packages first (npm run build)`);
+  }
   const written = [];
   for (const key of keys) {
     const t = TUTORIALS[key];
@@ -310,7 +325,7 @@ async function main() {
     fs.rmSync(staging, { recursive: true, force: true });
     let page;
     try {
-      page = renderPage(key, t, dir, staging, `/tutorials/${stem}`);
+      page = renderPage(key, t, dir, staging, `/tutorials/${stem}`, svgToPng);
     } catch (e) {
       fs.rmSync(staging, { recursive: true, force: true });
       throw e;

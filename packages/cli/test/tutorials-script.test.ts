@@ -12,6 +12,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-tutorials-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const FILE = '/data/cellbench-lung-3cl.h5ad';
+const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80"><circle cx="60" cy="40" r="20" fill="#1f77b4"/></svg>';
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
 
 function record(argv: string[], stdout: string, stderr: string, wallSeconds: number) {
@@ -36,6 +37,8 @@ function fabricate(out: string): void {
   const methods = ['pca', 'scvi', 'finvae'];
   for (const m of methods) for (const c of ['batch', 'label']) fs.writeFileSync(path.join(d, 'bench', `umap_${m}_${c}.png`), PNG);
   fs.writeFileSync(path.join(d, 'bench', 'loss_finvae.png'), PNG);
+  // finvae's UMAPs come with the SVGs they were drawn from: the page gets them rendered at the SVG's size.
+  for (const c of ['batch', 'label']) fs.writeFileSync(path.join(d, 'bench', `umap_finvae_${c}.svg`), SVG);
   fs.writeFileSync(
     path.join(d, 'bench', 'results.md'),
     "| Method | iLISI | Batch correction | Bio conservation | Total |\n| --- | --- | --- | --- | --- |\n| finvae † | 0.410 | 0.600 | 0.800 | 0.720 |\n| pca | 0.010 | 0.300 | 0.700 | 0.540 |\n\n450 cells, 3 labels, 2 batches.\n\nInvariant prediction of 'cell_line', leave one batch out (mean over held-out batches):\n\n| Method | Predictor | Accuracy | Macro-F1 |\n",
@@ -94,7 +97,13 @@ describe('tutorials script --report-only', () => {
     for (const m of ['pca', 'scvi', 'finvae']) {
       for (const c of ['batch', 'label']) {
         expect(page).toContain(`src="/tutorials/cellbench-lung/umap_${m}_${c}.png"`);
-        expect(fs.readFileSync(path.join(pub, `umap_${m}_${c}.png`))).toEqual(PNG);
+        const png = fs.readFileSync(path.join(pub, `umap_${m}_${c}.png`));
+        if (m !== 'finvae') expect(png).toEqual(PNG);
+        else {
+          // rendered from the SVG at its own size: a PNG of 120 × 80 pixels
+          expect(png.subarray(0, 8)).toEqual(PNG.subarray(0, 8));
+          expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([120, 80]);
+        }
       }
     }
     expect(page).toContain('src="/tutorials/cellbench-lung/loss_finvae.png"');
