@@ -36,7 +36,7 @@ export const TUTORIALS = {
     trainEpochs: null,
     benchEpochs: 200,
     epochsWhy:
-      '`invae train` uses the preset\'s automatic epochs (400 for 405 training cells). `invae bench` trains two models (the scVI-equivalent and FinVAE) one after the other; on the shared 2-CPU machine these pages were made on, an epoch on these cells took about 4.5 s, so 2 × 400 epochs would have taken an hour: the bench was run with `--epochs 200`. On a free machine drop the option to get the default.',
+      '`invae train` uses the preset\'s automatic epochs (400 for 405 training cells). `invae bench` trains two models (the scVI-equivalent and FinVAE) one after the other; on the busy shared 2-CPU machine these pages were made on, 2 × 400 more epochs did not fit the time there was, so the bench was run with `--epochs 200`. On a free machine drop the option to get the default.',
     intro:
       "CellBench (Tian et al. 2019): three lung adenocarcinoma cell lines (H1975, H2228, HCC827) sequenced with two protocols, CEL-seq2 and Drop-seq — 450 cells × 14,888 genes. The protocol is the batch (`obs['batch']`; `obs['protocol']` names the same two groups) and the cell line is the biology to keep (`obs['cell_line']`). A good integration mixes the two protocols within each cell line and keeps the three lines apart.",
   },
@@ -49,13 +49,17 @@ export const TUTORIALS = {
     trainEpochs: 50,
     benchEpochs: 50,
     epochsWhy:
-      'The preset\'s automatic rule gives 400 epochs for these cells (2,457 training cells). On the shared 2-CPU machine these pages were made on, one epoch took 18–22 s, so 400 epochs of `invae train` alone would have taken over two hours and the bench\'s two models twice that: both commands were run with `--epochs 50`, which leaves the models under-trained. On a free machine drop the option to get the default.',
+      'The preset\'s automatic rule gives 400 epochs for these cells (2,457 training cells). On the busy shared 2-CPU machine these pages were made on, 400 epochs of `invae train` alone would have taken about two hours and the bench\'s two models twice that: both commands were run with `--epochs 50`, which leaves the models under-trained (the loss is still falling at epoch 50). On a free machine drop the option to get the default.',
     intro:
       "Paul et al. 2015: mouse bone-marrow myeloid progenitors (MARS-seq), 2,730 cells × 3,451 genes with integer counts, sorted into 8 plates. The plate is the batch (`obs['batch']`); `obs['cell_type']` holds the 19 clusters of the paper (erythroid, megakaryocyte, monocyte, neutrophil, … progenitors) and `obs['lineage']` groups them into 10 lineages. The tutorial keeps `cell_type` as the biology; `--inv lineage` (and `--label lineage` for the bench) is the coarser alternative.",
   },
 };
 
-const METHOD_TITLES = { pca: 'PCA (unintegrated)', scvi: 'scVI-equivalent', finvae: 'FinVAE (inVAE)' };
+/** UMAPs are shown two to a row (about 340 px each): rendered at 0.6 × their SVG size, a page of six stays near 300 KB. */
+const UMAP_ZOOM = 0.6;
+
+/** Headings of the UMAPs by the method names `invae bench` writes. */
+const METHOD_TITLES = { PCA: 'PCA (unintegrated)', 'scVI-equivalent': 'scVI-equivalent (batch injected, no label)', FinVAE: 'FinVAE (inVAE, integration preset)' };
 
 /** The commands of one tutorial; `$FILE` is the dataset's path printed by the first step. */
 export function stepsOf(t) {
@@ -169,14 +173,14 @@ function readJson(file, what) {
 
 /**
  * Puts picture `from` (a PNG) into the page's public folder as `name`; returns its site path. When
- * the SVG it was rendered from lies beside it, the PNG is rendered again at the SVG's own size
+ * the SVG it was rendered from lies beside it, the PNG is rendered again at `zoom` × the SVG's size
  * (`invae` writes PNGs at twice that size), which keeps a page's pictures to a few hundred KB.
  */
-function publish(from, assets, siteDir, name, svgToPng) {
+function publish(from, assets, siteDir, name, svgToPng, zoom = 1) {
   if (!fs.existsSync(from)) throw new Error(`${from} is missing (a picture of the page); run without --report-only to make it`);
   fs.mkdirSync(assets, { recursive: true });
   const svg = from.replace(/\.png$/, '.svg');
-  if (fs.existsSync(svg)) fs.writeFileSync(path.join(assets, name), svgToPng(fs.readFileSync(svg, 'utf8'), { zoom: 1, background: 'white' }));
+  if (fs.existsSync(svg)) fs.writeFileSync(path.join(assets, name), svgToPng(fs.readFileSync(svg, 'utf8'), { zoom, background: 'white' }));
   else fs.copyFileSync(from, path.join(assets, name));
   return `${siteDir}/${name}`;
 }
@@ -212,7 +216,11 @@ export function renderPage(key, t, dir, assets, siteDir, svgToPng) {
     `Every command below was run as written, with the \`invae\` command line of this repository, and every output on this page is the command's real output (long progress logs trimmed), written into the page by \`scripts/tutorials.mjs\`: nothing is pasted by hand. Run on ${days.join(', ')} at commit \`${commits.join('`, `')}\` on ${machines.join('; ')}. The machine was shared with other jobs, so wall times are upper bounds. Seeds are fixed (\`--seed 0\`).`,
     '',
   );
-  if (t.epochsWhy) L.push(`::: info Epochs`, `${t.epochsWhy}`, ':::', '');
+  if (t.epochsWhy) {
+    const secs = (history.epochs ?? []).map((e) => e.seconds).filter((x) => typeof x === 'number').sort((a, b) => a - b);
+    const measured = secs.length ? ` In this run an epoch of \`invae train\` took ${secs[0].toFixed(1)}–${secs.at(-1).toFixed(1)} s (median ${secs[Math.floor(secs.length / 2)].toFixed(1)} s).` : '';
+    L.push(`::: info Epochs`, `${t.epochsWhy}${measured}`, ':::', '');
+  }
   const timingRows = [];
   let n = 0;
   for (const s of steps) {
@@ -221,8 +229,11 @@ export function renderPage(key, t, dir, assets, siteDir, svgToPng) {
     const shown = shownArgv[s.name].map(shellQuote);
     L.push(`## ${n}. \`invae ${s.argv[0]}${s.name === 'path' ? ' path' : ''}\``, '', s.about, '');
     L.push('```sh', s.name === 'path' ? `FILE=$(invae ${shown.join(' ')})` : `invae ${shown.join(' ')}`, '```', '');
-    const out = [r.stderr.trim() ? trimLines(r.stderr) : '', r.stdout.trim() ? trimLines(r.stdout, s.name === 'bench' ? 40 : 24) : ''].filter(Boolean);
-    L.push(`Output (${seconds(r.wallSeconds)} wall time${out.length === 2 ? '; progress on stderr, then stdout' : ''}):`, '', '```text', out.join('\n') || '(no output)', '```', '');
+    // bench prints bench/results.md on stdout: the page shows that file as tables below, not twice.
+    const stdoutShown = s.name !== 'bench' && r.stdout.trim();
+    const out = [r.stderr.trim() ? trimLines(r.stderr) : '', stdoutShown ? trimLines(r.stdout) : ''].filter(Boolean);
+    const what = s.name === 'bench' ? '; progress on stderr; stdout, `bench/results.md`, is shown as tables below' : out.length === 2 ? '; progress on stderr, then stdout' : '';
+    L.push(`Output (${seconds(r.wallSeconds)} wall time${what}):`, '', '```text', out.join('\n') || '(no output)', '```', '');
     timingRows.push(`| \`invae ${s.argv[0]}${s.name === 'path' ? ' path' : ''}\` | ${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} | ${seconds(r.wallSeconds)} |`);
     if (s.name === 'train') {
       const epochs = history.epochs ?? [];
@@ -238,9 +249,10 @@ export function renderPage(key, t, dir, assets, siteDir, svgToPng) {
     if (s.name === 'bench') L.push(...benchSections(t, results, resultsMd, dir, assets, siteDir, svgToPng));
   }
   L.push('## Wall time of each command', '', '| command | started | wall time |', '| --- | --- | --- |', ...timingRows, '');
-  const spans = steps.map((s) => ({ name: s.argv[0], from: Date.parse(records[s.name].startedAt), to: Date.parse(records[s.name].startedAt) + records[s.name].wallSeconds * 1000 }));
-  const overlapping = spans.filter((a) => spans.some((b) => a !== b && a.from < b.to && b.from < a.to)).map((a) => `\`invae ${a.name}\``);
-  if (overlapping.length) L.push(`${overlapping.join(', ')} ran at the same time (each is independent of the others' outputs), which lengthens their wall times.`, '');
+  const spans = steps.map((s) => ({ from: Date.parse(records[s.name].startedAt), to: Date.parse(records[s.name].startedAt) + records[s.name].wallSeconds * 1000 }));
+  if (spans.some((a) => spans.some((b) => a !== b && a.from < b.to && b.from < a.to))) {
+    L.push('Some commands overlapped in time (see the start times; `invae bench` reads only the input file, so it can run beside the others), which lengthens their wall times.', '');
+  }
   L.push('## Regenerate this page', '', '```sh', 'npm run docs:tutorials -- --tutorials ' + key + ' --docs apps/docs/src/tutorials', '```', '');
   L.push(`reruns every command (about ${seconds(Object.values(records).reduce((a, r) => a + r.wallSeconds, 0))} here) unless its record is in the output folder; \`--report-only\` rewrites the page from an existing output folder without running anything.`, '');
   return `${L.join('\n')}`;
@@ -254,8 +266,8 @@ function benchSections(t, results, resultsMd, dir, assets, siteDir, svgToPng) {
     L.push('### UMAPs by batch and by label', '', `UMAP of each embedding (${results.umap.nNeighbors} neighbours, min_dist ${results.umap.minDist}, seed ${results.umap.seed}), coloured by '${t.batch}' (left) and by '${t.label}' (right):`, '');
     for (const [method, u] of Object.entries(umap)) {
       const stem = path.basename(u.batch.png, '_batch.png');
-      const byBatch = publish(path.join(dir, 'bench', u.batch.png), assets, siteDir, `${stem}_batch.png`, svgToPng);
-      const byLabel = publish(path.join(dir, 'bench', u.label.png), assets, siteDir, `${stem}_label.png`, svgToPng);
+      const byBatch = publish(path.join(dir, 'bench', u.batch.png), assets, siteDir, `${stem}_batch.png`, svgToPng, UMAP_ZOOM);
+      const byLabel = publish(path.join(dir, 'bench', u.label.png), assets, siteDir, `${stem}_label.png`, svgToPng, UMAP_ZOOM);
       L.push(`**${METHOD_TITLES[method] ?? method}**`, '', `<img src="${byBatch}" alt="UMAP of ${method} coloured by ${t.batch}" width="49%"> <img src="${byLabel}" alt="UMAP of ${method} coloured by ${t.label}" width="49%">`, '');
     }
   }

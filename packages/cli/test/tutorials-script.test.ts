@@ -32,12 +32,12 @@ function fabricate(out: string): void {
     bench: record(['bench', FILE, '--batch', 'batch', '--label', 'cell_line', '--methods', 'pca,scvi,finvae', '--epochs', '200', '--seed', '0', '--out', 'bench'], '| Method | Total |\n| --- | --- |\n| finvae | 0.700 |\n', 'PCA: 9.6 s\n', 1234),
   };
   for (const [name, r] of Object.entries(steps)) fs.writeFileSync(path.join(d, 'steps', `${name}.json`), JSON.stringify({ step: name, ...r }));
-  fs.writeFileSync(path.join(d, 'model', 'history.json'), JSON.stringify({ epochs: [{ epoch: 1, loss: 1000, validationLoss: 1100 }, { epoch: 2, loss: 900.5, validationLoss: 950.25 }] }));
+  fs.writeFileSync(path.join(d, 'model', 'history.json'), JSON.stringify({ epochs: [{ epoch: 1, loss: 1000, validationLoss: 1100, seconds: 3 }, { epoch: 2, loss: 900.5, validationLoss: 950.25, seconds: 2 }] }));
   fs.writeFileSync(path.join(d, 'model', 'loss.png'), PNG);
   const methods = ['pca', 'scvi', 'finvae'];
   for (const m of methods) for (const c of ['batch', 'label']) fs.writeFileSync(path.join(d, 'bench', `umap_${m}_${c}.png`), PNG);
   fs.writeFileSync(path.join(d, 'bench', 'loss_finvae.png'), PNG);
-  // finvae's UMAPs come with the SVGs they were drawn from: the page gets them rendered at the SVG's size.
+  // finvae's UMAPs come with the SVGs they were drawn from: the page gets them rendered again from the SVG.
   for (const c of ['batch', 'label']) fs.writeFileSync(path.join(d, 'bench', `umap_finvae_${c}.svg`), SVG);
   fs.writeFileSync(
     path.join(d, 'bench', 'results.md'),
@@ -100,9 +100,9 @@ describe('tutorials script --report-only', () => {
         const png = fs.readFileSync(path.join(pub, `umap_${m}_${c}.png`));
         if (m !== 'finvae') expect(png).toEqual(PNG);
         else {
-          // rendered from the SVG at its own size: a PNG of 120 × 80 pixels
+          // rendered from the SVG (120 × 80) at 0.6 × its size: a PNG of 72 × 48 pixels
           expect(png.subarray(0, 8)).toEqual(PNG.subarray(0, 8));
-          expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([120, 80]);
+          expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([72, 48]);
         }
       }
     }
@@ -113,6 +113,13 @@ describe('tutorials script --report-only', () => {
     expect(page).toContain('| Drop-seq | 240 | 25.0 % | 98.8 % |');
     expect(page).toContain('| **mean** | | **37.5 %** | **99.4 %** |');
     expect(page).toContain('last epoch: training loss 900.500, validation loss 950.250');
+    expect(page).toContain('the bench was run with `--epochs 200`');
+    expect(page).toContain('In this run an epoch of `invae train` took 2.0–3.0 s (median 3.0 s).');
+    // bench's stdout is results.md: shown as the tables, not twice
+    expect(page).not.toContain('| finvae | 0.700 |');
+    expect(page).toContain('Output (20.6 min wall time; progress on stderr; stdout, `bench/results.md`, is shown as tables below)');
+    expect(page).toContain('PCA: 9.6 s');
+    expect(page).toContain('Some commands overlapped in time');
     // a function of the folder: a second run writes the same page
     const again = run(['--report-only', '--tutorials', 'cellbench-lung', '--out', out, '--docs', docs, '--quiet']);
     expect(again.code, again.stderr).toBe(0);
