@@ -11,7 +11,6 @@ const script = fileURLToPath(new URL('../../../scripts/tutorials.mjs', import.me
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-tutorials-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const FILE = '/data/cellbench-lung-3cl.h5ad';
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80"><circle cx="60" cy="40" r="20" fill="#1f77b4"/></svg>';
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
 
@@ -19,17 +18,19 @@ function record(argv: string[], stdout: string, stderr: string, wallSeconds: num
   return { argv, startedAt: '2026-12-03T06:00:00.000Z', wallSeconds, exitCode: 0, stdout, stderr, load1: 1, commit: 'abc1234', machine: 'Test CPU, 2 CPUs' };
 }
 
-/** A fabricated output folder of the cellbench-lung tutorial under `out`. */
-function fabricate(out: string): void {
-  const d = path.join(out, 'cellbench-lung');
+/** A fabricated output folder of a tutorial under `out` (default: cellbench-lung, whose commands keep the automatic epochs). */
+function fabricate(out: string, t = { key: 'cellbench-lung', dataset: 'cellbench-lung-3cl', label: 'cell_line', epochs: [] as string[] }): void {
+  const d = path.join(out, t.key);
+  const FILE = `/data/${t.dataset}.h5ad`;
+  const label = t.label;
   for (const sub of ['steps', 'model', 'bench']) fs.mkdirSync(path.join(d, sub), { recursive: true });
   const epochs = Array.from({ length: 30 }, (_, i) => `epoch ${i + 1}/400  loss ${1000 - i}`).join('\n');
   const steps: Record<string, ReturnType<typeof record>> = {
-    path: record(['datasets', 'path', 'cellbench-lung-3cl'], `${FILE}\n`, '', 0.4),
-    train: record(['train', FILE, '--inv', 'cell_line', '--spur', 'batch', '--validation', '0.1', '--predict', 'cell_line', '--seed', '0', '--out', 'model'], 'model saved to model (loss curve: loss.svg, loss.png)\n', `${epochs}\n`, 321.5),
+    path: record(['datasets', 'path', t.dataset], `${FILE}\n`, '', 0.4),
+    train: record(['train', FILE, '--inv', label, '--spur', 'batch', '--validation', '0.1', '--predict', label, ...t.epochs, '--seed', '0', '--out', 'model'], 'model saved to model (loss curve: loss.svg, loss.png)\n', `${epochs}\n`, 321.5),
     embed: record(['embed', 'model', FILE, '--out', 'embedded.h5ad'], "wrote obsm['X_inVAE'] (450 × 10, inv latent) to embedded.h5ad\n", '', 3.2),
-    predict: record(['predict', 'model', FILE, '--label', 'cell_line', '--out', 'predictions.csv'], 'accuracy 0.990\n', '', 2.9),
-    bench: record(['bench', FILE, '--batch', 'batch', '--label', 'cell_line', '--methods', 'pca,scvi,finvae', '--epochs', '200', '--seed', '0', '--out', 'bench'], '| Method | Total |\n| --- | --- |\n| finvae | 0.700 |\n', 'PCA: 9.6 s\n', 1234),
+    predict: record(['predict', 'model', FILE, '--label', label, '--out', 'predictions.csv'], 'accuracy 0.990\n', '', 2.9),
+    bench: record(['bench', FILE, '--batch', 'batch', '--label', label, '--methods', 'pca,scvi,finvae', ...t.epochs, '--seed', '0', '--out', 'bench'], '| Method | Total |\n| --- | --- |\n| finvae | 0.700 |\n', 'PCA: 9.6 s\n', 1234),
   };
   for (const [name, r] of Object.entries(steps)) fs.writeFileSync(path.join(d, 'steps', `${name}.json`), JSON.stringify({ step: name, ...r }));
   fs.writeFileSync(path.join(d, 'model', 'history.json'), JSON.stringify({ epochs: [{ epoch: 1, loss: 1000, validationLoss: 1100, seconds: 3 }, { epoch: 2, loss: 900.5, validationLoss: 950.25, seconds: 2 }] }));
@@ -78,7 +79,7 @@ describe('tutorials script --report-only', () => {
     expect(page).toContain('invae train "$FILE" --inv cell_line --spur batch --validation 0.1 --predict cell_line --seed 0 --out model');
     expect(page).toContain('invae embed model "$FILE" --out embedded.h5ad');
     expect(page).toContain('invae predict model "$FILE" --label cell_line --out predictions.csv');
-    expect(page).toContain('invae bench "$FILE" --batch batch --label cell_line --methods pca,scvi,finvae --epochs 200 --seed 0 --out bench');
+    expect(page).toContain('invae bench "$FILE" --batch batch --label cell_line --methods pca,scvi,finvae --seed 0 --out bench');
     // real outputs, the long progress log trimmed, wall times, date, commit and machine
     expect(page).toContain("wrote obsm['X_inVAE'] (450 × 10, inv latent) to embedded.h5ad");
     expect(page).toContain('epoch 1/400  loss 1000');
@@ -113,8 +114,7 @@ describe('tutorials script --report-only', () => {
     expect(page).toContain('| Drop-seq | 240 | 25.0 % | 98.8 % |');
     expect(page).toContain('| **mean** | | **37.5 %** | **99.4 %** |');
     expect(page).toContain('last epoch: training loss 900.500, validation loss 950.250');
-    expect(page).toContain('the bench was run with `--epochs 200`');
-    expect(page).toContain('In this run an epoch of `invae train` took 2.0–3.0 s (median 3.0 s).');
+    expect(page).not.toContain('::: info Epochs');
     // bench's stdout is results.md: shown as the tables, not twice
     expect(page).not.toContain('| finvae | 0.700 |');
     expect(page).toContain('Output (20.6 min wall time; progress on stderr; stdout, `bench/results.md`, is shown as tables below)');
@@ -133,7 +133,7 @@ describe('tutorials script --report-only', () => {
     expect(run(['--report-only', '--tutorials', 'cellbench-lung', '--out', out, '--docs', docs, '--quiet']).code).toBe(0);
     const rec = path.join(out, 'cellbench-lung', 'steps', 'bench.json');
     const r0 = JSON.parse(fs.readFileSync(rec, 'utf8'));
-    fs.writeFileSync(rec, JSON.stringify({ ...r0, argv: r0.argv.map((a: string) => (a === '200' ? '3' : a)) }));
+    fs.writeFileSync(rec, JSON.stringify({ ...r0, argv: r0.argv.map((a: string) => (a === '--seed' ? '--epochs' : a === '0' ? '3' : a)) }));
     fs.rmSync(path.join(docs, 'cellbench-lung.md'));
     const r = run(['--report-only', '--tutorials', 'cellbench-lung', '--out', out, '--docs', docs, '--quiet']);
     expect(r.code).toBe(1);
@@ -141,6 +141,20 @@ describe('tutorials script --report-only', () => {
     expect(r.stderr).toContain('rerun without --report-only');
     expect(fs.existsSync(path.join(docs, 'cellbench-lung.md'))).toBe(false);
     expect(fs.readdirSync(path.join(dir, 'docs-other', 'public', 'tutorials', 'cellbench-lung'))).toHaveLength(8);
+  });
+
+  it('explicit epochs (hematopoiesis): stated on the page with the measured seconds per epoch', () => {
+    const out = path.join(dir, 'runs-hema');
+    fabricate(out, { key: 'hematopoiesis', dataset: 'paul15-hematopoiesis', label: 'cell_type', epochs: ['--epochs', '100'] });
+    const docs = path.join(dir, 'docs-hema', 'tutorials');
+    const r = run(['--report-only', '--tutorials', 'hematopoiesis', '--out', out, '--docs', docs, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const page = fs.readFileSync(path.join(docs, 'hematopoiesis.md'), 'utf8');
+    expect(page).toContain('invae train "$FILE" --inv cell_type --spur batch --validation 0.1 --predict cell_type --epochs 100 --seed 0 --out model');
+    expect(page).toContain('::: info Epochs');
+    expect(page).toContain('both commands were run with `--epochs 100`');
+    expect(page).toContain('In this run an epoch of `invae train` took 2.0–3.0 s (median 3.0 s).');
+    expect(page).toContain("`obs['lineage']`");
   });
 
   it('an output folder without the runs: a clear error naming the missing record, no page, no stack trace', () => {
