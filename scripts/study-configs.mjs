@@ -70,6 +70,12 @@ export const STUDY_CONFIGS = [
   },
   { name: 'inject-learned-kl2', description: 'inject-learned with the prior term weighted 2 (β = 2)', setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { klRate: 2 } }) },
   { name: 'inject-learned-kl5', description: 'inject-learned with β = 5', setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { klRate: 5 } }) },
+  {
+    name: 'inject-learned-kl5-warmup',
+    description: 'inject-learned-kl5 (the integration preset) with a linear KL warm-up over the first quarter of the epochs',
+    setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { klRate: 5 } }),
+    train: (ds, seed, epochs) => ({ warmUpEpochs: Math.max(1, Math.round(epochs / 4)) }),
+  },
   { name: 'inject-learned-nodrop', description: 'inject-learned without dropout', setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { dropoutRate: 0 } }) },
   { name: 'inject-learned-inv10', description: 'inject-learned plus the invariance penalty (conditional batch MMD within labels), λ = 10', setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { invariancePenalty: 10 } }) },
   { name: 'inject-learned-inv100', description: 'inject-learned plus the invariance penalty, λ = 100', setup: (ds, seed) => inVae(ds, seed, { inject: true, invPrior: gaussian(false, false), options: { invariancePenalty: 100 } }) },

@@ -29,6 +29,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Invariant classifier on a new batch', link: '/tutorials/predict-new-batch' },
       { text: 'Disease, treatment and gene-program priors', link: '/tutorials/priors' },
       { text: 'Benchmark against Python embeddings', link: '/tutorials/benchmark' },
+      { text: 'CellBench lung: real outputs', link: '/tutorials/cellbench-lung' },
+      { text: 'Paul15 hematopoiesis: real outputs', link: '/tutorials/hematopoiesis' },
     ],
   },
   {
