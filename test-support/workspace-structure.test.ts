@@ -1,7 +1,8 @@
-// The house rules of the monorepo, checked on the sources: each package is entered through its one public
-// `src/index.ts` (plus declared subpaths), no package reaches into a sibling's files, core stays free of the
-// other invae packages and of h5wasm, the package graph and each package's module graph have no runtime
-// import cycle, and each package declares every invae sibling it imports.
+// The house rules of the monorepo, checked on the sources, manifests and lockfile: each package is entered
+// through its one public `src/index.ts` (ESM + CJS + types), no package reaches into a sibling's files, each
+// imports only the siblings the architecture allows and declares them, core stays free of the other invae
+// packages (but the dependency-free @invae/common) and of h5wasm, io-anndata of TensorFlow.js, and neither
+// the package graph nor any package's module graph has a runtime import cycle.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -196,6 +197,64 @@ describe('workspace structure', () => {
     // The foundation itself depends on nothing.
     const common = packages.find((p) => p.name === '@invae/common');
     expect(common && [...common.deps]).toEqual([]);
+  });
+
+  it('each package imports only the siblings the architecture allows (README: Packages)', () => {
+    const allowed: Record<string, string[]> = {
+      '@invae/common': [],
+      '@invae/core': ['@invae/common'],
+      '@invae/priors': ['@invae/core'],
+      '@invae/io-anndata': ['@invae/common'],
+      '@invae/bench': ['@invae/common', '@invae/core', '@invae/io-anndata', '@invae/priors'],
+      '@invae/cli': ['@invae/common', '@invae/core', '@invae/io-anndata', '@invae/priors', '@invae/bench'],
+    };
+    expect(Object.keys(allowed).sort()).toEqual([...invaeNames].sort());
+    const offences: string[] = [];
+    for (const p of packages) {
+      for (const file of p.files) {
+        for (const { spec } of importsOf(file)) {
+          const name = bareName(spec);
+          if (invaeNames.has(name) && name !== p.name && !allowed[p.name]!.includes(name)) offences.push(`${path.relative(root, file)}: ${p.name} must not import ${name}`);
+        }
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it('each package ships ESM, CommonJS and types from its one entry', () => {
+    for (const p of packages) {
+      const pkg = JSON.parse(fs.readFileSync(path.join(p.dir, 'package.json'), 'utf8'));
+      expect(pkg.exports['.'], p.name).toMatchObject({
+        import: { types: './dist/index.d.ts', default: './dist/index.js' },
+        require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+      });
+    }
+  });
+
+  it('io-anndata pulls in no TensorFlow.js, directly or transitively (lockfile)', () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
+    const io = packages.find((p) => p.name === '@invae/io-anndata')!;
+    const seen = new Set<string>();
+    const queue = [...io.deps];
+    while (queue.length) {
+      const name = queue.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const entry = lock.packages[`node_modules/${name}`] ?? lock.packages[`packages/io-anndata/node_modules/${name}`];
+      expect(entry, `lockfile entry for ${name}`).toBeDefined();
+      queue.push(...Object.keys(entry!.dependencies ?? {}));
+    }
+    expect([...seen].filter((n) => n.startsWith('@tensorflow/') || (n.startsWith('@invae/') && !FOUNDATIONS.has(n)))).toEqual([]);
+    expect(seen).toContain('h5wasm');
+    expect(seen).toContain('arquero');
+  });
+
+  it('the native TensorFlow engines are optional peers of core, never dependencies', () => {
+    const core = JSON.parse(fs.readFileSync(path.join(packagesDir, 'core', 'package.json'), 'utf8'));
+    for (const native of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
+      expect(Object.keys(core.dependencies ?? {})).not.toContain(native);
+      expect(core.peerDependenciesMeta?.[native]?.optional).toBe(true);
+    }
   });
 
   it('the package dependency graph has no cycle', () => {

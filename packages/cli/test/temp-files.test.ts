@@ -67,6 +67,32 @@ describe('temporary files', () => {
     expect(fs.readdirSync(model).sort()).toEqual(['history.json', 'loss.png', 'loss.svg', 'model.json', 'weights.safetensors']);
   }, 200_000);
 
+  it('Ctrl-C (SIGINT) stops a training without checkpoints at the next epoch: exit 130, lock released', async () => {
+    const sim = path.join(dir, 'sigint-sim.h5ad');
+    expect(invae(['simulate', '--out', sim, '--cells', '200', '--genes', '30', '--batches', '2']).code).toBe(0);
+    const model = path.join(dir, 'sigint-model');
+    const child = spawn(process.execPath, [bin, 'train', sim, '--inv', 'cell_type', '--spur', 'batch', '--out', model, '--epochs', '100000', '--hidden', '8'], {
+      env: { ...process.env, INVAE_BACKEND: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 120_000;
+    // training has started once the first epoch's progress line is printed (stderr, not a TTY)
+    while (!/epoch 1\//.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    expect(stderr, stdout).toMatch(/epoch 1\//);
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(code, stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(30_000);
+    expect(stderr).toContain('invae: interrupted (SIGINT)');
+    expect(fs.existsSync(`${model}.lock`)).toBe(false);
+    expect(fs.existsSync(model)).toBe(false);
+  }, 200_000);
+
   it('stale temporary files of a crashed run (dead pid) are removed and reported; those of live processes are kept', () => {
     const pid = deadPid();
     const staleFile = path.join(dir, `.old.h5ad.${pid}.0123456789ab.tmp`);

@@ -134,6 +134,13 @@ describe('Invae workflow', () => {
     const again = w.latent(reordered);
     expect(Array.from(again.data)).toEqual(Array.from(full.data));
     expect(warnings.join('\n')).toMatch(/selected by name/);
+    // More genes than the model's, the model's in the same order (train's highly variable genes): no warning.
+    warnings.length = 0;
+    const extra = new Float32Array(sim.nCells * (sim.nGenes + 1));
+    for (let r = 0; r < sim.nCells; r++) for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) extra[r * (sim.nGenes + 1) + 1 + m.indices[p]!] = m.data[p]!;
+    const superset: InvaeDataset = { counts: denseMatrix(sim.nCells, sim.nGenes + 1, extra), geneNames: ['extra-gene', ...sim.geneNames], obs: sim.obs };
+    expect(Array.from(w.latent(superset).data)).toEqual(Array.from(full.data));
+    expect(warnings).toEqual([]);
     const missing: InvaeDataset = { ...reordered, geneNames: reordered.geneNames.map((g, i) => (i === 0 ? 'not-a-gene' : g)) };
     expect(() => w.latent(missing)).toThrow(DataValidationError);
     w.dispose();

@@ -172,8 +172,8 @@ function validateRows(data: RowDataset, decoder: 'nb' | 'normal'): void {
 
 /**
  * Row source of the dataset's counts with columns in the model's gene order. Identical gene lists
- * are used as they are; otherwise every model gene must be present (columns are then selected and
- * reordered, with a warning); missing genes, and model genes named more than once in the data, are
+ * are used as they are; otherwise every model gene must be present (columns are then selected, and
+ * reordered with a warning when the data has them in another order); missing genes, and model genes named more than once in the data, are
  * errors naming them.
  */
 export function alignedRows(data: AnyDataset, modelGenes: readonly string[], warn: (m: string) => void): RowSource {
@@ -200,7 +200,10 @@ export function alignedRows(data: AnyDataset, modelGenes: readonly string[], war
     });
   }
   const cols = Int32Array.from(modelGenes, (g) => index.get(g)!);
-  warn(`the data's genes differ in order or number from the model's; ${modelGenes.length} genes are selected by name.`);
+  // The model's genes in the data's order (e.g. the highly variable genes `train` selected from this very
+  // file) is the expected case and needs no word; another order is worth one.
+  const inOrder = cols.every((c, j) => j === 0 || c > cols[j - 1]!);
+  if (!inOrder) warn(`the data's genes are in another order than the model's; its ${modelGenes.length} genes are selected by name.`);
   const width = source.nCols;
   return {
     nRows: source.nRows,

@@ -230,6 +230,9 @@ async function trainLoop(
       }
       history.epochs.push(report);
       await options.onEpoch?.(report);
+      // One turn of the event loop per epoch: signal handlers (Ctrl-C), timers and I/O of the caller run
+      // between epochs even when every step's promises resolve at once.
+      await yieldToEventLoop();
       const warmedUp = warmup.done(iteration);
       if (plateau && warmedUp) plateau.step(report.loss);
       let stop = false;
@@ -388,4 +391,9 @@ function checkData(model: InvaeModel, data: TrainingData): void {
   };
   check('inv', data.inv, c.invCovarDim);
   check('spur', data.spur, c.spurCovarDim);
+}
+
+/** Resolves on the next turn of the event loop (after pending I/O callbacks and signal handlers). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
