@@ -16,7 +16,8 @@ import {
   simulate,
   unregisterPrior,
   writeResults,
-  type AnnDataCscMatrix,
+  type CscMatrix,
+  type CsrMatrix,
   type AnnDataFrame,
   type AnnDataLike,
   type AnnDataMatrix,
@@ -49,10 +50,11 @@ function frame(index: readonly string[], cols: Record<string, ArrayLike<unknown>
 }
 
 /** The CSC form of a CSR matrix (scipy's tocsc). */
-function toCsc(m: { nRows: number; nCols: number; indptr: ArrayLike<number>; indices: ArrayLike<number>; data: ArrayLike<number> }): AnnDataCscMatrix {
-  const perCol: [number, number][][] = Array.from({ length: m.nCols }, () => []);
-  for (let r = 0; r < m.nRows; r++) for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) perCol[m.indices[p]!]!.push([r, m.data[p]!]);
-  const indptr = new Float64Array(m.nCols + 1);
+function toCsc(m: CsrMatrix): CscMatrix {
+  const [nRows, nCols] = m.shape;
+  const perCol: [number, number][][] = Array.from({ length: nCols }, () => []);
+  for (let r = 0; r < nRows; r++) for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) perCol[m.indices[p]!]!.push([r, m.data[p]!]);
+  const indptr = new Float64Array(nCols + 1);
   const indices: number[] = [];
   const data: number[] = [];
   perCol.forEach((col, c) => {
@@ -62,7 +64,7 @@ function toCsc(m: { nRows: number; nCols: number; indptr: ArrayLike<number>; ind
     }
     indptr[c + 1] = indices.length;
   });
-  return { kind: 'csc', shape: [m.nRows, m.nCols], indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+  return { kind: 'csc', shape: [nRows, nCols], indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
 }
 
 const sim = simulate({ nCells: 240, nGenes: 24, nBatches: 2, nCellTypes: 3, nDiseases: 1, latentDimInv: 3, latentDimSpur: 1, seed: 5 });
@@ -124,14 +126,14 @@ describe('AnnData matrices and frames', () => {
     expect(back.kind).toBe('csr');
     expect(Array.from(csrToDense(back).data)).toEqual(Array.from(dense.data));
     expect(Array.from(back.indptr)).toEqual(Array.from(csr.indptr));
-    const d = annDataCounts({ kind: 'dense', shape: [dense.nRows, dense.nCols], data: dense.data });
+    const d = annDataCounts({ kind: 'dense', shape: dense.shape, data: dense.data });
     expect(d.kind === 'dense' && d.data).toBe(dense.data);
-    const c = annDataCounts({ kind: 'csr', shape: [csr.nRows, csr.nCols], indptr: csr.indptr, indices: csr.indices, data: csr.data });
+    const c = annDataCounts({ kind: 'csr', shape: csr.shape, indptr: csr.indptr, indices: csr.indices, data: csr.data });
     expect(c.kind === 'csr' && c.indices).toBe(csr.indices);
   });
 
   it('rejects malformed CSC and non-2-D matrices with typed errors', () => {
-    const bad: AnnDataCscMatrix = { kind: 'csc', shape: [2, 2], indptr: Float64Array.of(0, 1, 2), indices: Int32Array.of(0, 5), data: Float32Array.of(1, 1) };
+    const bad: CscMatrix = { kind: 'csc', shape: [2, 2], indptr: Float64Array.of(0, 1, 2), indices: Int32Array.of(0, 5), data: Float32Array.of(1, 1) };
     expect(() => cscToCsr(bad)).toThrow(MatrixFormatError);
     expect(() => cscToCsr(bad)).toThrow(/row index 5 at position 1 is outside \[0, 2\)/);
     expect(() => cscToCsr({ ...bad, indptr: Float64Array.of(0, 2) })).toThrow(/indptr has length 2, expected nCols \+ 1 = 3/);
@@ -187,7 +189,7 @@ describe('Invae on an AnnData', () => {
 
   it('streams a backed AnnData by row blocks, one row source per file and matrix across calls', async () => {
     const reads = { n: 0 };
-    const backed = backedOf({ kind: 'csr', shape: [csr.nRows, csr.nCols], indptr: Float64Array.from(csr.indptr), indices: Int32Array.from(csr.indices), data: Float32Array.from(csr.data) }, reads);
+    const backed = backedOf({ kind: 'csr', shape: csr.shape, indptr: Float64Array.from(csr.indptr), indices: Int32Array.from(csr.indices), data: Float32Array.from(csr.data) }, reads);
     const ds = resolveDataset(backed);
     expect('rows' in ds && ds.rows).toBeInstanceOf(BackedRowSource);
     expect(resolveDataset(backed)).not.toBe(ds);

@@ -6,8 +6,10 @@ import {
   MinibatchSampler,
   Rng,
   csrMatrix,
+  countShape,
   csrToDense,
   denseMatrix,
+  denseShape,
   denseToCsr,
   disposeBatch,
   gatherBatch,
@@ -37,7 +39,7 @@ describe('matrices', () => {
     const csr = denseToCsr(dense);
     expect(csr.indptr[13]).toBe(csr.data.length);
     expect(csrToDense(csr).data).toEqual(data);
-    expect(() => csrMatrix(csr.nRows, csr.nCols, csr.indptr, csr.indices, csr.data)).not.toThrow();
+    expect(() => csrMatrix(...csr.shape, csr.indptr, csr.indices, csr.data)).not.toThrow();
   });
 
   it('rejects malformed CSR and dense input with MatrixFormatError', () => {
@@ -48,6 +50,19 @@ describe('matrices', () => {
     expect(() => csrMatrix(2, 3, new Int32Array([1, 1, 2]), ok.indices, ok.data)).toThrow(/start at 0/);
     expect(() => csrMatrix(2, 3, ok.indptr, ok.indices, new Float32Array(3))).toThrow(MatrixFormatError);
     expect(() => denseMatrix(2, 3, new Float32Array(5))).toThrow(MatrixFormatError);
+  });
+
+  it('holds the shared anndata layout (shape [nRows, nCols]) and rejects a dense matrix that is not 2-D or does not fit its shape', () => {
+    const dense = denseMatrix(2, 3, new Float32Array(6));
+    expect(dense).toEqual({ kind: 'dense', shape: [2, 3], data: new Float32Array(6) });
+    expect(denseToCsr(dense).shape).toEqual([2, 3]);
+    expect(countShape(denseToCsr(dense))).toEqual([2, 3]);
+    expect(denseShape(dense)).toEqual([2, 3]);
+    const cube = { kind: 'dense' as const, shape: [2, 3, 1], data: new Float32Array(6) };
+    expect(() => denseShape(cube)).toThrow(/2-D dense matrix, got shape \[2, 3, 1\]/);
+    expect(() => rowSource(cube)).toThrow(MatrixFormatError);
+    expect(() => rowSource({ kind: 'dense', shape: [2, 3], data: new Float32Array(5) })).toThrow(/5 values, expected 2 × 3/);
+    expect(() => denseToCsr({ kind: 'dense', shape: [6], data: new Float32Array(6) })).toThrow(MatrixFormatError);
   });
 
   it('CSR rows read through a RowSource equal the dense rows (any order, repeats, duplicates summed)', () => {

@@ -20,8 +20,8 @@ function same(a: ArrayBufferView, b: ArrayBufferView): boolean {
 }
 
 function rowSums(c: CsrMatrix): Float64Array {
-  const out = new Float64Array(c.nRows);
-  for (let r = 0; r < c.nRows; r++) for (let k = c.indptr[r]!; k < c.indptr[r + 1]!; k++) out[r] += c.data[k]!;
+  const out = new Float64Array(c.shape[0]);
+  for (let r = 0; r < c.shape[0]; r++) for (let k = c.indptr[r]!; k < c.indptr[r + 1]!; k++) out[r] += c.data[k]!;
   return out;
 }
 
@@ -34,7 +34,7 @@ describe('simulate', () => {
     expect(sim.nGenes).toBe(300);
     expect(sim.counts.kind).toBe('csr');
     const c = sim.counts as CsrMatrix;
-    expect(() => csrMatrix(c.nRows, c.nCols, c.indptr, c.indices, c.data)).not.toThrow();
+    expect(() => csrMatrix(...c.shape, c.indptr, c.indices, c.data)).not.toThrow();
     expect(sim.zInv.length).toBe(1200 * 4);
     expect(sim.zSpur.length).toBe(1200 * 2);
     expect(sim.priorMeanInv.length).toBe(3 * 2 * 4);

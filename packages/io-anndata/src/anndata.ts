@@ -3,57 +3,9 @@
  */
 import type { ColumnTable } from 'arquero';
 
-/** Any numeric typed array a matrix can hold. */
-export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array;
-
-/** A dense row-major array (2-D for X/layers/obsm, any rank elsewhere). */
-export interface DenseMatrix {
-  kind: 'dense';
-  /** Shape, row-major. */
-  shape: number[];
-  /** On-disk numpy-style dtype name (`float32`, `int64`, …). int64/uint64 data are held as Float64Array. */
-  dtype: string;
-  /** Values in row-major order. */
-  data: NumericArray;
-}
-
-/** A compressed sparse row or column matrix (scipy layout); narrow on `kind` for CSR vs CSC. */
-export type SparseMatrix = CsrMatrix | CscMatrix;
-
-/** Compressed sparse row matrix: `indptr` has n_rows+1 entries, `indices` are column indices. */
-export interface CsrMatrix extends SparseBase {
-  kind: 'csr';
-}
-
-/** Compressed sparse column matrix: `indptr` has n_cols+1 entries, `indices` are row indices. */
-export interface CscMatrix extends SparseBase {
-  kind: 'csc';
-}
-
-/** Fields shared by CSR and CSC matrices. */
-export interface SparseBase {
-  /** [n_rows, n_cols]. */
-  shape: [number, number];
-  /** dtype of `data` on disk. */
-  dtype: string;
-  /** Non-zero values. */
-  data: NumericArray;
-  /** Column (csr) or row (csc) index of each value. */
-  indices: Int32Array;
-  /** Offsets into data/indices, length n_rows+1 (csr) or n_cols+1 (csc); Float64Array so it may exceed 2^31. */
-  indptr: Float64Array;
-}
-
-/** A 2-D matrix as stored in X, layers, obsp/varp. */
-export type Matrix = DenseMatrix | SparseMatrix;
+// The matrix types are @invae/common's, shared by every invae package (re-exported here, not redeclared).
+import type { DenseMatrix, Matrix, NumericArray, SparseMatrix } from '@invae/common';
+export type { NumericArray, IndexArray, DenseMatrix, SparseBase, CsrMatrix, CscMatrix, SparseMatrix, Matrix } from '@invae/common';
 
 /** Kind of a dataframe column. */
 export type ColumnKind =

@@ -6,48 +6,13 @@
  */
 import { InvalidOptionError } from '../errors';
 import { MatrixFormatError } from './errors';
-import { csrMatrix, denseMatrix, type CountMatrix, type CsrMatrix, type IndexArray, type NumericArray } from './matrix';
+import { csrMatrix, denseMatrix, type CountMatrix, type CscMatrix, type CsrMatrix, type Matrix, type NumericArray } from './matrix';
 
-/** A dense row-major AnnData matrix (numpy layout): `shape` is `[nObs, nVars]` for X and layers. */
-export interface AnnDataDenseMatrix {
-  /** Storage kind. */
-  readonly kind: 'dense';
-  /** Shape, row-major (`[nObs, nVars]`). */
-  readonly shape: readonly number[];
-  /** Values in row-major order. */
-  readonly data: NumericArray;
-}
-
-/** A compressed-sparse-row AnnData matrix (scipy layout): `indptr` has nRows + 1 entries, `indices` are columns. */
-export interface AnnDataCsrMatrix {
-  /** Storage kind. */
-  readonly kind: 'csr';
-  /** `[nRows, nCols]`. */
-  readonly shape: readonly [number, number];
-  /** Stored values. */
-  readonly data: NumericArray;
-  /** Column of each stored value. */
-  readonly indices: IndexArray;
-  /** Row pointers, length nRows + 1. */
-  readonly indptr: IndexArray;
-}
-
-/** A compressed-sparse-column AnnData matrix (scipy layout): `indptr` has nCols + 1 entries, `indices` are rows. */
-export interface AnnDataCscMatrix {
-  /** Storage kind. */
-  readonly kind: 'csc';
-  /** `[nRows, nCols]`. */
-  readonly shape: readonly [number, number];
-  /** Stored values. */
-  readonly data: NumericArray;
-  /** Row of each stored value. */
-  readonly indices: IndexArray;
-  /** Column pointers, length nCols + 1. */
-  readonly indptr: IndexArray;
-}
-
-/** X or a layer of an AnnData: dense, CSR or CSC. */
-export type AnnDataMatrix = AnnDataDenseMatrix | AnnDataCsrMatrix | AnnDataCscMatrix;
+/**
+ * X or a layer of an AnnData: dense, CSR or CSC — `@invae/common`'s {@link Matrix}, the one matrix type
+ * of every invae package (so `@invae/io-anndata`'s matrices are core's as they are).
+ */
+export type AnnDataMatrix = Matrix;
 
 /**
  * The table of an obs/var frame (an arquero `ColumnTable` in `@invae/io-anndata`): its columns by name,
@@ -149,7 +114,7 @@ export function isBackedAnnDataLike(v: unknown): v is BackedAnnDataLike {
  * input is only read. Row indices are checked against the shape.
  * @throws MatrixFormatError when the CSC structure does not fit its shape.
  */
-export function cscToCsr(m: AnnDataCscMatrix): CsrMatrix {
+export function cscToCsr(m: CscMatrix): CsrMatrix {
   const [nRows, nCols] = m.shape;
   if (m.indptr.length !== nCols + 1) throw new MatrixFormatError(`CSC indptr has length ${m.indptr.length}, expected nCols + 1 = ${nCols + 1}.`);
   const nnz = m.indices.length;

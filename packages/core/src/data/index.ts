@@ -3,10 +3,16 @@ export {
   type NumericArray,
   type IndexArray,
   type DenseMatrix,
+  type SparseBase,
   type CsrMatrix,
+  type CscMatrix,
+  type SparseMatrix,
+  type Matrix,
   type CountMatrix,
   denseMatrix,
   csrMatrix,
+  denseShape,
+  countShape,
   csrToDense,
   denseToCsr,
 } from './matrix';
@@ -15,9 +21,6 @@ export { MinibatchSampler, type MinibatchOptions } from './minibatches';
 export { trainValidationSplit, type TrainValidationSplit } from './split';
 export { gatherBatch, gatherRows, disposeBatch, type Minibatch, type RowMatrix } from './gather';
 export {
-  type AnnDataDenseMatrix,
-  type AnnDataCsrMatrix,
-  type AnnDataCscMatrix,
   type AnnDataMatrix,
   type AnnDataTable,
   type AnnDataColumnInfo,

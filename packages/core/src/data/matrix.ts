@@ -1,37 +1,10 @@
 import { MatrixFormatError } from './errors';
 
-/** Numeric typed arrays accepted as matrix values. */
-export type NumericArray = Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Uint8Array | Int8Array;
+// The matrix types are @invae/common's, shared by every invae package (re-exported here, not redeclared).
+import type { CsrMatrix, DenseMatrix, IndexArray, NumericArray } from '@invae/common';
+export type { NumericArray, IndexArray, DenseMatrix, SparseBase, CsrMatrix, CscMatrix, SparseMatrix, Matrix } from '@invae/common';
 
-/** Integer typed arrays accepted as CSR index arrays (BigInt64 arrays from HDF5 must be converted first). */
-export type IndexArray = Int32Array | Uint32Array | Float64Array | Int16Array | Uint16Array | Uint8Array;
-
-/** A dense row-major matrix. */
-export interface DenseMatrix {
-  kind: 'dense';
-  nRows: number;
-  nCols: number;
-  /** `nRows × nCols` values, row-major. */
-  data: NumericArray;
-}
-
-/**
- * A compressed-sparse-row matrix (as anndata/scipy store `X`): row r's non-zeros are
- * `data[indptr[r]..indptr[r+1])` at columns `indices[...]`.
- */
-export interface CsrMatrix {
-  kind: 'csr';
-  nRows: number;
-  nCols: number;
-  /** Row pointers, length nRows + 1, non-decreasing, from 0 to nnz. */
-  indptr: IndexArray;
-  /** Column of each stored value, in [0, nCols). */
-  indices: IndexArray;
-  /** Stored values. */
-  data: NumericArray;
-}
-
-/** A count matrix held in memory, dense or CSR. */
+/** A count matrix held in memory (cells × genes), dense or CSR; `shape` is `[nRows, nCols]`. */
 export type CountMatrix = DenseMatrix | CsrMatrix;
 
 function checkShape(nRows: number, nCols: number): void {
@@ -46,7 +19,7 @@ export function denseMatrix(nRows: number, nCols: number, data: NumericArray): D
   if (data.length !== nRows * nCols) {
     throw new MatrixFormatError(`Dense data has ${data.length} values, expected ${nRows} × ${nCols} = ${nRows * nCols}.`);
   }
-  return { kind: 'dense', nRows, nCols, data };
+  return { kind: 'dense', shape: [nRows, nCols], data };
 }
 
 /**
@@ -73,30 +46,49 @@ export function csrMatrix(nRows: number, nCols: number, indptr: IndexArray, indi
       throw new MatrixFormatError(`CSR column index ${c} at position ${k} is outside [0, ${nCols}).`);
     }
   }
-  return { kind: 'csr', nRows, nCols, indptr, indices, data };
+  return { kind: 'csr', shape: [nRows, nCols], indptr, indices, data };
+}
+
+/**
+ * `[nRows, nCols]` of a 2-D dense matrix.
+ * @throws MatrixFormatError when `shape` is not 2-D or does not match the number of values.
+ */
+export function denseShape(m: DenseMatrix): [number, number] {
+  if (m.shape.length !== 2) throw new MatrixFormatError(`Expected a 2-D dense matrix, got shape [${m.shape.join(', ')}].`);
+  const [nRows, nCols] = m.shape as [number, number];
+  checkShape(nRows, nCols);
+  if (m.data.length !== nRows * nCols) throw new MatrixFormatError(`Dense data has ${m.data.length} values, expected ${nRows} × ${nCols} = ${nRows * nCols}.`);
+  return [nRows, nCols];
+}
+
+/** `[nRows, nCols]` of a count matrix (dense: checked to be 2-D, see {@link denseShape}). */
+export function countShape(m: CountMatrix): [number, number] {
+  return m.kind === 'csr' ? m.shape : denseShape(m);
 }
 
 /** Densifies a CSR matrix into a new Float32Array (row-major). Use only for small matrices. */
 export function csrToDense(m: CsrMatrix): DenseMatrix {
-  const out = new Float32Array(m.nRows * m.nCols);
-  for (let r = 0; r < m.nRows; r++) {
-    const base = r * m.nCols;
+  const [nRows, nCols] = m.shape;
+  const out = new Float32Array(nRows * nCols);
+  for (let r = 0; r < nRows; r++) {
+    const base = r * nCols;
     for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) out[base + m.indices[k]!] += m.data[k]!;
   }
-  return { kind: 'dense', nRows: m.nRows, nCols: m.nCols, data: out };
+  return { kind: 'dense', shape: [nRows, nCols], data: out };
 }
 
 /** Converts a dense matrix to CSR (float32 data, int32 indices), keeping only non-zero values. */
 export function denseToCsr(m: DenseMatrix): CsrMatrix {
+  const [nRows, nCols] = denseShape(m);
   let nnz = 0;
   for (let i = 0; i < m.data.length; i++) if (m.data[i] !== 0) nnz++;
-  const indptr = new Int32Array(m.nRows + 1);
+  const indptr = new Int32Array(nRows + 1);
   const indices = new Int32Array(nnz);
   const data = new Float32Array(nnz);
   let k = 0;
-  for (let r = 0; r < m.nRows; r++) {
-    const base = r * m.nCols;
-    for (let c = 0; c < m.nCols; c++) {
+  for (let r = 0; r < nRows; r++) {
+    const base = r * nCols;
+    for (let c = 0; c < nCols; c++) {
       const v = m.data[base + c]!;
       if (v !== 0) {
         indices[k] = c;
@@ -105,5 +97,5 @@ export function denseToCsr(m: DenseMatrix): CsrMatrix {
     }
     indptr[r + 1] = k;
   }
-  return { kind: 'csr', nRows: m.nRows, nCols: m.nCols, indptr, indices, data };
+  return { kind: 'csr', shape: [nRows, nCols], indptr, indices, data };
 }

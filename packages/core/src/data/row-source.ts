@@ -1,5 +1,5 @@
 import { MatrixFormatError } from './errors';
-import type { CountMatrix, CsrMatrix, DenseMatrix } from './matrix';
+import { denseShape, type CountMatrix, type CsrMatrix, type DenseMatrix } from './matrix';
 
 /**
  * Anything that can hand out rows of a cells × genes matrix as dense float32: an in-memory dense or
@@ -36,12 +36,12 @@ class DenseRowSource implements RowSource {
   readonly nRows: number;
   readonly nCols: number;
   constructor(private readonly m: DenseMatrix) {
-    this.nRows = m.nRows;
-    this.nCols = m.nCols;
+    [this.nRows, this.nCols] = denseShape(m);
   }
   readRows(indices: ArrayLike<number>): Float32Array {
     checkRowIndices(indices, this.nRows);
-    const { nCols, data } = this.m;
+    const { nCols } = this;
+    const { data } = this.m;
     const out = new Float32Array(indices.length * nCols);
     for (let i = 0; i < indices.length; i++) {
       const start = indices[i]! * nCols;
@@ -56,12 +56,12 @@ class CsrRowSource implements RowSource {
   readonly nRows: number;
   readonly nCols: number;
   constructor(private readonly m: CsrMatrix) {
-    this.nRows = m.nRows;
-    this.nCols = m.nCols;
+    [this.nRows, this.nCols] = m.shape;
   }
   readRows(indices: ArrayLike<number>): Float32Array {
     checkRowIndices(indices, this.nRows);
-    const { nCols, indptr, indices: cols, data } = this.m;
+    const { nCols } = this;
+    const { indptr, indices: cols, data } = this.m;
     const out = new Float32Array(indices.length * nCols);
     for (let i = 0; i < indices.length; i++) {
       const r = indices[i]!;

@@ -1,5 +1,5 @@
 import { InvaeError, InvalidOptionError } from '../errors';
-import type { CountMatrix } from '../data/matrix';
+import { countShape, type CountMatrix } from '../data/matrix';
 import { rowSource, type RowSource } from '../data/row-source';
 import type { CovariateColumns } from '../covariates/composite';
 import { UNIQUE_GENES_HINT, duplicateNames, nameList } from '../data/names';
@@ -63,12 +63,12 @@ export function checkUniqueGeneNames(names: readonly string[], what = 'The data'
 
 /** Rows of a dataset, cells × genes. */
 export function nCellsOf(data: AnyDataset): number {
-  return isRowDataset(data) ? data.rows.nRows : data.counts.nRows;
+  return isRowDataset(data) ? data.rows.nRows : countShape(data.counts)[0];
 }
 
 /** Width (genes) of a dataset's counts. */
 export function nGenesOf(data: AnyDataset): number {
-  return isRowDataset(data) ? data.rows.nCols : data.counts.nCols;
+  return isRowDataset(data) ? data.rows.nCols : countShape(data.counts)[1];
 }
 
 /**
@@ -82,8 +82,9 @@ export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void
     return;
   }
   const m = data.counts;
-  if (data.geneNames.length !== m.nCols) {
-    throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${m.nCols} columns.`);
+  const [nRows, nCols] = countShape(m);
+  if (data.geneNames.length !== nCols) {
+    throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${nCols} columns.`);
   }
   const where = (row: number, col: number) => `cell ${row}, gene '${data.geneNames[col] ?? col}'`;
   const check = (v: number, row: number, col: number) => {
@@ -94,9 +95,9 @@ export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void
       });
     }
   };
-  const totals = new Float64Array(m.nRows);
+  const totals = new Float64Array(nRows);
   if (m.kind === 'csr') {
-    for (let r = 0; r < m.nRows; r++) {
+    for (let r = 0; r < nRows; r++) {
       for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) {
         const v = m.data[p]!;
         check(v, r, m.indices[p]!);
@@ -104,9 +105,9 @@ export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void
       }
     }
   } else {
-    for (let r = 0; r < m.nRows; r++) {
-      for (let c = 0; c < m.nCols; c++) {
-        const v = m.data[r * m.nCols + c]!;
+    for (let r = 0; r < nRows; r++) {
+      for (let c = 0; c < nCols; c++) {
+        const v = m.data[r * nCols + c]!;
         check(v, r, c);
         totals[r]! += v;
       }
@@ -114,7 +115,7 @@ export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void
   }
   if (decoder === 'nb') {
     const empty: number[] = [];
-    for (let r = 0; r < m.nRows; r++) if (totals[r] === 0) empty.push(r);
+    for (let r = 0; r < nRows; r++) if (totals[r] === 0) empty.push(r);
     if (empty.length) {
       throw new DataValidationError(`${empty.length} cell(s) have no counts at all (first: ${empty.slice(0, 5).join(', ')}).`, {
         hint: 'filter empty cells first (scanpy: sc.pp.filter_cells(adata, min_counts=1))',

@@ -229,8 +229,8 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
   }
 
   const counts: CsrMatrix | DenseMatrix = dense
-    ? { kind: 'dense', nRows: nCells, nCols: nGenes, data: dense }
-    : { kind: 'csr', nRows: nCells, nCols: nGenes, indptr: indptr!, indices: csr!.indices.slice(0, csr!.nnz), data: csr!.data.slice(0, csr!.nnz) };
+    ? { kind: 'dense', shape: [nCells, nGenes], data: dense }
+    : { kind: 'csr', shape: [nCells, nGenes], indptr: indptr!, indices: csr!.indices.slice(0, csr!.nnz), data: csr!.data.slice(0, csr!.nnz) };
 
   const categories = { batch: labels('batch_', nBatches), cell_type: labels('cell_type_', nCellTypes), disease: labels('disease_', nDiseases) };
   const obs = {

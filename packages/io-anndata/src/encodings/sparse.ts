@@ -94,7 +94,7 @@ export function writeSparseShape(g: Group, shape: [number, number]): void {
 }
 
 /** indptr as written: int32 when it fits, int64 otherwise. */
-export function indptrForWrite(indptr: Float64Array, nnz: number): Int32Array | BigInt64Array {
+export function indptrForWrite(indptr: ArrayLike<number>, nnz: number): Int32Array | BigInt64Array {
   return nnz > 2 ** 31 - 1 ? BigInt64Array.from(indptr, (x) => BigInt(x)) : Int32Array.from(indptr);
 }
 

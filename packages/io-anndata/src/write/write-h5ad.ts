@@ -160,6 +160,7 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
           info &&
           !isFrame(m) &&
           m.kind === 'dense' &&
+          m.dtype !== undefined &&
           WRITABLE_DTYPES.has(m.dtype) &&
           info.dtype === m.dtype &&
           JSON.stringify(info.shape) === JSON.stringify(m.shape)
