@@ -29,13 +29,14 @@ beforeAll(async () => {
 
 /** scipy's tocsc of a CSR matrix (the test's own; the library only converts CSC → CSR). */
 function toCsc(m: CsrMatrix): CscMatrix {
+  const [nRows, nCols] = m.shape;
   const d = csrToDense(m).data;
-  const indptr = new Float64Array(m.nCols + 1);
+  const indptr = new Float64Array(nCols + 1);
   const indices: number[] = [];
   const data: number[] = [];
-  for (let c = 0; c < m.nCols; c++) {
-    for (let r = 0; r < m.nRows; r++) {
-      const v = d[r * m.nCols + c]!;
+  for (let c = 0; c < nCols; c++) {
+    for (let r = 0; r < nRows; r++) {
+      const v = d[r * nCols + c]!;
       if (v !== 0) {
         indices.push(r);
         data.push(v);
@@ -43,7 +44,7 @@ function toCsc(m: CsrMatrix): CscMatrix {
     }
     indptr[c + 1] = indices.length;
   }
-  return { kind: 'csc', shape: [m.nRows, m.nCols], dtype: 'float32', indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+  return { kind: 'csc', shape: [nRows, nCols], dtype: 'float32', indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
 }
 
 describe('AnnData in, AnnData out, from code', () => {

@@ -1,4 +1,4 @@
-import { Rng, deriveSeed, sampleWithoutReplacement, type CountMatrix, type WarnFn } from '@invae/core';
+import { Rng, countShape, deriveSeed, sampleWithoutReplacement, type CountMatrix, type WarnFn } from '@invae/core';
 import { GeneProgramError } from './errors';
 import { checkGeneSets, type GeneSets } from './gene-sets';
 
@@ -76,17 +76,18 @@ function roundHalfEven(x: number): number {
 
 /** Calls `fn(row, col, value)` for every stored value (all values of a dense matrix). */
 function forEachValue(m: CountMatrix, fn: (row: number, col: number, v: number) => void): void {
+  const [nRows, nCols] = countShape(m);
   if (m.kind === 'csr') {
-    for (let r = 0; r < m.nRows; r++) for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) fn(r, m.indices[p]!, m.data[p]!);
+    for (let r = 0; r < nRows; r++) for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) fn(r, m.indices[p]!, m.data[p]!);
   } else {
-    for (let r = 0; r < m.nRows; r++) for (let c = 0; c < m.nCols; c++) fn(r, c, m.data[r * m.nCols + c]!);
+    for (let r = 0; r < nRows; r++) for (let c = 0; c < nCols; c++) fn(r, c, m.data[r * nCols + c]!);
   }
 }
 
 /** Per-cell transform of one value (log1p-cp10k needs the cell totals). */
 function transformer(m: CountMatrix, normalize: ScoreNormalization, targetSum: number): (row: number, v: number) => number {
   if (normalize === 'none') return (_r, v) => v;
-  const totals = new Float64Array(m.nRows);
+  const totals = new Float64Array(countShape(m)[0]);
   forEachValue(m, (r, _c, v) => {
     totals[r]! += v;
   });
@@ -127,8 +128,9 @@ export class GeneProgramScorer {
     if (normalize !== 'log1p-cp10k' && normalize !== 'none') throw new GeneProgramError(`normalize must be 'log1p-cp10k' or 'none', got ${JSON.stringify(normalize)}.`, { code: 'GENE_PROGRAM_OPTION' });
     if (!(targetSum > 0) || !Number.isFinite(targetSum)) throw new GeneProgramError(`targetSum must be a positive number, got ${targetSum}.`, { code: 'GENE_PROGRAM_OPTION' });
     const m = data.counts;
-    if (data.geneNames.length !== m.nCols) throw new GeneProgramError(`${data.geneNames.length} gene names for ${m.nCols} columns.`);
-    if (m.nRows === 0) throw new GeneProgramError('cannot fit gene programs on a dataset without cells.');
+    const [nRows, nCols] = countShape(m);
+    if (data.geneNames.length !== nCols) throw new GeneProgramError(`${data.geneNames.length} gene names for ${nCols} columns.`);
+    if (nRows === 0) throw new GeneProgramError('cannot fit gene programs on a dataset without cells.');
     const index = new Map<string, number>();
     data.geneNames.forEach((g, i) => {
       if (!index.has(g)) index.set(g, i);
@@ -136,15 +138,15 @@ export class GeneProgramScorer {
 
     // mean (transformed) expression of every gene over the cells
     const f = transformer(m, normalize, targetSum);
-    const means = new Float64Array(m.nCols);
+    const means = new Float64Array(nCols);
     forEachValue(m, (r, c, v) => {
       means[c]! += f(r, v);
     });
-    for (let c = 0; c < m.nCols; c++) means[c]! /= m.nRows;
+    for (let c = 0; c < nCols; c++) means[c]! /= nRows;
     // rank with ties at the lowest rank (pandas rank(method='min'), 1-based), then cut
-    const order = Array.from({ length: m.nCols }, (_, i) => i).sort((a, b) => means[a]! - means[b]! || a - b);
-    const cut = new Int32Array(m.nCols);
-    const nItems = Math.max(1, roundHalfEven(m.nCols / (nBins - 1)));
+    const order = Array.from({ length: nCols }, (_, i) => i).sort((a, b) => means[a]! - means[b]! || a - b);
+    const cut = new Int32Array(nCols);
+    const nItems = Math.max(1, roundHalfEven(nCols / (nBins - 1)));
     let rank = 0;
     order.forEach((g, pos) => {
       if (pos === 0 || means[g] !== means[order[pos - 1]!]) rank = pos + 1;
@@ -167,7 +169,7 @@ export class GeneProgramScorer {
       const controls = new Set<number>();
       cuts.forEach((k, ki) => {
         let candidates: number[] = [];
-        for (let g = 0; g < m.nCols; g++) if (cut[g] === k && (options.ctrlAsRef || !inProgram.has(g))) candidates.push(g);
+        for (let g = 0; g < nCols; g++) if (cut[g] === k && (options.ctrlAsRef || !inProgram.has(g))) candidates.push(g);
         if (ctrlSize < candidates.length) {
           const rng = new Rng(deriveSeed(seed, pi, ki));
           candidates = Array.from(sampleWithoutReplacement(rng, candidates.length, ctrlSize), (i) => candidates[i]!);
@@ -221,7 +223,8 @@ export class GeneProgramScorer {
    */
   scores(data: ExpressionData): Record<string, Float32Array> {
     const m = data.counts;
-    if (data.geneNames.length !== m.nCols) throw new GeneProgramError(`${data.geneNames.length} gene names for ${m.nCols} columns.`);
+    const [nRows, nCols] = countShape(m);
+    if (data.geneNames.length !== nCols) throw new GeneProgramError(`${data.geneNames.length} gene names for ${nCols} columns.`);
     const index = new Map<string, number>();
     data.geneNames.forEach((g, i) => {
       if (!index.has(g)) index.set(g, i);
@@ -246,7 +249,7 @@ export class GeneProgramScorer {
       for (const g of prog.controls) add(index.get(g)!, p, -1 / prog.controls.length);
     });
     const nP = this.state.programs.length;
-    const acc = new Float64Array(m.nRows * nP);
+    const acc = new Float64Array(nRows * nP);
     const f = transformer(m, this.state.normalize, this.state.targetSum);
     forEachValue(m, (r, c, v) => {
       const list = weights.get(c);
@@ -256,8 +259,8 @@ export class GeneProgramScorer {
     });
     const out: Record<string, Float32Array> = {};
     this.columnNames.forEach((name, p) => {
-      const col = new Float32Array(m.nRows);
-      for (let r = 0; r < m.nRows; r++) col[r] = acc[r * nP + p]!;
+      const col = new Float32Array(nRows);
+      for (let r = 0; r < nRows; r++) col[r] = acc[r * nP + p]!;
       out[name] = col;
     });
     return out;

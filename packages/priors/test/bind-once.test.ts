@@ -86,7 +86,7 @@ describe('bindPrior', () => {
     },
     deriveColumns: (d, o) => {
       calls.derive++;
-      return { [String(o.column)]: Float64Array.from({ length: d.counts.nRows }, (_, i) => i) };
+      return { [String(o.column)]: Float64Array.from({ length: d.counts.shape[0]! }, (_, i) => i) };
     },
     decoderPaths: () => {
       calls.paths++;

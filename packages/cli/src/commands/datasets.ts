@@ -257,6 +257,6 @@ async function prepare(entry: ReturnType<typeof getDataset>, out: string, opts: 
   await writeH5adOutput(out, preparedToAnnData(p));
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   process.stdout.write(
-    `wrote ${out}: ${p.counts.nRows} cells × ${p.counts.nCols} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.nCols} seurat_v3 HVGs of ${p.nFeatures}${entry.batchKey ? ` by '${entry.batchKey}'` : ''}` : ''}) in ${secs} s; batch key ${entry.batchKey ? `'${entry.batchKey}'` : 'none'}, label key ${entry.labelKey ? `'${entry.labelKey}'` : 'none'}\n`,
+    `wrote ${out}: ${p.counts.shape[0]} cells × ${p.counts.shape[1]} genes (counts from ${p.countsLocation}${p.hvg ? `, ${p.counts.shape[1]} seurat_v3 HVGs of ${p.nFeatures}${entry.batchKey ? ` by '${entry.batchKey}'` : ''}` : ''}) in ${secs} s; batch key ${entry.batchKey ? `'${entry.batchKey}'` : 'none'}, label key ${entry.labelKey ? `'${entry.labelKey}'` : 'none'}\n`,
   );
 }

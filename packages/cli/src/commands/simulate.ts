@@ -95,7 +95,7 @@ export function simulationToAnnData(sim: SimulatedData): AnnData {
     nVars: sim.nGenes,
     X: {
       kind: 'csr',
-      shape: [c.nRows, c.nCols],
+      shape: [c.shape[0], c.shape[1]],
       dtype: 'float32',
       data: Float32Array.from(c.data),
       indices: Int32Array.from(c.indices),
