@@ -5,7 +5,7 @@
  */
 export { VERSION } from './version';
 export { BenchInputError } from './errors';
-export { matrixFromRows, type Matrix } from './internal/matrix';
+export { matrixFromRows, type Embedding } from './internal/matrix';
 export { encodeCategorical, type Categorical, type Encoded } from './internal/categories';
 export { exactNeighbors, subsetNeighbors, neighborsAndSilhouette, type NeighborsResult, type NeighborsOptions } from './neighbors/neighbors';
 export type { DistanceMetric } from './neighbors/distances';
@@ -19,7 +19,7 @@ export { kbet, kbetPerLabel, type KbetResult, type KbetPerLabelOptions, type Kbe
 export { principalComponentRegression, pcrComparison } from './metrics/pcr-comparison';
 export { kmeans, type KMeansOptions, type KMeansResult } from './internal/kmeans';
 export { normalizedMutualInfo, adjustedRandIndex } from './metrics/clustering-scores';
-export { umapConnectivities, type CsrMatrix } from './neighbors/connectivities';
+export { umapConnectivities, type NeighborGraph } from './neighbors/connectivities';
 export { chiSquareSurvival, regularizedGammaQ } from './internal/special-functions';
 export { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './metrics/aggregate';
 export {
@@ -33,7 +33,7 @@ export {
   type MethodResults,
   type BenchmarkResults,
 } from './metrics/benchmarker';
-export { pca, logNormalize, type PcaOptions, type PcaResult, type CsrCounts } from './embedding/pca';
+export { pca, logNormalize, type PcaOptions, type PcaResult } from './embedding/pca';
 export { meanCorrelationCoefficient, linearR2, rankData, type CorrelationMethod } from './metrics/identifiability';
 export { linearSumAssignment } from './internal/hungarian';
 export { resultsTableSvg, type ResultsTableSvgOptions } from './report/results-table-svg';
@@ -88,7 +88,7 @@ export {
   type FetchProgress,
   type DatasetStatus,
 } from './datasets/fetch';
-export { prepareDataset, preparedToAnnData, type PrepareDatasetOptions, type PreparedDataset, type CsrCountMatrix } from './datasets/prepare';
+export { prepareDataset, preparedToAnnData, type PrepareDatasetOptions, type PreparedDataset } from './datasets/prepare';
 export { lossPlot, type LossPlot } from './report/loss-plot';
 export { resultsCsv } from './report/results-csv';
 export { resultsMarkdown, type MethodInfo, type ResultsMarkdownExtras } from './report/results-markdown';

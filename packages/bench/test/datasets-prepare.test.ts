@@ -83,8 +83,8 @@ describe('prepareDataset', () => {
   anndataJudge.and(needsShared('data/cellbench-lung-3cl.h5ad')).it('CellBench: 2000 seurat_v3 genes by batch, equal to the numpy reference; raw counts kept; writes a valid .h5ad', async () => {
     const p = await prepareDataset('cellbench-lung-3cl', { dir: tmp });
     expect(p.countsLocation).toBe('X');
-    expect(p.counts.nRows).toBe(450);
-    expect(p.counts.nCols).toBe(2000);
+    expect(p.counts.shape[0]).toBe(450);
+    expect(p.counts.shape[1]).toBe(2000);
     expect(p.nFeatures).toBe(14888);
     const ref = referenceFromFile(cellbench, 'batch', 2000);
     expect(Array.from(p.hvg!.selected)).toEqual(ref.selected);
@@ -124,7 +124,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     const p = await prepareDataset(getDataset('hematopoiesis'), { file: multiome, nTopGenes: 20 });
     expect(p.countsLocation).toBe('layers/counts');
     expect(p.nFeatures).toBe(60);
-    expect(p.counts.nCols).toBe(20);
+    expect(p.counts.shape[1]).toBe(20);
     expect(p.geneNames.every((g) => g.startsWith('gene'))).toBe(true);
     const ref = referenceFromFile(multiomeGex, 'batch', 20);
     expect(p.geneNames).toEqual(ref.selected.map((j) => `gene${j}`));
@@ -136,11 +136,11 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     const p = await prepareDataset(getDataset('lung-cancer'), { file: atlasRaw, nTopGenes: null });
     expect(p.countsLocation).toBe('raw.X');
     expect(p.hvg).toBeNull();
-    expect(p.counts.nCols).toBe(60);
+    expect(p.counts.shape[1]).toBe(60);
     expect(Array.from(p.counts.data).every((v) => Number.isInteger(v))).toBe(true);
     const q = await prepareDataset(getDataset('lung-cancer'), { file: atlasRaw, nTopGenes: 15 });
-    expect(p.counts.nRows).toBe(300);
-    expect(q.counts.nCols).toBe(15);
+    expect(p.counts.shape[0]).toBe(300);
+    expect(q.counts.shape[1]).toBe(15);
   });
 
   anndataJudge.it('rejects files without raw counts or without the registry keys, and datasets not fetched yet', async () => {
@@ -158,7 +158,7 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
     expect([entry.kind, entry.batchKey, entry.labelKey, entry.cells, entry.genes]).toEqual(['local', 'batch', 'cell_type', 2730, 3451]);
     const p = await prepareDataset(entry, { dir: tmp });
     expect(p.countsLocation).toBe('X');
-    expect([p.counts.nRows, p.counts.nCols, p.nFeatures]).toEqual([2730, 2000, 3451]);
+    expect([p.counts.shape[0], p.counts.shape[1], p.nFeatures]).toEqual([2730, 2000, 3451]);
     const ref = referenceFromFile(paul15, 'batch', 2000);
     expect(Array.from(p.hvg!.ranking)).toEqual(ref.ranking);
     expect(new Set(p.obs.batch).size).toBe(8);
@@ -188,8 +188,8 @@ print(json.dumps({"shape": list(a.shape), "sum": float(a.X.sum() - src.X[:, sel]
 
   it('simulated data are generated with the true latents', async () => {
     const p = await prepareDataset('simulated', { simulate: { nCells: 120, nGenes: 40, seed: 3 } });
-    expect(p.counts.nRows).toBe(120);
-    expect(p.counts.nCols).toBe(40);
+    expect(p.counts.shape[0]).toBe(120);
+    expect(p.counts.shape[1]).toBe(40);
     expect(p.obs.batch).toHaveLength(120);
     expect(p.obsm.X_true_inv!.shape[0]).toBe(120);
     expect(() => preparedToAnnData(p)).toThrow(/invae simulate/);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { initEngine, Rng, fillNormal } from '@invae/core';
-import type { Matrix } from '../src/index';
+import type { Embedding } from '../src/index';
 import { judgePython, needsPython } from '../../../test-support/index';
 
 /** Debian's python with numpy, scipy and scikit-learn: the independent judge ($INVAE_JUDGE_PYTHON overrides). */
@@ -27,7 +27,7 @@ export async function engine(): Promise<void> {
 }
 
 /** Row arrays of a matrix (for JSON). */
-export function rowsOf(m: Matrix): number[][] {
+export function rowsOf(m: Embedding): number[][] {
   return Array.from({ length: m.nRows }, (_, i) => Array.from(m.data.subarray(i * m.nCols, (i + 1) * m.nCols)));
 }
 
@@ -48,5 +48,5 @@ export function blobs(seed: number, n: number, d: number, nLabels: number, nBatc
     batches.push(`batch${b}`);
     for (let j = 0; j < d; j++) data[i * d + j] = centres[l * d + j]! + shifts[b * d + j]! + noise[i * d + j]!;
   }
-  return { x: { data, nRows: n, nCols: d } as Matrix, labels, batches };
+  return { x: { data, nRows: n, nCols: d } as Embedding, labels, batches };
 }

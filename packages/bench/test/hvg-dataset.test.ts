@@ -16,7 +16,7 @@ const dataset: InvaeDataset = { counts, geneNames: sim.geneNames, obs: sim.obs }
 
 /** Row `i` of a CSR matrix, dense. */
 function denseRow(m: CsrMatrix, i: number): number[] {
-  const out = new Array<number>(m.nCols).fill(0);
+  const out = new Array<number>(m.shape[1]).fill(0);
   for (let p = m.indptr[i]!; p < m.indptr[i + 1]!; p++) out[m.indices[p]!] = m.data[p]!;
   return out;
 }
@@ -31,7 +31,7 @@ describe('selectHighlyVariableGenes: the HVG subset of a dataset (train and benc
     expect(r.data.geneNames).toEqual(r.genes);
     expect(r.settings).toEqual({ nTopGenes: 50, batchKey: 'batch', flavor: 'seurat_v3', genesIn: 400 });
     const sub = r.data.counts as CsrMatrix;
-    expect([sub.nRows, sub.nCols]).toEqual([600, 50]);
+    expect([sub.shape[0], sub.shape[1]]).toEqual([600, 50]);
     for (const i of [0, 123, 599]) {
       const full = denseRow(counts, i);
       expect(denseRow(sub, i)).toEqual(Array.from(r.selected, (j) => full[j]!));
@@ -87,8 +87,8 @@ function seuratReference(m: CsrMatrix, batches: readonly string[], nTop: number)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-hvg-seurat-'));
   try {
     const lines: string[] = [];
-    for (let i = 0; i < m.nRows; i++) for (let p = m.indptr[i]!; p < m.indptr[i + 1]!; p++) lines.push(`${m.indices[p]! + 1} ${i + 1} ${m.data[p]}`);
-    fs.writeFileSync(path.join(dir, 'c.mtx'), `%%MatrixMarket matrix coordinate real general\n${m.nCols} ${m.nRows} ${lines.length}\n${lines.join('\n')}\n`);
+    for (let i = 0; i < m.shape[0]; i++) for (let p = m.indptr[i]!; p < m.indptr[i + 1]!; p++) lines.push(`${m.indices[p]! + 1} ${i + 1} ${m.data[p]}`);
+    fs.writeFileSync(path.join(dir, 'c.mtx'), `%%MatrixMarket matrix coordinate real general\n${m.shape[1]} ${m.shape[0]} ${lines.length}\n${lines.join('\n')}\n`);
     fs.writeFileSync(path.join(dir, 'b.txt'), `${batches.join('\n')}\n`);
     const r = spawnSync('Rscript', [SEURAT_REFERENCE, path.join(dir, 'c.mtx'), path.join(dir, 'b.txt'), String(nTop)], { encoding: 'utf8', timeout: 300_000 });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') return null;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, fillNormal } from '@invae/core';
-import { BenchInputError, linearR2, linearSumAssignment, matrixFromRows, meanCorrelationCoefficient, rankData, type Matrix } from '../src/index';
+import { BenchInputError, linearR2, linearSumAssignment, matrixFromRows, meanCorrelationCoefficient, rankData, type Embedding } from '../src/index';
 import { judge, judged, rowsOf } from './helpers';
 
-function latents(seed: number, n: number, dTrue: number, dEst: number): { z: Matrix; zh: Matrix } {
+function latents(seed: number, n: number, dTrue: number, dEst: number): { z: Embedding; zh: Embedding } {
   const rng = new Rng(seed);
   const z = Float64Array.from(fillNormal(rng, n * dTrue));
   const zh = new Float64Array(n * dEst);

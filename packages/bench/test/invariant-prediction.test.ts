@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BenchInputError, leaveOneBatchOut, leaveOneBatchOutFolds, type Matrix } from '../src/index';
+import { BenchInputError, leaveOneBatchOut, leaveOneBatchOutFolds, type Embedding } from '../src/index';
 import { blobs, engine, judge, judged } from './helpers';
 
 beforeAll(engine);
@@ -57,7 +57,7 @@ describe('leaveOneBatchOut', () => {
 
   it('uses the predict latent for held-out cells and skips impossible folds with a reason', () => {
     // Held-out cells encoded differently (all at the origin) are predicted from that latent.
-    const zero: Matrix = { data: new Float64Array(x.data.length), nRows: 180, nCols: 4 };
+    const zero: Embedding = { data: new Float64Array(x.data.length), nRows: 180, nCols: 4 };
     const r = leaveOneBatchOut(leaveOneBatchOutFolds(x, labels, batches, zero), { classifier: 'knn' });
     expect(r.mean.accuracy!).toBeLessThan(0.7);
     const single = leaveOneBatchOut(leaveOneBatchOutFolds(x, labels, labels.map(() => 'b')));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Benchmarker, BenchInputError, labelBatchLayout, layoutNanReasons, pca, type Matrix } from '../src/index';
+import { Benchmarker, BenchInputError, labelBatchLayout, layoutNanReasons, pca, type Embedding } from '../src/index';
 import { blobs, engine } from './helpers';
 
 beforeAll(engine);
@@ -64,7 +64,7 @@ describe('Benchmarker NaN handling', () => {
 
   it('a constant embedding does not crash the run: its undefined metrics are NaN with a reason', () => {
     const { x, labels, batches } = blobs(7, 150, 3, 3, 2);
-    const flat: Matrix = { data: new Float64Array(150 * 3).fill(1), nRows: 150, nCols: 3 };
+    const flat: Embedding = { data: new Float64Array(150 * 3).fill(1), nRows: 150, nCols: 3 };
     const events: { metric: string; error?: string }[] = [];
     const bm = new Benchmarker({ embeddings: { good: x, flat }, labels, batches, unintegrated: pca(x, 3).coordinates, onProgress: (e) => events.push(e) });
     bm.benchmark();

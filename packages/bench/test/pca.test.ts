@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, poisson } from '@invae/core';
-import { BenchInputError, logNormalize, matrixFromRows, pca, type CsrCounts, type Matrix } from '../src/index';
+import { Rng, poisson, type CsrMatrix } from '@invae/core';
+import { BenchInputError, logNormalize, matrixFromRows, pca, type Embedding } from '../src/index';
 import { engine, judge, judged, rowsOf } from './helpers';
 
 beforeAll(engine);
 
 /** Counts with low-rank structure: 3 programs over 40 genes, Poisson noise. */
-function counts(seed: number, n: number, g: number): Matrix {
+function counts(seed: number, n: number, g: number): Embedding {
   const rng = new Rng(seed);
   const prog = Array.from({ length: 3 }, () => Array.from({ length: g }, () => rng.uniform() * 3));
   const data = new Float64Array(n * g);
@@ -18,7 +18,7 @@ function counts(seed: number, n: number, g: number): Matrix {
   return { data, nRows: n, nCols: g };
 }
 
-function toCsr(m: Matrix): CsrCounts {
+function toCsr(m: Embedding): CsrMatrix {
   const indptr = [0];
   const indices: number[] = [];
   const data: number[] = [];
@@ -32,7 +32,7 @@ function toCsr(m: Matrix): CsrCounts {
     }
     indptr.push(indices.length);
   }
-  return { nRows: m.nRows, nCols: m.nCols, indptr: Int32Array.from(indptr), indices: Int32Array.from(indices), data: Float64Array.from(data) };
+  return { kind: 'csr', shape: [m.nRows, m.nCols], indptr: Int32Array.from(indptr), indices: Int32Array.from(indices), data: Float64Array.from(data) };
 }
 
 describe('logNormalize', () => {
@@ -46,6 +46,9 @@ describe('logNormalize', () => {
     expect(Array.from(d.data.subarray(3, 6))).toEqual([0, 0, 0]);
     const s = logNormalize(toCsr(c));
     expect(Array.from(s.data)).toEqual([d.data[0], d.data[2], d.data[6], d.data[7]]);
+    // The result is still the shared CSR type; the on-disk dtype of the counts no longer describes its values.
+    const t = logNormalize({ ...toCsr(c), dtype: 'int64' });
+    expect([t.kind, t.shape, t.dtype, t.data instanceof Float64Array]).toEqual(['csr', [3, 3], undefined, true]);
     expect(() => logNormalize(matrixFromRows([[1, -1]]))).toThrow(BenchInputError);
   });
 });
@@ -146,9 +149,9 @@ describe('pca', () => {
     }
     // A CSR matrix whose entries are split into duplicates is the same matrix.
     const csr = toCsr(w);
-    const dup: CsrCounts = {
-      nRows: csr.nRows,
-      nCols: csr.nCols,
+    const dup: CsrMatrix = {
+      kind: 'csr',
+      shape: csr.shape,
       indptr: Int32Array.from(csr.indptr, (v) => 2 * v),
       indices: Int32Array.from({ length: 2 * csr.indices.length }, (_, p) => csr.indices[p >> 1]!),
       data: Float64Array.from({ length: 2 * csr.data.length }, (_, p) => csr.data[p >> 1]! / 2),
@@ -163,6 +166,6 @@ describe('pca', () => {
 
   it('rejects impossible component counts and bad CSR', () => {
     expect(() => pca(x, 41)).toThrow(/nComps must be an integer in \[1, 40\]/);
-    expect(() => pca({ nRows: 2, nCols: 2, indptr: [0, 1], indices: [0], data: [1] }, 1)).toThrow(BenchInputError);
+    expect(() => pca({ kind: 'csr', shape: [2, 2], indptr: Int32Array.of(0, 1), indices: Int32Array.of(0), data: Float32Array.of(1) }, 1)).toThrow(BenchInputError);
   });
 });

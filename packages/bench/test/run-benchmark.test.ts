@@ -154,7 +154,7 @@ describe('runBenchmark on an AnnData', () => {
     const adata = {
       nObs: sim.nCells,
       nVars: sim.geneNames.length,
-      X: { kind: 'csr' as const, shape: [c.nRows, c.nCols] as [number, number], dtype: 'float32', data: c.data, indices: c.indices, indptr: c.indptr },
+      X: { kind: 'csr' as const, shape: [c.shape[0], c.shape[1]] as [number, number], dtype: 'float32', data: c.data, indices: c.indices, indptr: c.indptr },
       obs: { table: aq.table({ _index: sim.cellNames, batch: sim.obs.batch as string[], cell_type: sim.obs.cell_type as string[] }), indexName: '_index', columns: { batch: { kind: 'string' }, cell_type: { kind: 'string' } } },
       var: { table: aq.table({ _index: sim.geneNames }), indexName: '_index', columns: {} },
       layers: {},

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, fillNormal } from '@invae/core';
 import { UMAP } from 'umap-js';
-import { exactNeighbors, umapEmbedding, type Matrix } from '../src/index';
+import { exactNeighbors, umapEmbedding, type Embedding } from '../src/index';
 import { fuzzySimplicialSet, smoothKnnDistances } from '../src/neighbors/umap-graph';
 import { countComponents, spectralLayout } from '../src/embedding/umap-init';
 import { findAbParams, gradientTables, umapLayout } from '../src/embedding/umap-layout';
@@ -10,7 +10,7 @@ import { blobs, engine, judge, judged, rowsOf } from './helpers';
 beforeAll(engine);
 
 /** Fraction of every point's k − 1 nearest others in `x` that are also among its k − 1 nearest in the 2-D layout. */
-function knnPreservation(x: Matrix, coords: Float64Array, k: number): number {
+function knnPreservation(x: Embedding, coords: Float64Array, k: number): number {
   const hi = exactNeighbors(x, k);
   const lo = exactNeighbors({ data: coords, nRows: x.nRows, nCols: 2 }, k);
   let kept = 0;

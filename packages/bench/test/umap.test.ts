@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BenchInputError, exactNeighbors, sampleIndices, umapEmbedding, type Matrix } from '../src/index';
+import { BenchInputError, exactNeighbors, sampleIndices, umapEmbedding, type Embedding } from '../src/index';
 import { blobs, engine } from './helpers';
 
 beforeAll(engine);
@@ -75,7 +75,7 @@ describe('umapEmbedding', () => {
   });
 
   it('rejects bad input with typed errors', () => {
-    const tiny: Matrix = { data: new Float64Array(20), nRows: 10, nCols: 2 };
+    const tiny: Embedding = { data: new Float64Array(20), nRows: 10, nCols: 2 };
     expect(() => umapEmbedding(tiny)).toThrow(/needs more than 15 cells, got 10/);
     const nan = Float64Array.from(x.data);
     nan[5] = NaN;

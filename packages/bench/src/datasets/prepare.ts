@@ -1,19 +1,11 @@
 import path from 'node:path';
-import { cscToCsr, frameColumns, simulate, type SimulateOptions } from '@invae/core';
+import { cscToCsr, frameColumns, simulate, type CsrMatrix, type SimulateOptions } from '@invae/core';
 import { frameIndex, openH5ad, readH5ad, type AnnData, type Frame, type Matrix as AnnMatrix } from '@invae/io-anndata';
 import { BenchInputError } from '../errors';
 import { highlyVariableGenesSeuratV3, type CountRowSource, type HvgResult } from '../preprocess/hvg';
-import type { CsrCounts } from '../embedding/pca';
 import { DatasetError, fetchDataset } from './fetch';
 import { defaultDataDir, findLocalFile } from './paths';
 import { getDataset, type CountsLocation, type DatasetEntry } from './registry';
-
-/** A CSR count matrix with concrete typed arrays. */
-export interface CsrCountMatrix extends CsrCounts {
-  readonly indptr: Float64Array;
-  readonly indices: Int32Array;
-  readonly data: Float32Array;
-}
 
 /** Options of {@link prepareDataset}. */
 export interface PrepareDatasetOptions {
@@ -38,8 +30,8 @@ export interface PreparedDataset {
   readonly file: string | null;
   /** Where the counts were found: `layers/<name>`, `X`, `raw.X` or `simulated`. */
   readonly countsLocation: string;
-  /** Raw counts, cells × selected genes (gene order of the file). */
-  readonly counts: CsrCountMatrix;
+  /** Raw counts, cells × selected genes (gene order of the file): CSR, float32 values, int32 indices, float64 indptr. */
+  readonly counts: CsrMatrix;
   readonly geneNames: string[];
   readonly cellNames: string[];
   /** obs columns as plain arrays (categoricals decoded, missing = null). */
@@ -55,8 +47,8 @@ export interface PreparedDataset {
   readonly nFeatures: number;
 }
 
-function csrFromAnn(m: AnnMatrix): CsrCounts {
-  if (m.kind === 'csr') return { nRows: m.shape[0], nCols: m.shape[1], indptr: m.indptr, indices: m.indices, data: m.data };
+function csrFromAnn(m: AnnMatrix): CsrMatrix {
+  if (m.kind === 'csr') return m;
   if (m.kind === 'dense') {
     const [r, c] = m.shape as [number, number];
     const indptr = new Float64Array(r + 1);
@@ -72,20 +64,21 @@ function csrFromAnn(m: AnnMatrix): CsrCounts {
       }
       indptr[i + 1] = idx.length;
     }
-    return { nRows: r, nCols: c, indptr, indices: Int32Array.from(idx), data: Float64Array.from(val) };
+    return { kind: 'csr', shape: [r, c], indptr, indices: Int32Array.from(idx), data: Float64Array.from(val) };
   }
   return cscToCsr(m); // float32 values: counts are integers
 }
 
 /** Keeps the columns with `remap[j] ≥ 0`, renumbered to `remap[j]` (order preserved). */
-function remapColumns(c: CsrCounts, remap: Int32Array, nOut: number): CsrCounts {
-  const indptr = new Float64Array(c.nRows + 1);
+function remapColumns(c: CsrMatrix, remap: Int32Array, nOut: number): CsrMatrix {
+  const nRows = c.shape[0];
+  const indptr = new Float64Array(nRows + 1);
   let nnz = 0;
   for (let p = 0; p < c.data.length; p++) if (remap[c.indices[p]!]! >= 0) nnz++;
   const indices = new Int32Array(nnz);
   const data = new Float32Array(nnz);
   let q = 0;
-  for (let i = 0; i < c.nRows; i++) {
+  for (let i = 0; i < nRows; i++) {
     for (let p = c.indptr[i]!; p < c.indptr[i + 1]!; p++) {
       const t = remap[c.indices[p]!]!;
       if (t >= 0) {
@@ -95,14 +88,14 @@ function remapColumns(c: CsrCounts, remap: Int32Array, nOut: number): CsrCounts 
     }
     indptr[i + 1] = q;
   }
-  return { nRows: c.nRows, nCols: nOut, indptr, indices, data };
+  return { kind: 'csr', shape: [nRows, nOut], indptr, indices, data };
 }
 
 function locationName(loc: CountsLocation): string {
   return typeof loc === 'string' ? loc : `layers/${loc.layer}`;
 }
 
-function isIntegerBlock(c: CsrCounts): boolean {
+function isIntegerBlock(c: CsrMatrix): boolean {
   const n = Math.min(c.data.length, 100_000);
   for (let p = 0; p < n; p++) if (c.data[p]! !== Math.round(c.data[p]!) || c.data[p]! < 0) return false;
   return true;
@@ -136,14 +129,14 @@ async function openCounts(entry: DatasetEntry, file: string, blockRows: number) 
           tried.push(`${name} (not integer counts)`);
           continue;
         }
-        return { backed, name, varFrame: ad.raw!.var, nRows: m.nRows, nCols: m.nCols, blocks: () => [{ start: 0, counts: m }] };
+        return { backed, name, varFrame: ad.raw!.var, nRows: m.shape[0], nCols: m.shape[1], blocks: () => [{ start: 0, counts: m }] };
       }
       const key = loc === 'X' ? 'X' : loc.layer;
       if (loc === 'X' ? !backed.hasX() : !backed.layerNames().includes(key)) {
         tried.push(`${name} (absent)`);
         continue;
       }
-      const blocks = function* (): Generator<{ start: number; counts: CsrCounts }> {
+      const blocks = function* (): Generator<{ start: number; counts: CsrMatrix }> {
         for (const b of backed.rowBlocks(key, blockRows)) yield { start: b.start, counts: csrFromAnn(b.matrix) };
       };
       const first = blocks().next();
@@ -175,9 +168,10 @@ function prepareSimulated(entry: DatasetEntry, options: PrepareDatasetOptions): 
   const sim = simulate({ ...(options.simulate ?? {}), format: 'csr' });
   if (sim.counts.kind !== 'csr') throw new Error('simulate returned dense counts');
   const c = sim.counts;
-  const counts: CsrCountMatrix = {
-    nRows: c.nRows,
-    nCols: c.nCols,
+  const counts: CsrMatrix = {
+    kind: 'csr',
+    shape: [c.shape[0], c.shape[1]],
+    dtype: 'float32',
     indptr: Float64Array.from(c.indptr),
     indices: Int32Array.from(c.indices),
     data: Float32Array.from(c.data),
@@ -264,19 +258,22 @@ export async function prepareDataset(dataset: string | DatasetEntry, options: Pr
     // Final pass: the selected genes only.
     const finalRemap = new Int32Array(src.nCols).fill(-1);
     selected.forEach((t, k) => (finalRemap[featureIdx[t]!] = k));
-    const parts: CsrCounts[] = [];
+    const parts: CsrMatrix[] = [];
     for (const b of src.blocks()) parts.push(remapColumns(b.counts, finalRemap, selected.length));
     const nnz = parts.reduce((s, p) => s + p.data.length, 0);
-    const counts: CsrCountMatrix = { nRows: src.nRows, nCols: selected.length, indptr: new Float64Array(src.nRows + 1), indices: new Int32Array(nnz), data: new Float32Array(nnz) };
+    const indptr = new Float64Array(src.nRows + 1);
+    const indices = new Int32Array(nnz);
+    const data = new Float32Array(nnz);
     let row = 0;
     let q = 0;
     for (const p of parts) {
-      (counts.indices as Int32Array).set(p.indices as Int32Array, q);
-      (counts.data as Float32Array).set(p.data as Float32Array, q);
-      for (let i = 0; i < p.nRows; i++) counts.indptr[row + i + 1] = q + p.indptr[i + 1]!;
-      row += p.nRows;
+      indices.set(p.indices, q);
+      data.set(p.data, q);
+      for (let i = 0; i < p.shape[0]; i++) indptr[row + i + 1] = q + p.indptr[i + 1]!;
+      row += p.shape[0];
       q += p.data.length;
     }
+    const counts: CsrMatrix = { kind: 'csr', shape: [src.nRows, selected.length], dtype: 'float32', indptr, indices, data };
     const globalIdx = Int32Array.from(selected, (t) => featureIdx[t]!);
     const extra: Record<string, Float64Array | Int32Array> = {};
     if (hvg) {
@@ -323,9 +320,9 @@ export function preparedToAnnData(p: PreparedDataset): AnnData {
   const obsm: AnnData['obsm'] = {};
   for (const [k, v] of Object.entries(p.obsm)) obsm[k] = { kind: 'dense', shape: [...v.shape], dtype: 'float32', data: v.data };
   return {
-    nObs: c.nRows,
-    nVars: c.nCols,
-    X: { kind: 'csr', shape: [c.nRows, c.nCols], dtype: 'float32', data: c.data, indices: c.indices, indptr: c.indptr },
+    nObs: c.shape[0],
+    nVars: c.shape[1],
+    X: { kind: 'csr', shape: [c.shape[0], c.shape[1]], dtype: 'float32', data: c.data, indices: c.indices, indptr: c.indptr },
     obs: p.obsFrame,
     var: p.varFrame,
     layers: {},
@@ -340,7 +337,7 @@ export function preparedToAnnData(p: PreparedDataset): AnnData {
         counts: p.countsLocation,
         feature_filter: p.entry.preprocessing.featureFilter ? `${p.entry.preprocessing.featureFilter.column} == ${p.entry.preprocessing.featureFilter.equals}` : 'none',
         n_features: p.nFeatures,
-        hvg: p.hvg ? { flavor: 'seurat_v3', n_top_genes: p.counts.nCols, batch_key: p.entry.batchKey || 'none', span: 0.3 } : 'none',
+        hvg: p.hvg ? { flavor: 'seurat_v3', n_top_genes: p.counts.shape[1], batch_key: p.entry.batchKey || 'none', span: 0.3 } : 'none',
       },
     },
   };

@@ -1,14 +1,14 @@
 import { Rng } from '@invae/core';
-import type { CsrMatrix } from '../neighbors/connectivities';
+import type { NeighborGraph } from '../neighbors/connectivities';
 import { lanczosLargestMagnitude, lanczosSource, type UniformSource } from '../internal/linalg';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 
 /**
  * Symmetric diffusion transition matrix of a connectivity graph (scanpy's `_compute_transitions`, as
  * scib-metrics uses it): density normalisation K = Q⁻¹ W Q⁻¹ with q the degrees, then
  * T = Z⁻¹ K Z⁻¹ with z = sqrt(row sums of K).
  */
-export function diffusionTransitions(w: CsrMatrix): CsrMatrix {
+export function diffusionTransitions(w: NeighborGraph): NeighborGraph {
   const n = w.n;
   const q = new Float64Array(n);
   for (let i = 0; i < n; i++) for (let p = w.indptr[i]!; p < w.indptr[i + 1]!; p++) q[w.indices[p]!] += w.data[p]!;
@@ -33,14 +33,14 @@ export function diffusionTransitions(w: CsrMatrix): CsrMatrix {
  * eigenvector scaled by λ/(1 − λ) (by 1 when λ is exactly 1 in float32, as scib-metrics' float32 check).
  * Eigenvector signs are arbitrary; distances in the embedding do not depend on them.
  */
-export function diffusionEmbedding(w: CsrMatrix, nComps: number, seed = 0): Matrix {
+export function diffusionEmbedding(w: NeighborGraph, nComps: number, seed = 0): Embedding {
   return diffusionEmbeddingWith(w, nComps, new Rng(seed));
 }
 
 /**
  * {@link diffusionEmbedding} with the Lanczos start vectors drawn from `rng` (uniforms).
  */
-export function diffusionEmbeddingWith(w: CsrMatrix, nComps: number, rng: UniformSource): Matrix {
+export function diffusionEmbeddingWith(w: NeighborGraph, nComps: number, rng: UniformSource): Embedding {
   return embedTransitions(diffusionTransitions(w), nComps, rng, lanczosLargestMagnitude);
 }
 
@@ -49,7 +49,7 @@ export function diffusionEmbeddingWith(w: CsrMatrix, nComps: number, rng: Unifor
  * outside its parameters, so the kBET helper thread can run it by its source text (see
  * {@link diffusionSource}).
  */
-function embedTransitions(t: CsrMatrix, nComps: number, rng: UniformSource, solve: typeof lanczosLargestMagnitude): Matrix {
+function embedTransitions(t: NeighborGraph, nComps: number, rng: UniformSource, solve: typeof lanczosLargestMagnitude): Embedding {
   const shift = 1e-8;
   const n = t.n;
   const comps = Math.min(nComps, n - 1);

@@ -1,23 +1,11 @@
-import { Rng, fillNormal, tf } from '@invae/core';
+import { Rng, fillNormal, tf, type CsrMatrix } from '@invae/core';
 import { BenchInputError } from '../errors';
 import { lanczosLargestMagnitude, symmetricEigen } from '../internal/linalg';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, dimsOf, isCsr, type Embedding } from '../internal/matrix';
 
-/** A sparse cells × genes count matrix in CSR form (as read from an .h5ad `X`). */
-export interface CsrCounts {
-  readonly nRows: number;
-  readonly nCols: number;
-  readonly indptr: ArrayLike<number>;
-  readonly indices: ArrayLike<number>;
-  readonly data: ArrayLike<number>;
-}
-
-function isCsr(x: Matrix | CsrCounts): x is CsrCounts {
-  return (x as CsrCounts).indptr !== undefined;
-}
-
-function checkCsr(x: CsrCounts, where: string): void {
-  const { nRows, nCols, indptr, indices, data } = x;
+function checkCsr(x: CsrMatrix, where: string): void {
+  const { indptr, indices, data } = x;
+  const [nRows, nCols] = Array.isArray(x.shape) && x.shape.length === 2 ? x.shape : [Number.NaN, Number.NaN];
   if (!Number.isInteger(nRows) || !Number.isInteger(nCols) || nRows < 0 || nCols < 1 || indptr.length !== nRows + 1 || indices.length !== data.length || indptr[nRows] !== data.length) {
     throw new BenchInputError(where, `${where} is not a consistent CSR matrix (indptr length ${indptr.length}, ${data.length} values, shape ${nRows} × ${nCols}).`);
   }
@@ -33,19 +21,20 @@ function checkCsr(x: CsrCounts, where: string): void {
  * scanpy's `normalize_total(target_sum=1e4)` followed by `log1p`: every cell's counts are scaled to sum
  * to 1e4 (cells with no counts stay 0), then x ↦ ln(1 + x). Returns a new matrix of the same kind.
  */
-export function logNormalize<T extends Matrix | CsrCounts>(counts: T, targetSum = 1e4): T {
+export function logNormalize<T extends Embedding | CsrMatrix>(counts: T, targetSum = 1e4): T {
   if (isCsr(counts)) {
     checkCsr(counts, 'counts');
     const out = new Float64Array(counts.data.length);
-    for (let i = 0; i < counts.nRows; i++) {
+    for (let i = 0; i < counts.shape[0]; i++) {
       let s = 0;
       for (let p = counts.indptr[i]!; p < counts.indptr[i + 1]!; p++) s += counts.data[p]!;
       const f = s > 0 ? targetSum / s : 0;
       for (let p = counts.indptr[i]!; p < counts.indptr[i + 1]!; p++) out[p] = Math.log1p(counts.data[p]! * f);
     }
-    return { ...counts, data: out } as T;
+    const { dtype: _stale, ...csr } = counts; // the values are no longer the input's dtype
+    return { ...csr, data: out } as T;
   }
-  const m = counts as Matrix;
+  const m = counts as Embedding;
   checkMatrix(m, 'counts');
   const out = new Float64Array(m.data.length);
   for (let i = 0; i < m.nRows; i++) {
@@ -84,7 +73,7 @@ export interface PcaOptions {
 /** Result of {@link pca}. */
 export interface PcaResult {
   /** Cell coordinates (scores), cells × nComps, row-major: the unintegrated embedding. */
-  readonly coordinates: Matrix;
+  readonly coordinates: Embedding;
   /** Principal axes (loadings), nComps × features, row-major, unit length. */
   readonly components: Float64Array;
   /** Variance explained by each component (s² / (n − 1)), decreasing. */
@@ -113,19 +102,19 @@ class CentredRows {
   private cache: RowBlock[] | null = null;
 
   constructor(
-    private readonly x: Matrix | CsrCounts,
+    private readonly x: Embedding | CsrMatrix,
     private readonly mean: Float64Array,
     private readonly blockRows: number,
   ) {
-    if (x.nRows * x.nCols <= CACHE_ENTRIES) this.cache = [...this.build()];
+    if (this.n * this.g <= CACHE_ENTRIES) this.cache = [...this.build()];
   }
 
   get n(): number {
-    return this.x.nRows;
+    return dimsOf(this.x)[0];
   }
 
   get g(): number {
-    return this.x.nCols;
+    return dimsOf(this.x)[1];
   }
 
   blocks(): Iterable<RowBlock> {
@@ -133,12 +122,11 @@ class CentredRows {
   }
 
   private *build(): Generator<RowBlock> {
-    const { x, mean } = this;
-    const g = x.nCols;
+    const { x, mean, n, g } = this;
     const negMean = Float64Array.from(mean, (v) => -v);
     const buf = new Float64Array(g);
-    for (let start = 0; start < x.nRows; start += this.blockRows) {
-      const rows = Math.min(this.blockRows, x.nRows - start);
+    for (let start = 0; start < n; start += this.blockRows) {
+      const rows = Math.min(this.blockRows, n - start);
       const data = new Float32Array(rows * g);
       for (let r = 0; r < rows; r++) {
         const i = start + r;
@@ -346,11 +334,10 @@ function orthonormalizeOnEngine(y: Float32Array, len: number, m: number): Float3
  * Sign convention: each component is flipped so that its loading of largest absolute value is
  * positive (scikit-learn ≥ 1.5's `svd_flip(u_based_decision=False)`); coordinates follow.
  */
-export function pca(x: Matrix | CsrCounts, nComps: number, options: PcaOptions = {}): PcaResult {
+export function pca(x: Embedding | CsrMatrix, nComps: number, options: PcaOptions = {}): PcaResult {
   if (isCsr(x)) checkCsr(x, 'X');
   else checkMatrix(x, 'X');
-  const n = x.nRows;
-  const g = x.nCols;
+  const [n, g] = dimsOf(x);
   const maxComps = Math.min(n, g);
   if (!Number.isInteger(nComps) || nComps < 1 || nComps > maxComps) {
     throw new BenchInputError('nComps', `nComps must be an integer in [1, ${maxComps}] (min(cells, features)), got ${nComps}.`);

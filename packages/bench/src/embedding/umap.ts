@@ -1,7 +1,7 @@
 import { Rng } from '@invae/core';
 import { UMAP } from 'umap-js';
 import { BenchInputError } from '../errors';
-import { checkMatrix, takeRows, type Matrix } from '../internal/matrix';
+import { checkMatrix, takeRows, type Embedding } from '../internal/matrix';
 import { checkNeighbors, exactNeighbors, subsetNeighbors, type NeighborsResult } from '../neighbors/neighbors';
 import { umapLayout } from './umap-layout';
 
@@ -87,7 +87,7 @@ export function sampleIndices(n: number, m: number, seed: number): Int32Array {
  *
  * More than `maxPoints` cells (default 50 000) are downsampled first (see {@link UmapOptions.maxPoints}).
  */
-export function umapEmbedding(x: Matrix, options: UmapOptions = {}): UmapResult {
+export function umapEmbedding(x: Embedding, options: UmapOptions = {}): UmapResult {
   checkMatrix(x, 'embedding');
   const nNeighbors = options.nNeighbors ?? 15;
   const maxPoints = options.maxPoints ?? 50_000;

@@ -1,6 +1,6 @@
 import { Rng } from '@invae/core';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from './matrix';
+import { checkMatrix, type Embedding } from './matrix';
 
 /** Options of {@link kmeans}. */
 export interface KMeansOptions {
@@ -44,7 +44,7 @@ function drawWeighted(rng: Rng, w: Float64Array, total: number): number {
  * Randomness: scib-metrics draws with JAX's PRNG (key 0); here the draws come from
  * `@invae/core`'s seeded `Rng(seed)`, so clusterings are reproducible but not bit-identical to JAX's.
  */
-export function kmeans(x: Matrix, k: number, options: KMeansOptions = {}): KMeansResult {
+export function kmeans(x: Embedding, k: number, options: KMeansOptions = {}): KMeansResult {
   checkMatrix(x, 'embedding');
   const n = x.nRows;
   const d = x.nCols;

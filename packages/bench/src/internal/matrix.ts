@@ -1,17 +1,20 @@
+import type { CsrMatrix } from '@invae/core';
 import { BenchInputError } from '../errors';
 
 /**
- * A dense row-major matrix: `nRows` observations (cells) × `nCols` features (embedding dimensions).
- * Entry (i, j) is `data[i * nCols + j]`. Metrics never modify it.
+ * Points to measure: `nRows` observations (cells) × `nCols` features (embedding or latent dimensions, or
+ * dense expression values), row-major: entry (i, j) is `data[i * nCols + j]`. Metrics never modify it.
+ * (Count matrices are `@invae/common`'s `DenseMatrix`/`CsrMatrix`; this is the plain point set the
+ * metrics, neighbours and PCA work on.)
  */
-export interface Matrix {
+export interface Embedding {
   readonly data: Float32Array | Float64Array;
   readonly nRows: number;
   readonly nCols: number;
 }
 
-/** Builds a {@link Matrix} (float64) from an array of equally long rows. */
-export function matrixFromRows(rows: readonly (readonly number[])[], where = 'rows'): Matrix {
+/** Builds a {@link Embedding} (float64) from an array of equally long rows. */
+export function matrixFromRows(rows: readonly (readonly number[])[], where = 'rows'): Embedding {
   const nRows = rows.length;
   const nCols = nRows === 0 ? 0 : rows[0]!.length;
   const data = new Float64Array(nRows * nCols);
@@ -28,12 +31,12 @@ export function matrixFromRows(rows: readonly (readonly number[])[], where = 'ro
 }
 
 /** Row `i` of `m` as a subarray view (no copy). */
-export function row(m: Matrix, i: number): Float32Array | Float64Array {
+export function row(m: Embedding, i: number): Float32Array | Float64Array {
   return m.data.subarray(i * m.nCols, (i + 1) * m.nCols);
 }
 
 /** Copies the rows `idx` of `m` into a new float64 matrix. */
-export function takeRows(m: Matrix, idx: ArrayLike<number>): Matrix {
+export function takeRows(m: Embedding, idx: ArrayLike<number>): Embedding {
   const d = m.nCols;
   const out = new Float64Array(idx.length * d);
   for (let r = 0; r < idx.length; r++) {
@@ -47,7 +50,7 @@ export function takeRows(m: Matrix, idx: ArrayLike<number>): Matrix {
  * Checks that `m` is a well-formed matrix of finite numbers with `expectedRows` rows (if given) and
  * at least one column; throws {@link BenchInputError} naming `where` otherwise.
  */
-export function checkMatrix(m: Matrix, where: string, expectedRows?: number): void {
+export function checkMatrix(m: Embedding, where: string, expectedRows?: number): void {
   if (m === null || typeof m !== 'object' || !(m.data instanceof Float32Array || m.data instanceof Float64Array)) {
     throw new BenchInputError(where, `${where} must be a matrix { data: Float32Array | Float64Array, nRows, nCols }.`, {
       hint: 'Build one with matrixFromRows(rows) or wrap a row-major typed array.',
@@ -75,4 +78,14 @@ export function checkMatrix(m: Matrix, where: string, expectedRows?: number): vo
       });
     }
   }
+}
+
+/** Whether `x` is a CSR count matrix (`@invae/common`'s {@link CsrMatrix}) rather than an {@link Embedding}. */
+export function isCsr<T extends object>(x: T | CsrMatrix): x is CsrMatrix {
+  return (x as CsrMatrix).kind === 'csr' && (x as CsrMatrix).indptr !== undefined;
+}
+
+/** `[nRows, nCols]` of an embedding or a CSR matrix. */
+export function dimsOf(x: Embedding | CsrMatrix): [number, number] {
+  return isCsr(x) ? x.shape : [x.nRows, x.nCols];
 }

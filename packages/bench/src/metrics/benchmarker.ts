@@ -2,7 +2,7 @@ import { writeFileContentAtomic } from '@invae/common';
 import { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './aggregate';
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 import { clisiKnn, ilisiKnn, lisiWeights, type LisiWeights } from './lisi';
 import { graphConnectivity } from './graph-connectivity';
 import { isolatedLabels } from './isolated-labels';
@@ -78,13 +78,13 @@ const DEFAULT_SELECTION: Required<MetricSelection> = {
 /** Inputs of the {@link Benchmarker}. */
 export interface BenchmarkerInput {
   /** Embeddings by method name (cells × dims, same cells in the same order). */
-  readonly embeddings: Readonly<Record<string, Matrix>>;
+  readonly embeddings: Readonly<Record<string, Embedding>>;
   /** Cell-type label per cell. */
   readonly labels: Categorical;
   /** Batch per cell. */
   readonly batches: Categorical;
   /** Unintegrated embedding for PCR comparison (scib-metrics: `sc.tl.pca` of the normalised data; see `pca`). */
-  readonly unintegrated?: Matrix;
+  readonly unintegrated?: Embedding;
   /** Metrics to run. */
   readonly metrics?: MetricSelection;
   /** Seed of k-means and of the kBET diffusion solver (default 0). */

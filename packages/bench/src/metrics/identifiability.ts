@@ -1,6 +1,6 @@
 import { BenchInputError } from '../errors';
 import { linearSumAssignment } from '../internal/hungarian';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 import { symmetricEigen } from '../internal/linalg';
 
 /** Correlation used by {@link meanCorrelationCoefficient}. */
@@ -22,7 +22,7 @@ export function rankData(v: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
-function column(m: Matrix, c: number): Float64Array {
+function column(m: Embedding, c: number): Float64Array {
   const out = new Float64Array(m.nRows);
   for (let i = 0; i < m.nRows; i++) out[i] = m.data[i * m.nCols + c]!;
   return out;
@@ -51,7 +51,7 @@ function pearson(a: Float64Array, b: Float64Array): number {
   return sab / Math.sqrt(saa * sbb);
 }
 
-function checkPair(truth: Matrix, estimate: Matrix): void {
+function checkPair(truth: Embedding, estimate: Embedding): void {
   checkMatrix(truth, 'trueLatents');
   checkMatrix(estimate, 'estimatedLatents', truth.nRows);
   if (truth.nRows < 2) throw new BenchInputError('trueLatents', 'At least 2 cells are needed to correlate latents.');
@@ -64,12 +64,12 @@ function checkPair(truth: Matrix, estimate: Matrix): void {
  * matching (Hungarian algorithm), and the mean of the matched |correlations| (min(d_true, d_est) pairs).
  * A constant dimension has correlation NaN, which propagates (as numpy's corrcoef).
  */
-export function meanCorrelationCoefficient(trueLatents: Matrix, estimatedLatents: Matrix, method: CorrelationMethod = 'pearson'): number {
+export function meanCorrelationCoefficient(trueLatents: Embedding, estimatedLatents: Embedding, method: CorrelationMethod = 'pearson'): number {
   checkPair(trueLatents, estimatedLatents);
   if (method !== 'pearson' && method !== 'spearman') {
     throw new BenchInputError('method', `Unknown correlation method '${String(method)}'.`, { hint: "Use 'pearson' or 'spearman'." });
   }
-  const prep = (m: Matrix, c: number) => (method === 'spearman' ? rankData(column(m, c)) : column(m, c));
+  const prep = (m: Embedding, c: number) => (method === 'spearman' ? rankData(column(m, c)) : column(m, c));
   const a = Array.from({ length: trueLatents.nCols }, (_, c) => prep(trueLatents, c));
   const b = Array.from({ length: estimatedLatents.nCols }, (_, c) => prep(estimatedLatents, c));
   const cc = new Float64Array(a.length * b.length);
@@ -91,7 +91,7 @@ export function meanCorrelationCoefficient(trueLatents: Matrix, estimatedLatents
  * the estimated dimensions (`sklearn.linear_model.LinearRegression().score`). A constant estimated
  * dimension scores 1 if fitted exactly, else 0 (scikit-learn's convention).
  */
-export function linearR2(trueLatents: Matrix, estimatedLatents: Matrix): number {
+export function linearR2(trueLatents: Embedding, estimatedLatents: Embedding): number {
   checkPair(trueLatents, estimatedLatents);
   const n = trueLatents.nRows;
   const p = trueLatents.nCols;

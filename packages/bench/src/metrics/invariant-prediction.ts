@@ -1,14 +1,14 @@
 import { KnnClassifier, LinearClassifier, accuracy, macroF1, type InvariantPredictor, type LatentMatrix } from '@invae/core';
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 
 /** One leave-one-batch-out fold: a predictor is fitted on `train` and scored on `test` (the held-out batch). */
 export interface LoboFold {
   /** The held-out batch. */
   readonly heldOut: string;
-  readonly train: { readonly latent: Matrix; readonly labels: readonly string[] };
-  readonly test: { readonly latent: Matrix; readonly labels: readonly string[] };
+  readonly train: { readonly latent: Embedding; readonly labels: readonly string[] };
+  readonly test: { readonly latent: Embedding; readonly labels: readonly string[] };
 }
 
 /** Options of {@link leaveOneBatchOut}. */
@@ -51,11 +51,11 @@ export interface LoboResult {
   readonly mean: { readonly accuracy: number | null; readonly macroF1: number | null };
 }
 
-function latentOf(m: Matrix): LatentMatrix {
+function latentOf(m: Embedding): LatentMatrix {
   return { nRows: m.nRows, nCols: m.nCols, data: m.data instanceof Float32Array ? m.data : Float32Array.from(m.data) };
 }
 
-function takeRowsF32(m: Matrix, rows: readonly number[]): Matrix {
+function takeRowsF32(m: Embedding, rows: readonly number[]): Embedding {
   const d = m.nCols;
   const out = new Float32Array(rows.length * d);
   rows.forEach((r, i) => {
@@ -69,7 +69,7 @@ function takeRowsF32(m: Matrix, rows: readonly number[]): Matrix {
  * batches (rows of `fitLatent`) and test on that batch's cells (rows of `predictLatent`, default
  * `fitLatent`). Two latents let a model encode held-out cells differently, e.g. without their labels.
  */
-export function leaveOneBatchOutFolds(fitLatent: Matrix, labels: Categorical, batches: Categorical, predictLatent: Matrix = fitLatent): LoboFold[] {
+export function leaveOneBatchOutFolds(fitLatent: Embedding, labels: Categorical, batches: Categorical, predictLatent: Embedding = fitLatent): LoboFold[] {
   checkMatrix(fitLatent, 'fitLatent');
   checkMatrix(predictLatent, 'predictLatent', fitLatent.nRows);
   if (predictLatent.nCols !== fitLatent.nCols) {

@@ -1,6 +1,6 @@
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 import { silhouetteSamplesCoded } from '../neighbors/silhouette-samples';
 
 /** Options of {@link isolatedLabels}. */
@@ -39,7 +39,7 @@ export function isolatedLabelCodes(labelCodes: Int32Array, nLabels: number, batc
  * (labels as clusters, Euclidean, over all cells; rescaled to (s + 1) / 2) of that label's cells.
  * NaN when no label is isolated (only possible with an explicit `isoThreshold`). Higher is better.
  */
-export function isolatedLabels(x: Matrix, labels: Categorical, batches: Categorical, options: IsolatedLabelsOptions = {}): number {
+export function isolatedLabels(x: Embedding, labels: Categorical, batches: Categorical, options: IsolatedLabelsOptions = {}): number {
   checkMatrix(x, 'embedding');
   const lab = encodeCategorical(labels, 'labels', x.nRows);
   const bat = encodeCategorical(batches, 'batches', x.nRows);

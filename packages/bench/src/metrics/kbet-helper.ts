@@ -1,12 +1,12 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { CsrMatrix } from '../neighbors/connectivities';
+import type { NeighborGraph } from '../neighbors/connectivities';
 import { diffusionSource } from '../embedding/diffusion';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 
 /** One diffusion-map embedding to compute (a kBET label's connectivity subgraph). */
 export interface EmbeddingTask {
   readonly id: number;
-  readonly graph: CsrMatrix;
+  readonly graph: NeighborGraph;
   readonly nComps: number;
   /** The uniforms the Lanczos start vectors draw, in order (what `new Rng(seed)` would give). */
   readonly uniforms: Float64Array;
@@ -15,7 +15,7 @@ export interface EmbeddingTask {
 /** A finished task: the embedding, or why the helper could not compute it. */
 export interface EmbeddingReply {
   readonly id: number;
-  readonly embedding?: Matrix;
+  readonly embedding?: Embedding;
   readonly error?: string;
 }
 

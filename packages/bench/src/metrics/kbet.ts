@@ -1,10 +1,10 @@
 import { encodeCategorical, indicesOf, type Categorical } from '../internal/categories';
-import { subgraph, umapConnectivities, type CsrMatrix } from '../neighbors/connectivities';
+import { subgraph, umapConnectivities, type NeighborGraph } from '../neighbors/connectivities';
 import { Rng } from '@invae/core';
 import { diffusionEmbedding } from '../embedding/diffusion';
 import { scanThreads } from '../neighbors/fold-worker';
 import { EmbeddingHelper, type EmbeddingReply } from './kbet-helper';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 import { BenchInputError } from '../errors';
 import { UnionFind } from './graph-connectivity';
 import { checkNeighbors, exactNeighbors, type NeighborsResult } from '../neighbors/neighbors';
@@ -124,7 +124,7 @@ export function kbetPerLabel(nn: NeighborsResult, batches: Categorical, labels: 
   const seed = options.seed ?? 0;
   // Pass 1, in label order: which labels are scored, their kept subgraph, k0 and components.
   const scores = new Float64Array(lab.counts.length);
-  const tasks: { label: number; graph: CsrMatrix; nComps: number; k0: number; batches: number[] }[] = [];
+  const tasks: { label: number; graph: NeighborGraph; nComps: number; k0: number; batches: number[] }[] = [];
   for (let l = 0; l < lab.counts.length; l++) {
     const idx = indicesOf(lab.codes, l);
     const nObs = idx.length;
@@ -164,7 +164,7 @@ export function kbetPerLabel(nn: NeighborsResult, batches: Categorical, labels: 
   }
   // Pass 2: the diffusion embeddings (the costly part), shared with a helper thread when there is
   // enough work; then kBET on the exact neighbours in each embedding, on the main thread.
-  const finish = (t: (typeof tasks)[number], emb: Matrix) => {
+  const finish = (t: (typeof tasks)[number], emb: Embedding) => {
     const dnn = exactNeighbors(emb, t.k0 + 1);
     scores[t.label] = kbet(dnn, t.batches, { alpha }).acceptanceRate;
   };

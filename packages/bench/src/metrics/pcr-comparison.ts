@@ -1,5 +1,5 @@
 import { encodeCategorical, type Categorical } from '../internal/categories';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 
 /**
  * scib-metrics `principal_component_regression` with a categorical covariate and all principal
@@ -8,7 +8,7 @@ import { checkMatrix, type Matrix } from '../internal/matrix';
  * between-batch share of the total variance of `x` (an orthogonal rotation preserves both sums), which
  * is what is computed here: Σ_j Σ_b n_b (x̄_bj − x̄_j)² / Σ_j Σ_i (x_ij − x̄_j)². NaN for constant `x`.
  */
-export function principalComponentRegression(x: Matrix, covariate: Categorical): number {
+export function principalComponentRegression(x: Embedding, covariate: Categorical): number {
   checkMatrix(x, 'X');
   const enc = encodeCategorical(covariate, 'covariate', x.nRows);
   const n = x.nRows;
@@ -41,7 +41,7 @@ export function principalComponentRegression(x: Matrix, covariate: Categorical):
  * Unscaled: pcr_post − pcr_pre. `xPre` is the unintegrated embedding (PCA of the log-normalised
  * counts, see `pca`). Higher is better (batch correction).
  */
-export function pcrComparison(xPre: Matrix, xPost: Matrix, covariate: Categorical, options: { scale?: boolean } = {}): number {
+export function pcrComparison(xPre: Embedding, xPost: Embedding, covariate: Categorical, options: { scale?: boolean } = {}): number {
   checkMatrix(xPre, 'X_pre');
   checkMatrix(xPost, 'X_post', xPre.nRows);
   const pre = principalComponentRegression(xPre, covariate);

@@ -1,6 +1,6 @@
 import { encodeCategorical, indicesOf, type Categorical } from '../internal/categories';
 import type { DistanceMetric } from '../neighbors/distances';
-import { checkMatrix, takeRows, type Matrix } from '../internal/matrix';
+import { checkMatrix, takeRows, type Embedding } from '../internal/matrix';
 import { silhouetteSamplesCoded, type BetweenClusterDistances } from '../neighbors/silhouette-samples';
 
 /** Options of {@link silhouetteLabel}. */
@@ -17,7 +17,7 @@ export interface SilhouetteLabelOptions {
  * scib-metrics `silhouette_label`: average silhouette width of the cell-type labels,
  * `mean_i s(i)`, rescaled to `(ASW + 1) / 2` by default. Higher is better (bio conservation).
  */
-export function silhouetteLabel(x: Matrix, labels: Categorical, options: SilhouetteLabelOptions = {}): number {
+export function silhouetteLabel(x: Embedding, labels: Categorical, options: SilhouetteLabelOptions = {}): number {
   checkMatrix(x, 'embedding');
   const enc = encodeCategorical(labels, 'labels', x.nRows);
   const s =
@@ -47,7 +47,7 @@ export interface SilhouetteBatchOptions {
  * are skipped do not count; when every label is skipped the result is NaN (scib-metrics raises).
  * Defaults: Euclidean distance, nearest other batch. Higher is better (batch correction).
  */
-export function silhouetteBatch(x: Matrix, labels: Categorical, batches: Categorical, options: SilhouetteBatchOptions = {}): number {
+export function silhouetteBatch(x: Embedding, labels: Categorical, batches: Categorical, options: SilhouetteBatchOptions = {}): number {
   checkMatrix(x, 'embedding');
   const lab = encodeCategorical(labels, 'labels', x.nRows);
   const bat = encodeCategorical(batches, 'batches', x.nRows);
@@ -76,7 +76,7 @@ export function silhouetteBatch(x: Matrix, labels: Categorical, batches: Categor
  * `mean_other` between-cluster distance, rescaled to 1 − |s|. Higher is better.
  */
 export function bras(
-  x: Matrix,
+  x: Embedding,
   labels: Categorical,
   batches: Categorical,
   options: { metric?: DistanceMetric; betweenClusterDistances?: 'mean_other' | 'furthest' } = {},

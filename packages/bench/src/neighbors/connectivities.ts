@@ -1,8 +1,12 @@
 import type { NeighborsResult } from './neighbors';
 import { smoothKnnDistances } from './umap-graph';
 
-/** A sparse square matrix in CSR form (sorted column indices per row). */
-export interface CsrMatrix {
+/**
+ * A weighted kNN graph over `n` cells (UMAP connectivities, diffusion transitions): its square weight
+ * matrix in compressed-row form, column indices sorted per row. Not a count matrix (see
+ * `@invae/common`'s `CsrMatrix` for those).
+ */
+export interface NeighborGraph {
   readonly n: number;
   readonly indptr: Int32Array;
   readonly indices: Int32Array;
@@ -14,7 +18,7 @@ export interface CsrMatrix {
  * `knn_graph_connectivities`): directed memberships w_ij = exp(−max(0, d_ij − rho_i)/sigma_i)
  * (1 when d_ij ≤ rho_i, 0 for self), symmetrised by the fuzzy union W + Wᵀ − W∘Wᵀ.
  */
-export function umapConnectivities(nn: NeighborsResult): CsrMatrix {
+export function umapConnectivities(nn: NeighborsResult): NeighborGraph {
   const { nObs: n, nNeighbors: k } = nn;
   const { sigmas, rhos } = smoothKnnDistances(nn);
   // Directed memberships as CSR, columns ascending per row.
@@ -94,7 +98,7 @@ export function umapConnectivities(nn: NeighborsResult): CsrMatrix {
 }
 
 /** The submatrix of `g` on the nodes `idx` (in that order). */
-export function subgraph(g: CsrMatrix, idx: ArrayLike<number>): CsrMatrix {
+export function subgraph(g: NeighborGraph, idx: ArrayLike<number>): NeighborGraph {
   const local = new Int32Array(g.n).fill(-1);
   for (let t = 0; t < idx.length; t++) local[idx[t]!] = t;
   const ip = new Int32Array(idx.length + 1);

@@ -1,5 +1,5 @@
 import { tf } from '@invae/core';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 import { FoldHelper, scanThreads } from './fold-worker';
 import { CandidateBuffers, foldTile, type TileSink } from './tile-fold';
 
@@ -57,7 +57,7 @@ export interface ScanResult {
  * q' = [−q̂, 1, 0] and x' = [x̂, 1, 0] give 1 − cos. Returns the rows (n × D) and the transposed
  * columns (D × n), float32.
  */
-function augment(x: Matrix, cosine: boolean): { D: number; qa: Float32Array; xa: Float32Array } {
+function augment(x: Embedding, cosine: boolean): { D: number; qa: Float32Array; xa: Float32Array } {
   const { nRows: n, nCols: d } = x;
   const D = d + 2;
   const c = new Float64Array(n * d);
@@ -134,7 +134,7 @@ function tileValues(t: tf.Tensor): Float32Array {
  * worker thread folds every tile it is free to take (see `FoldHelper`) into its own sums and
  * buffers, merged at the end (sums may differ in the last bits with the summation order).
  */
-export function scanDistances(x: Matrix, req: ScanRequest): ScanResult {
+export function scanDistances(x: Embedding, req: ScanRequest): ScanResult {
   const { nRows: n } = x;
   const cosine = req.metric === 'cosine';
   const want = Math.min(req.candidates ?? 0, Math.max(0, n - 1));

@@ -1,6 +1,6 @@
 import { scanDistances } from './distances';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 import { silhouetteFromSums } from './silhouette-samples';
 
 /**
@@ -34,7 +34,7 @@ export interface NeighborsOptions {
  * @param x embedding, cells × dimensions, finite values.
  * @param k number of neighbours including the cell itself (1 ≤ k ≤ number of cells).
  */
-export function exactNeighbors(x: Matrix, k: number, options: NeighborsOptions = {}): NeighborsResult {
+export function exactNeighbors(x: Embedding, k: number, options: NeighborsOptions = {}): NeighborsResult {
   checkMatrix(x, 'embedding');
   const n = x.nRows;
   if (!Number.isInteger(k) || k < 1 || k > n) {
@@ -53,7 +53,7 @@ export function exactNeighbors(x: Matrix, k: number, options: NeighborsOptions =
  * by the engine's distances): distances recomputed from the input, the cell itself first (distance
  * 0), then by distance, ties by index; the first `k` kept.
  */
-export function rerankCandidates(x: Matrix, cand: Int32Array, h: number, k: number): NeighborsResult {
+export function rerankCandidates(x: Embedding, cand: Int32Array, h: number, k: number): NeighborsResult {
   const n = x.nRows;
   const d = x.nCols;
   const xd = x.data;
@@ -131,7 +131,7 @@ export function checkNeighbors(nn: NeighborsResult, n: number, minK = 1, where =
  * `silhouetteSamples(x, labels)` (Euclidean, nearest) computed separately.
  */
 export function neighborsAndSilhouette(
-  x: Matrix,
+  x: Embedding,
   k: number,
   codes: Int32Array,
   nClusters: number,

@@ -1,7 +1,7 @@
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { scanDistances, type DistanceMetric } from './distances';
 import { BenchInputError } from '../errors';
-import { checkMatrix, type Matrix } from '../internal/matrix';
+import { checkMatrix, type Embedding } from '../internal/matrix';
 
 /**
  * How the "other cluster" distance b(i) of a silhouette is formed (scib-metrics'
@@ -31,14 +31,14 @@ export interface SilhouetteOptions {
  * cluster in float64 (see `scanDistances`), so memory stays O(tile² + cells × clusters). Call
  * `initEngine` first.
  */
-export function silhouetteSamples(x: Matrix, clusters: Categorical, options: SilhouetteOptions = {}): Float64Array {
+export function silhouetteSamples(x: Embedding, clusters: Categorical, options: SilhouetteOptions = {}): Float64Array {
   checkMatrix(x, 'embedding');
   const enc = encodeCategorical(clusters, 'labels', x.nRows);
   return silhouetteSamplesCoded(x, enc.codes, enc.counts.length, options);
 }
 
 /** {@link silhouetteSamples} on already encoded clusters (codes in 0 … nClusters − 1, all present). */
-export function silhouetteSamplesCoded(x: Matrix, codes: Int32Array, nClusters: number, options: SilhouetteOptions = {}): Float64Array {
+export function silhouetteSamplesCoded(x: Embedding, codes: Int32Array, nClusters: number, options: SilhouetteOptions = {}): Float64Array {
   const metric = options.metric ?? 'euclidean';
   const between = options.betweenClusterDistances ?? 'nearest';
   if (metric !== 'euclidean' && metric !== 'cosine') {

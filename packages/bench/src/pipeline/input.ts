@@ -1,6 +1,6 @@
 import { InvalidOptionError, annDataDataset, csrMatrix, denseToCsr, frameColumns, frameNames, isAnnDataLike, type AnnDataLike, type InvaeDataset } from '@invae/core';
 import type { AnnData } from '@invae/io-anndata';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 
 /**
  * The data the methods train on: counts (CSR or dense), gene names and obs columns. Today core's
@@ -8,8 +8,8 @@ import type { Matrix } from '../internal/matrix';
  */
 export type BenchmarkDataset = InvaeDataset;
 
-/** An obsm entry: as `@invae/io-anndata` reads it (a dense 2-D array), or a row-major {@link Matrix}. */
-export type ObsmEntry = AnnData['obsm'][string] | Matrix;
+/** An obsm entry: as `@invae/io-anndata` reads it (a dense 2-D array), or a row-major {@link Embedding}. */
+export type ObsmEntry = AnnData['obsm'][string] | Embedding;
 
 /** The cells of a benchmark. */
 export interface BenchmarkInput {
@@ -62,7 +62,7 @@ export function obsStrings(obs: InvaeDataset['obs'], key: string, option: string
 }
 
 /** A dense 2-D obsm entry as a float matrix, checked against the number of cells and for non-finite values. */
-export function obsmMatrix(obsm: Readonly<Record<string, ObsmEntry>>, key: string, nCells: number, option: string): Matrix {
+export function obsmMatrix(obsm: Readonly<Record<string, ObsmEntry>>, key: string, nCells: number, option: string): Embedding {
   const m = obsm[key];
   let rows: number;
   let cols: number;
@@ -99,7 +99,7 @@ export function subsetDataset(data: InvaeDataset, idx: readonly number[]): Invae
   });
   const obs: Record<string, unknown[]> = {};
   for (const [k, col] of Object.entries(data.obs)) if (col) obs[k] = idx.map((i) => (col as ArrayLike<unknown>)[i]);
-  return { counts: csrMatrix(idx.length, m.nCols, indptr, indices, values), geneNames: data.geneNames, obs: obs as InvaeDataset['obs'] };
+  return { counts: csrMatrix(idx.length, m.shape[1], indptr, indices, values), geneNames: data.geneNames, obs: obs as InvaeDataset['obs'] };
 }
 
 /** The dataset without the obs columns `keys` (a held-out encoding that must not read them). */

@@ -1,6 +1,6 @@
 import type { TrainHistory } from '@invae/core';
 import { encodeCategorical } from '../internal/categories';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 import type { BenchmarkResults } from '../metrics/benchmarker';
 import type { NeighborsResult } from '../neighbors/neighbors';
 import { umapEmbedding } from '../embedding/umap';
@@ -60,7 +60,7 @@ interface BuildOptions {
  */
 export function buildReport(a: {
   name: string;
-  embeddings: Readonly<Record<string, Matrix>>;
+  embeddings: Readonly<Record<string, Embedding>>;
   batches: readonly string[];
   labels: readonly string[];
   histories: Readonly<Record<string, TrainHistory>>;

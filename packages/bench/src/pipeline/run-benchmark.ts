@@ -22,7 +22,7 @@ import { linearR2, meanCorrelationCoefficient } from '../metrics/identifiability
 import { logNormalize, pca } from '../embedding/pca';
 import { subsetNeighbors, type NeighborsResult } from '../neighbors/neighbors';
 import { DEFAULT_N_TOP_GENES, selectHighlyVariableGenes } from '../preprocess/hvg-dataset';
-import type { Matrix } from '../internal/matrix';
+import type { Embedding } from '../internal/matrix';
 import type { MethodInfo } from '../report/results-markdown';
 import type { ReportIdentifiability, ReportInvariantPrediction } from '../report/report-html';
 import { VERSION as BENCH_VERSION } from '../version';
@@ -160,7 +160,7 @@ export interface BenchmarkRun {
   /** Identifiability; null without true latents. */
   identifiability: BenchmarkIdentifiability | null;
   /** The embeddings scored, by method name. */
-  embeddings: Record<string, Matrix>;
+  embeddings: Record<string, Embedding>;
   /** Training history of each trained method. */
   histories: Record<string, TrainHistory>;
   /** The UMAP plots, by method name (empty when off). */
@@ -234,7 +234,7 @@ function protocolText(o: Resolved): string {
   return `Embedding protocol (default, cheap): every model is trained once on all cells, the held-out batches included, so the representation is transductive. inVAE models whose invariant prior reads '${o.label}' encode the held-out cells without it (the label covariate set to zeros, as for new unlabelled data), so the label does not reach the prediction through the encoder; their training did see those labels. ${common} Pass --lobo-retrain for the held-out-batch protocol.`;
 }
 
-const asMatrix = (z: { data: Float32Array; nRows: number; nCols: number }): Matrix => ({ data: z.data, nRows: z.nRows, nCols: z.nCols });
+const asMatrix = (z: { data: Float32Array; nRows: number; nCols: number }): Embedding => ({ data: z.data, nRows: z.nRows, nCols: z.nCols });
 const toCsr = (m: BenchmarkInput['data'] & object): CsrMatrix => (m.counts.kind === 'csr' ? m.counts : denseToCsr(m.counts));
 
 /**
@@ -289,7 +289,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   if ((data || trains) && !currentEngine()) await initEngine({ report: null });
   const obs = data?.obs ?? input.obs ?? {};
   let counts = data ? toCsr(data) : null;
-  const genesIn = counts?.nCols ?? 0;
+  const genesIn = counts?.shape[1] ?? 0;
   let geneSelection = 'all genes';
   // Highly variable genes only where methods are trained (the counts then go to the models).
   if (data && o.methods.length) {
@@ -305,30 +305,30 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   const labels = obsStrings(obs, o.label, 'label');
   const batches = obsStrings(obs, o.batch, 'batch');
   o.onColumns?.({ batch: batches, label: labels });
-  const nCells = counts?.nRows ?? input.cellNames?.length ?? labels.length;
+  const nCells = counts?.shape[0] ?? input.cellNames?.length ?? labels.length;
   const name = input.name ?? 'dataset';
   if (nCells < BENCHMARK_MIN_CELLS) throw new InvalidOptionError('file', `${name} has ${nCells} cells; the benchmark needs at least ${BENCHMARK_MIN_CELLS} (90 neighbours).`);
   // Embeddings computed elsewhere and the true latents are checked before any training.
   const obsm = input.obsm ?? {};
-  const external: Record<string, Matrix> = {};
+  const external: Record<string, Embedding> = {};
   for (const key of o.embeddings ?? []) external[key] = obsmMatrix(obsm, key, nCells, 'embeddings');
   const truthKey = o.truth ?? ('X_true_inv' in obsm ? 'X_true_inv' : undefined);
   const truth = truthKey ? obsmMatrix(obsm, truthKey, nCells, 'truth') : null;
 
-  let unintegrated: Matrix | null = o.unintegrated ? obsmMatrix(obsm, o.unintegrated, nCells, 'unintegrated') : null;
-  let pcaCoordinates: Matrix | null = null;
+  let unintegrated: Embedding | null = o.unintegrated ? obsmMatrix(obsm, o.unintegrated, nCells, 'unintegrated') : null;
+  let pcaCoordinates: Embedding | null = null;
   if (counts) {
     const c = counts;
-    const nComps = Math.min(50, c.nRows - 1, c.nCols);
+    const nComps = Math.min(50, c.shape[0] - 1, c.shape[1]);
     pcaCoordinates = await timed('PCA (unintegrated)', () => pca(logNormalize(c), nComps).coordinates);
     unintegrated ??= pcaCoordinates;
     log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
   } else if (!unintegrated) log('PCR comparison skipped: the file has no counts and no --unintegrated embedding');
   if (o.methods.includes('pca') && !pcaCoordinates) throw new BenchInputError('data', 'PCA needs the counts; the input has none.', { hint: 'pass input.data, or leave pca out of the methods' });
 
-  const embeddings: Record<string, Matrix> = {};
+  const embeddings: Record<string, Embedding> = {};
   /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
-  const predictLatents: Record<string, Matrix> = {};
+  const predictLatents: Record<string, Embedding> = {};
   const trainSeconds: Record<string, number> = {};
   const methodInfo: Record<string, MethodInfo> = {};
   const histories: Record<string, TrainHistory> = {};
@@ -484,7 +484,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   const dataset: BenchmarkDatasetSummary = {
     file: name,
     nCells,
-    nGenes: counts?.nCols ?? 0,
+    nGenes: counts?.shape[1] ?? 0,
     genesIn,
     geneSelection,
     batchKey: o.batch,

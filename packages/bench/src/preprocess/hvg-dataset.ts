@@ -1,7 +1,6 @@
-import { alignedRows, csrMatrix, denseToCsr, isRowDataset, type AnyDataset, type CsrMatrix, type InvaeDataset, type RowDataset } from '@invae/core';
+import { alignedRows, csrMatrix, denseToCsr, isRowDataset, nGenesOf, type AnyDataset, type CsrMatrix, type InvaeDataset, type RowDataset } from '@invae/core';
 import { BenchInputError } from '../errors';
 import { highlyVariableGenesSeuratV3, subsetColumns, type CountRowSource, type HvgResult } from './hvg';
-import type { CsrCounts } from '../embedding/pca';
 
 /** Genes kept by default: scanpy's and Seurat's customary 2000 highly variable genes. */
 export const DEFAULT_N_TOP_GENES = 2000;
@@ -43,7 +42,7 @@ function rowBlocks(data: RowDataset, blockRows: number): CountRowSource {
       for (let start = 0; start < nRows; start += blockRows) {
         const end = Math.min(nRows, start + blockRows);
         const dense = data.rows.readRows(Int32Array.from({ length: end - start }, (_, i) => start + i));
-        const counts: CsrCounts = denseToCsr({ kind: 'dense', nRows: end - start, nCols, data: dense });
+        const counts: CsrMatrix = denseToCsr({ kind: 'dense', shape: [end - start, nCols], data: dense });
         yield { start, counts };
       }
     },
@@ -87,7 +86,7 @@ export function selectHighlyVariableGenes<D extends AnyDataset>(data: D, options
   const blockRows = options.blockRows ?? 1024;
   if (!Number.isSafeInteger(blockRows) || blockRows < 1) throw new BenchInputError('blockRows', `blockRows must be a positive integer, got ${options.blockRows}.`);
   const batchKey = options.batchKey ?? null;
-  const nGenes = isRowDataset(data) ? data.rows.nCols : data.counts.nCols;
+  const nGenes = nGenesOf(data);
   if (data.geneNames.length !== nGenes) throw new BenchInputError('geneNames', `${data.geneNames.length} gene names for ${nGenes} columns.`);
   const batches = batchKey !== null ? batchColumn(data, batchKey) : undefined;
   const settings = { nTopGenes: nTop, batchKey, flavor: 'seurat_v3' as const, genesIn: nGenes };
@@ -107,7 +106,7 @@ export function selectHighlyVariableGenes<D extends AnyDataset>(data: D, options
     const csr: CsrMatrix = data.counts.kind === 'csr' ? data.counts : denseToCsr(data.counts);
     hvg = highlyVariableGenesSeuratV3(csr, { nTopGenes: nTop, batches });
     const sub = subsetColumns(csr, hvg.selected);
-    const counts = csrMatrix(sub.nRows, sub.nCols, sub.indptr, sub.indices, sub.data);
+    const counts = csrMatrix(...sub.shape, sub.indptr, sub.indices, sub.data);
     out = { ...data, counts, geneNames: Array.from(hvg.selected, (j) => data.geneNames[j]!) } satisfies InvaeDataset;
   }
   return { data: out as D, genes: [...out.geneNames], selected: hvg.selected, hvg, settings };

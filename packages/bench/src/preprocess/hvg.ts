@@ -1,8 +1,8 @@
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
 import { loess } from './hvg-loess';
-import type { Matrix } from '../internal/matrix';
-import type { CsrCounts } from '../embedding/pca';
+import type { CsrMatrix } from '@invae/core';
+import { isCsr, type Embedding } from '../internal/matrix';
 
 /**
  * Counts read in consecutive row blocks (e.g. streamed from a large .h5ad), so highly variable genes
@@ -12,7 +12,7 @@ import type { CsrCounts } from '../embedding/pca';
 export interface CountRowSource {
   readonly nRows: number;
   readonly nCols: number;
-  blocks(): Iterable<{ readonly start: number; readonly counts: CsrCounts }>;
+  blocks(): Iterable<{ readonly start: number; readonly counts: CsrMatrix }>;
 }
 
 /** Options of {@link highlyVariableGenesSeuratV3}. */
@@ -57,31 +57,27 @@ export interface HvgResult {
   readonly nonInteger: boolean;
 }
 
-function isCsr(x: CsrCounts | Matrix | CountRowSource): x is CsrCounts {
-  return (x as CsrCounts).indptr !== undefined;
-}
-
-function isSource(x: CsrCounts | Matrix | CountRowSource): x is CountRowSource {
+function isSource(x: CsrMatrix | Embedding | CountRowSource): x is CountRowSource {
   return typeof (x as CountRowSource).blocks === 'function';
 }
 
 /** Wraps an in-memory CSR or dense matrix as a {@link CountRowSource} of one block. */
-function asSource(x: CsrCounts | Matrix | CountRowSource): CountRowSource {
+function asSource(x: CsrMatrix | Embedding | CountRowSource): CountRowSource {
   if (isSource(x)) return x;
-  if (isCsr(x)) return { nRows: x.nRows, nCols: x.nCols, blocks: () => [{ start: 0, counts: x }] };
-  const m = x as Matrix;
+  if (isCsr(x)) return { nRows: x.shape[0], nCols: x.shape[1], blocks: () => [{ start: 0, counts: x }] };
+  const m = x as Embedding;
   if (m.data.length !== m.nRows * m.nCols) throw new BenchInputError('counts', `counts has ${m.data.length} values but shape ${m.nRows} × ${m.nCols}.`);
   // A dense matrix visits its zeros too; its "CSR" view lists every entry.
   const indptr = Float64Array.from({ length: m.nRows + 1 }, (_, i) => i * m.nCols);
   const indices = Int32Array.from({ length: m.nRows * m.nCols }, (_, p) => p % m.nCols);
-  const csr: CsrCounts = { nRows: m.nRows, nCols: m.nCols, indptr, indices, data: m.data };
+  const csr: CsrMatrix = { kind: 'csr', shape: [m.nRows, m.nCols], indptr, indices, data: m.data };
   return { nRows: m.nRows, nCols: m.nCols, blocks: () => [{ start: 0, counts: csr }] };
 }
 
-function checkBlock(b: { start: number; counts: CsrCounts }, expectedStart: number, nCols: number): void {
-  const c = b.counts;
-  if (b.start !== expectedStart || c.nCols !== nCols || c.indptr.length !== c.nRows + 1) {
-    throw new BenchInputError('counts', `counts block at row ${b.start} (expected ${expectedStart}) has shape ${c.nRows} × ${c.nCols}, expected … × ${nCols}.`);
+function checkBlock(b: { start: number; counts: CsrMatrix }, expectedStart: number, nCols: number): void {
+  const [rows, cols] = b.counts.shape;
+  if (b.start !== expectedStart || cols !== nCols || b.counts.indptr.length !== rows + 1) {
+    throw new BenchInputError('counts', `counts block at row ${b.start} (expected ${expectedStart}) has shape ${rows} × ${cols}, expected … × ${nCols}.`);
   }
 }
 
@@ -97,7 +93,7 @@ function checkBlock(b: { start: number; counts: CsrCounts }, expectedStart: numb
  * otherwise). Inputs are never modified. Throws {@link BenchInputError} for negative or non-finite
  * counts, a batch with fewer than two cells, or a batch with too few non-constant genes for loess.
  */
-export function highlyVariableGenesSeuratV3(counts: CsrCounts | Matrix | CountRowSource, options: HvgOptions = {}): HvgResult {
+export function highlyVariableGenesSeuratV3(counts: CsrMatrix | Embedding | CountRowSource, options: HvgOptions = {}): HvgResult {
   const src = asSource(counts);
   const { nRows: n, nCols: g } = src;
   if (!Number.isInteger(n) || !Number.isInteger(g) || n < 1 || g < 1) throw new BenchInputError('counts', `counts has invalid shape ${n} × ${g}.`);
@@ -128,7 +124,7 @@ export function highlyVariableGenesSeuratV3(counts: CsrCounts | Matrix | CountRo
   for (const blk of src.blocks()) {
     checkBlock(blk, expected, g);
     const c = blk.counts;
-    for (let r = 0; r < c.nRows; r++) {
+    for (let r = 0; r < c.shape[0]; r++) {
       const off = codes[blk.start + r]! * g;
       for (let p = c.indptr[r]!; p < c.indptr[r + 1]!; p++) {
         const v = c.data[p]!;
@@ -142,7 +138,7 @@ export function highlyVariableGenesSeuratV3(counts: CsrCounts | Matrix | CountRo
         sumSq[off + j] += v * v;
       }
     }
-    expected += c.nRows;
+    expected += c.shape[0];
   }
   if (expected !== n) throw new BenchInputError('counts', `counts blocks cover ${expected} rows, expected ${n}.`);
 
@@ -199,7 +195,7 @@ export function highlyVariableGenesSeuratV3(counts: CsrCounts | Matrix | CountRo
   const cSumSq = new Float64Array(nb * g);
   for (const blk of src.blocks()) {
     const c = blk.counts;
-    for (let r = 0; r < c.nRows; r++) {
+    for (let r = 0; r < c.shape[0]; r++) {
       const off = codes[blk.start + r]! * g;
       for (let p = c.indptr[r]!; p < c.indptr[r + 1]!; p++) {
         const j = c.indices[p]!;
@@ -265,22 +261,23 @@ export function highlyVariableGenesSeuratV3(counts: CsrCounts | Matrix | CountRo
  * The columns `genes` (ascending or not; kept in the given order) of a CSR count matrix, as a new
  * CSR matrix with float32 values and int32 indices. The input is not modified.
  */
-export function subsetColumns(counts: CsrCounts, genes: ArrayLike<number>): CsrCounts & { data: Float32Array; indices: Int32Array; indptr: Float64Array } {
-  const map = new Int32Array(counts.nCols).fill(-1);
+export function subsetColumns(counts: CsrMatrix, genes: ArrayLike<number>): CsrMatrix {
+  const [nRows, nCols] = counts.shape;
+  const map = new Int32Array(nCols).fill(-1);
   for (let t = 0; t < genes.length; t++) {
     const j = genes[t]!;
-    if (!Number.isInteger(j) || j < 0 || j >= counts.nCols) throw new BenchInputError('genes', `Gene index ${j} is outside [0, ${counts.nCols}).`);
+    if (!Number.isInteger(j) || j < 0 || j >= nCols) throw new BenchInputError('genes', `Gene index ${j} is outside [0, ${nCols}).`);
     if (map[j] !== -1) throw new BenchInputError('genes', `Gene index ${j} is listed twice.`);
     map[j] = t;
   }
   let nnz = 0;
   for (let p = 0; p < counts.data.length; p++) if (map[counts.indices[p]!] !== -1) nnz++;
-  const indptr = new Float64Array(counts.nRows + 1);
+  const indptr = new Float64Array(nRows + 1);
   const indices = new Int32Array(nnz);
   const data = new Float32Array(nnz);
   let q = 0;
   const rowBuf: [number, number][] = [];
-  for (let i = 0; i < counts.nRows; i++) {
+  for (let i = 0; i < nRows; i++) {
     rowBuf.length = 0;
     for (let p = counts.indptr[i]!; p < counts.indptr[i + 1]!; p++) {
       const t = map[counts.indices[p]!]!;
@@ -293,5 +290,5 @@ export function subsetColumns(counts: CsrCounts, genes: ArrayLike<number>): CsrC
     }
     indptr[i + 1] = q;
   }
-  return { nRows: counts.nRows, nCols: genes.length, indptr, indices, data };
+  return { kind: 'csr', shape: [nRows, genes.length], indptr, indices, data };
 }
