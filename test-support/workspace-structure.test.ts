@@ -2,7 +2,8 @@
 // through its one public `src/index.ts` (ESM + CJS + types), no package reaches into a sibling's files, each
 // imports only the siblings the architecture allows and declares them, core stays free of the other invae
 // packages (but the dependency-free @invae/common) and of h5wasm, io-anndata of TensorFlow.js, and neither
-// the package graph nor any package's module graph has a runtime import cycle.
+// the package graph nor any package's module graph has a runtime import cycle; and one in-memory matrix type (dense,
+// CSR, CSC) is declared once, in @invae/common, and means the same in every package.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,6 +105,47 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/** Matrix type names only `@invae/common` may declare: one in-memory matrix type for every package. */
+const COMMON_MATRIX_TYPES = ['DenseMatrix', 'CsrMatrix', 'CscMatrix', 'Matrix'];
+/** Former repeats of those types (bench's count matrices), which must not come back under any package. */
+const RETIRED_MATRIX_TYPES = ['CsrCounts', 'CsrCountMatrix'];
+
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/** Names of the interfaces and type aliases a source file declares (not those it imports or re-exports). */
+function declaredTypes(text: string): string[] {
+  const found: string[] = [];
+  const decl = /(?:^|[\n;{}])\s*(?:export\s+)?(?:declare\s+)?(?:interface\s+([A-Za-z_$][\w$]*)|type\s+([A-Za-z_$][\w$]*)\s*(?:<[^=;]*>)?\s*=)/g;
+  for (const m of withoutComments(text).matchAll(decl)) found.push((m[1] ?? m[2])!);
+  return found;
+}
+
+/** The names a file exports under another name (`export { A as B }`), with the module they come from (null: the file itself). */
+function renamedExports(text: string): { local: string; exported: string; from: string | null }[] {
+  const out: { local: string; exported: string; from: string | null }[] = [];
+  for (const m of withoutComments(text).matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s*(?:from\s*['"]([^'"]+)['"])?/g)) {
+    for (const part of m[1]!.split(',')) {
+      const r = /^\s*(?:type\s+)?([\w$]+)\s+as\s+([\w$]+)\s*$/.exec(part);
+      if (r) out.push({ local: r[1]!, exported: r[2]!, from: m[2] ?? null });
+    }
+  }
+  return out;
+}
+
+/** The names a file re-exports from another module, by module. */
+function reExports(text: string): { name: string; from: string }[] {
+  const out: { name: string; from: string }[] = [];
+  for (const m of withoutComments(text).matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)) {
+    for (const part of m[1]!.split(',')) {
+      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()!.trim();
+      if (name) out.push({ name, from: m[2]! });
+    }
+  }
+  return out;
+}
+
 describe('the checker itself', () => {
   it('reads static, re-export, dynamic and type-only imports, and finds cycles', () => {
     const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'invae-structure-'));
@@ -137,6 +179,28 @@ describe('the checker itself', () => {
     ]);
     expect(cycles(graph)).toEqual([['a', 'b', 'c', 'a']]);
     expect(cycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+  });
+
+  it('finds type declarations, renamed exports and re-exports, not imports', () => {
+    const text = [
+      "import { type CsrMatrix, type DenseMatrix } from '@invae/common';",
+      "import type { Matrix } from '@invae/common';",
+      "export type { CscMatrix, Matrix } from '@invae/common';",
+      '/** interface CsrCounts in a comment */',
+      'export interface CsrCounts { n: number }',
+      'interface Local<T> { x: T }',
+      'export type Matrix = DenseMatrix | CsrMatrix;',
+      'type Pair<A, B> = [A, B];',
+      "export { Embedding as Matrix } from './embedding';",
+      'const typeOfThing = 1;',
+    ].join('\n');
+    expect(declaredTypes(text)).toEqual(['CsrCounts', 'Local', 'Matrix', 'Pair']);
+    expect(renamedExports(text)).toEqual([{ local: 'Embedding', exported: 'Matrix', from: './embedding' }]);
+    expect(reExports(text)).toEqual([
+      { name: 'CscMatrix', from: '@invae/common' },
+      { name: 'Matrix', from: '@invae/common' },
+      { name: 'Matrix', from: './embedding' },
+    ]);
   });
 });
 
@@ -215,6 +279,36 @@ describe('workspace structure', () => {
         for (const { spec } of importsOf(file)) {
           const name = bareName(spec);
           if (invaeNames.has(name) && name !== p.name && !allowed[p.name]!.includes(name)) offences.push(`${path.relative(root, file)}: ${p.name} must not import ${name}`);
+        }
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it("one in-memory matrix type: only @invae/common declares DenseMatrix, CsrMatrix, CscMatrix and Matrix; CsrCounts/CsrCountMatrix are gone; no package exports another type as Matrix", () => {
+    const offences: string[] = [];
+    const common = packages.find((p) => p.name === '@invae/common');
+    expect(common, '@invae/common exists').toBeDefined();
+    const commonDeclared = new Set(common!.files.flatMap((f) => declaredTypes(fs.readFileSync(f, 'utf8'))));
+    for (const name of COMMON_MATRIX_TYPES) expect(commonDeclared.has(name), `@invae/common declares ${name}`).toBe(true);
+    for (const p of packages) {
+      const testDir = path.join(p.dir, 'test');
+      const files = [...p.files, ...(fs.existsSync(testDir) ? listTs(testDir) : [])];
+      for (const file of files) {
+        const text = fs.readFileSync(file, 'utf8');
+        const where = path.relative(root, file);
+        for (const name of declaredTypes(text)) {
+          if (RETIRED_MATRIX_TYPES.includes(name)) offences.push(`${where} declares ${name}: use @invae/common's CsrMatrix`);
+          else if (COMMON_MATRIX_TYPES.includes(name) && p !== common) offences.push(`${where} declares its own ${name}: re-export @invae/common's`);
+        }
+        for (const r of renamedExports(text)) {
+          if ([...COMMON_MATRIX_TYPES, ...RETIRED_MATRIX_TYPES].includes(r.exported) && r.local !== r.exported) {
+            offences.push(`${where} exports ${r.local} as ${r.exported}: that name means @invae/common's type`);
+          }
+        }
+        for (const r of reExports(text)) {
+          // A matrix type re-exported from outside the workspace (a third-party Matrix) would be a second meaning of the name.
+          if (COMMON_MATRIX_TYPES.includes(r.name) && !r.from.startsWith('.') && !invaeNames.has(bareName(r.from))) offences.push(`${where} re-exports ${r.name} from '${r.from}'`);
         }
       }
     }
