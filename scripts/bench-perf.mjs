@@ -70,7 +70,7 @@ function dataset(n) {
     const sim = simulate({ nCells: n, nGenes, nBatches: 4, nCellTypes: 6, nDiseases: 2, latentDimInv: 20, latentDimSpur: 5, seed: 0, ...(librarySize ? { librarySize } : {}) });
     const seconds = (performance.now() - t0) / 1000;
     const c = sim.counts;
-    const density = c.kind === 'csr' ? c.indptr[c.nRows] / (c.nRows * c.nCols) : null;
+    const density = c.kind === 'csr' ? c.indptr[c.shape[0]] / (c.shape[0] * c.shape[1]) : null;
     log(`simulated ${n} × ${nGenes} in ${seconds.toFixed(1)} s (density ${density?.toFixed(3)})`);
     datasets.set(n, { data: { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs }, simulateSeconds: seconds, density });
     datasetInfo.set(n, { simulateSeconds: seconds, density });
@@ -121,7 +121,7 @@ async function timeTraining(data, model, workers) {
   const seconds = (tEnd - tWarm) / 1000;
   return {
     model,
-    nCells: data.counts.nRows,
+    nCells: data.counts.shape[0],
     nGenes,
     workers: String(workers),
     workersUsed: h.workers,

@@ -68,7 +68,7 @@ const out = {
   engine: engine.engine,
   steps,
   batchSize,
-  density: sim.counts.kind === 'csr' ? round(sim.counts.indptr[sim.counts.nRows] / (sim.counts.nRows * sim.counts.nCols)) : null,
+  density: sim.counts.kind === 'csr' ? round(sim.counts.indptr[sim.counts.shape[0]] / (sim.counts.shape[0] * sim.counts.shape[1])) : null,
   msPerStepUnprofiled: round(msPerStep),
   kernelMsPerStep: round(kernelMs / steps),
   kernelsPerStep: Math.round(kernels / steps),

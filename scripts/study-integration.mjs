@@ -89,10 +89,10 @@ async function loadStudyDataset(name) {
   const obs = {};
   for (const k of Object.keys(adata.obs.columns)) obs[k] = adata.obs.table.array(k);
   const nTop = Number(values['n-top-genes']);
-  if (nTop > 0 && counts.nCols > nTop) {
+  if (nTop > 0 && counts.shape[1] > nTop) {
     const hvg = highlyVariableGenesSeuratV3(counts, { nTopGenes: nTop, batches: Array.from(obs[d.batch], String) });
     const sub = subsetColumns(counts, hvg.selected);
-    counts = csrMatrix(sub.nRows, sub.nCols, sub.indptr, sub.indices, sub.data);
+    counts = csrMatrix(sub.shape[0], sub.shape[1], sub.indptr, sub.indices, sub.data);
     geneNames = Array.from(hvg.selected, (i) => geneNames[i]);
   }
   return { ...d, name, data: { counts, geneNames, obs }, truth: null };
@@ -161,8 +161,8 @@ if (values['report-only']) {
 }
 for (const dsName of values['report-only'] ? [] : values.datasets.split(',').map((s) => s.trim())) {
   const ds = await loadStudyDataset(dsName);
-  log(`${dsName}: ${ds.data.counts.nRows} cells × ${ds.data.counts.nCols} genes`);
-  const nComps = Math.min(50, ds.data.counts.nRows - 1, ds.data.counts.nCols);
+  log(`${dsName}: ${ds.data.counts.shape[0]} cells × ${ds.data.counts.shape[1]} genes`);
+  const nComps = Math.min(50, ds.data.counts.shape[0] - 1, ds.data.counts.shape[1]);
   const unintegrated = pca(logNormalize(ds.data.counts), nComps).coordinates;
   for (const config of configs) {
     for (const seed of config.deterministic ? [0] : seeds) {
