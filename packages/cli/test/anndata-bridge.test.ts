@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Invae, annDataDataset, csrToDense, initEngine, writeResults, type AnnDataLike, type BackedAnnDataLike, type CsrMatrix } from '@invae/core';
 import { openH5ad, readH5ad, writeH5ad, type AnnData, type BackedAnnData, type CscMatrix } from '@invae/io-anndata';
 import { registerBuiltinPriors } from '@invae/priors';
+import type * as common from '@invae/common';
+import type * as core from '@invae/core';
+import type * as io from '@invae/io-anndata';
 import { invae } from './helpers';
 
 // The library's AnnData bridge against the real reader/writer: core declares the AnnData shape it
@@ -14,6 +17,21 @@ import { invae } from './helpers';
 type Assert<T extends true> = T;
 export type AnnDataFitsCore = Assert<AnnData extends AnnDataLike ? true : false>;
 export type BackedAnnDataFitsCore = Assert<BackedAnnData extends BackedAnnDataLike ? true : false>;
+/** Compile-time: core and io-anndata hand out @invae/common's matrix types, not look-alikes of their own. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type OneMatrixType = Assert<
+  Same<core.Matrix, common.Matrix> extends true
+    ? Same<io.Matrix, common.Matrix> extends true
+      ? Same<core.DenseMatrix, io.DenseMatrix> extends true
+        ? Same<core.CsrMatrix, io.CsrMatrix> extends true
+          ? Same<core.CscMatrix, io.CscMatrix> extends true
+            ? Same<core.AnnDataMatrix, io.Matrix>
+            : false
+          : false
+        : false
+      : false
+    : false
+>;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-bridge-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
