@@ -21,7 +21,9 @@ export type IndexArray = Int32Array | Uint32Array | Float64Array | Int16Array | 
  * Layout choice (one for all invae packages): anndata/scipy's `shape` plus an optional `dtype`, rather
  * than `nRows`/`nCols`, because it is what `.h5ad` files and anndata hold (the readers and writers pass
  * matrices through unchanged), and because one dense type then also covers the n-d arrays of `uns` and
- * `obsm`. X, layers and count matrices are 2-D: `shape` is `[nRows, nCols]`.
+ * `obsm`. It is also the smaller change: io-anndata and core's AnnData bridge already used it, only core's
+ * count matrices and bench's copies of them had `nRows`/`nCols`. X, layers and count matrices are 2-D:
+ * `shape` is `[nRows, nCols]` (core's `denseMatrix(nRows, nCols, data)`/`csrMatrix(…)` build them checked).
  */
 export interface DenseMatrix {
   kind: 'dense';
