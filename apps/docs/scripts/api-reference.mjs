@@ -90,7 +90,10 @@ export const API_GROUP_RULES = {
     [/^datasets\//, 'Datasets'],
     [/./, 'Benchmark'],
   ],
-  common: [[/./, 'Files & output']],
+  common: [
+    [/^matrix/, 'Data & AnnData'],
+    [/./, 'Files & output'],
+  ],
   cli: [
     [/plugin/, 'Plugins'],
     [/./, 'Command line'],

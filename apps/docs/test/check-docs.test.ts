@@ -72,6 +72,8 @@ describe('API reference sections', () => {
     expect(apiGroup('core', 'errors.ts', 'InvalidOptionError', true)).toBe('Errors');
     expect(apiGroup('bench', 'metrics/lisi.ts', 'ilisi', false)).toBe('Metrics');
     expect(apiGroup('io-anndata', 'read.ts', 'readH5ad', false)).toBe('Data & AnnData');
+    expect(apiGroup('common', 'matrix.ts', 'CsrMatrix', false)).toBe('Data & AnnData');
+    expect(apiGroup('common', 'atomic-output.ts', 'writeFileAtomic', false)).toBe('Files & output');
     expect(API_GROUP_ORDER.slice(0, 3)).toEqual(['Model', 'Data & AnnData', 'Training']);
     expect(API_GROUP_ORDER.at(-1)).toBe('Errors');
   });
