@@ -1,7 +1,9 @@
 /**
  * @invae/common — shared foundations of the invae packages, without dependencies: atomic output of files
- * and folders. Each idea lives here once, so every package writes its outputs the same way.
+ * and folders, and the one way worker threads are started. Each idea lives here once, so every package
+ * writes its outputs and starts its threads the same way.
  * @packageDocumentation
  */
 export { VERSION } from './version';
 export { asidePathOf, outputOfAsidePath, outputOfTempPath, tempPathBeside, writeFileAtomic, writeFileContentAtomic, writeFolderAtomic, type AtomicOutputOptions, type ExistingFolder } from './atomic-output';
+export { WorkerThread, WorkerThreadError, type WorkerThreadOptions, type Unsubscribe } from './worker-thread';
