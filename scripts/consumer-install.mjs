@@ -36,6 +36,8 @@ export const save = (file: string): Promise<void> => writeFileContentAtomic(file
   },
   core: {
     fns: ['initEngine', 'simulate'],
+    // The `/internal` entry (worker machinery for the invae packages) loads in both formats.
+    subpaths: { internal: ['registerWorkerSetup', 'workerSetups', 'runReplicaWorker'] },
     ts: (p) => `import { initEngine, simulate, VERSION, type InvaeDataset } from '${p}';
 const sim = simulate({ nCells: 10, nGenes: 5 });
 const data: InvaeDataset = { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs };
@@ -144,6 +146,16 @@ for (const d of packed ? only : []) {
   check(`${p.name}: CommonJS require`, () => {
     must(run(process.execPath, ['--input-type=commonjs', '-e', `const m = require('${p.name}'); ${probe}`], dir), 'require');
   });
+  for (const [sub, subFns] of Object.entries(CHECKS[d].subpaths ?? {})) {
+    const spec = `${p.name}/${sub}`;
+    const subProbe = `for (const f of ${JSON.stringify(subFns)}) if (typeof s[f] !== 'function') throw new Error('${spec}: ' + f + ' is ' + typeof s[f]);`;
+    check(`${spec}: ESM import`, () => {
+      must(run(process.execPath, ['--input-type=module', '-e', `const m = await import('${p.name}'); const s = await import('${spec}'); ${subProbe}`], dir), 'import');
+    });
+    check(`${spec}: CommonJS require`, () => {
+      must(run(process.execPath, ['--input-type=commonjs', '-e', `const m = require('${p.name}'); const s = require('${spec}'); ${subProbe}`], dir), 'require');
+    });
+  }
   check(`${p.name}: types (tsc, strict, nodenext; .mts and .cts)`, () => {
     const ts = CHECKS[d].ts(p.name);
     // If the declarations were missing or `any`, the expected error below would not happen.

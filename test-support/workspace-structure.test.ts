@@ -69,6 +69,34 @@ function importsOf(file: string): ImportRef[] {
   return refs;
 }
 
+/** Source text without comments. */
+function codeOf(file: string): string {
+  return fs
+    .readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/** Names a module exports, following `export *` and `export { … } from` through relative modules. */
+function exportedNames(file: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(file)) return out;
+  seen.add(file);
+  const text = codeOf(file);
+  for (const m of text.matchAll(/(?:^|\n|;)\s*export\s+\*\s+from\s*['"]([^'"]+)['"]/g)) {
+    const t = m[1]!.startsWith('.') ? resolveRelative(file, m[1]!) : undefined;
+    if (t) for (const n of exportedNames(t, seen)) out.add(n);
+  }
+  for (const m of text.matchAll(/(?:^|\n|;)\s*export\s+(?:type\s+)?\{([^}]*)\}/g)) {
+    for (const part of m[1]!.split(',')) {
+      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()!.trim();
+      if (name) out.add(name);
+    }
+  }
+  for (const m of text.matchAll(/(?:^|\n|;)\s*export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\*?|class|const|let|var|interface|type|enum)\s+([A-Za-z_$][\w$]*)/g)) out.add(m[1]!);
+  return out;
+}
+
 function packageOf(file: string): PackageInfo | undefined {
   return packages.find((p) => file.startsWith(p.dir + path.sep));
 }
@@ -201,6 +229,15 @@ describe('the checker itself', () => {
       { name: 'Matrix', from: '@invae/common' },
       { name: 'Matrix', from: './embedding' },
     ]);
+  });
+
+  it('lists the names a barrel exports, through export * and re-exports', () => {
+    const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'invae-structure-'));
+    fs.writeFileSync(path.join(dir, 'index.ts'), "export * from './a';\nexport { b, c as d, type E } from './b';\n// export { hidden } from './b';\nexport const v = 1;\n");
+    fs.writeFileSync(path.join(dir, 'a.ts'), 'export function f() {}\nexport class K {}\nexport interface I {}\nconst local = 2;\nexport { local as exposed };\n');
+    fs.writeFileSync(path.join(dir, 'b.ts'), 'export const b = 1, c = 2;\nexport type E = number;\nexport const hidden = 3;\n');
+    expect([...exportedNames(path.join(dir, 'index.ts'))].sort()).toEqual(['E', 'I', 'K', 'b', 'd', 'exposed', 'f', 'v']);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -372,5 +409,32 @@ describe('workspace structure', () => {
       for (const c of cycles(graph)) found.push(c.map((f) => path.relative(root, f)).join(' → '));
     }
     expect(found).toEqual([]);
+  });
+
+  it('worker threads are started in one place: only @invae/common\'s worker-thread module imports node:worker_threads', () => {
+    const importers: string[] = [];
+    for (const p of packages) {
+      for (const file of p.files) {
+        if (importsOf(file).some((r) => r.spec === 'node:worker_threads' || r.spec === 'worker_threads')) importers.push(path.relative(root, file).split(path.sep).join('/'));
+      }
+    }
+    expect(importers).toEqual(['packages/common/src/worker-thread.ts']);
+  });
+
+  it("core's public entry exports the user API only; its worker machinery is behind @invae/core/internal, imported only where needed", () => {
+    const core = packages.find((p) => p.name === '@invae/core')!;
+    const pub = exportedNames(path.join(core.dir, 'src/index.ts'));
+    const internal = exportedNames(path.join(core.dir, 'src/internal.ts'));
+    const machinery = ['runReplicaWorker', 'registerWorkerSetup', 'workerSetups', 'clearWorkerSetups', 'buildReplicaFromSpec', 'specReplicaRecipe', 'ReplicaInit'];
+    expect(pub.has('trainModel') && pub.has('WorkerError') && pub.has('ReplicaRecipe')).toBe(true); // the reader sees the barrel
+    expect(machinery.filter((n) => pub.has(n))).toEqual([]);
+    expect(machinery.filter((n) => !internal.has(n))).toEqual([]);
+    expect(core.subpaths).toEqual(new Set(['.', './internal', './package.json']));
+    // who may import the internal entry: the prior plugins registering their worker setup, and the CLI registering plugin files
+    const users: string[] = [];
+    for (const p of packages) {
+      for (const file of p.files) if (importsOf(file).some((r) => r.spec === '@invae/core/internal')) users.push(path.relative(root, file).split(path.sep).join('/'));
+    }
+    expect(users.sort()).toEqual(['packages/cli/src/commands/train.ts', 'packages/priors/src/plugins.ts']);
   });
 });

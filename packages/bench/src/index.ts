@@ -64,7 +64,7 @@ export {
 } from './report/report-html';
 export { escapeXml } from './report/xml';
 export { loess, type LoessOptions, type LoessFit } from './preprocess/hvg-loess';
-export { highlyVariableGenesSeuratV3, subsetColumns, type HvgOptions, type HvgResult, type CountRowSource } from './preprocess/hvg';
+export { highlyVariableGenesSeuratV3, subsetColumns, type HvgOptions, type HvgResult } from './preprocess/hvg';
 export { selectHighlyVariableGenes, DEFAULT_N_TOP_GENES, type SelectHvgOptions, type SelectedGenes } from './preprocess/hvg-dataset';
 export {
   DATASETS,

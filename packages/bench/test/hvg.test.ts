@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, negativeBinomial, poisson, simulate, type CsrMatrix } from '@invae/core';
+import { Rng, negativeBinomial, poisson, rowSource, simulate, type RowSource } from '@invae/core';
 import { describe, expect, it } from 'vitest';
-import { BenchInputError, highlyVariableGenesSeuratV3, subsetColumns, type CountRowSource } from '../src/index';
+import { BenchInputError, highlyVariableGenesSeuratV3, subsetColumns } from '../src/index';
 import { needsPython, PYTHON } from './helpers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -131,7 +131,7 @@ describe('highly variable genes: known properties', () => {
     expect(r.variancesNorm[0]).toBeLessThanOrEqual(400 + 1);
   });
 
-  it('CSR, dense and a two-block row source give identical results; inputs are not modified', () => {
+  it('CSR, dense and a core row source read in blocks give identical results; inputs are not modified', () => {
     const copy = { data: Float32Array.from(simCounts.data), indices: Int32Array.from(simCounts.indices) };
     const csr = highlyVariableGenesSeuratV3(simCounts, { nTopGenes: 60, batches: sim.obs.batch });
     expect(Array.from(simCounts.data)).toEqual(Array.from(copy.data));
@@ -140,32 +140,21 @@ describe('highly variable genes: known properties', () => {
     for (let i = 0; i < simCounts.shape[0]; i++) for (let p = simCounts.indptr[i]!; p < simCounts.indptr[i + 1]!; p++) dense[i * simCounts.shape[1] + simCounts.indices[p]!] = simCounts.data[p]!;
     const fromDense = highlyVariableGenesSeuratV3({ data: dense, nRows: simCounts.shape[0], nCols: simCounts.shape[1] }, { nTopGenes: 60, batches: sim.obs.batch });
     expect(Array.from(fromDense.ranking)).toEqual(Array.from(csr.ranking));
-    const half = 250;
-    const rowsOf = (a: number, b: number): CsrMatrix => {
-      const s = simCounts.indptr[a]!;
-      const e = simCounts.indptr[b]!;
-      return {
-        kind: 'csr',
-        shape: [b - a, simCounts.shape[1]],
-        indptr: Float64Array.from({ length: b - a + 1 }, (_, i) => simCounts.indptr[a + i]! - s),
-        indices: (simCounts.indices as Int32Array).subarray(s, e),
-        data: (simCounts.data as Float32Array).subarray(s, e),
-      };
-    };
-    let passes = 0;
-    const source: CountRowSource = {
-      nRows: simCounts.shape[0],
-      nCols: simCounts.shape[1],
-      blocks: () => {
-        passes++;
-        return [
-          { start: 0, counts: rowsOf(0, half) },
-          { start: half, counts: rowsOf(half, simCounts.shape[0]) },
-        ];
+    // A core RowSource (as a backed dataset's rows): read in blocks of its blockSize, two passes.
+    const rows = rowSource(sim.counts);
+    const reads: number[][] = [];
+    const source: RowSource = {
+      nRows: rows.nRows,
+      nCols: rows.nCols,
+      blockSize: 250,
+      readRows: (indices) => {
+        reads.push([indices[0]!, indices.length]);
+        return rows.readRows(indices);
       },
     };
     const streamed = highlyVariableGenesSeuratV3(source, { nTopGenes: 60, batches: sim.obs.batch });
-    expect(passes).toBe(2);
+    const pass = [[0, 250], [250, 250], [500, 100]];
+    expect(reads).toEqual([...pass, ...pass]);
     expect(Array.from(streamed.ranking)).toEqual(Array.from(csr.ranking));
     expect(Array.from(streamed.variancesNorm)).toEqual(Array.from(csr.variancesNorm));
   });

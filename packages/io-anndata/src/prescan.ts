@@ -4,12 +4,12 @@
  * every group, attribute and dataset header; if it aborts, fails or does not finish in time, the file is rejected
  * with a typed error and the worker is terminated (a healthy worker is kept, unref'd, for the next file).
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerThread, type WorkerThreadError } from '@invae/common';
 import { AnnDataFormatError } from './errors';
 import { condenseHdf5Error } from './hdf5-diag';
 
+/** The scan thread's program (run by @invae/common's {@link WorkerThread}); h5wasm's entry comes as `workerData.entry`. */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
 let M = null;
 const lib = import(workerData.entry).then(async (m) => {
   const h5wasm = m.default;
@@ -63,18 +63,28 @@ export function prescanEnabled(): boolean {
   return process.env.INVAE_H5AD_PRESCAN !== '0';
 }
 
-let idle: { worker: Worker; entry: string } | null = null;
+/** What the scan thread answers. */
+interface ScanReply {
+  id: number;
+  ok: boolean;
+  where?: string;
+  error?: string;
+}
+
+type ScanThread = WorkerThread<ScanReply, { id: number; file: string; maxObjects: number }>;
+
+let idle: { worker: ScanThread; entry: string } | null = null;
 let nextId = 0;
 
-function getWorker(entry: string): Worker {
-  if (idle && idle.entry === entry) {
+function getWorker(entry: string): ScanThread {
+  if (idle && idle.entry === entry && !idle.worker.failure) {
     const w = idle.worker;
     idle = null;
     return w;
   }
   if (idle) void idle.worker.terminate();
   idle = null;
-  return new Worker(WORKER_SOURCE, { eval: true, workerData: { entry }, stdout: true, stderr: true });
+  return WorkerThread.start({ name: 'HDF5 metadata scan', source: WORKER_SOURCE, workerData: { entry }, quiet: true });
 }
 
 /** Walks the file's metadata in a worker; throws AnnDataFormatError on abort, error or timeout. */
@@ -85,11 +95,12 @@ export function prescanHdf5(abs: string, file: string, entry: string, options: P
   const id = ++nextId;
   return new Promise((resolve, reject) => {
     let done = false;
+    let offMessage = () => {};
+    let offFailure = () => {};
     const cleanup = () => {
       clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
+      offMessage();
+      offFailure();
     };
     const fail = (err: Error) => {
       if (done) return;
@@ -98,7 +109,7 @@ export function prescanHdf5(abs: string, file: string, entry: string, options: P
       void worker.terminate();
       reject(err);
     };
-    const onMessage = (m: { id: number; ok: boolean; where?: string; error?: string }) => {
+    const onMessage = (m: ScanReply) => {
       if (m.id !== id || done) return;
       if (m.ok) {
         done = true;
@@ -118,8 +129,12 @@ export function prescanHdf5(abs: string, file: string, entry: string, options: P
         );
       }
     };
-    const onError = (e: Error) => fail(new AnnDataFormatError(`HDF5 metadata scan failed: ${e.message}`, { file, cause: e }, 'ANNDATA_CORRUPT'));
-    const onExit = (code: number) => fail(new AnnDataFormatError(`HDF5 metadata scan exited with code ${code}`, { file }, 'ANNDATA_CORRUPT'));
+    const onFailure = (e: WorkerThreadError) =>
+      fail(
+        e.exitCode !== undefined
+          ? new AnnDataFormatError(`HDF5 metadata scan exited with code ${e.exitCode}`, { file }, 'ANNDATA_CORRUPT')
+          : new AnnDataFormatError(`HDF5 metadata scan failed: ${e.message}`, { file, cause: e }, 'ANNDATA_CORRUPT'),
+      );
     const timer = setTimeout(
       () =>
         fail(
@@ -131,9 +146,8 @@ export function prescanHdf5(abs: string, file: string, entry: string, options: P
         ),
       timeoutMs,
     );
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    worker.postMessage({ id, file: abs, maxObjects: 1_000_000 });
+    offMessage = worker.onMessage(onMessage);
+    offFailure = worker.onFailure(onFailure);
+    if (!done) worker.post({ id, file: abs, maxObjects: 1_000_000 });
   });
 }

@@ -39,6 +39,10 @@ export function frameJson(f: Frame): Json {
       };
     } else if (info.kind === 'string' || info.kind === 'nullable-string') {
       cols[name] = { kind: 'other', values: vals.map((v) => (v === null || v === undefined ? null : String(v))) };
+    } else if (info.kind === 'nullable-int' || info.kind === 'nullable-bool') {
+      // pandas' nullable extension dtypes: Int64, UInt8…, boolean
+      const dtype = info.kind === 'nullable-bool' ? 'boolean' : (info.dtype ?? '').replace(/^u?int/, (m) => (m === 'uint' ? 'UInt' : 'Int'));
+      cols[name] = { kind: 'numeric', dtype, values: vals.map(num) };
     } else {
       cols[name] = { kind: 'numeric', dtype: info.kind === 'bool' ? 'bool' : info.dtype, values: vals.map(num) };
     }

@@ -1,4 +1,5 @@
-import { PriorOptionError, REFERENCE_DEFAULT_SLOPE, registerPrior, registerWorkerSetup, type PriorContext, type PriorPlugin } from '@invae/core';
+import { PriorOptionError, REFERENCE_DEFAULT_SLOPE, registerPrior, type PriorContext, type PriorPlugin } from '@invae/core';
+import { registerWorkerSetup } from '@invae/core/internal';
 import { readBool, readInt, readNumber, rejectUnknown } from './options';
 import { GaussianPrior, gaussianVariant } from './gaussian';
 import { ScoreMatchingPrior } from './score-matching';

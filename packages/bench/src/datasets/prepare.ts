@@ -2,7 +2,8 @@ import path from 'node:path';
 import { cscToCsr, frameColumns, simulate, type CsrMatrix, type SimulateOptions } from '@invae/core';
 import { frameIndex, openH5ad, readH5ad, type AnnData, type Frame, type Matrix as AnnMatrix } from '@invae/io-anndata';
 import { BenchInputError } from '../errors';
-import { highlyVariableGenesSeuratV3, type CountRowSource, type HvgResult } from '../preprocess/hvg';
+// highlyVariableGenesSeuratV3: named in prepareDataset's documentation.
+import { hvgOfBlocks, type CsrBlocks, type HvgResult, type highlyVariableGenesSeuratV3 } from '../preprocess/hvg';
 import { DatasetError, fetchDataset } from './fetch';
 import { defaultDataDir, findLocalFile } from './paths';
 import { getDataset, type CountsLocation, type DatasetEntry } from './registry';
@@ -240,7 +241,7 @@ export async function prepareDataset(dataset: string | DatasetEntry, options: Pr
     } else for (let j = 0; j < src.nCols; j++) remap[j] = kept++;
     const featureIdx = new Int32Array(kept);
     for (let j = 0; j < src.nCols; j++) if (remap[j]! >= 0) featureIdx[remap[j]!] = j;
-    const filtered: CountRowSource = {
+    const filtered: CsrBlocks = {
       nRows: src.nRows,
       nCols: kept,
       blocks: function* () {
@@ -252,7 +253,7 @@ export async function prepareDataset(dataset: string | DatasetEntry, options: Pr
     let selected: Int32Array; // indices into the filtered features
     if (nTop !== null && nTop < kept) {
       log(`${entry.name}: selecting ${nTop} highly variable genes of ${kept} (seurat_v3, ${entry.batchKey ? `batch key '${entry.batchKey}'` : 'one batch'})`);
-      hvg = highlyVariableGenesSeuratV3(filtered, { nTopGenes: nTop, batches: batches ? batches.map((v) => (v === null || v === undefined ? '' : String(v))) : undefined });
+      hvg = hvgOfBlocks(filtered, { nTopGenes: nTop, batches: batches ? batches.map((v) => (v === null || v === undefined ? '' : String(v))) : undefined });
       selected = hvg.selected;
     } else selected = Int32Array.from({ length: kept }, (_, t) => t);
     // Final pass: the selected genes only.

@@ -1,4 +1,4 @@
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { WorkerThread } from '@invae/common';
 import type { NeighborGraph } from '../neighbors/connectivities';
 import { diffusionSource } from '../embedding/diffusion';
 import type { Embedding } from '../internal/matrix';
@@ -23,17 +23,15 @@ const STARTED = 0;
 const REPLIES = 1;
 
 /**
- * The helper thread's program: the diffusion-map code by its source text (see `diffusionSource`) and
- * a message loop that embeds each task's graph with the task's uniforms and posts the result back on
- * the reply port, bumping a shared counter the main thread can wait on.
+ * The helper thread's program (run by @invae/common's {@link WorkerThread}): the diffusion-map code by
+ * its source text (see `diffusionSource`) and a message loop that embeds each task's graph with the
+ * task's uniforms and posts the result back on the synchronous reply port, bumping a shared counter the
+ * main thread can wait on.
  */
 function helperProgram(): string {
-  return `'use strict';
-const { workerData } = require('node:worker_threads');
-${diffusionSource()}
+  return `${diffusionSource()}
 const ctrl = new Int32Array(workerData.ctrl);
-const port = workerData.port;
-port.on('message', (task) => {
+parentPort.on('message', (task) => {
   let reply;
   try {
     let k = 0;
@@ -44,7 +42,7 @@ port.on('message', (task) => {
   } catch (e) {
     reply = { id: task.id, error: String((e && e.message) || e) };
   }
-  port.postMessage(reply);
+  replyPort.postMessage(reply);
   Atomics.add(ctrl, ${REPLIES}, 1);
   Atomics.notify(ctrl, ${REPLIES});
 });
@@ -61,23 +59,18 @@ Atomics.notify(ctrl, ${STARTED});
  */
 export class EmbeddingHelper {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
-  private readonly port: MessagePort;
-  private readonly worker: Worker;
+  private readonly thread: WorkerThread<EmbeddingReply, EmbeddingTask>;
   private pending: number | null = null;
   private seen = 0;
 
   constructor() {
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.port.unref();
-    this.worker = new Worker(helperProgram(), { eval: true, workerData: { ctrl: this.ctrl.buffer, port: port2 }, transferList: [port2] });
-    this.worker.unref();
-    this.worker.on('error', () => undefined);
+    // Never keeps the process alive; a failed helper just never becomes idle or never replies (the main thread then embeds itself).
+    this.thread = WorkerThread.start({ name: 'kBET embedding helper', source: helperProgram(), workerData: { ctrl: this.ctrl.buffer }, syncReplies: true, unref: true });
   }
 
   /** Whether the helper is up and has no task. */
   get idle(): boolean {
-    return this.pending === null && Atomics.load(this.ctrl, STARTED) === 1;
+    return this.pending === null && Atomics.load(this.ctrl, STARTED) === 1 && this.thread.failure === null;
   }
 
   /** Id of the task the helper is working on, if any. */
@@ -96,17 +89,17 @@ export class EmbeddingHelper {
   submit(task: EmbeddingTask): void {
     if (!this.idle) throw new Error('EmbeddingHelper.submit: the helper is busy or not started.');
     this.pending = task.id;
-    this.port.postMessage(task);
+    this.thread.post(task);
   }
 
   /** The reply to the pending task if it has arrived, else null (never blocks). */
   poll(): EmbeddingReply | null {
     if (this.pending === null || Atomics.load(this.ctrl, REPLIES) === this.seen) return null;
-    const msg = receiveMessageOnPort(this.port);
+    const msg = this.thread.receiveSync();
     if (!msg) return null;
     this.seen++;
     this.pending = null;
-    return msg.message as EmbeddingReply;
+    return msg;
   }
 
   /** Blocks until the pending task's reply arrives (or `timeoutMs` passes: then null). */
@@ -123,7 +116,6 @@ export class EmbeddingHelper {
   /** Stops the helper. */
   dispose(): void {
     this.pending = null;
-    this.port.close();
-    void this.worker.terminate();
+    void this.thread.terminate();
   }
 }

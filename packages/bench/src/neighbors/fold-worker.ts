@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { WorkerThread } from '@invae/common';
 import { CandidateBuffers, candidateStorage, tileFoldSource, type CandidateStorage } from './tile-fold';
 
 /** Tile slots between the main thread and the helper (double buffering). */
@@ -15,14 +15,12 @@ const FIELDS = 6;
 const FINISH_TIMEOUT_MS = 600_000;
 
 /**
- * The helper thread's program: the tile-fold functions (by their source, see `tileFoldSource`) and a
+ * The helper thread's program (run by @invae/common's {@link WorkerThread}): the tile-fold functions (by their source, see `tileFoldSource`) and a
  * loop that folds the tiles the main thread puts into the shared slots, in slot order, into its own
  * cluster sums and candidate buffers (shared memory the main thread merges at the end).
  */
 function workerProgram(): string {
-  return `'use strict';
-const { workerData } = require('node:worker_threads');
-${tileFoldSource()}
+  return `${tileFoldSource()}
 const w = workerData;
 const ctrl = new Int32Array(w.ctrl);
 try {
@@ -99,7 +97,7 @@ export function scanThreads(): number {
 export class FoldHelper {
   private readonly ctrl: Int32Array;
   private readonly slots: Float32Array[];
-  private readonly worker: Worker;
+  private readonly thread: WorkerThread;
   private readonly sums?: Float64Array;
   private readonly candStorage?: CandidateStorage;
   private readonly errorBytes: Uint8Array;
@@ -125,13 +123,13 @@ export class FoldHelper {
     if (o.h > 0) this.candStorage = candidateStorage(o.n, o.h, true);
     const errorBuf = new SharedArrayBuffer(4096);
     this.errorBytes = new Uint8Array(errorBuf);
-    this.worker = new Worker(workerProgram(), {
-      eval: true,
-      workerData: { ctrl: this.ctrl.buffer, slots: slotBufs, codes: codesBuf, sums: sumsBuf, cand: this.candStorage, n: o.n, h: o.h, L: o.L, cosine: o.cosine, error: errorBuf },
-    });
     // Never keeps the process alive; its failures are reported through the shared control words.
-    this.worker.unref();
-    this.worker.on('error', () => undefined);
+    this.thread = WorkerThread.start({
+      name: 'distance-scan helper',
+      source: workerProgram(),
+      workerData: { ctrl: this.ctrl.buffer, slots: slotBufs, codes: codesBuf, sums: sumsBuf, cand: this.candStorage, n: o.n, h: o.h, L: o.L, cosine: o.cosine, error: errorBuf },
+      unref: true,
+    });
   }
 
   /** Blocks until the helper has started or `ms` milliseconds have passed; returns whether it started. */
@@ -171,7 +169,7 @@ export class FoldHelper {
       const t0 = Date.now();
       while (Atomics.load(this.ctrl, DONE) !== 1) {
         if (Date.now() - t0 > FINISH_TIMEOUT_MS) {
-          void this.worker.terminate();
+          void this.thread.terminate();
           throw new Error('The distance-scan helper thread did not finish its tiles.');
         }
         Atomics.wait(this.ctrl, DONE, 0, 1000);
@@ -191,6 +189,6 @@ export class FoldHelper {
     this.closed = true;
     Atomics.store(this.ctrl, STOP, 1);
     for (let s = 0; s < SLOTS; s++) Atomics.notify(this.ctrl, HEADER + s * FIELDS);
-    void this.worker.terminate();
+    void this.thread.terminate();
   }
 }

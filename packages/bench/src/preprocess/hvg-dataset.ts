@@ -1,6 +1,6 @@
-import { alignedRows, csrMatrix, denseToCsr, isRowDataset, nGenesOf, type AnyDataset, type CsrMatrix, type InvaeDataset, type RowDataset } from '@invae/core';
+import { alignedRows, csrMatrix, denseToCsr, isRowDataset, nGenesOf, type AnyDataset, type CsrMatrix, type InvaeDataset, type RowDataset, type RowSource } from '@invae/core';
 import { BenchInputError } from '../errors';
-import { highlyVariableGenesSeuratV3, subsetColumns, type CountRowSource, type HvgResult } from './hvg';
+import { highlyVariableGenesSeuratV3, subsetColumns, type HvgResult } from './hvg';
 
 /** Genes kept by default: scanpy's and Seurat's customary 2000 highly variable genes. */
 export const DEFAULT_N_TOP_GENES = 2000;
@@ -32,21 +32,10 @@ export interface SelectedGenes<D extends AnyDataset> {
   readonly settings: { readonly nTopGenes: number; readonly batchKey: string | null; readonly flavor: 'seurat_v3'; readonly genesIn: number };
 }
 
-/** Dense rows of a core row source as CSR blocks for the two streaming passes of the HVG statistics. */
-function rowBlocks(data: RowDataset, blockRows: number): CountRowSource {
-  const { nRows, nCols } = data.rows;
-  return {
-    nRows,
-    nCols,
-    *blocks() {
-      for (let start = 0; start < nRows; start += blockRows) {
-        const end = Math.min(nRows, start + blockRows);
-        const dense = data.rows.readRows(Int32Array.from({ length: end - start }, (_, i) => start + i));
-        const counts: CsrMatrix = denseToCsr({ kind: 'dense', shape: [end - start, nCols], data: dense });
-        yield { start, counts };
-      }
-    },
-  };
+/** The dataset's row source, read by the gene statistics `blockRows` consecutive rows at a time. */
+function inBlocks(data: RowDataset, blockRows: number): RowSource {
+  const rows = data.rows;
+  return { nRows: rows.nRows, nCols: rows.nCols, blockSize: blockRows, readRows: (indices) => rows.readRows(indices) };
 }
 
 function batchColumn(data: AnyDataset, key: string): string[] {
@@ -99,7 +88,7 @@ export function selectHighlyVariableGenes<D extends AnyDataset>(data: D, options
     if (new Set(data.geneNames).size !== data.geneNames.length) {
       throw new BenchInputError('geneNames', 'The gene names are not unique, so the selected genes cannot be kept by name in a row-streamed dataset.', { hint: 'make the var names unique' });
     }
-    hvg = highlyVariableGenesSeuratV3(rowBlocks(data, blockRows), { nTopGenes: nTop, batches });
+    hvg = highlyVariableGenesSeuratV3(inBlocks(data, blockRows), { nTopGenes: nTop, batches });
     const genes = Array.from(hvg.selected, (j) => data.geneNames[j]!);
     out = { ...data, rows: alignedRows(data, genes, () => undefined), geneNames: genes } satisfies RowDataset;
   } else {

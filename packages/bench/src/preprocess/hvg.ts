@@ -1,3 +1,4 @@
+import { denseToCsr, type RowSource } from '@invae/core';
 import { encodeCategorical, type Categorical } from '../internal/categories';
 import { BenchInputError } from '../errors';
 import { loess } from './hvg-loess';
@@ -5,15 +6,18 @@ import type { CsrMatrix } from '@invae/core';
 import { isCsr, type Embedding } from '../internal/matrix';
 
 /**
- * Counts read in consecutive row blocks (e.g. streamed from a large .h5ad), so highly variable genes
- * can be found without holding the whole matrix. `blocks()` is called once per pass (twice) and must
- * yield the same rows in the same order each time; each block is a CSR matrix with `nCols` columns.
+ * Counts as consecutive CSR row blocks, the form the statistics' two passes read (internal: callers
+ * pass a matrix or a core `RowSource`; bench's dataset loader streams a file's CSR blocks directly).
+ * `blocks()` is called once per pass and must yield the same rows in the same order each time.
  */
-export interface CountRowSource {
+export interface CsrBlocks {
   readonly nRows: number;
   readonly nCols: number;
   blocks(): Iterable<{ readonly start: number; readonly counts: CsrMatrix }>;
 }
+
+/** Rows read at a time from a {@link RowSource} without blocks of its own. */
+const ROW_SOURCE_BLOCK = 1024;
 
 /** Options of {@link highlyVariableGenesSeuratV3}. */
 export interface HvgOptions {
@@ -57,13 +61,33 @@ export interface HvgResult {
   readonly nonInteger: boolean;
 }
 
-function isSource(x: CsrMatrix | Embedding | CountRowSource): x is CountRowSource {
-  return typeof (x as CountRowSource).blocks === 'function';
+function isRowSource(x: CsrMatrix | Embedding | RowSource): x is RowSource {
+  return typeof (x as RowSource).readRows === 'function';
 }
 
-/** Wraps an in-memory CSR or dense matrix as a {@link CountRowSource} of one block. */
-function asSource(x: CsrMatrix | Embedding | CountRowSource): CountRowSource {
-  if (isSource(x)) return x;
+/**
+ * A core {@link RowSource} as CSR blocks of consecutive rows (its own `blockSize` if it has one, else
+ * {@link ROW_SOURCE_BLOCK} rows), densified one block at a time.
+ */
+function rowSourceBlocks(src: RowSource): CsrBlocks {
+  const { nRows, nCols } = src;
+  const step = Math.max(1, Math.floor(src.blockSize ?? ROW_SOURCE_BLOCK));
+  return {
+    nRows,
+    nCols,
+    *blocks() {
+      for (let start = 0; start < nRows; start += step) {
+        const end = Math.min(nRows, start + step);
+        const dense = src.readRows(Int32Array.from({ length: end - start }, (_, i) => start + i));
+        yield { start, counts: denseToCsr({ kind: 'dense', shape: [end - start, nCols], data: dense }) };
+      }
+    },
+  };
+}
+
+/** An in-memory CSR or dense matrix as one block; a row source as blocks of its rows. */
+function asBlocks(x: CsrMatrix | Embedding | RowSource): CsrBlocks {
+  if (isRowSource(x)) return rowSourceBlocks(x);
   if (isCsr(x)) return { nRows: x.shape[0], nCols: x.shape[1], blocks: () => [{ start: 0, counts: x }] };
   const m = x as Embedding;
   if (m.data.length !== m.nRows * m.nCols) throw new BenchInputError('counts', `counts has ${m.data.length} values but shape ${m.nRows} × ${m.nCols}.`);
@@ -89,12 +113,18 @@ function checkBlock(b: { start: number; counts: CsrMatrix }, expectedStart: numb
  * σ̂² is the standardised variance. Genes are ranked by it within each batch and the batches combined
  * by the number of batches where a gene is in the top `nTopGenes` and its median rank there.
  *
+ * `counts` is an in-memory CSR or dense matrix, or a core `RowSource` (e.g. the rows of a backed
+ * dataset), read in blocks of consecutive rows (its `blockSize`, else 1024) so it is never held whole.
  * Ties in a batch's ranking are broken by gene order (numpy's unstable argsort may break them
  * otherwise). Inputs are never modified. Throws {@link BenchInputError} for negative or non-finite
  * counts, a batch with fewer than two cells, or a batch with too few non-constant genes for loess.
  */
-export function highlyVariableGenesSeuratV3(counts: CsrMatrix | Embedding | CountRowSource, options: HvgOptions = {}): HvgResult {
-  const src = asSource(counts);
+export function highlyVariableGenesSeuratV3(counts: CsrMatrix | Embedding | RowSource, options: HvgOptions = {}): HvgResult {
+  return hvgOfBlocks(asBlocks(counts), options);
+}
+
+/** {@link highlyVariableGenesSeuratV3} on counts given as CSR row blocks (streamed twice). */
+export function hvgOfBlocks(src: CsrBlocks, options: HvgOptions = {}): HvgResult {
   const { nRows: n, nCols: g } = src;
   if (!Number.isInteger(n) || !Number.isInteger(g) || n < 1 || g < 1) throw new BenchInputError('counts', `counts has invalid shape ${n} × ${g}.`);
   const nTop = Math.min(options.nTopGenes ?? 2000, g);

@@ -9,7 +9,6 @@ import {
   listPriors,
   nCellsOf,
   nGenesOf,
-  registerWorkerSetup,
   type AnyDataset,
   type InvaeDataset,
   type EpochReport,
@@ -22,6 +21,7 @@ import {
   DEFAULT_BACKED_BLOCK_ROWS,
   type PresetName,
 } from '@invae/core';
+import { registerWorkerSetup } from '@invae/core/internal';
 import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/priors';
 import { DEFAULT_N_TOP_GENES, lossPlot, selectHighlyVariableGenes } from '@invae/bench';
 import { loadDataset } from '../dataset';

@@ -1,14 +1,5 @@
-// Public exports of data-parallel training (worker threads). Re-exported by ../index.ts.
+// Public exports of data-parallel training (worker threads). Re-exported by ../index.ts; the machinery
+// the workers and the CLI/plugins use (worker setups, the replica factory, the worker body) is in
+// ../internal.ts (`@invae/core/internal`).
 export { WorkerError } from './pool';
-export {
-  registerWorkerSetup,
-  workerSetups,
-  clearWorkerSetups,
-  buildReplicaFromSpec,
-  specReplicaRecipe,
-  type ReplicaRecipe,
-  type WorkerSetup,
-  type SpecReplicaArgs,
-} from './recipe';
-export { runReplicaWorker } from './worker-main';
-export type { ReplicaInit } from './protocol';
+export type { ReplicaRecipe } from './recipe';

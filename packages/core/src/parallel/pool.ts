@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { WorkerThread } from '@invae/common';
 import { InvaeError } from '../errors';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { coreEntryUrl } from './recipe';
@@ -16,19 +16,15 @@ export class WorkerError extends InvaeError {
 }
 
 /**
- * Code of every worker thread: imports the optional preload modules (`INVAE_WORKER_IMPORTS`), then
- * @invae/core's entry in the caller's module format, and hands over to `runReplicaWorker`. Evaluated
- * from a string, so no separate worker file has to be found next to the bundle.
+ * Program of every training worker: imports @invae/core's entry in the caller's module format and hands
+ * over to `runReplicaWorker` (started through @invae/common's {@link WorkerThread}, which imports the
+ * optional preload modules first).
  */
-const BOOTSTRAP = `
-const { workerData, parentPort } = require('node:worker_threads');
-(async () => {
-  for (const m of workerData.preload) await import(m);
-  const core = await import(workerData.entry);
-  const run = core.runReplicaWorker || (core.default && core.default.runReplicaWorker);
-  if (typeof run !== 'function') throw new Error('@invae/core entry ' + workerData.entry + ' does not export runReplicaWorker');
-  await run(parentPort, workerData.init);
-})().catch((e) => parentPort.postMessage({ type: 'error', error: { name: (e && e.name) || 'Error', message: String((e && e.message) || e), code: e && e.code, hint: e && e.hint, stack: e && e.stack } }));
+const PROGRAM = `
+const core = await import(workerData.entry);
+const run = core.runReplicaWorker || (core.default && core.default.runReplicaWorker);
+if (typeof run !== 'function') throw new Error('@invae/core entry ' + workerData.entry + ' does not export runReplicaWorker');
+await run(parentPort, workerData.init);
 `;
 
 /** Modules each worker imports first: `INVAE_WORKER_IMPORTS` (comma-separated URLs), e.g. a TypeScript loader for tests. */
@@ -54,11 +50,10 @@ function isCoreEntry(entry: string): boolean {
 
 /** One worker thread with an ordered mailbox of its replies. */
 export class ReplicaWorker {
-  private readonly worker: Worker;
+  private readonly thread: WorkerThread<FromReplica, ToReplica>;
   private readonly inbox: FromReplica[] = [];
   private waiting: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
-  private terminated = false;
 
   constructor(readonly init: ReplicaInit) {
     const entry = coreEntryUrl();
@@ -73,12 +68,10 @@ export class ReplicaWorker {
         hint: 'set INVAE_WORKER_IMPORTS to a module that registers a TypeScript loader, or use the built package',
       });
     }
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, preload, init } });
-    this.worker.on('message', (m: FromReplica) => {
+    this.thread = WorkerThread.start<FromReplica, ToReplica>({ name: `training worker ${init.rank}`, source: PROGRAM, preload, workerData: { entry, init } });
+    this.thread.onMessage((m) => {
       if (m.type === 'error') {
-        const err = new WorkerError(init.rank, `${m.error.name}: ${m.error.message}`, { hint: m.error.hint, cause: m.error });
-        (err as { workerCode?: string }).workerCode = m.error.code;
-        this.fail(err);
+        this.fail(this.errorOf(m.error));
         return;
       }
       if (this.waiting) {
@@ -87,10 +80,14 @@ export class ReplicaWorker {
         w.resolve(m);
       } else this.inbox.push(m);
     });
-    this.worker.on('error', (e) => this.fail(new WorkerError(init.rank, e.message, { cause: e })));
-    this.worker.on('exit', (code) => {
-      if (!this.terminated) this.fail(new WorkerError(init.rank, `the worker thread exited (code ${code}).`));
-    });
+    this.thread.onFailure((e) => this.fail(e.exitCode !== undefined ? new WorkerError(init.rank, e.message) : this.errorOf({ name: e.workerName, message: e.message, code: e.code, hint: e.hint, stack: e.workerStack })));
+  }
+
+  /** The WorkerError for an error the worker reported (its name and message, code and hint). */
+  private errorOf(error: Extract<FromReplica, { type: 'error' }>['error']): WorkerError {
+    const err = new WorkerError(this.init.rank, `${error.name}: ${error.message}`, { hint: error.hint, cause: error });
+    (err as { workerCode?: string }).workerCode = error.code;
+    return err;
   }
 
   private fail(e: Error): void {
@@ -106,7 +103,7 @@ export class ReplicaWorker {
   /** Sends a message (no reply expected unless the protocol says so). */
   send(m: ToReplica): void {
     if (this.failure) throw this.failure;
-    this.worker.postMessage(m);
+    this.thread.post(m);
   }
 
   /** The next reply, which must be of type `type`. */
@@ -119,8 +116,6 @@ export class ReplicaWorker {
 
   /** Stops the thread. */
   async terminate(): Promise<void> {
-    if (this.terminated) return;
-    this.terminated = true;
-    await this.worker.terminate();
+    await this.thread.terminate();
   }
 }

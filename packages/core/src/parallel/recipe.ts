@@ -112,12 +112,15 @@ export async function buildReplicaFromSpec(args: SpecReplicaArgs): Promise<Invae
 }
 
 /**
- * URL of the module the worker imports to reach this copy of @invae/core: the bundle itself when
- * running from the built package (ESM `index.js` or CommonJS `index.cjs`), the source index when
- * running from TypeScript sources (tests).
+ * URL of the module the worker imports to reach this copy of @invae/core: its internal entry
+ * (`@invae/core/internal`, which exports the worker body and the replica factory) in the format this
+ * copy was loaded in — `internal.js` or `internal.cjs` beside this module in the built package (the
+ * entries share their chunks, so the worker's registries are those its imports register into), the
+ * source `internal.ts` when running from TypeScript sources (tests).
  */
 export function coreEntryUrl(): string {
-  return here.endsWith('.ts') ? new URL('../index.ts', here).href : here;
+  if (here.endsWith('.ts')) return new URL('../internal.ts', here).href;
+  return new URL(here.endsWith('.cjs') ? './internal.cjs' : './internal.js', here).href;
 }
 
 /** A {@link ReplicaRecipe} that rebuilds a model from its spec in a worker. */

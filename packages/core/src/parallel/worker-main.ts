@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import { tf } from '../tf';
 import { initEngine } from '../engine';
 import { InvaeError } from '../errors';
@@ -9,6 +8,12 @@ import { gradientStep } from './gradient-step';
 import { readVariables, splitLike, writeVariables } from './flat';
 import { loadWorkerModule } from './recipe';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+
+/** The side of a worker thread's message channel `runReplicaWorker` talks through (its `parentPort`). */
+export interface ReplicaPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: ToReplica) => void): unknown;
+}
 
 function errorPayload(e: unknown): Extract<FromReplica, { type: 'error' }>['error'] {
   const err = e as { name?: string; message?: string; code?: string; hint?: string; stack?: string };
@@ -44,7 +49,7 @@ async function buildReplica(init: ReplicaInit): Promise<InvaeModel> {
  * worker pool through @invae/core's entry module.
  * @internal
  */
-export async function runReplicaWorker(port: MessagePort, init: ReplicaInit): Promise<void> {
+export async function runReplicaWorker(port: ReplicaPort, init: ReplicaInit): Promise<void> {
   const post = (m: FromReplica) => port.postMessage(m);
   let model: InvaeModel | null = null;
   try {

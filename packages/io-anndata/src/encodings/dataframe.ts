@@ -11,7 +11,8 @@ import { asGroup } from './element';
 import { column, isColumnData, type ColumnData } from './column';
 import { categorical, encodeCategorical, readLegacyRefCategorical } from './categorical';
 import { denseArray } from './dense-array';
-import { nullableAsFloat } from './nullable';
+import { nullableBoolean } from './nullable-boolean';
+import { nullableInteger } from './nullable-integer';
 import { stringArray } from './string-array';
 import { childPath, defineEncoding, SKIPPED, writeElement, writeFail, type ReadContext, type WriteContext } from './registry';
 
@@ -131,7 +132,7 @@ function toTyped(values: ArrayLike<unknown>, dtype: string, ctx: WriteContext, e
   return typedFromNumbers(dtype, nums);
 }
 
-/** Writes one column: categorical, string-array, or array (bool → uint8, nullable → float64 with NaN). */
+/** Writes one column: categorical, string-array, nullable-integer/-boolean, or array (bool → uint8). */
 function writeColumn(g: Group, name: string, values: ArrayLike<unknown>, info: ColumnInfo, ctx: WriteContext, n: number): void {
   const el = childPath(g, name);
   if (values.length !== n) writeFail(ctx, el, `column has ${values.length} rows, expected ${n}`);
@@ -147,8 +148,10 @@ function writeColumn(g: Group, name: string, values: ArrayLike<unknown>, info: C
       writeElement(g, name, denseArray, { kind: 'dense', shape: [n], dtype: 'bool', data: Uint8Array.from(Array.from(values), (v) => (v ? 1 : 0)) }, ctx);
       return;
     case 'nullable-bool':
+      writeElement(g, name, nullableBoolean, values, ctx);
+      return;
     case 'nullable-int':
-      writeElement(g, name, denseArray, nullableAsFloat(values), ctx);
+      writeElement(g, name, nullableInteger, values, ctx);
       return;
     case 'numeric':
     default: {

@@ -1,11 +1,11 @@
-/** `nullable-boolean` 0.1.0: pandas nullable boolean columns (values + mask); read only, see ./nullable.ts. */
+/** `nullable-boolean` 0.1.0: pandas nullable boolean columns (values + mask), read and written; see ./nullable.ts. */
 import { defineEncoding } from './registry';
-import { NULLABLE_READ_ONLY, nullableReader } from './nullable';
+import { nullableReader, nullableWriter } from './nullable';
 
 /** The `nullable-boolean` encoding. */
-export const nullableBoolean = defineEncoding({
+export const nullableBoolean = defineEncoding<ArrayLike<unknown>>({
   type: 'nullable-boolean',
   version: '0.1.0',
   read: nullableReader('nullable-bool'),
-  readOnly: NULLABLE_READ_ONLY,
+  write: nullableWriter('nullable-bool'),
 });

@@ -1,11 +1,11 @@
-/** `nullable-integer` 0.1.0: pandas nullable integer columns (values + mask); read only, see ./nullable.ts. */
+/** `nullable-integer` 0.1.0: pandas nullable integer columns (values + mask), read and written; see ./nullable.ts. */
 import { defineEncoding } from './registry';
-import { NULLABLE_READ_ONLY, nullableReader } from './nullable';
+import { nullableReader, nullableWriter } from './nullable';
 
 /** The `nullable-integer` encoding. */
-export const nullableInteger = defineEncoding({
+export const nullableInteger = defineEncoding<ArrayLike<unknown>>({
   type: 'nullable-integer',
   version: '0.1.0',
   read: nullableReader('nullable-int'),
-  readOnly: NULLABLE_READ_ONLY,
+  write: nullableWriter('nullable-int'),
 });

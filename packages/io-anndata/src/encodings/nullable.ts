@@ -1,19 +1,70 @@
 /**
- * What the nullable column encodings share: values + mask reading. Writing them needs an HDF5 boolean mask, which
- * h5wasm cannot create, so their columns are written as float64 `array`s with NaN for missing
- * ({@link nullableAsFloat}; a documented dtype change, see README).
+ * What the nullable column encodings share: values + mask, read and written. The mask (and a nullable boolean's
+ * values) must be HDF5 booleans, which h5wasm cannot create: they are written as int8 datasets marked with a
+ * placeholder attribute, and `int8DatasetsToBool` (after the file is closed) turns them into the enum bool h5py
+ * writes, as anndata (pandas) requires.
  */
 import type { Dataset, Group } from '../h5';
+import { errText } from '../h5';
 import { InconsistentDataError } from '../errors';
-import type { DenseMatrix } from '../anndata';
+import { BOOL_PAD } from '../write/bool-attr';
 import { datasetInfo, readNumeric } from '../read/dataset';
 import { asGroup, childDataset } from './element';
 import { column, type ColumnData } from './column';
-import type { ElementReader, ReadContext } from './registry';
+import { childPath, writeFail, type ElementReader, type EncodingWriter, type ReadContext, type WriteContext } from './registry';
 
-/** Why the nullable encodings have no writer. */
-export const NULLABLE_READ_ONLY =
-  'its mask must be an HDF5 boolean, which h5wasm cannot write: such columns are written as float64 `array`s with NaN for missing';
+/** Writes a 1-D int8 dataset of 0/1 that becomes an HDF5 boolean once the file is closed (see the module comment). */
+function writeBoolDataset(g: Group, name: string, bits: Int8Array, ctx: WriteContext): void {
+  try {
+    const ds = g.create_dataset({ name, data: bits, shape: [bits.length], dtype: '<b' });
+    ds.create_attribute(BOOL_PAD, 'x', null, 'S');
+  } catch (e) {
+    writeFail(ctx, childPath(g, name), `cannot write the boolean dataset: ${errText(e)}`, e);
+  }
+}
+
+const isMissing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
+
+/**
+ * The writer of a nullable encoding: `values` (missing entries as 0, false or '') and `mask` (true = missing).
+ * Integer values are written as int64; a value that is not an integer is refused.
+ */
+export function nullableWriter(kind: 'nullable-int' | 'nullable-bool' | 'nullable-string'): EncodingWriter<ArrayLike<unknown>> {
+  return {
+    create: (g, name) => g.create_group(name),
+    fill(elem, values, ctx) {
+      const g = elem as Group;
+      const n = values.length;
+      const mask = new Int8Array(n);
+      for (let i = 0; i < n; i++) mask[i] = isMissing(values[i]) ? 1 : 0;
+      if (kind === 'nullable-string') {
+        const strs = Array.from(values, (v, i) => (mask[i] ? '' : String(v)));
+        try {
+          g.create_dataset({ name: 'values', data: strs, shape: [n], dtype: 'S' });
+        } catch (e) {
+          writeFail(ctx, childPath(g, 'values'), `cannot write the values: ${errText(e)}`, e);
+        }
+      } else if (kind === 'nullable-bool') {
+        writeBoolDataset(g, 'values', Int8Array.from(Array.from(values), (v, i) => (!mask[i] && v ? 1 : 0)), ctx);
+      } else {
+        const data = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) {
+          if (mask[i]) continue;
+          const v = values[i];
+          const x = typeof v === 'bigint' ? v : Number(v);
+          if (typeof x === 'number' && !Number.isSafeInteger(x)) writeFail(ctx, childPath(g, 'values'), `value ${String(v)} at row ${i} is not an integer (nullable-integer holds integers and missing values)`);
+          data[i] = BigInt(x);
+        }
+        try {
+          g.create_dataset({ name: 'values', data, shape: [n], dtype: '<q' });
+        } catch (e) {
+          writeFail(ctx, childPath(g, 'values'), `cannot write the values: ${errText(e)}`, e);
+        }
+      }
+      writeBoolDataset(g, 'mask', mask, ctx);
+    },
+  };
+}
 
 /** The reader of a nullable encoding (values where the mask is false, null where it is true). */
 export function nullableReader(kind: 'nullable-int' | 'nullable-bool' | 'nullable-string'): ElementReader {
@@ -34,10 +85,4 @@ export function nullableReader(kind: 'nullable-int' | 'nullable-bool' | 'nullabl
     }
     return column({ kind, dtype: vinfo.dtype }, out);
   };
-}
-
-/** A nullable integer/boolean column as the float64 array it is written as (NaN = missing). */
-export function nullableAsFloat(values: ArrayLike<unknown>): DenseMatrix {
-  const data = Float64Array.from(Array.from(values), (v) => (v === null || v === undefined ? NaN : Number(v)));
-  return { kind: 'dense', shape: [data.length], dtype: 'float64', data };
 }

@@ -130,6 +130,22 @@ export function int8AttrsToBool(file: string, name = 'ordered'): { rewritten: nu
   const nm = Buffer.from(`${name}\0`, 'latin1');
   // attribute message body v3: version 3, flags 0, name size, datatype size 12, dataspace size 4, encoding 0
   const body = Buffer.concat([Buffer.from([0x03, 0x00, nm.length, 0x00, 12, 0x00, 0x04, 0x00, 0x00]), nm, Buffer.from(INT8), Buffer.from([0x02, 0x00, 0x00, 0x00])]);
+  return patchEach(file, body, (buf, at) => rewriteAt(buf, at, body.length));
+}
+
+/**
+ * Rewrites the datatype of every int8 dataset the writer marked with a {@link BOOL_PAD} attribute (written
+ * right after creating it, e.g. the masks of the nullable encodings) to the HDF5 enum bool h5py writes for
+ * numpy booleans: the datatype message grows by 21 bytes taken from the placeholder attribute, which becomes
+ * free (NIL) space. The data bytes (0/1) stay as they are. Returns how many were rewritten and how many stayed int8.
+ */
+export function int8DatasetsToBool(file: string): { rewritten: number; kept: number } {
+  const nm = Buffer.from(`${BOOL_PAD}\0`, 'latin1');
+  return patchEach(file, nm, (buf, at) => rewriteDatasetTypeAt(buf, at));
+}
+
+/** Finds every occurrence of `needle` in `file` (in windows) and lets `rewrite` patch the bytes around it. */
+function patchEach(file: string, needle: Buffer, rewrite: (buf: Buffer, at: number) => [number, number] | null): { rewritten: number; kept: number } {
   const fd = fs.openSync(file, 'r+');
   let rewritten = 0;
   let kept = 0;
@@ -137,11 +153,11 @@ export function int8AttrsToBool(file: string, name = 'ordered'): { rewritten: nu
     const size = fs.fstatSync(fd).size;
     const WIN = 8 * 1024 * 1024;
     const hits: number[] = [];
-    const win = Buffer.alloc(WIN + body.length);
+    const win = Buffer.alloc(WIN + needle.length);
     for (let pos = 0; pos < size; pos += WIN) {
       const n = fs.readSync(fd, win, 0, Math.min(win.length, size - pos), pos);
       const view = win.subarray(0, n);
-      for (let i = view.indexOf(body); i >= 0 && i < WIN; i = view.indexOf(body, i + 1)) hits.push(pos + i);
+      for (let i = view.indexOf(needle); i >= 0 && i < WIN; i = view.indexOf(needle, i + 1)) hits.push(pos + i);
     }
     const AROUND = 64 * 1024; // object headers are small; the enclosing one lies within this distance
     for (const hit of hits) {
@@ -149,7 +165,7 @@ export function int8AttrsToBool(file: string, name = 'ordered'): { rewritten: nu
       const len = Math.min(size - from, hit - from + AROUND);
       const buf = Buffer.alloc(len);
       fs.readSync(fd, buf, 0, len, from);
-      const range = rewriteAt(buf, hit - from, body.length);
+      const range = rewrite(buf, hit - from);
       if (!range) {
         kept++;
         continue;
@@ -161,6 +177,52 @@ export function int8AttrsToBool(file: string, name = 'ordered'): { rewritten: nu
     fs.closeSync(fd);
   }
   return { rewritten, kept };
+}
+
+/** The verified object header chunk enclosing `at` and its messages, or null. */
+function enclosingChunk(buf: Buffer, at: number): { c: Chunk; msgs: { at: number; type: number; size: number }[] } | null {
+  const starts: number[] = [];
+  for (const sig of ['OHDR', 'OCHK']) {
+    for (let s = buf.lastIndexOf(sig, at, 'latin1'), k = 0; s >= 0 && k < 64; s = s > 0 ? buf.lastIndexOf(sig, s - 1, 'latin1') : -1, k++) starts.push(s);
+  }
+  starts.sort((x, y) => y - x);
+  for (const s of starts) {
+    const c = chunkAt(buf, s);
+    if (!c || at >= c.end || c.end + 4 > buf.length) continue;
+    if (lookup3(buf.subarray(c.start, c.end)) !== buf.readUInt32LE(c.end)) continue;
+    const msgs = messages(buf, c);
+    return msgs ? { c, msgs } : null;
+  }
+  return null;
+}
+
+/**
+ * Rewrites the int8 datatype message of the dataset whose header holds the placeholder attribute named at
+ * `nameAt` into the enum bool; returns the byte range of `buf` it changed, or null when that is not safe.
+ */
+function rewriteDatasetTypeAt(buf: Buffer, nameAt: number): [number, number] | null {
+  const found = enclosingChunk(buf, nameAt);
+  if (!found) return null;
+  const { c, msgs } = found;
+  const hdr = c.order ? 6 : 4;
+  // the placeholder: an attribute message (0x0c) whose name (at body offset 9) is the one found
+  const pad = msgs.find((m) => m.type === 0x0c && m.at + hdr + 9 === nameAt);
+  const dt = msgs.find((m) => m.type === 0x03 && m.size === INT8.length && buf.subarray(m.at + hdr, m.at + hdr + INT8.length).equals(Buffer.from(INT8)));
+  const grow = ENUM_BOOL.length - INT8.length;
+  if (!pad || !dt || dt.at > pad.at || pad.size < grow) return null;
+  // new bytes: [datatype header][enum bool][messages between][NIL over the rest of the placeholder]
+  const head = Buffer.from(buf.subarray(dt.at, dt.at + hdr));
+  head.writeUInt16LE(ENUM_BOOL.length, 1);
+  const between = buf.subarray(dt.at + hdr + dt.size, pad.at);
+  const padEnd = pad.at + hdr + pad.size;
+  const gap = c.end - padEnd < hdr ? c.end - padEnd : 0;
+  const nilHead = Buffer.alloc(hdr);
+  nilHead.writeUInt16LE(pad.size - grow + gap, 1);
+  const region = Buffer.concat([head, ENUM_BOOL, between, nilHead, Buffer.alloc(pad.size - grow + gap)]);
+  if (dt.at + region.length !== padEnd + gap) return null;
+  region.copy(buf, dt.at);
+  buf.writeUInt32LE(lookup3(buf.subarray(c.start, c.end)), c.end);
+  return [c.start, c.end + 4];
 }
 
 /**

@@ -7,7 +7,7 @@ import { AnnDataWriteError, InconsistentDataError } from '../errors';
 import type { AnnData, DenseMatrix, Frame, Matrix, UnsValue } from '../anndata';
 import { isFrame } from '../anndata';
 import { writeAtomically } from './atomic';
-import { int8AttrsToBool } from './bool-attr';
+import { int8AttrsToBool, int8DatasetsToBool } from './bool-attr';
 import { assertValueNames, forDtype, type WriteCtx, type WriteOptions } from './elements';
 import type { StreamedMatrix } from './streamed';
 import { openH5ad } from '../backed';
@@ -49,7 +49,7 @@ function checkNames(adata: Pick<AnnData, 'obs' | 'var' | 'layers' | 'obsm' | 'va
 /**
  * Writes an HDF5 file atomically: `h5lib` opens the temporary file (`'w'`: new; `'copy'`: a byte copy of `file`,
  * opened for appending), `body` writes into it, then the file is closed, its boolean attributes fixed
- * ({@link int8AttrsToBool}) and renamed onto `file`.
+ * ({@link int8AttrsToBool}) and its boolean datasets ({@link int8DatasetsToBool}), and it is renamed onto `file`.
  */
 async function writeH5Atomically(file: string, init: 'new' | 'copy', body: (h5: H5File) => void): Promise<void> {
   const h5lib = await loadH5Writer();
@@ -67,6 +67,7 @@ async function writeH5Atomically(file: string, init: 'new' | 'copy', body: (h5: 
       safeClose(h5);
     }
     int8AttrsToBool(tmp);
+    int8DatasetsToBool(tmp);
   });
 }
 
@@ -229,7 +230,6 @@ export async function updateH5ad(file: string, update: H5adUpdate, options: Writ
   for (const [where, f] of frames)
     for (const [c, info] of Object.entries(f?.columns ?? {})) {
       if (info.kind === 'bool') dtypeChanges.push(`${where}/${c}: bool → uint8`);
-      else if (info.kind === 'nullable-int' || info.kind === 'nullable-bool') dtypeChanges.push(`${where}/${c}: ${info.kind} → float64 (NaN = missing)`);
     }
   Object.assign(adata.obsm, update.obsm ?? {});
   Object.assign(adata.uns, update.uns ?? {});
