@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, negativeBinomial, poisson, rowSource, simulate, type RowSource } from '@invae/core';
+import { Rng, negativeBinomial, poisson, rowSource, simulate, type CsrMatrix, type RowSource } from '@invae/core';
 import { describe, expect, it } from 'vitest';
 import { BenchInputError, highlyVariableGenesSeuratV3, subsetColumns } from '../src/index';
 import { needsPython, PYTHON } from './helpers';
