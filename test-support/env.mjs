@@ -87,5 +87,5 @@ export function testEnvironment() {
   const parts = ['data', 'anndata-fixtures', 'parity'].map((p) => `${p}=${fs.existsSync(path.join(sharedDir, p)) ? 1 : 0}`);
   const py = missingPythonModules(Object.keys(JUDGE_MODULES));
   const have = py.python ? Object.keys(JUDGE_MODULES).filter((m) => !py.modules.includes(m)) : [];
-  return `shared=${fs.existsSync(sharedDir) ? 1 : 0} ${parts.join(' ')} python=${py.python ? 1 : 0} modules=${have.join(',')} snakemake=${snakemakeVersion() ?? 0}`;
+  return `shared=${fs.existsSync(sharedDir) ? 1 : 0} ${parts.join(' ')} snakemake=${snakemakeVersion() ?? 0} python=${py.python ? 1 : 0} modules=${have.join(',')}`;
 }
