@@ -3,11 +3,11 @@ import path from 'node:path';
 import * as aq from 'arquero';
 import { parse as parseYaml } from 'yaml';
 import { InvalidOptionError } from '@invae/core';
-import { VERSION as BENCH_VERSION, parseBenchmarkConfig, planBenchmark, type BenchmarkConfig, type BenchmarkJobRecord, type BenchmarkJobSpec, type Matrix } from '@invae/bench';
+import { VERSION as BENCH_VERSION, parseBenchmarkConfig, planBenchmark, sha256File, type BenchmarkConfig, type BenchmarkJobRecord, type BenchmarkJobSpec, type Matrix } from '@invae/bench';
 import { VERSION as CORE_VERSION } from '@invae/core';
 import { writeH5ad, type AnnData } from '@invae/io-anndata';
 import { checkInputFile } from './fs-errors';
-import { fillFolderAtomically } from './output';
+import { fillFolderAtomically, writeFileAtomically } from './output';
 import { VERSION as CLI_VERSION } from './version';
 
 /** What a job's shard id depends on besides the job: the versions of the code that computes it. */
@@ -33,9 +33,49 @@ export async function readBenchConfig(file: string): Promise<BenchmarkConfig> {
   return parseBenchmarkConfig(raw, path.dirname(path.resolve(file)));
 }
 
-/** The jobs of a config (content-addressed: hashes every data file). */
+/** The file of `<shards>/` that remembers the SHA-256 of each data file with its size and modification time. */
+export const HASH_CACHE = '.sha256.json';
+
+interface HashCacheEntry {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+/**
+ * The jobs of a config (content-addressed: the SHA-256 of every data file). A file's hash is kept in
+ * `<shards>/.sha256.json` with its size and modification time and reused while both are unchanged,
+ * so the workflow's many `plan` and `run-job` calls do not read large files again; any change of the
+ * file (size or time) hashes it anew.
+ */
 export async function planJobs(config: BenchmarkConfig): Promise<BenchmarkJobSpec[]> {
-  return planBenchmark(config, { versions: SHARD_VERSIONS });
+  const cacheFile = path.join(config.shards, HASH_CACHE);
+  let cache: Record<string, HashCacheEntry> = {};
+  try {
+    const c = JSON.parse(await fsp.readFile(cacheFile, 'utf8')) as unknown;
+    if (c && typeof c === 'object' && !Array.isArray(c)) cache = c as Record<string, HashCacheEntry>;
+  } catch {
+    // no cache yet (or an unreadable one): hash the files
+  }
+  let changed = false;
+  const hashFile = async (file: string) => {
+    const st = await fsp.stat(file);
+    const hit = cache[file];
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && /^[0-9a-f]{64}$/.test(hit.sha256)) return hit.sha256;
+    const { sha256 } = await sha256File(file);
+    cache[file] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+    changed = true;
+    return sha256;
+  };
+  const jobs = await planBenchmark(config, { versions: SHARD_VERSIONS, hashFile });
+  if (changed) {
+    // best effort: a plan does not fail for a cache it cannot write (e.g. a read-only shards folder)
+    await fsp
+      .mkdir(config.shards, { recursive: true })
+      .then(() => writeFileAtomically(cacheFile, `${JSON.stringify(cache, null, 2)}\n`))
+      .catch(() => undefined);
+  }
+  return jobs;
 }
 
 /** Reads a shard's metrics.json (`where`: the shard folder or the file); a typed error names a missing or malformed one. */

@@ -87,6 +87,23 @@ describe('invae bench plan / run-job / merge', () => {
     expect(epochs3.find((j) => j.method === 'finvae')!.id).not.toBe(jobs[1]!.id);
   });
 
+  it("plan keeps each data file's hash in <shards>/.sha256.json and reuses it only while the file's size and time are unchanged", () => {
+    const jobs = plan();
+    const cacheFile = path.join(dir, 'shards', '.sha256.json');
+    const file = path.join(data, 'sim1.h5ad');
+    const cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    expect(cache[file].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(cache[file].size).toBe(fs.statSync(file).size);
+    // a planted hash is reused (the file is not read again) ...
+    fs.writeFileSync(cacheFile, JSON.stringify({ ...cache, [file]: { ...cache[file], sha256: 'a'.repeat(64) } }));
+    expect(plan()[0]!.id).not.toBe(jobs[0]!.id);
+    // ... until the file's time changes: then it is hashed anew
+    const t = fs.statSync(file).mtime;
+    fs.utimesSync(file, t, new Date(t.getTime() + 5000));
+    expect(plan().map((j) => j.id)).toEqual(jobs.map((j) => j.id));
+    expect(JSON.parse(fs.readFileSync(cacheFile, 'utf8'))[file].sha256).toBe(cache[file].sha256);
+  });
+
   it('run-job writes each shard (embedding.h5ad with obsm, metrics.json); a rerun skips it; merge equals the single-process run', async () => {
     const jobs = plan();
     for (const j of jobs) {

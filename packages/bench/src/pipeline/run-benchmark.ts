@@ -276,7 +276,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   const { warn, mute } = encoderWarnings(log);
   const prepared = await prepareBenchmark(input, o, timed, () => timings.at(-1)!.seconds);
   if (o.seeds) return runSeeded(prepared, { ...o, seeds: o.seeds }, { timings, tStart, prior, warn, mute, writeReportFolder });
-  const { name, data, counts, nCells, genesIn, geneSelection, labels, batches, external, truthKey, truth, unintegrated, pcaCoordinates } = prepared;
+  const { name, data, labels, batches, external, truthKey, truth, unintegrated, pcaCoordinates } = prepared;
 
   const embeddings: Record<string, Matrix> = {};
   /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */

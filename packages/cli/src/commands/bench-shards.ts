@@ -19,8 +19,12 @@ export function registerBenchShards(bench: Command): void {
   // `invae bench FILE` requires --batch, --label and --out; its subcommands do not. Options that both
   // know (--out, --json, --quiet, --seeds, --scale, --overwrite) are parsed by bench (commander parses
   // a parent's options wherever they appear), so the subcommands read them with optsWithGlobals().
+  const required = bench.options.filter((o) => o.mandatory);
   bench.hook('preSubcommand', () => {
-    for (const o of bench.options) o.mandatory = false;
+    for (const o of required) o.mandatory = false;
+  });
+  bench.hook('postAction', () => {
+    for (const o of required) o.mandatory = true;
   });
   bench
     .command('plan')
