@@ -8,4 +8,6 @@ export declare const judgePython: string;
 export declare const JUDGE_MODULES: Record<JudgeModule, string>;
 export type JudgeModule = 'numpy' | 'scipy' | 'pandas' | 'sklearn' | 'h5py' | 'hdf5plugin' | 'anndata' | 'PIL';
 export declare function missingPythonModules(modules: readonly JudgeModule[]): { python: boolean; modules: JudgeModule[] };
+export declare const snakemakeCommand: string;
+export declare function snakemakeVersion(): string | null;
 export declare function testEnvironment(): string;

@@ -64,6 +64,20 @@ export function missingPythonModules(modules) {
   return { python: true, modules: modules.filter((m) => !probed.get(m)) };
 }
 
+/** The snakemake command of the workflow tests: $INVAE_SNAKEMAKE, else `snakemake` on the PATH. */
+export const snakemakeCommand = process.env.INVAE_SNAKEMAKE || 'snakemake';
+
+let snakemakeProbe; // version string, or null when snakemake does not run
+
+/** The version of {@link snakemakeCommand}, or null when it does not run. */
+export function snakemakeVersion() {
+  if (snakemakeProbe === undefined) {
+    const r = spawnSync(snakemakeCommand, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+    snakemakeProbe = r.status === 0 ? r.stdout.trim() : null;
+  }
+  return snakemakeProbe;
+}
+
 /**
  * One line describing what this machine offers the tests: whether the shared folder and its parts exist
  * and which judge modules python has. Nx hashes it (scripts/test-env-hash.mjs) so results of a clone
@@ -73,5 +87,5 @@ export function testEnvironment() {
   const parts = ['data', 'anndata-fixtures', 'parity'].map((p) => `${p}=${fs.existsSync(path.join(sharedDir, p)) ? 1 : 0}`);
   const py = missingPythonModules(Object.keys(JUDGE_MODULES));
   const have = py.python ? Object.keys(JUDGE_MODULES).filter((m) => !py.modules.includes(m)) : [];
-  return `shared=${fs.existsSync(sharedDir) ? 1 : 0} ${parts.join(' ')} python=${py.python ? 1 : 0} modules=${have.join(',')}`;
+  return `shared=${fs.existsSync(sharedDir) ? 1 : 0} ${parts.join(' ')} snakemake=${snakemakeVersion() ?? 0} python=${py.python ? 1 : 0} modules=${have.join(',')}`;
 }

@@ -68,4 +68,11 @@ describe('test-support gates', () => {
     expect(without).toMatch(/^shared=0 /);
     expect(hash({ INVAE_SHARED: shared, INVAE_JUDGE_PYTHON: noPython })).toMatch(/python=0 modules=$/);
   });
+
+  it('give Nx a runtime input that differs between a machine with snakemake and one without (the workflow test)', () => {
+    const hash = (extra: Record<string, string>) =>
+      spawnSync(process.execPath, [path.join(root, 'scripts/test-env-hash.mjs')], { env: env(extra), encoding: 'utf8' }).stdout.trim();
+    expect(hash({ INVAE_SNAKEMAKE: path.join(absent, 'snakemake') })).toMatch(/ snakemake=0 /);
+    expect(hash({ INVAE_SNAKEMAKE: process.execPath })).toMatch(new RegExp(` snakemake=${process.version.replace(/\./g, '\\.')} `));
+  });
 });

@@ -10,7 +10,9 @@
  * Import it by relative path (`../../../test-support/index.ts`); it is no package, so nothing is published.
  */
 import { beforeAll, describe, it, type TestFunction } from 'vitest';
-import { inputsRequired, judgePython, JUDGE_MODULES, missingPythonModules, REQUIRE_VAR, sharedDir, sharedPath, type JudgeModule } from './env.mjs';
+import { inputsRequired, judgePython, JUDGE_MODULES, missingPythonModules, REQUIRE_VAR, sharedDir, sharedPath, snakemakeCommand, snakemakeVersion, type JudgeModule } from './env.mjs';
+
+export { snakemakeCommand };
 import fs from 'node:fs';
 
 declare module 'vitest' {
@@ -126,4 +128,9 @@ export function needsPython(...modules: JudgeModule[]): Gate {
   if (r.modules.length === 0) return new Gate([]);
   const pkgs = r.modules.map((m) => JUDGE_MODULES[m]).join(' ');
   return new Gate([`${judgePython} lacks ${r.modules.join(', ')} (apt-get install ${pkgs})`]);
+}
+
+/** Tests that run a Snakemake workflow (workflows/): skipped, or failing under INVAE_REQUIRE_SHARED=1, without snakemake. */
+export function needsSnakemake(): Gate {
+  return new Gate(snakemakeVersion() ? [] : [`${snakemakeCommand} does not run (apt-get install snakemake: Debian's 7.21; or set INVAE_SNAKEMAKE)`]);
 }

@@ -24,6 +24,7 @@ export { chiSquareSurvival, regularizedGammaQ } from './internal/special-functio
 export { aggregateScores, minMaxScale, type Aggregates, type MetricType } from './metrics/aggregate';
 export {
   Benchmarker,
+  resultsTable,
   writeResultsJson,
   METRIC_NAMES,
   METRIC_TYPES,
@@ -31,6 +32,7 @@ export {
   type MetricSelection,
   type BenchmarkerInput,
   type MethodResults,
+  type RawMethodMetrics,
   type BenchmarkResults,
 } from './metrics/benchmarker';
 export { pca, logNormalize, type PcaOptions, type PcaResult } from './embedding/pca';
@@ -90,16 +92,16 @@ export {
 } from './datasets/fetch';
 export { prepareDataset, preparedToAnnData, type PrepareDatasetOptions, type PreparedDataset } from './datasets/prepare';
 export { lossPlot, type LossPlot } from './report/loss-plot';
-export { resultsCsv } from './report/results-csv';
-export { resultsMarkdown, type MethodInfo, type ResultsMarkdownExtras } from './report/results-markdown';
+export { resultsCsv, seededResultsCsv } from './report/results-csv';
+export { resultsMarkdown, seededResultsMarkdown, formatSeedStat, type MethodInfo, type ResultsMarkdownExtras } from './report/results-markdown';
 export { BENCHMARK_METHODS, BENCHMARK_METHOD_NAMES, methodSetup, type BenchmarkMethod, type MethodSetupOptions } from './pipeline/methods';
 export { benchmarkInputOf } from './pipeline/input';
 export type { BenchmarkDataset, BenchmarkInput, ObsmEntry } from './pipeline/input';
 export type { ReportFiles, BenchmarkUmap } from './pipeline/report-files';
 export {
   runBenchmark,
+  runBenchmarkJob,
   checkBenchmarkOptions,
-  BENCHMARK_MIN_CELLS,
   type RunBenchmarkOptions,
   type BenchmarkRun,
   type BenchmarkTiming,
@@ -108,3 +110,27 @@ export {
   type BenchmarkDatasetSummary,
   type BenchmarkResultsJson,
 } from './pipeline/run-benchmark';
+export { BENCHMARK_MIN_CELLS } from './pipeline/prepare';
+export type { BenchmarkJobRecord, BenchmarkJobResult } from './pipeline/job';
+export {
+  summarizeSeeds,
+  mergeBenchmarkJobs,
+  seededReportFiles,
+  seedStat,
+  meanResults,
+  type SeedStat,
+  type AggregateName,
+  type SeededMethodSummary,
+  type BenchmarkSeedsSummary,
+  type SeededBenchmarkRun,
+  type MergeBenchmarkJobsOptions,
+} from './pipeline/seeds';
+export {
+  parseBenchmarkConfig,
+  planBenchmark,
+  jobRunOptions,
+  type BenchmarkConfig,
+  type BenchmarkConfigDataset,
+  type BenchmarkConfigOptions,
+  type BenchmarkJobSpec,
+} from './pipeline/plan';

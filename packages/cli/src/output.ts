@@ -87,9 +87,13 @@ export async function writeAtomically(dest: string, write: (tmp: string) => Prom
  * are not outputs stay.
  */
 export async function writeFolderAtomically(dest: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
-  const fill = async (tmp: string) => {
+  await fillFolderAtomically(dest, async (tmp) => {
     for (const [name, content] of files) await fsp.writeFile(path.join(tmp, name), content);
-  };
+  });
+}
+
+/** As {@link writeFolderAtomically}, with `fill` writing the files into the temporary folder (e.g. an .h5ad through io-anndata). */
+export async function fillFolderAtomically(dest: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   await writeFolderAtomic(dest, fill, { existing: 'merge', track: trackTemp }).catch((e: unknown) => {
     throw asOutputError(dest, e);
   });

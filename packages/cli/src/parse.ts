@@ -20,6 +20,16 @@ export function number(min = -Infinity) {
   };
 }
 
+/** commander parser of a comma-separated list of integers ≥ `min` (e.g. seeds `0,1,2`). */
+export function integerList(min: number) {
+  const one = integer(min);
+  return (value: string): number[] => {
+    const items = list(value);
+    if (!items.length) throw new InvalidArgumentError(`expected a comma-separated list of integers ≥ ${min}, got '${value}'.`);
+    return items.map(one);
+  };
+}
+
 /** commander parser of a comma-separated list (empty entries dropped). */
 export function list(value: string): string[] {
   return value

@@ -20,6 +20,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'What is inVAE?', link: '/guide/what-is-invae' },
       { text: 'Install', link: '/guide/install' },
       { text: 'Quick start', link: '/guide/quick-start' },
+      { text: 'Benchmark matrices: seeds, shards, Snakemake', link: '/guide/benchmark-matrix' },
     ],
   },
   {

@@ -269,39 +269,56 @@ export class Benchmarker {
     if (!this.raw) throw new BenchInputError('benchmarker', 'getResults() was called before benchmark().', { hint: 'Call benchmark() first.' });
     const scale = options.scale ?? 'none';
     if (scale !== 'none' && scale !== 'minmax') throw new BenchInputError('scale', `Unknown scale '${String(scale)}'.`, { hint: "Use 'none' or 'minmax'." });
-    const table: Record<string, Record<string, number>> = {};
-    for (const r of this.raw) table[r.embedding] = { ...(r.metrics as Record<string, number>) };
-    const values = scale === 'minmax' ? minMaxScale(table) : table;
-    const metricTypes: Partial<Record<MetricName, MetricType>> = {};
-    for (const r of this.raw) for (const m of Object.keys(r.metrics) as MetricName[]) metricTypes[m] = METRIC_TYPES[m];
-    const methods = this.raw.map((r) => {
-      const v = values[r.embedding]!;
-      const agg = aggregateScores(v, METRIC_TYPES);
-      const metrics: Partial<Record<MetricName, number | null>> = {};
-      for (const [m, val] of Object.entries(v)) metrics[m as MetricName] = jsonNumber(val);
-      return {
-        embedding: r.embedding,
-        metrics,
-        aggregates: {
-          'Batch correction': jsonNumber(agg['Batch correction']),
-          'Bio conservation': jsonNumber(agg['Bio conservation']),
-          Total: jsonNumber(agg.Total),
-        },
-        seconds: { ...r.seconds },
-        nanReasons: r.nanReasons,
-      };
-    });
-    return {
-      schema: 'invae.bench.results/1',
-      scibMetrics: '0.6',
-      scale,
-      nCells: this.nCells,
-      nLabels: this.nLabels,
-      nBatches: this.nBatches,
-      metricTypes,
-      methods,
-    };
+    return resultsTable(this.raw, { scale, nCells: this.nCells, nLabels: this.nLabels, nBatches: this.nBatches });
   }
+}
+
+/** The raw metrics of one embedding (NaN where not computable), as {@link resultsTable} reads them. */
+export interface RawMethodMetrics {
+  readonly embedding: string;
+  readonly metrics: Partial<Record<MetricName, number>>;
+  readonly seconds: Readonly<Record<string, number>>;
+  readonly nanReasons: Partial<Record<MetricName, readonly NanReason[]>>;
+}
+
+/**
+ * The results table of raw metrics (what {@link Benchmarker.getResults} returns): per embedding the
+ * metrics (min-max scaled across embeddings with `scale: 'minmax'`) and the aggregates. Also builds
+ * the table of metrics computed separately (one seed of a seeded benchmark, or merged shards).
+ */
+export function resultsTable(raw: readonly RawMethodMetrics[], o: { scale: 'none' | 'minmax'; nCells: number; nLabels: number; nBatches: number }): BenchmarkResults {
+  const table: Record<string, Record<string, number>> = {};
+  for (const r of raw) table[r.embedding] = { ...(r.metrics as Record<string, number>) };
+  const values = o.scale === 'minmax' ? minMaxScale(table) : table;
+  const metricTypes: Partial<Record<MetricName, MetricType>> = {};
+  for (const r of raw) for (const m of Object.keys(r.metrics) as MetricName[]) metricTypes[m] = METRIC_TYPES[m];
+  const methods = raw.map((r) => {
+    const v = values[r.embedding]!;
+    const agg = aggregateScores(v, METRIC_TYPES);
+    const metrics: Partial<Record<MetricName, number | null>> = {};
+    for (const [m, val] of Object.entries(v)) metrics[m as MetricName] = jsonNumber(val);
+    return {
+      embedding: r.embedding,
+      metrics,
+      aggregates: {
+        'Batch correction': jsonNumber(agg['Batch correction']),
+        'Bio conservation': jsonNumber(agg['Bio conservation']),
+        Total: jsonNumber(agg.Total),
+      },
+      seconds: { ...r.seconds },
+      nanReasons: r.nanReasons,
+    };
+  });
+  return {
+    schema: 'invae.bench.results/1',
+    scibMetrics: '0.6',
+    scale: o.scale,
+    nCells: o.nCells,
+    nLabels: o.nLabels,
+    nBatches: o.nBatches,
+    metricTypes,
+    methods,
+  };
 }
 
 /** Writes `results` as pretty JSON to `file` atomically (temporary file in the same folder, then rename). */

@@ -38,7 +38,8 @@ function fileStem(name: string, taken: Set<string>): string {
   return stem;
 }
 
-function categoryCounts(values: readonly string[]): CategoryCount[] {
+/** The categories of a column and their cells, in category order. */
+export function categoryCounts(values: readonly string[]): CategoryCount[] {
   const enc = encodeCategorical(values, 'values');
   return enc.categories.map((c, i) => ({ name: String(c), cells: enc.counts[i]! }));
 }

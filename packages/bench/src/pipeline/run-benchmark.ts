@@ -1,38 +1,22 @@
 import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import {
-  Invae,
-  InvalidOptionError,
-  VERSION as CORE_VERSION,
-  currentEngine,
-  denseToCsr,
-  initEngine,
-  listPriors,
-  type AnnDataLike,
-  type CsrMatrix,
-  type PresetName,
-  type TrainHistory,
-  type WarnFn,
-} from '@invae/core';
+import { Invae, InvalidOptionError, type AnnDataLike, type PresetName, type TrainHistory } from '@invae/core';
 import { BenchInputError } from '../errors';
 import { Benchmarker, type BenchmarkResults } from '../metrics/benchmarker';
 import { leaveOneBatchOut, leaveOneBatchOutFolds, type LoboFold } from '../metrics/invariant-prediction';
 import { linearR2, meanCorrelationCoefficient } from '../metrics/identifiability';
-import { logNormalize, pca } from '../embedding/pca';
 import { subsetNeighbors, type NeighborsResult } from '../neighbors/neighbors';
-import { DEFAULT_N_TOP_GENES, selectHighlyVariableGenes } from '../preprocess/hvg-dataset';
+import { DEFAULT_N_TOP_GENES } from '../preprocess/hvg-dataset';
 import type { Embedding } from '../internal/matrix';
 import type { MethodInfo } from '../report/results-markdown';
 import type { ReportIdentifiability, ReportInvariantPrediction } from '../report/report-html';
-import { VERSION as BENCH_VERSION } from '../version';
-import { benchmarkInputOf, isAnnDataInput, obsmMatrix, obsStrings, subsetDataset, withoutColumns, type BenchmarkInput } from './input';
+import { benchmarkInputOf, isAnnDataInput, subsetDataset, withoutColumns, type BenchmarkInput } from './input';
 import { BENCHMARK_METHODS, BENCHMARK_METHOD_NAMES, labelCovariates, methodSetup, type BenchmarkMethod } from './methods';
 import { writeFolderAtomic } from '@invae/common';
 import { buildReport, type BenchmarkUmap, type ReportFiles } from './report-files';
-
-/** Cells the Benchmarker needs (90 neighbours). */
-export const BENCHMARK_MIN_CELLS = 90;
+import { benchmarkJob, type BenchmarkJobResult } from './job';
+import { datasetSummary, encoderWarnings, prepareBenchmark, runEnvironment, trainMethod } from './prepare';
+import { runSeeded, type SeededBenchmarkRun } from './seeds';
 
 /** A step of a benchmark run and its wall-clock seconds. */
 export interface BenchmarkTiming {
@@ -68,6 +52,14 @@ export interface RunBenchmarkOptions {
   latentInv?: number;
   /** Random seed (default 0). */
   seed?: number;
+  /**
+   * Seeds: train every method once per seed and report mean ± sd per metric and aggregate (a
+   * {@link SeededBenchmarkRun}: results.json/csv/md/svg with error bars and run.json; no UMAPs, loss
+   * plots or report.html). PCA is not trained: it runs once, with the lowest seed. Each job (method ×
+   * seed) is trained and scored alone, as a shard of `invae bench run-job` is, so a merge of shards
+   * gives the same results. Not with `embeddings` or `loboRetrain`. Omitted: one run with `seed`.
+   */
+  seeds?: readonly number[];
   /** Min-max scale every metric across methods before aggregating (default false). */
   scale?: boolean;
   /** UMAP plots (default true). */
@@ -188,8 +180,8 @@ export type BenchmarkResultsJson = BenchmarkResults & {
   environment: Record<string, string>;
 };
 
-type Resolved = Required<Omit<RunBenchmarkOptions, 'embeddings' | 'unintegrated' | 'inv' | 'spur' | 'epochs' | 'latentInv' | 'umapEpochs' | 'truth' | 'registerPriors' | 'outDir' | 'writeFolder' | 'onColumns' | 'layer' | 'startedAt'>> &
-  Pick<RunBenchmarkOptions, 'embeddings' | 'unintegrated' | 'inv' | 'spur' | 'epochs' | 'latentInv' | 'umapEpochs' | 'truth' | 'registerPriors' | 'outDir' | 'writeFolder' | 'onColumns' | 'layer' | 'startedAt'>;
+type Resolved = Required<Omit<RunBenchmarkOptions, 'seeds' | 'embeddings' | 'unintegrated' | 'inv' | 'spur' | 'epochs' | 'latentInv' | 'umapEpochs' | 'truth' | 'registerPriors' | 'outDir' | 'writeFolder' | 'onColumns' | 'layer' | 'startedAt'>> &
+  Pick<RunBenchmarkOptions, 'seeds' | 'embeddings' | 'unintegrated' | 'inv' | 'spur' | 'epochs' | 'latentInv' | 'umapEpochs' | 'truth' | 'registerPriors' | 'outDir' | 'writeFolder' | 'onColumns' | 'layer' | 'startedAt'>;
 
 function resolve(o: RunBenchmarkOptions): Resolved {
   return {
@@ -216,13 +208,21 @@ function resolve(o: RunBenchmarkOptions): Resolved {
  * no obsm embedding named as a trained method), e.g. before claiming an output folder.
  * @throws InvalidOptionError
  */
-export function checkBenchmarkOptions(options: Pick<RunBenchmarkOptions, 'methods' | 'embeddings'>): void {
+export function checkBenchmarkOptions(options: Pick<RunBenchmarkOptions, 'methods' | 'embeddings' | 'seeds' | 'loboRetrain'>): void {
   const o = { methods: options.methods ?? ['pca', 'finvae'], embeddings: options.embeddings };
   const unknown = o.methods.filter((m) => !(BENCHMARK_METHODS as readonly string[]).includes(m));
   if (unknown.length) throw new InvalidOptionError('methods', `Unknown method(s) ${unknown.join(', ')}.`, { hint: `choose from ${BENCHMARK_METHODS.join(', ')}, or none` });
   if (!o.methods.length && !o.embeddings?.length) throw new InvalidOptionError('methods', 'Nothing to benchmark: no --methods and no --embeddings.', { hint: 'name methods to train, or obsm keys with --embeddings' });
   const clash = (o.embeddings ?? []).filter((k) => o.methods.some((m) => BENCHMARK_METHOD_NAMES[m] === k));
   if (clash.length) throw new InvalidOptionError('embeddings', `The obsm embedding '${clash[0]}' has the name of a trained method.`, { hint: 'rename it in obsm' });
+  const seeds = options.seeds;
+  if (seeds) {
+    if (!seeds.length) throw new InvalidOptionError('seeds', 'No seeds.', { hint: 'give at least one seed, e.g. 0,1,2' });
+    const bad = seeds.find((s) => !Number.isInteger(s) || s < 0);
+    if (bad !== undefined) throw new InvalidOptionError('seeds', `The seed ${bad} is not a non-negative integer.`, { hint: 'e.g. 0,1,2' });
+    if (o.embeddings?.length) throw new InvalidOptionError('embeddings', 'Embeddings computed elsewhere are not scored in a seeded run (they do not depend on the seed).', { hint: 'benchmark them in a run without seeds' });
+    if (options.loboRetrain) throw new InvalidOptionError('loboRetrain', 'The retrain protocol of leave-one-batch-out is not available in a seeded run.', { hint: 'run it without seeds, or leave it off (the embedding protocol runs per seed)' });
+  }
 }
 
 function protocolText(o: Resolved): string {
@@ -235,7 +235,6 @@ function protocolText(o: Resolved): string {
 }
 
 const asMatrix = (z: { data: Float32Array; nRows: number; nCols: number }): Embedding => ({ data: z.data, nRows: z.nRows, nCols: z.nCols });
-const toCsr = (m: BenchmarkInput['data'] & object): CsrMatrix => (m.counts.kind === 'csr' ? m.counts : denseToCsr(m.counts));
 
 /**
  * The benchmark of `invae bench`, from code: trains the chosen methods (scVI-equivalent, FinVAE,
@@ -256,7 +255,10 @@ const toCsr = (m: BenchmarkInput['data'] & object): CsrMatrix => (m.counts.kind 
  * @throws InvalidOptionError for a bad option, a missing obs column or obsm key; BenchInputError
  * for too few cells or a missing prior.
  */
-export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options: RunBenchmarkOptions): Promise<BenchmarkRun> {
+export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options: RunBenchmarkOptions & { seeds: readonly number[] }): Promise<SeededBenchmarkRun>;
+export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options: RunBenchmarkOptions & { seeds?: undefined }): Promise<BenchmarkRun>;
+export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options: RunBenchmarkOptions): Promise<BenchmarkRun | SeededBenchmarkRun>;
+export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options: RunBenchmarkOptions): Promise<BenchmarkRun | SeededBenchmarkRun> {
   const input = isAnnDataInput(source) ? benchmarkInputOf(source, options.layer ?? null) : source;
   const tStart = performance.now();
   const o = resolve(options);
@@ -271,60 +273,10 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   };
   const log = o.log;
   // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
-  let muted = false;
-  const warn: WarnFn = (m: string) => {
-    if (!muted) log(`warning: ${m}`);
-  };
-  let data = input.data ?? null;
-  const trains = o.methods.some((m) => m !== 'pca');
-  if (trains && !data) throw new BenchInputError('data', `The methods ${o.methods.join(', ')} need the counts; the input has none.`, { hint: 'pass input.data, or score obsm embeddings only (methods: [])' });
-  if (trains) {
-    await o.registerPriors?.();
-    if (!listPriors().some((p) => p.name === 'gaussian')) {
-      throw new BenchInputError('registerPriors', "The benchmark's models need the prior 'gaussian', which is not registered.", {
-        hint: "call registerBuiltinPriors() from @invae/priors first, or pass it as options.registerPriors",
-      });
-    }
-  }
-  if ((data || trains) && !currentEngine()) await initEngine({ report: null });
-  const obs = data?.obs ?? input.obs ?? {};
-  let counts = data ? toCsr(data) : null;
-  const genesIn = counts?.shape[1] ?? 0;
-  let geneSelection = 'all genes';
-  // Highly variable genes only where methods are trained (the counts then go to the models).
-  if (data && o.methods.length) {
-    const d = data;
-    const genes = await timed('highly variable genes', () => selectHighlyVariableGenes(d, { nTopGenes: o.nTopGenes, batchKey: o.batch }));
-    if (genes.hvg) {
-      data = genes.data;
-      counts = toCsr(data);
-      geneSelection = `seurat_v3, ${genes.genes.length} highly variable genes by '${o.batch}'`;
-      log(`${genes.genes.length} highly variable genes of ${genesIn} (seurat_v3 by '${o.batch}'): ${timings.at(-1)!.seconds.toFixed(1)} s`);
-    }
-  }
-  const labels = obsStrings(obs, o.label, 'label');
-  const batches = obsStrings(obs, o.batch, 'batch');
-  o.onColumns?.({ batch: batches, label: labels });
-  const nCells = counts?.shape[0] ?? input.cellNames?.length ?? labels.length;
-  const name = input.name ?? 'dataset';
-  if (nCells < BENCHMARK_MIN_CELLS) throw new InvalidOptionError('file', `${name} has ${nCells} cells; the benchmark needs at least ${BENCHMARK_MIN_CELLS} (90 neighbours).`);
-  // Embeddings computed elsewhere and the true latents are checked before any training.
-  const obsm = input.obsm ?? {};
-  const external: Record<string, Embedding> = {};
-  for (const key of o.embeddings ?? []) external[key] = obsmMatrix(obsm, key, nCells, 'embeddings');
-  const truthKey = o.truth ?? ('X_true_inv' in obsm ? 'X_true_inv' : undefined);
-  const truth = truthKey ? obsmMatrix(obsm, truthKey, nCells, 'truth') : null;
-
-  let unintegrated: Embedding | null = o.unintegrated ? obsmMatrix(obsm, o.unintegrated, nCells, 'unintegrated') : null;
-  let pcaCoordinates: Embedding | null = null;
-  if (counts) {
-    const c = counts;
-    const nComps = Math.min(50, c.shape[0] - 1, c.shape[1]);
-    pcaCoordinates = await timed('PCA (unintegrated)', () => pca(logNormalize(c), nComps).coordinates);
-    unintegrated ??= pcaCoordinates;
-    log(`PCA (${nComps} components of log-normalised counts): ${timings.at(-1)!.seconds.toFixed(1)} s`);
-  } else if (!unintegrated) log('PCR comparison skipped: the file has no counts and no --unintegrated embedding');
-  if (o.methods.includes('pca') && !pcaCoordinates) throw new BenchInputError('data', 'PCA needs the counts; the input has none.', { hint: 'pass input.data, or leave pca out of the methods' });
+  const { warn, mute } = encoderWarnings(log);
+  const prepared = await prepareBenchmark(input, o, timed, () => timings.at(-1)!.seconds);
+  if (o.seeds) return runSeeded(prepared, { ...o, seeds: o.seeds }, { timings, tStart, prior, warn, mute, writeReportFolder });
+  const { name, data, labels, batches, external, truthKey, truth, unintegrated, pcaCoordinates } = prepared;
 
   const embeddings: Record<string, Embedding> = {};
   /** Latent of the held-out cells for leave-one-batch-out, where it differs from the embedding. */
@@ -340,30 +292,14 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
       continue;
     }
     if (!data) throw new Error('unreachable: trained methods read the counts');
-    const t = performance.now();
-    const setup = methodSetup(method, o);
-    const w = Invae.setup(data, setup, { warn });
-    try {
-      const history = await w.train(data, { epochs: o.epochs, seed: o.seed });
-      histories[mname] = history;
-      const epochs = history.epochs.length;
-      methodInfo[mname] = { preset: w.preset.name, epochs, readsLabels: (setup.invariant?.categorical ?? []).length > 0 || (setup.invariant?.continuous ?? []).length > 0 };
-      embeddings[mname] = asMatrix(w.latent(data, { part: 'inv' }));
-      trainSeconds[mname] = (performance.now() - t) / 1000;
-      timings.push({ step: `train ${mname} (${epochs} epochs)`, seconds: trainSeconds[mname]! });
-      log(`${mname}: trained ${epochs} epochs (preset ${w.preset.name}) in ${trainSeconds[mname]!.toFixed(1)} s`);
-      const leak = labelCovariates(setup, o.label);
-      if (o.lobo && !o.loboRetrain && leak.length) {
-        muted = true;
-        try {
-          predictLatents[mname] = asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }));
-        } finally {
-          muted = false;
-        }
-      }
-    } finally {
-      w.dispose();
-    }
+    const m = await trainMethod(data, method, o, o.seed, warn, mute);
+    histories[mname] = m.history;
+    methodInfo[mname] = m.info;
+    embeddings[mname] = m.embedding;
+    trainSeconds[mname] = m.seconds;
+    timings.push({ step: `train ${mname} (${m.info.epochs} epochs)`, seconds: m.seconds });
+    log(`${mname}: trained ${m.info.epochs} epochs (preset ${m.info.preset}) in ${m.seconds.toFixed(1)} s`);
+    if (m.predictLatent) predictLatents[mname] = m.predictLatent;
   }
   Object.assign(embeddings, external);
 
@@ -428,12 +364,9 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
                 // the epochs of the model trained on all cells, so each fold trains as long
                 await w.train(trainData, { epochs: methodInfo[n]?.epochs ?? o.epochs, seed: o.seed });
                 const fit = asMatrix(w.latent(trainData, { part: 'inv' }));
-                muted = true;
-                const test = asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' }));
-                muted = false;
+                const test = mute(() => asMatrix(w.latent(withoutColumns(subsetDataset(data, testIdx), leak), { part: 'inv' })));
                 folds.push({ heldOut: b, train: { latent: fit, labels: trainIdx.map((i) => labels[i]!) }, test: { latent: test, labels: testIdx.map((i) => labels[i]!) } });
               } finally {
-                muted = false;
                 w.dispose();
               }
             }
@@ -465,14 +398,8 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   });
   timings.push({ step: 'total', seconds: o.startedAt !== undefined ? (performance.now() - o.startedAt) / 1000 : prior + (performance.now() - tStart) / 1000 });
 
-  const engine = currentEngine();
   const environment: Record<string, string> = {
-    ...o.environment,
-    '@invae/core': CORE_VERSION,
-    '@invae/bench': BENCH_VERSION,
-    engine: engine ? `${engine.engine} (${engine.package} ${engine.packageVersion}, tfjs-core ${engine.tfjsVersion})` : 'unknown',
-    node: process.version,
-    platform: `${process.platform} ${process.arch}, ${os.cpus().length} CPUs`,
+    ...runEnvironment(o.environment),
     seed: String(o.seed),
     preset: o.preset,
     'epochs per model':
@@ -481,18 +408,8 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
         .map(([n, m]) => `${n} ${m.epochs}`)
         .join(', ') || '–',
   };
-  const dataset: BenchmarkDatasetSummary = {
-    file: name,
-    nCells,
-    nGenes: counts?.shape[1] ?? 0,
-    genesIn,
-    geneSelection,
-    batchKey: o.batch,
-    labelKey: o.label,
-    layer: o.layer ?? null,
-    batches: report.categoryCounts(batches),
-    labels: report.categoryCounts(labels),
-  };
+  const dataset = datasetSummary(prepared, o);
+
   const json: BenchmarkResultsJson = {
     ...results,
     trainingSeconds: trainSeconds,
@@ -512,6 +429,28 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
     log(`wrote ${o.outDir}/report.html`);
   }
   return { results, methodInfo, trainingSeconds: trainSeconds, invariantPrediction, identifiability, embeddings, histories, umaps: report.umaps, dataset, timings, environment, json, markdown, files };
+}
+
+/**
+ * One job of a sharded benchmark (`invae bench run-job`): prepares the cells as {@link runBenchmark}
+ * does, then trains `method` with `seed` (PCA: computed) and scores its embedding alone — the job a
+ * seeded `runBenchmark` runs for that method and seed, with the same numbers. Its record is what
+ * `mergeBenchmarkJobs` reads.
+ * @throws InvalidOptionError, BenchInputError as {@link runBenchmark}.
+ */
+export async function runBenchmarkJob(source: BenchmarkInput | AnnDataLike, options: Omit<RunBenchmarkOptions, 'methods' | 'seeds' | 'seed'> & { method: BenchmarkMethod; seed: number }): Promise<BenchmarkJobResult> {
+  const input = isAnnDataInput(source) ? benchmarkInputOf(source, options.layer ?? null) : source;
+  const o = resolve({ ...options, methods: [options.method] });
+  checkBenchmarkOptions({ methods: o.methods, seeds: [options.seed], embeddings: o.embeddings, loboRetrain: o.loboRetrain });
+  const timings: BenchmarkTiming[] = [];
+  const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const r = await fn();
+    timings.push({ step, seconds: (performance.now() - t) / 1000 });
+    return r;
+  };
+  const prepared = await prepareBenchmark(input, o, timed, () => timings.at(-1)!.seconds);
+  return benchmarkJob(prepared, datasetSummary(prepared, o), options.method, options.seed, o, encoderWarnings(o.log));
 }
 
 /** The report folder written atomically (@invae/common): files of the user's already in an existing folder stay. */

@@ -1,4 +1,5 @@
 import type { PresetName } from '@invae/core';
+import type { BenchmarkSeedsSummary, SeedStat } from '../pipeline/seeds';
 import type { BenchmarkResults } from '../metrics/benchmarker';
 import type { LoboResult } from '../metrics/invariant-prediction';
 import type { ReportIdentifiability } from './report-html';
@@ -56,6 +57,45 @@ export function resultsMarkdown(r: BenchmarkResults, extras: ResultsMarkdownExtr
   if (idf && idf.rows.length) {
     text += `\nIdentifiability against obsm['${idf.truthKey}']:\n\n| Method | MCC (Pearson) | MCC (Spearman) | Linear R² |\n| --- | --- | --- | --- |\n`;
     for (const m of idf.rows) text += `| ${m.method} | ${fmt(m.mccPearson)} | ${fmt(m.mccSpearman)} | ${fmt(m.linearR2)} |\n`;
+  }
+  return text;
+}
+
+/** `mean ± sd` (3 decimals), the mean alone without sd, `–` when not computable. */
+export function formatSeedStat(s: SeedStat | undefined): string {
+  if (!s || s.mean === null) return '–';
+  return s.sd === null ? s.mean.toFixed(3) : `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+}
+
+/**
+ * results.md of a seeded benchmark: the table of mean ± sd sorted by mean Total, what the seeds
+ * were (`note`), the trained methods' epochs per seed, and invariant prediction and identifiability
+ * as mean ± sd.
+ */
+export function seededResultsMarkdown(s: BenchmarkSeedsSummary, extras: { labelNote?: string; note?: string } = {}): string {
+  const metrics = Object.keys(s.metricTypes);
+  const sorted = [...s.methods].sort((a, b) => (b.aggregates.Total.mean ?? -Infinity) - (a.aggregates.Total.mean ?? -Infinity));
+  const head = ['Method', 'Runs', ...metrics, ...AGGREGATE_COLUMNS];
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+  for (const m of sorted) {
+    const name = m.readsLabels ? `${m.embedding} †` : m.embedding;
+    lines.push(`| ${[name, String(m.seeds.length), ...metrics.map((k) => formatSeedStat(m.metrics[k as keyof typeof m.metrics])), ...AGGREGATE_COLUMNS.map((k) => formatSeedStat(m.aggregates[k]))].join(' | ')} |`);
+  }
+  let text = `${lines.join('\n')}\n\n${s.nCells} cells, ${s.nLabels} labels, ${s.nBatches} batches; scib-metrics ${s.scibMetrics} definitions, scale: ${s.scale}; ${extras.note ?? `seeds ${s.seeds.join(', ')}`}.\n`;
+  const trained = s.methods.filter((m) => m.trained);
+  if (trained.length) {
+    if (s.methods.some((m) => m.readsLabels) && extras.labelNote) text += `† ${extras.labelNote}.\n`;
+    text += `Trained methods: ${trained.map((m) => `${m.embedding} (preset ${m.preset}, epochs ${m.epochs.map((e, i) => `${e} (seed ${m.seeds[i]})`).join(', ')})`).join('; ')}.\n`;
+  }
+  const ip = s.methods.filter((m) => m.invariantPrediction);
+  if (ip.length) {
+    text += `\nInvariant prediction of '${s.dataset.labelKey}', leave one batch out (mean over held-out batches; mean ± sd over seeds):\n\n| Method | Predictor | Accuracy | Macro-F1 |\n| --- | --- | --- | --- |\n`;
+    for (const m of ip) text += `| ${m.embedding} | ${m.invariantPrediction!.classifier} | ${formatSeedStat(m.invariantPrediction!.accuracy)} | ${formatSeedStat(m.invariantPrediction!.macroF1)} |\n`;
+  }
+  const idf = s.methods.filter((m) => m.identifiability);
+  if (idf.length) {
+    text += `\nIdentifiability against obsm['${idf[0]!.identifiability!.truthKey}'] (mean ± sd over seeds):\n\n| Method | MCC (Pearson) | MCC (Spearman) | Linear R² |\n| --- | --- | --- | --- |\n`;
+    for (const m of idf) text += `| ${m.embedding} | ${formatSeedStat(m.identifiability!.mccPearson)} | ${formatSeedStat(m.identifiability!.mccSpearman)} | ${formatSeedStat(m.identifiability!.linearR2)} |\n`;
   }
   return text;
 }

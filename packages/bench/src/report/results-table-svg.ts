@@ -10,6 +10,14 @@ export interface ResultsTableSvgOptions {
   marked?: readonly string[];
   /** A line under the table explaining the dagger (shown when some method is marked). */
   footnote?: string;
+  /**
+   * Standard deviations by method and column (metric or aggregate name), drawn as ±1 sd error bars:
+   * across the bar's end for an aggregate, as a whisker under the circle for a metric (same scale:
+   * the column's width is 1). Null or missing: no bar.
+   */
+  errors?: Readonly<Record<string, Readonly<Record<string, number | null | undefined>>>>;
+  /** A line under the table (e.g. what the error bars are). */
+  caption?: string;
 }
 
 const AGGREGATES = ['Bio conservation', 'Batch correction', 'Total'] as const;
@@ -74,7 +82,15 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
   const rowHeight = 34;
   const top = (options.title ? 30 : 0) + 120;
   const width = labelWidth + colWidth * columns.length + 20;
-  const height = top + rowHeight * rows.length + 40 + (footnote ? 16 : 0);
+  const caption = options.caption ?? null;
+  const height = top + rowHeight * rows.length + 40 + (footnote ? 16 : 0) + (caption ? 16 : 0);
+  const span = colWidth - 14;
+  /** A ±sd error bar from x0 to x1 (clamped to the cell) at height y, with caps. */
+  const errorBar = (cx: number, x0: number, x1: number, y: number, title: string) => {
+    const lo = Math.max(cx - span / 2, x0);
+    const hi = Math.min(cx + span / 2, x1);
+    return `<g class="error-bar" stroke="#333" stroke-width="1.2"><title>${escapeXml(title)}</title><line x1="${lo.toFixed(2)}" y1="${y}" x2="${hi.toFixed(2)}" y2="${y}"/><line x1="${lo.toFixed(2)}" y1="${y - 3}" x2="${lo.toFixed(2)}" y2="${y + 3}"/><line x1="${hi.toFixed(2)}" y1="${y - 3}" x2="${hi.toFixed(2)}" y2="${y + 3}"/></g>`;
+  };
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
@@ -105,24 +121,30 @@ export function resultsTableSvg(results: BenchmarkResults, options: ResultsTable
         return;
       }
       const clamped = Math.min(1, Math.max(0, v));
+      const sd = options.errors?.[r.embedding]?.[c.name];
+      const hasSd = sd !== null && sd !== undefined && Number.isFinite(sd);
+      const sdText = hasSd ? ` ± ${sd.toFixed(3)}` : '';
       if (c.kind === 'metric') {
         const radius = 4 + 10 * Math.sqrt(clamped);
-        out.push(`<circle cx="${cx}" cy="${y}" r="${radius.toFixed(2)}" fill="${colour(clamped)}" class="metric"><title>${escapeXml(`${r.embedding} · ${c.name}: ${v.toFixed(3)}`)}</title></circle>`);
+        out.push(`<circle cx="${cx}" cy="${y}" r="${radius.toFixed(2)}" fill="${colour(clamped)}" class="metric"><title>${escapeXml(`${r.embedding} · ${c.name}: ${v.toFixed(3)}${sdText}`)}</title></circle>`);
+        if (hasSd) out.push(errorBar(cx, cx - sd * span, cx + sd * span, y + rowHeight / 2 - 2, `${r.embedding} · ${c.name}: sd ${sd.toFixed(3)}`));
         const text = v.toFixed(2);
         const covers = radius >= textWidth(text, 9) / 2 + 1;
         out.push(`<text x="${cx}" y="${y + 4}" text-anchor="middle" font-size="9" class="value" ${valueTextStyle(viridisRgb(clamped), covers)}>${text}</text>`);
       } else {
         const barWidth = (colWidth - 14) * clamped;
-        out.push(`<rect x="${cx - (colWidth - 14) / 2}" y="${y - 8}" width="${barWidth.toFixed(2)}" height="16" fill="${colour(clamped)}" class="aggregate"><title>${escapeXml(`${r.embedding} · ${c.name}: ${v.toFixed(3)}`)}</title></rect>`);
+        out.push(`<rect x="${cx - (colWidth - 14) / 2}" y="${y - 8}" width="${barWidth.toFixed(2)}" height="16" fill="${colour(clamped)}" class="aggregate"><title>${escapeXml(`${r.embedding} · ${c.name}: ${v.toFixed(3)}${sdText}`)}</title></rect>`);
         const text = v.toFixed(2);
         const half = textWidth(text, 10) / 2;
         const barLeft = cx - (colWidth - 14) / 2;
         const style = barLeft + barWidth >= cx + half + 1 ? valueTextStyle(viridisRgb(clamped), true) : barLeft + barWidth <= cx - half - 1 ? `fill="${DARK_TEXT}"` : valueTextStyle(viridisRgb(clamped), false);
         out.push(`<text x="${cx}" y="${y + 4}" text-anchor="middle" font-size="10" class="value" ${style}>${text}</text>`);
+        if (hasSd) out.push(errorBar(cx, barLeft + (v - sd) * span, barLeft + (v + sd) * span, y + 11, `${r.embedding} · ${c.name}: sd ${sd.toFixed(3)}`));
       }
     });
   });
-  if (footnote) out.push(`<text x="10" y="${height - 26}" fill="#666" font-size="10">${escapeXml(footnote)}</text>`);
+  if (footnote) out.push(`<text x="10" y="${height - 26 - (caption ? 16 : 0)}" fill="#666" font-size="10">${escapeXml(footnote)}</text>`);
+  if (caption) out.push(`<text x="10" y="${height - 26}" fill="#666" font-size="10" class="caption">${escapeXml(caption)}</text>`);
   out.push(`<text x="10" y="${height - 10}" fill="#666" font-size="10">${escapeXml(`${results.nCells} cells, ${results.nLabels} labels, ${results.nBatches} batches · scib-metrics ${results.scibMetrics} definitions · scale: ${results.scale}`)}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;

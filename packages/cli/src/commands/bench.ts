@@ -1,9 +1,9 @@
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_PRESET, PRESETS, initEngine, type PresetName } from '@invae/core';
-import { BENCHMARK_METHODS, DEFAULT_N_TOP_GENES, checkBenchmarkOptions, runBenchmark, type BenchmarkMethod, type BenchmarkRun, type RunBenchmarkOptions } from '@invae/bench';
+import { BENCHMARK_METHODS, DEFAULT_N_TOP_GENES, checkBenchmarkOptions, runBenchmark, type BenchmarkMethod, type BenchmarkRun, type RunBenchmarkOptions, type SeededBenchmarkRun } from '@invae/bench';
 import { readBenchInput } from '../bench-input';
-import { integer, list } from '../parse';
+import { integer, integerList, list } from '../parse';
+import { registerBenchShards } from './bench-shards';
 import { claimOutput, writeFolderAtomically } from '../output';
 import { checkInputFile } from '../fs-errors';
 import { categoricalWarning, continuousLooking, printWarnings } from '../covariates';
@@ -16,7 +16,7 @@ export type BenchOptions = Omit<RunBenchmarkOptions, 'methods' | 'outDir'> & { m
 
 /** `invae bench FILE.h5ad --batch KEY --label KEY --out DIR`: scib-metrics table of several methods, UMAPs and an HTML report. */
 export function registerBench(program: Command): void {
-  program
+  const bench = program
     .command('bench')
     .description('benchmark integrations with the scib-metrics set: PCA, scVI-equivalent, FinVAE, NFinVAE and embeddings in obsm; UMAPs and report.html')
     .argument('<file>', 'input .h5ad with raw counts')
@@ -34,6 +34,7 @@ export function registerBench(program: Command): void {
     .option('--epochs <n>', "training epochs of each model (default: the preset's, from the number of cells)", integer(1))
     .option('--latent-inv <n>', 'latent dimensions of each model (invariant block; default 10)', integer(1))
     .option('--seed <n>', 'random seed', integer(0), 0)
+    .option('--seeds <list>', 'train every method once per seed (e.g. 0,1,2; PCA runs once) and report mean ± sd per metric and aggregate (results.json/csv/md/svg with error bars, run.json; no UMAPs)', integerList(0))
     .option('--scale', 'min-max scale every metric across methods before aggregating')
     .option('--no-umap', 'skip the UMAP plots (faster)')
     .option('--umap-max-points <n>', 'UMAP at most this many cells (a seeded random subset beyond)', integer(100), 50_000)
@@ -49,7 +50,7 @@ export function registerBench(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: BenchOptions, cmd: Command) => {
       opts.methods = opts.methods.filter((m) => m !== 'none');
-      checkBenchmarkOptions({ methods: opts.methods as BenchmarkMethod[], embeddings: opts.embeddings });
+      checkBenchmarkOptions({ methods: opts.methods as BenchmarkMethod[], embeddings: opts.embeddings, seeds: opts.seeds, loboRetrain: opts.loboRetrain });
       await checkInputFile(file, 'file', '.h5ad file');
       // The output folder is claimed before the long run: a second bench to it fails now, not at the end.
       const lock = await claimOutput(opts.out, { inputs: [file], overwrite: opts.overwrite });
@@ -59,13 +60,14 @@ export function registerBench(program: Command): void {
         lock.release();
       }
     });
+  registerBenchShards(bench);
 }
 
 /**
  * The benchmark run of `invae bench` (and of `invae demo`), once its output folder is claimed: reads
  * `file`, runs {@link runBenchmark} (which writes the folder at the end, atomically) and prints the table.
  */
-export async function runBench(file: string, opts: BenchOptions, global: GlobalOptions): Promise<BenchmarkRun> {
+export async function runBench(file: string, opts: BenchOptions, global: GlobalOptions): Promise<BenchmarkRun | SeededBenchmarkRun> {
   const t0 = performance.now();
   await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
   await loadPlugins(opts.plugin);
