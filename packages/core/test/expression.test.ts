@@ -144,6 +144,11 @@ describe('Invae.differentialExpression', () => {
     expect([r.nCellsGroup, r.nCellsReference]).toEqual([120, 120]);
     expect(r.batchCorrected).toBe(true);
     expect(r.batchKey).toBe('batch');
+    expect(r.cellsPerSample).toEqual({ group: 120, reference: 120 });
+    // single cells (scvi-tools' pairs) vary more than the means of 120 cells
+    const single = priorModel.differentialExpression(data, { groupby: 'cell_type', group: 'cell_type_0', reference: 'cell_type_1', samplesPerGroup: 200, cellsPerSample: 1 });
+    const medianStd = (x: typeof r) => x.genes.map((g) => g.lfcStd).sort((p, q) => p - q)[12]!;
+    expect(medianStd(single)).toBeGreaterThan(3 * medianStd(r));
     for (let k = 1; k < r.genes.length; k++) expect(r.genes[k - 1]!.bayesFactor).toBeGreaterThanOrEqual(r.genes[k]!.bayesFactor);
     for (const g of r.genes) {
       expect(g.probaDe + g.probaNotDe).toBeCloseTo(1, 10);

@@ -14,8 +14,16 @@ export interface DeOptions {
   delta?: number;
   /** Posterior expected false discovery rate of the called set (default 0.05). */
   fdrTarget?: number;
-  /** Posterior samples per group: cells drawn with replacement, one posterior draw each (default 1000). */
+  /** Posterior samples of each group's expression (default 100). */
   samplesPerGroup?: number;
+  /**
+   * Cells averaged in one sample (default: the group's size, at most 256): every sample draws this
+   * many of the group's cells with replacement, decodes each from its own posterior draw, and takes
+   * their mean, so the LFC is that of the groups' mean expression levels, with the uncertainty of
+   * the posterior and of the cells sampled. 1 gives scvi-tools' pairs of single cells, whose P(DE)
+   * reflects cell-to-cell variation within heterogeneous groups as much as a change between them.
+   */
+  cellsPerSample?: number;
   /** Added to the normalised expression before the log (default 1e-6 × librarySize). */
   pseudocount?: number;
   /**
@@ -37,7 +45,7 @@ export interface DeOptions {
 /** One gene's result of {@link Invae.differentialExpression} (group vs reference). */
 export interface DeGene {
   gene: string;
-  /** Posterior mean, median and standard deviation of log2(ρ_group + ε) − log2(ρ_reference + ε). */
+  /** Posterior mean, median and standard deviation of log2(ρ̄_group + ε) − log2(ρ̄_reference + ε), ρ̄ a sample of a group's mean normalised expression. */
   lfcMean: number;
   lfcMedian: number;
   lfcStd: number;
@@ -48,7 +56,7 @@ export interface DeGene {
   bayesFactor: number;
   /** In the set called at the posterior expected FDR target. */
   isDe: boolean;
-  /** Mean normalised expression (the model's, per librarySize counts) of the group's and the reference's samples. */
+  /** Mean normalised expression (the model's, per librarySize counts) of the group and of the reference, over their samples. */
   scaleGroup: number;
   scaleReference: number;
   /** Mean raw count of the group's and the reference's cells. */
@@ -74,6 +82,8 @@ export interface DeResult {
   nCellsGroup: number;
   nCellsReference: number;
   samplesPerGroup: number;
+  /** Cells averaged per sample, in the group and in the reference. */
+  cellsPerSample: { group: number; reference: number };
   /** Genes called (isDe). */
   nDe: number;
   genes: DeGene[];
@@ -113,7 +123,8 @@ export function differentialExpression(src: DecodeSource, labels: readonly (stri
   if (reference === group) throw new InvalidOptionError('reference', `the reference is the group itself ('${group}').`, { hint: 'choose another reference, or leave it out for one-vs-rest' });
   const delta = finite('delta', options.delta ?? 0.25, (x) => x >= 0, '≥ 0');
   const fdrTarget = finite('fdrTarget', options.fdrTarget ?? 0.05, (x) => x > 0 && x < 1, 'in (0, 1)');
-  const samplesPerGroup = finite('samplesPerGroup', options.samplesPerGroup ?? 1000, (x) => Number.isSafeInteger(x) && x >= 1, 'an integer ≥ 1');
+  const samplesPerGroup = finite('samplesPerGroup', options.samplesPerGroup ?? 100, (x) => Number.isSafeInteger(x) && x >= 1, 'an integer ≥ 1');
+  if (options.cellsPerSample !== undefined) finite('cellsPerSample', options.cellsPerSample, (x) => Number.isSafeInteger(x) && x >= 1, 'an integer ≥ 1');
   const seed = finite('seed', options.seed ?? 0, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer ≥ 0');
   const inGroup: number[] = [];
   const inRef: number[] = [];
@@ -140,19 +151,26 @@ export function differentialExpression(src: DecodeSource, labels: readonly (stri
   const G = plan.geneNames.length;
   const rng = new Rng(seed);
 
-  /** samplesPerGroup posterior samples (cells drawn with replacement), samples × genes. */
-  const samples = (cells: number[], salt: number): Float32Array => {
-    const pick = Int32Array.from({ length: samplesPerGroup }, () => cells[Math.min(cells.length - 1, Math.floor(rng.uniform() * cells.length))]!);
-    const out = new Float32Array(samplesPerGroup * G);
-    for (let s = 0, block = 0; s < samplesPerGroup; s += plan.batchSize, block++) {
-      const idx = pick.subarray(s, Math.min(samplesPerGroup, s + plan.batchSize));
+  /** samplesPerGroup posterior samples of the group's mean expression (see cellsPerSample), samples × genes. */
+  const samples = (cells: number[], salt: number): { values: Float32Array; cellsPerSample: number } => {
+    const k = options.cellsPerSample ?? Math.min(cells.length, 256);
+    const total = samplesPerGroup * k;
+    const pick = Int32Array.from({ length: total }, () => cells[Math.min(cells.length - 1, Math.floor(rng.uniform() * cells.length))]!);
+    const sums = new Float64Array(samplesPerGroup * G);
+    for (let s = 0, block = 0; s < total; s += plan.batchSize, block++) {
+      const idx = pick.subarray(s, Math.min(total, s + plan.batchSize));
       const [values] = decodeSamples(src, { ...plan, nSamples: 1 }, idx, { sample: true, seed: seed * 1000003 + salt * 65537 + block });
-      out.set(values!, s * G);
+      for (let i = 0; i < idx.length; i++) {
+        const o = Math.floor((s + i) / k) * G;
+        for (let g = 0; g < G; g++) sums[o + g] += values![i * G + g]!;
+      }
     }
-    return out;
+    return { values: Float32Array.from(sums, (v) => v / k), cellsPerSample: k };
   };
-  const a = samples(inGroup, 1);
-  const b = samples(inRef, 2);
+  const sa = samples(inGroup, 1);
+  const sb = samples(inRef, 2);
+  const a = sa.values;
+  const b = sb.values;
 
   /** Mean raw count and detection rate of each gene over `cells`. */
   const rawStats = (cells: number[]) => {
@@ -180,14 +198,14 @@ export function differentialExpression(src: DecodeSource, labels: readonly (stri
   const rows: Omit<DeGene, 'isDe'>[] = [];
   for (let g = 0; g < G; g++) {
     let sum = 0;
-    let sa = 0;
-    let sb = 0;
+    let meanA = 0;
+    let meanB = 0;
     let hits = 0;
     for (let i = 0; i < M; i++) {
       const va = a[i * G + g]!;
       const vb = b[i * G + g]!;
-      sa += va;
-      sb += vb;
+      meanA += va;
+      meanB += vb;
       const l = Math.log2(va + pseudocount) - Math.log2(vb + pseudocount);
       lfc[i] = l;
       sum += l;
@@ -207,8 +225,8 @@ export function differentialExpression(src: DecodeSource, labels: readonly (stri
       probaDe: p,
       probaNotDe: 1 - p,
       bayesFactor: Math.log(p + 1e-8) - Math.log(1 - p + 1e-8),
-      scaleGroup: sa / M,
-      scaleReference: sb / M,
+      scaleGroup: meanA / M,
+      scaleReference: meanB / M,
       rawMeanGroup: rawA.mean[g]!,
       rawMeanReference: rawB.mean[g]!,
       detectionGroup: rawA.detection[g]!,
@@ -233,6 +251,7 @@ export function differentialExpression(src: DecodeSource, labels: readonly (stri
     nCellsGroup: inGroup.length,
     nCellsReference: inRef.length,
     samplesPerGroup,
+    cellsPerSample: { group: sa.cellsPerSample, reference: sb.cellsPerSample },
     nDe: calls.filter(Boolean).length,
     genes,
   };

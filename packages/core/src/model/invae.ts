@@ -326,9 +326,10 @@ export class Invae {
   /**
    * Bayesian differential expression (scvi-tools' "change" mode) between the cells whose obs column
    * `groupby` is `group` and those where it is `reference` (all other cells when absent): posterior
-   * samples of batch-corrected normalised expression give the log2 fold change per gene, P(|LFC| > δ),
-   * its Bayes factor, and the set of genes called at a posterior expected FDR, with mean expression
-   * and detection rate per group. See {@link DeOptions}.
+   * samples of each group's mean batch-corrected normalised expression (cells bootstrapped, each from
+   * its own posterior draw) give the log2 fold change per gene, P(|LFC| ≥ δ), its Bayes factor, and
+   * the set of genes called at a posterior expected FDR, with mean expression and detection rate per
+   * group. `cellsPerSample: 1` compares single cells, as scvi-tools. See {@link DeOptions}.
    * @throws InvalidOptionError for a missing column, an unknown or empty group, or bad options.
    */
   differentialExpression(input: DatasetInput, options: DeOptions & LayerOption): DeResult {
