@@ -40,6 +40,7 @@ export { resultsTableSvg, type ResultsTableSvgOptions } from './report/results-t
 export { umapEmbedding, sampleIndices, type UmapOptions, type UmapResult } from './embedding/umap';
 export { scatterSvg, type ScatterSvgOptions } from './report/scatter-svg';
 export { lossCurveSvg, type LossCurveSvgOptions, type LossCurveEpoch } from './report/loss-curve-svg';
+export { volcanoSvg, type VolcanoSvgOptions, type VolcanoGene } from './report/volcano-svg';
 export { categoricalPalette, SCANPY_DEFAULT_20 } from './report/palette';
 export { svgToPng, pngSize, PNG_SIGNATURE, type SvgToPngOptions } from './report/png';
 export { labelBatchLayout, layoutNanReasons, type NanReason, type NanReasons, type LabelBatchLayout } from './metrics/nan-reasons';
