@@ -8,6 +8,7 @@ import { registerTrain } from './commands/train';
 import { registerEmbed } from './commands/embed';
 import { registerPredict } from './commands/predict';
 import { registerExpression } from './commands/expression';
+import { registerDe } from './commands/de';
 import { registerBench } from './commands/bench';
 import { registerDatasets } from './commands/datasets';
 
@@ -41,6 +42,7 @@ export function createProgram(): Command {
   registerEmbed(program);
   registerPredict(program);
   registerExpression(program);
+  registerDe(program);
   registerBench(program);
   registerDatasets(program);
   return program;

@@ -159,7 +159,7 @@ async function expression(modelDir: string, file: string, opts: Omit<ExpressionC
 
 /** Columns `cols` of `n` dense rows (`width` wide) as a CSR block. */
 function csrColumns(rows: Float32Array, n: number, width: number, cols: readonly number[]): CsrMatrix {
-  const indptr = new Int32Array(n + 1);
+  const indptr = new Float64Array(n + 1);
   const indices: number[] = [];
   const data: number[] = [];
   for (let i = 0; i < n; i++) {
