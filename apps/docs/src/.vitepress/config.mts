@@ -20,6 +20,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'What is inVAE?', link: '/guide/what-is-invae' },
       { text: 'Install', link: '/guide/install' },
       { text: 'Quick start', link: '/guide/quick-start' },
+      { text: 'Expression and differential expression', link: '/guide/expression-de' },
     ],
   },
   {

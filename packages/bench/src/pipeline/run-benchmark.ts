@@ -11,6 +11,8 @@ import {
   listPriors,
   type AnnDataLike,
   type CsrMatrix,
+  type DeOptions,
+  type DeResult,
   type PresetName,
   type TrainHistory,
   type WarnFn,
@@ -104,6 +106,12 @@ export interface RunBenchmarkOptions {
    * SIGINT); the default writes through a temporary folder and renames, as that writer does.
    */
   writeFolder?: (dir: string, files: ReadonlyMap<string, string | Uint8Array>) => Promise<void>;
+  /**
+   * Differential expression with every trained model (`Invae.differentialExpression`, batch-corrected):
+   * `de_<method>.csv`, `volcano_<method>.svg/png` and a section of report.html. The groupby column
+   * and the groups are checked before any training. Default: none.
+   */
+  de?: BenchmarkDeOptions | null;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /** Inspects the batch and label columns once read (e.g. to warn of a numeric batch column). */
@@ -114,6 +122,15 @@ export interface RunBenchmarkOptions {
   startedAt?: number;
   /** Entries listed first in the environment of results.json and the report (e.g. the CLI's version). */
   environment?: Readonly<Record<string, string>>;
+}
+
+/** The differential expression a benchmark runs with every trained model (see `Invae.differentialExpression`). */
+export type BenchmarkDeOptions = Pick<DeOptions, 'groupby' | 'group' | 'reference' | 'delta' | 'fdrTarget' | 'samplesPerGroup' | 'seed'>;
+
+/** Differential expression of one trained model. */
+export interface BenchmarkDe {
+  method: string;
+  result: DeResult;
 }
 
 /** Leave-one-batch-out invariant prediction of every embedding. */
@@ -286,6 +303,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
       });
     }
   }
+  if (o.de) checkDeGroups(o.de, data?.obs ?? input.obs ?? {}, trains);
   if ((data || trains) && !currentEngine()) await initEngine({ report: null });
   const obs = data?.obs ?? input.obs ?? {};
   let counts = data ? toCsr(data) : null;
@@ -332,6 +350,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   const trainSeconds: Record<string, number> = {};
   const methodInfo: Record<string, MethodInfo> = {};
   const histories: Record<string, TrainHistory> = {};
+  const deRuns: BenchmarkDe[] = [];
   for (const method of o.methods) {
     const mname = BENCHMARK_METHOD_NAMES[method];
     if (method === 'pca') {
@@ -352,6 +371,12 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
       trainSeconds[mname] = (performance.now() - t) / 1000;
       timings.push({ step: `train ${mname} (${epochs} epochs)`, seconds: trainSeconds[mname]! });
       log(`${mname}: trained ${epochs} epochs (preset ${w.preset.name}) in ${trainSeconds[mname]!.toFixed(1)} s`);
+      if (o.de) {
+        const de = o.de;
+        const result = await timed(`differential expression ${mname}`, () => w.differentialExpression(data!, de));
+        deRuns.push({ method: mname, result });
+        log(`${mname}: ${result.nDe} of ${result.genes.length} genes called differentially expressed (${de.groupby}: ${de.group} vs ${de.reference ?? 'rest'})`);
+      }
       const leak = labelCovariates(setup, o.label);
       if (o.lobo && !o.loboRetrain && leak.length) {
         muted = true;
@@ -506,7 +531,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
     timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
     environment,
   };
-  const { files, markdown } = report.finish({ results, json, dataset, methodInfo, identifiability, invariantPrediction, environment });
+  const { files, markdown } = report.finish({ results, json, dataset, methodInfo, identifiability, invariantPrediction, environment, de: deRuns });
   if (o.outDir !== undefined) {
     await (o.writeFolder ?? writeReportFolder)(o.outDir, files);
     log(`wrote ${o.outDir}/report.html`);
@@ -523,4 +548,15 @@ async function writeReportFolder(dest: string, files: ReadonlyMap<string, string
     },
     { existing: 'merge' },
   );
+}
+
+/** Checks the differential-expression groups against the obs columns before any training. */
+function checkDeGroups(de: BenchmarkDeOptions, obs: Readonly<Record<string, unknown>>, trains: boolean): void {
+  if (!trains) throw new BenchInputError('de', 'Differential expression needs a trained model; the methods train none.', { hint: 'add a trained method (finvae, scvi), or leave de out' });
+  const col = obs[de.groupby] as ArrayLike<unknown> | undefined;
+  if (!col) throw new BenchInputError('de', `obs has no column '${de.groupby}' to group cells for differential expression.`, { hint: `available: ${Object.keys(obs).join(', ') || 'none'}` });
+  const values = new Set(Array.from(col, (v) => (v === null || v === undefined ? v : String(v))));
+  for (const g of [de.group, de.reference ?? null]) {
+    if (g !== null && !values.has(g)) throw new BenchInputError('de', `no cell has ${de.groupby} = '${g}'.`, { hint: `values: ${[...values].filter((v) => v !== null && v !== undefined).slice(0, 20).join(', ')}` });
+  }
 }
