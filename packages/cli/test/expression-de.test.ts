@@ -102,3 +102,17 @@ describe('invae de', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 });
+
+describe('invae bench --de-groupby', () => {
+  it('adds a differential expression section to report.html, with the CSV and volcano plot of every trained model', () => {
+    const out = path.join(dir, 'bench');
+    const r = invae(['bench', sim, '--batch', 'batch', '--label', 'cell_type', '--methods', 'finvae', '--epochs', '2', '--latent-inv', '3', '--no-umap', '--no-lobo', '--de-groupby', 'cell_type', '--de-group', 'cell_type_1', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(out)).toEqual(expect.arrayContaining(['de_FinVAE.csv', 'volcano_FinVAE.svg', 'volcano_FinVAE.png', 'report.html']));
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/<section id="de"><h2>Differential expression<\/h2>[\s\S]*<b>cell_type_1<\/b> \(120 cells\) vs <b>rest<\/b>/);
+    const bad = invae(['bench', sim, '--batch', 'batch', '--label', 'cell_type', '--methods', 'finvae', '--de-group', 'cell_type_1', '--out', path.join(dir, 'bench-never')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/needs both --de-groupby and --de-group/);
+    expect(fs.existsSync(path.join(dir, 'bench-never'))).toBe(false);
+  });
+});
