@@ -42,6 +42,7 @@ export { resultsTableSvg, type ResultsTableSvgOptions } from './report/results-t
 export { umapEmbedding, sampleIndices, type UmapOptions, type UmapResult } from './embedding/umap';
 export { scatterSvg, type ScatterSvgOptions } from './report/scatter-svg';
 export { lossCurveSvg, type LossCurveSvgOptions, type LossCurveEpoch } from './report/loss-curve-svg';
+export { volcanoSvg, type VolcanoSvgOptions, type VolcanoGene } from './report/volcano-svg';
 export { categoricalPalette, SCANPY_DEFAULT_20 } from './report/palette';
 export { svgToPng, pngSize, PNG_SIGNATURE, type SvgToPngOptions } from './report/png';
 export { labelBatchLayout, layoutNanReasons, type NanReason, type NanReasons, type LabelBatchLayout } from './metrics/nan-reasons';
@@ -60,6 +61,7 @@ export {
   type ReportImage,
   type ReportUmap,
   type ReportLossCurve,
+  type ReportDe,
   type ReportIdentifiability,
   type ReportInvariantPrediction,
   type CategoryCount,
@@ -106,6 +108,8 @@ export {
   type BenchmarkRun,
   type BenchmarkTiming,
   type BenchmarkInvariantPrediction,
+  type BenchmarkDe,
+  type BenchmarkDeOptions,
   type BenchmarkIdentifiability,
   type BenchmarkDatasetSummary,
   type BenchmarkResultsJson,

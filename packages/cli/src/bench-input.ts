@@ -1,6 +1,10 @@
 import path from 'node:path';
+import { InvalidOptionError, type PresetName } from '@invae/core';
 import { readH5ad } from '@invae/io-anndata';
-import { benchmarkInputOf, type BenchmarkInput } from '@invae/bench';
+import { benchmarkInputOf, type BenchmarkInput, type RunBenchmarkOptions } from '@invae/bench';
+
+/** Every option of `invae bench` (as commander parses them). */
+export type BenchOptions = Omit<RunBenchmarkOptions, 'methods' | 'outDir'> & { methods: string[]; out: string; preset: PresetName; plugin?: string[]; overwrite?: boolean; json?: boolean; quiet?: boolean; noTable?: boolean; deGroupby?: string; deGroup?: string; deReference?: string };
 import { loadDataset } from './dataset';
 
 /**
@@ -18,3 +22,14 @@ export async function readBenchInput(file: string, layer: string | undefined, ne
   return benchmarkInputOf(adata, layer ?? null, name);
 }
 
+
+/**
+ * The differential-expression request of `invae bench` (`--de-groupby/--de-group/--de-reference`), or
+ * null when none was asked; throws when the flags are incomplete.
+ */
+export function benchDeOption(opts: { deGroupby?: string; deGroup?: string; deReference?: string }): { groupby: string; group: string; reference: string | null } | null {
+  if ((opts.deGroupby === undefined) !== (opts.deGroup === undefined) || (opts.deReference !== undefined && opts.deGroupby === undefined)) {
+    throw new InvalidOptionError('de-groupby', 'differential expression needs both --de-groupby and --de-group (and --de-reference only with them).', { hint: 'e.g. --de-groupby cell_type --de-group B' });
+  }
+  return opts.deGroupby !== undefined && opts.deGroup !== undefined ? { groupby: opts.deGroupby, group: opts.deGroup, reference: opts.deReference ?? null } : null;
+}

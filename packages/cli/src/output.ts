@@ -2,7 +2,7 @@ import { existsSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { outputOfAsidePath, outputOfTempPath, writeFileAtomic, writeFolderAtomic } from '@invae/common';
 import { InvalidOptionError } from '@invae/core';
-import { writeH5ad, type AnnData, type WriteOptions } from '@invae/io-anndata';
+import { writeH5ad, type AnnData } from '@invae/io-anndata';
 import { asOutputError } from './fs-errors';
 import { lockOutput, type OutputLock } from './output-lock';
 import { onExitCleanup, removeStaleTemps, trackOutput, trackTemp } from './temp-files';
@@ -108,7 +108,7 @@ export async function writeFileAtomically(file: string, data: string | Uint8Arra
 export const writeTextAtomically: (file: string, text: string) => Promise<void> = writeFileAtomically;
 
 /** Writes an .h5ad through `@invae/io-anndata` (atomic on its own); its temporary files are removed on SIGINT/SIGTERM and a failure names `file`. */
-export async function writeH5adOutput(file: string, adata: AnnData, options?: WriteOptions): Promise<void> {
+export async function writeH5adOutput(file: string, adata: AnnData, options?: Parameters<typeof writeH5ad>[2]): Promise<void> {
   const untrack = trackOutput(file);
   try {
     await writeH5ad(file, adata, options);

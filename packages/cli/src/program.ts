@@ -7,6 +7,8 @@ import { registerSimulate } from './commands/simulate';
 import { registerTrain } from './commands/train';
 import { registerEmbed } from './commands/embed';
 import { registerPredict } from './commands/predict';
+import { registerExpression } from './commands/expression';
+import { registerDe } from './commands/de';
 import { registerBench } from './commands/bench';
 import { registerDatasets } from './commands/datasets';
 
@@ -39,6 +41,8 @@ export function createProgram(): Command {
   registerTrain(program);
   registerEmbed(program);
   registerPredict(program);
+  registerExpression(program);
+  registerDe(program);
   registerBench(program);
   registerDatasets(program);
   return program;

@@ -130,3 +130,74 @@ describe('simulate: treatments and doses', () => {
     expect(() => simulate({ ...base, nTreatments: 1, doses: [1, 1] })).toThrow(/distinct/);
   });
 });
+
+describe('simulate: planted DE genes, batch-only genes and batch-free rates', () => {
+  const planted = { ...base, diseaseShift: 0, pairJitter: 0, nDeGenes: 10, deEffect: 1.5, nBatchGenes: 15, batchGeneEffect: 1, returnRates: true };
+  const sim = simulate(planted);
+  const G = sim.nGenes;
+  /** Mean over the cells in `pick` of the log of each gene's value in `m` (cells × genes). */
+  const meanLog = (m: ArrayLike<number>, pick: (i: number) => boolean, eps = 0) => {
+    const out = new Float64Array(G);
+    let n = 0;
+    for (let i = 0; i < sim.nCells; i++) {
+      if (!pick(i)) continue;
+      n++;
+      for (let g = 0; g < G; g++) out[g] += Math.log(m[i * G + g]! + eps);
+    }
+    return out.map((v) => v / n);
+  };
+
+  it('leaves the simulation without them unchanged, and returns what was planted', () => {
+    const plain = simulate(base);
+    const same = simulate({ ...base, pairJitter: 0.5, nDeGenes: 0, nBatchGenes: 0, returnRates: false });
+    expect(Array.from(same.counts.data)).toEqual(Array.from(plain.counts.data));
+    expect(plain.de).toBeUndefined();
+    expect(plain.batchGenes).toBeUndefined();
+    expect(plain.batchFreeRates).toBeUndefined();
+    const de = sim.de!;
+    const bg = sim.batchGenes!;
+    expect(de.geneIndices).toHaveLength(10);
+    expect(bg.geneIndices).toHaveLength(15);
+    expect(de.geneIndices.filter((g) => bg.geneIndices.includes(g))).toEqual([]);
+    expect(de.genes).toEqual(de.geneIndices.map((g) => sim.geneNames[g]));
+    // disease 0 is unshifted; disease 1 moves every DE gene by ±1.5
+    expect(Array.from(de.effect.subarray(0, 10))).toEqual(new Array(10).fill(0));
+    expect(Array.from(de.effect.subarray(10), Math.abs)).toEqual(new Array(10).fill(1.5));
+    const rates = sim.batchFreeRates!;
+    expect(rates).toHaveLength(sim.nCells * G);
+    for (const i of [0, 17, 899]) expect(rates.subarray(i * G, (i + 1) * G).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('batch-free rates differ between disease states only at the planted DE genes, and not between batches', () => {
+    const rates = sim.batchFreeRates!;
+    const de = sim.de!;
+    const d1 = meanLog(rates, (i) => sim.obs.disease[i] === 'disease_1');
+    const d0 = meanLog(rates, (i) => sim.obs.disease[i] === 'disease_0');
+    const lfc = d1.map((v, g) => v - d0[g]!);
+    de.geneIndices.forEach((g, k) => expect(Math.abs(lfc[g]! - de.effect[10 + k]!)).toBeLessThan(0.35));
+    const others = Array.from(lfc).filter((_, g) => !de.geneIndices.includes(g));
+    expect(Math.max(...others.map(Math.abs))).toBeLessThan(0.35);
+    // the batch-only genes: no batch difference in the batch-free rates, the planted one in the counts
+    const b0 = meanLog(rates, (i) => sim.obs.batch[i] === 'batch_0');
+    const b1 = meanLog(rates, (i) => sim.obs.batch[i] === 'batch_1');
+    const bg = sim.batchGenes!;
+    for (const g of bg.geneIndices) expect(Math.abs(b1[g]! - b0[g]!)).toBeLessThan(0.35);
+    const dense = csrToDense(sim.counts as CsrMatrix).data;
+    const norm = new Float32Array(dense.length);
+    for (let i = 0; i < sim.nCells; i++) {
+      let t = 0;
+      for (let g = 0; g < G; g++) t += dense[i * G + g]!;
+      for (let g = 0; g < G; g++) norm[i * G + g] = dense[i * G + g]! / t;
+    }
+    const c0 = meanLog(norm, (i) => sim.obs.batch[i] === 'batch_0', 1e-3);
+    const c1 = meanLog(norm, (i) => sim.obs.batch[i] === 'batch_1', 1e-3);
+    const observed = bg.geneIndices.map((g) => c1[g]! - c0[g]!);
+    const planted = bg.geneIndices.map((_, k) => bg.effect[15 + k]! - bg.effect[k]!);
+    expect(pearson(observed, planted)).toBeGreaterThan(0.8);
+  });
+
+  it('rejects planted sets that do not fit and a non-boolean returnRates', () => {
+    expect(() => simulate({ ...base, nDeGenes: 100, nBatchGenes: 30 })).toThrow(/need 130 genes; there are 120/);
+    expect(() => simulate({ ...base, returnRates: 'yes' as unknown as boolean })).toThrow(InvalidOptionError);
+  });
+});

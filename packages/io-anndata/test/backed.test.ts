@@ -112,6 +112,27 @@ describe('openH5ad / rowBlocks', () => {
     );
   });
 
+  it('writeH5ad writes layers given as row blocks (streamLayers), and checks their shape and names', async () => {
+    const a = syntheticAnnData();
+    const [n, m] = [a.nObs, a.nVars];
+    const values = Float32Array.from({ length: n * m }, (_, k) => k / 7);
+    const blocks = function* () {
+      for (let s = 0; s < n; s += 4) {
+        const e = Math.min(n, s + 4);
+        yield { start: s, end: e, matrix: { kind: 'dense' as const, shape: [e - s, m] as [number, number], dtype: 'float32' as const, data: values.slice(s * m, e * m) } };
+      }
+    };
+    const f = path.join(dir, 'stream-layer.h5ad');
+    await writeH5ad(f, a, { streamLayers: { expr: { shape: [n, m], blocks } } });
+    const back = await readH5ad(f);
+    const layer = back.layers.expr as DenseMatrix;
+    expect(layer.shape).toEqual([n, m]);
+    expect(Array.from(layer.data)).toEqual(Array.from(values));
+    expect(Object.keys(back.layers).sort()).toEqual([...Object.keys(a.layers), 'expr'].sort());
+    await expect(writeH5ad(path.join(dir, 'bad-layer.h5ad'), a, { streamLayers: { expr: { shape: [n, m + 1], blocks } } })).rejects.toThrow(/streamed layer 'expr' has shape/);
+    await expect(writeH5ad(path.join(dir, 'bad-name.h5ad'), a, { streamLayers: { 'a/b': { shape: [n, m], blocks } } })).rejects.toThrow();
+  });
+
   it('rejects a missing layer with MissingElementError', async () => {
     const a = syntheticAnnData();
     const f = path.join(dir, 'x.h5ad');

@@ -21,6 +21,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Install', link: '/guide/install' },
       { text: 'Quick start', link: '/guide/quick-start' },
       { text: 'Benchmark matrices: seeds, shards, Snakemake', link: '/guide/benchmark-matrix' },
+      { text: 'Expression and differential expression', link: '/guide/expression-de' },
     ],
   },
   {

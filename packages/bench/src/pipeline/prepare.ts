@@ -152,6 +152,8 @@ export async function trainMethod(
   seed: number,
   warn: WarnFn,
   mute: <T>(fn: () => T) => T,
+  /** Runs on the trained model before it is disposed (e.g. differential expression); not timed as training. */
+  withModel?: (model: Invae, data: BenchmarkDataset) => Promise<void>,
 ): Promise<TrainedMethod> {
   const name = BENCHMARK_METHOD_NAMES[method];
   const t = performance.now();
@@ -164,6 +166,7 @@ export async function trainMethod(
     const seconds = (performance.now() - t) / 1000;
     const leak = labelCovariates(setup, o.label);
     const predictLatent = o.lobo && !o.loboRetrain && leak.length ? mute(() => asMatrix(w.latent(withoutColumns(data, leak), { part: 'inv' }))) : null;
+    await withModel?.(w, data);
     return { name, embedding, predictLatent, history, info, seconds };
   } finally {
     w.dispose();

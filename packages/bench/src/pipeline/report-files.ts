@@ -1,4 +1,4 @@
-import type { TrainHistory } from '@invae/core';
+import { deResultCsv, type TrainHistory } from '@invae/core';
 import { encodeCategorical } from '../internal/categories';
 import type { Embedding } from '../internal/matrix';
 import type { BenchmarkResults } from '../metrics/benchmarker';
@@ -6,12 +6,13 @@ import type { NeighborsResult } from '../neighbors/neighbors';
 import { umapEmbedding } from '../embedding/umap';
 import { lossPlot } from '../report/loss-plot';
 import { pngSize, svgToPng } from '../report/png';
-import { reportHtml, type CategoryCount, type ReportLossCurve, type ReportUmap } from '../report/report-html';
+import { reportHtml, type CategoryCount, type ReportDe, type ReportLossCurve, type ReportUmap } from '../report/report-html';
 import { resultsCsv } from '../report/results-csv';
 import { resultsMarkdown, type MethodInfo } from '../report/results-markdown';
 import { resultsTableSvg } from '../report/results-table-svg';
 import { scatterSvg } from '../report/scatter-svg';
-import type { BenchmarkDatasetSummary, BenchmarkIdentifiability, BenchmarkInvariantPrediction, BenchmarkResultsJson, BenchmarkTiming } from './run-benchmark';
+import { volcanoSvg } from '../report/volcano-svg';
+import type { BenchmarkDe, BenchmarkDatasetSummary, BenchmarkIdentifiability, BenchmarkInvariantPrediction, BenchmarkResultsJson, BenchmarkTiming } from './run-benchmark';
 
 /** The files of a report folder by name: text (SVG, JSON, CSV, Markdown, HTML) or bytes (PNG). */
 export type ReportFiles = ReadonlyMap<string, string | Uint8Array>;
@@ -128,7 +129,22 @@ export function buildReport(a: {
       identifiability: BenchmarkIdentifiability | null;
       invariantPrediction: BenchmarkInvariantPrediction | null;
       environment: Record<string, string>;
+      de?: readonly BenchmarkDe[];
     }): { files: ReportFiles; markdown: string } {
+      // differential expression of every trained model: de_<method>.csv, volcano_<method>.svg/png
+      const de: ReportDe[] = [];
+      const deTaken = new Set<string>();
+      for (const { method, result } of f.de ?? []) {
+        const stem = fileStem(method, deTaken);
+        const title = `${method} · ${result.groupby}: ${result.group} vs ${result.reference ?? 'rest'}`;
+        const svg = volcanoSvg(result.genes, { title, delta: result.delta });
+        const png = svgToPng(svg);
+        const size = pngSize(png);
+        outputs.set(`de_${stem}.csv`, deResultCsv(result));
+        outputs.set(`volcano_${stem}.svg`, svg);
+        outputs.set(`volcano_${stem}.png`, png);
+        de.push({ method, result, csv: `de_${stem}.csv`, image: { svg: `volcano_${stem}.svg`, png: `volcano_${stem}.png`, width: size.width / 2, height: size.height / 2 } });
+      }
       const readers = Object.entries(f.methodInfo)
         .filter(([, m]) => m.readsLabels)
         .map(([n]) => n);
@@ -150,6 +166,7 @@ export function buildReport(a: {
           lossCurves,
           identifiability: f.identifiability,
           invariantPrediction: ip ? { protocol: ip.protocol, methods: ip.methods } : null,
+          de,
           timings: a.timings,
           environment: f.environment,
           generatedAt: new Date().toISOString(),

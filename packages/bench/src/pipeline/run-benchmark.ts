@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Invae, InvalidOptionError, type AnnDataLike, type PresetName, type TrainHistory } from '@invae/core';
+import { Invae, InvalidOptionError, type AnnDataLike, type DeOptions, type DeResult, type PresetName, type TrainHistory } from '@invae/core';
 import { BenchInputError } from '../errors';
 import { Benchmarker, type BenchmarkResults } from '../metrics/benchmarker';
 import { leaveOneBatchOut, leaveOneBatchOutFolds, type LoboFold } from '../metrics/invariant-prediction';
@@ -96,6 +96,12 @@ export interface RunBenchmarkOptions {
    * SIGINT); the default writes through a temporary folder and renames, as that writer does.
    */
   writeFolder?: (dir: string, files: ReadonlyMap<string, string | Uint8Array>) => Promise<void>;
+  /**
+   * Differential expression with every trained model (`Invae.differentialExpression`, batch-corrected):
+   * `de_<method>.csv`, `volcano_<method>.svg/png` and a section of report.html. The groupby column
+   * and the groups are checked before any training. Default: none.
+   */
+  de?: BenchmarkDeOptions | null;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /** Inspects the batch and label columns once read (e.g. to warn of a numeric batch column). */
@@ -106,6 +112,15 @@ export interface RunBenchmarkOptions {
   startedAt?: number;
   /** Entries listed first in the environment of results.json and the report (e.g. the CLI's version). */
   environment?: Readonly<Record<string, string>>;
+}
+
+/** The differential expression a benchmark runs with every trained model (see `Invae.differentialExpression`). */
+export type BenchmarkDeOptions = Pick<DeOptions, 'groupby' | 'group' | 'reference' | 'delta' | 'fdrTarget' | 'samplesPerGroup' | 'seed'>;
+
+/** Differential expression of one trained model. */
+export interface BenchmarkDe {
+  method: string;
+  result: DeResult;
 }
 
 /** Leave-one-batch-out invariant prediction of every embedding. */
@@ -274,6 +289,10 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   const log = o.log;
   // Warnings of the encoders are expected while held-out cells are encoded without their label/batch.
   const { warn, mute } = encoderWarnings(log);
+  if (o.de) {
+    if (o.seeds) throw new InvalidOptionError('de', 'Differential expression is not part of a seeded run.', { hint: 'run it without seeds' });
+    checkDeGroups(o.de, input.data?.obs ?? input.obs ?? {}, o.methods.some((m) => m !== 'pca'));
+  }
   const prepared = await prepareBenchmark(input, o, timed, () => timings.at(-1)!.seconds);
   if (o.seeds) return runSeeded(prepared, { ...o, seeds: o.seeds }, { timings, tStart, prior, warn, mute, writeReportFolder });
   const { name, data, labels, batches, external, truthKey, truth, unintegrated, pcaCoordinates } = prepared;
@@ -284,6 +303,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
   const trainSeconds: Record<string, number> = {};
   const methodInfo: Record<string, MethodInfo> = {};
   const histories: Record<string, TrainHistory> = {};
+  const deRuns: BenchmarkDe[] = [];
   for (const method of o.methods) {
     const mname = BENCHMARK_METHOD_NAMES[method];
     if (method === 'pca') {
@@ -292,7 +312,12 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
       continue;
     }
     if (!data) throw new Error('unreachable: trained methods read the counts');
-    const m = await trainMethod(data, method, o, o.seed, warn, mute);
+    const de = o.de;
+    const m = await trainMethod(data, method, o, o.seed, warn, mute, de ? async (w, d) => {
+      const result = await timed(`differential expression ${mname}`, () => w.differentialExpression(d, de));
+      deRuns.push({ method: mname, result });
+      log(`${mname}: ${result.nDe} of ${result.genes.length} genes called differentially expressed (${de.groupby}: ${de.group} vs ${de.reference ?? 'rest'})`);
+    } : undefined);
     histories[mname] = m.history;
     methodInfo[mname] = m.info;
     embeddings[mname] = m.embedding;
@@ -423,7 +448,7 @@ export async function runBenchmark(source: BenchmarkInput | AnnDataLike, options
     timings: Object.fromEntries(timings.map((t) => [t.step, t.seconds])),
     environment,
   };
-  const { files, markdown } = report.finish({ results, json, dataset, methodInfo, identifiability, invariantPrediction, environment });
+  const { files, markdown } = report.finish({ results, json, dataset, methodInfo, identifiability, invariantPrediction, environment, de: deRuns });
   if (o.outDir !== undefined) {
     await (o.writeFolder ?? writeReportFolder)(o.outDir, files);
     log(`wrote ${o.outDir}/report.html`);
@@ -462,4 +487,15 @@ async function writeReportFolder(dest: string, files: ReadonlyMap<string, string
     },
     { existing: 'merge' },
   );
+}
+
+/** Checks the differential-expression groups against the obs columns before any training. */
+function checkDeGroups(de: BenchmarkDeOptions, obs: Readonly<Record<string, unknown>>, trains: boolean): void {
+  if (!trains) throw new BenchInputError('de', 'Differential expression needs a trained model; the methods train none.', { hint: 'add a trained method (finvae, scvi), or leave de out' });
+  const col = obs[de.groupby] as ArrayLike<unknown> | undefined;
+  if (!col) throw new BenchInputError('de', `obs has no column '${de.groupby}' to group cells for differential expression.`, { hint: `available: ${Object.keys(obs).join(', ') || 'none'}` });
+  const values = new Set(Array.from(col, (v) => (v === null || v === undefined ? v : String(v))));
+  for (const g of [de.group, de.reference ?? null]) {
+    if (g !== null && !values.has(g)) throw new BenchInputError('de', `no cell has ${de.groupby} = '${g}'.`, { hint: `values: ${[...values].filter((v) => v !== null && v !== undefined).slice(0, 20).join(', ')}` });
+  }
 }

@@ -33,7 +33,7 @@ function fmt(v: number): string {
 }
 
 /** About `count` round tick values (1, 2, 5 × 10^k apart) covering [lo, hi]. */
-function ticks(lo: number, hi: number, count: number): number[] {
+export function ticks(lo: number, hi: number, count: number): number[] {
   const span = hi - lo;
   if (!(span > 0)) return [lo];
   const raw = span / Math.max(1, count);
@@ -45,7 +45,7 @@ function ticks(lo: number, hi: number, count: number): number[] {
 }
 
 /** A tick label: few significant digits, no float noise. */
-function tickLabel(v: number): string {
+export function tickLabel(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e5 || a < 1e-3) return v.toExponential(1);

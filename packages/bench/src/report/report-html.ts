@@ -1,3 +1,4 @@
+import type { DeResult } from '@invae/core';
 import type { BenchmarkResults, MethodResults } from '../metrics/benchmarker';
 import type { LoboResult } from '../metrics/invariant-prediction';
 import { escapeXml as esc } from './xml';
@@ -72,6 +73,15 @@ export interface ReportLossCurve {
 }
 
 /** Everything {@link reportHtml} puts together. */
+/** Differential expression of one model in the report: its result, CSV file and volcano plot. */
+export interface ReportDe {
+  readonly method: string;
+  readonly result: DeResult;
+  /** File name of the full table. */
+  readonly csv: string;
+  readonly image: ReportImage;
+}
+
 export interface ReportInput {
   readonly title?: string;
   readonly dataset: ReportDataset;
@@ -85,6 +95,8 @@ export interface ReportInput {
   readonly identifiability?: { readonly truthKey: string; readonly rows: readonly ReportIdentifiability[] } | null;
   /** Invariant-prediction section. */
   readonly invariantPrediction?: { readonly protocol: string; readonly methods: readonly ReportInvariantPrediction[] } | null;
+  /** Differential expression of the trained models (a section with each volcano plot and its top genes). */
+  readonly de?: readonly ReportDe[] | null;
   /** Wall-clock seconds of the run's steps (training, metrics, UMAP …). */
   readonly timings?: readonly { readonly step: string; readonly seconds: number }[];
   /** Versions, engine, platform (name → value). */
@@ -213,6 +225,25 @@ export function reportHtml(input: ReportInput): string {
     out.push('<table id="identifiability-table"><thead><tr><th>Method</th><th>MCC (Pearson)</th><th>MCC (Spearman)</th><th>Linear R²</th></tr></thead><tbody>');
     for (const row of idf.rows) out.push(`<tr class="method-row" data-method="${esc(row.method)}"><td>${esc(row.method)}</td><td>${num(row.mccPearson)}</td><td>${num(row.mccSpearman)}</td><td>${num(row.linearR2)}</td></tr>`);
     out.push('</tbody></table></section>');
+  }
+
+  if (input.de && input.de.length) {
+    out.push('<section id="de"><h2>Differential expression</h2>');
+    const r0 = input.de[0]!.result;
+    out.push(
+      `<p class="note"><code>${esc(r0.groupby)}</code>: <b>${esc(r0.group)}</b> (${r0.nCellsGroup} cells) vs <b>${esc(r0.reference ?? 'rest')}</b> (${r0.nCellsReference} cells). Bayesian change mode on ${r0.batchCorrected ? 'batch-corrected' : 'uncorrected'} normalised expression: P(|log2 fold change| ≥ ${r0.delta}), its Bayes factor, and the genes called at a posterior expected FDR of ${r0.fdrTarget}. Top genes by Bayes factor; the full tables are the CSV files.</p><div class="grid">`,
+    );
+    for (const d of input.de) out.push(image(d.image, `Volcano plot of ${d.method}`, 'volcano', d.method, 'de', `${d.method} · ${d.result.nDe} of ${d.result.genes.length} genes called`));
+    out.push('</div>');
+    for (const d of input.de) {
+      out.push(`<h3>${esc(d.method)} <a href="${esc(d.csv)}">(${esc(d.csv)})</a></h3>`);
+      out.push(`<table class="de-table" data-method="${esc(d.method)}"><thead><tr><th>Gene</th><th>LFC (mean)</th><th>LFC (sd)</th><th>P(DE)</th><th>ln BF</th><th>Called</th><th>Mean expr. group / ref.</th><th>Detection group / ref.</th></tr></thead><tbody>`);
+      for (const g of d.result.genes.slice(0, 15)) {
+        out.push(`<tr><td>${esc(g.gene)}</td><td>${num(g.lfcMean, 2)}</td><td>${num(g.lfcStd, 2)}</td><td>${num(g.probaDe)}</td><td>${num(g.bayesFactor, 2)}</td><td>${g.isDe ? 'yes' : 'no'}</td><td>${num(g.scaleGroup, 2)} / ${num(g.scaleReference, 2)}</td><td>${num(g.detectionGroup, 2)} / ${num(g.detectionReference, 2)}</td></tr>`);
+      }
+      out.push('</tbody></table>');
+    }
+    out.push('</section>');
   }
 
   if (input.invariantPrediction && input.invariantPrediction.methods.length) {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { DEFAULT_PRESET, PRESETS, initEngine, type PresetName } from '@invae/core';
-import { BENCHMARK_METHODS, DEFAULT_N_TOP_GENES, checkBenchmarkOptions, runBenchmark, type BenchmarkMethod, type BenchmarkRun, type RunBenchmarkOptions, type SeededBenchmarkRun } from '@invae/bench';
-import { readBenchInput } from '../bench-input';
+import { DEFAULT_PRESET, PRESETS, initEngine } from '@invae/core';
+import { BENCHMARK_METHODS, DEFAULT_N_TOP_GENES, checkBenchmarkOptions, runBenchmark, type BenchmarkMethod, type BenchmarkRun, type SeededBenchmarkRun } from '@invae/bench';
+import { benchDeOption, readBenchInput, type BenchOptions } from '../bench-input';
 import { integer, integerList, list } from '../parse';
 import { registerBenchShards } from './bench-shards';
 import { claimOutput, writeFolderAtomically } from '../output';
@@ -10,9 +10,6 @@ import { categoricalWarning, continuousLooking, printWarnings } from '../covaria
 import { loadPlugins } from '../plugins';
 import type { GlobalOptions } from '../program';
 import { VERSION as CLI_VERSION } from '../version';
-
-/** Every option of `invae bench` (as commander parses them). */
-export type BenchOptions = Omit<RunBenchmarkOptions, 'methods' | 'outDir'> & { methods: string[]; out: string; preset: PresetName; plugin?: string[]; overwrite?: boolean; json?: boolean; quiet?: boolean; noTable?: boolean };
 
 /** `invae bench FILE.h5ad --batch KEY --label KEY --out DIR`: scib-metrics table of several methods, UMAPs and an HTML report. */
 export function registerBench(program: Command): void {
@@ -44,6 +41,9 @@ export function registerBench(program: Command): void {
     .option('--lobo-retrain', 'leave-one-batch-out: retrain every model without the held-out batch (slow: one training per batch and model)')
     .addOption(new Option('--lobo-classifier <kind>', 'leave-one-batch-out predictor').choices(['linear', 'knn']).default('linear'))
     .option('--truth <key>', "obsm key of true latents for identifiability (default: X_true_inv when present, as written by 'invae simulate')")
+    .option('--de-groupby <key>', 'differential expression with every trained model in report.html (de_<method>.csv, volcano_<method>.svg/png): obs column of the groups')
+    .option('--de-group <value>', 'differential expression: the group of interest (with --de-groupby)')
+    .option('--de-reference <value>', 'differential expression: the group compared with (default: all other cells)')
     .option('--plugin <path|package>', 'load a prior plugin (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--overwrite', 'replace an existing output directory')
     .option('--json', 'print results.json to stdout')
@@ -51,6 +51,7 @@ export function registerBench(program: Command): void {
     .action(async (file: string, opts: BenchOptions, cmd: Command) => {
       opts.methods = opts.methods.filter((m) => m !== 'none');
       checkBenchmarkOptions({ methods: opts.methods as BenchmarkMethod[], embeddings: opts.embeddings, seeds: opts.seeds, loboRetrain: opts.loboRetrain });
+      benchDeOption(opts); // checked before the file is read
       await checkInputFile(file, 'file', '.h5ad file');
       // The output folder is claimed before the long run: a second bench to it fails now, not at the end.
       const lock = await claimOutput(opts.out, { inputs: [file], overwrite: opts.overwrite });
@@ -80,6 +81,7 @@ export async function runBench(file: string, opts: BenchOptions, global: GlobalO
     ...opts,
     methods: opts.methods as BenchmarkMethod[],
     outDir: opts.out,
+    de: benchDeOption(opts),
     writeFolder: writeFolderAtomically,
     log,
     onColumns: ({ batch }) => {

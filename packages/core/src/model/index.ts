@@ -4,3 +4,5 @@ export { writeResults, latentObsmKey, DEFAULT_PREDICTION_KEY, type InvaeResults 
 export { validateCounts, alignedRows, checkUniqueGeneNames, isRowDataset, nCellsOf, nGenesOf, DataValidationError, type InvaeDataset, type RowDataset, type AnyDataset } from './dataset';
 export { blockCovariates } from './covariate-spec';
 export { PRESETS, DEFAULT_PRESET, getPreset, type PresetName, type InvaePreset, type PresetModelOptions } from './presets';
+export { DEFAULT_LIBRARY_SIZE, EXPRESSION_LAYER, type ExpressionOptions, type ExpressionMatrix, type ExpressionBlock, type ExpressionStream } from './expression';
+export { posteriorFdrCalls, deResultCsv, type DeOptions, type DeGene, type DeResult } from './differential';

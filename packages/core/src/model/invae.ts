@@ -28,6 +28,8 @@ import { resolveDataset, type DatasetInput } from './anndata-dataset';
 import { blockCovariates } from './covariate-spec';
 import { getPreset, type InvaePreset, type PresetName } from './presets';
 import { checkWorkflowManifest, type WorkflowManifest } from './model-manifest';
+import { expressionStream, resolveDecodePlan, type DecodeSource, type ExpressionMatrix, type ExpressionOptions, type ExpressionStream } from './expression';
+import { differentialExpression, type DeOptions, type DeResult } from './differential';
 
 /** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
 export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
@@ -295,6 +297,50 @@ export class Invae {
     this.predictorState?.predictor.dispose();
     this.predictorState = { predictor, labelKey };
     return predictor;
+  }
+
+  /**
+   * The decoder's normalised expression of every cell (rates per cell, summing to `librarySize`, default
+   * 1e4, over the model's genes): denoised from each cell's own posterior, or batch-corrected with
+   * `transformBatch` (decoded as if from one batch, or averaged over all with `'all'`); `nSamples`
+   * posterior samples are averaged. An AnnData is read at `options.layer` (default: the model's
+   * layer, else X). Holds the whole matrix in memory; {@link expressionStream} gives it block by block.
+   * @throws InvalidOptionError for an unknown gene or batch, or a model without a count decoder.
+   */
+  expression(input: DatasetInput, options: ExpressionOptions & LayerOption = {}): ExpressionMatrix {
+    const stream = this.expressionStream(input, options);
+    const data = new Float32Array(stream.nRows * stream.nCols);
+    for (const b of stream.blocks()) data.set(b.data, b.start * stream.nCols);
+    return { nRows: stream.nRows, nCols: stream.nCols, data, geneNames: stream.geneNames };
+  }
+
+  /**
+   * {@link expression} as a stream of row blocks (`options.batchSize` cells each), for data larger
+   * than memory (a backed AnnData): options are checked now, each block is decoded as it is read.
+   */
+  expressionStream(input: DatasetInput, options: ExpressionOptions & LayerOption = {}): ExpressionStream {
+    const src = this.decodeSource(input, options);
+    return expressionStream(src, resolveDecodePlan(this.model, this.geneNames, this.spurEncoder, options));
+  }
+
+  /**
+   * Bayesian differential expression (scvi-tools' "change" mode) between the cells whose obs column
+   * `groupby` is `group` and those where it is `reference` (all other cells when absent): posterior
+   * samples of each group's mean batch-corrected normalised expression (cells bootstrapped, each from
+   * its own posterior draw) give the log2 fold change per gene, P(|LFC| ≥ δ), its Bayes factor, and
+   * the set of genes called at a posterior expected FDR, with mean expression and detection rate per
+   * group. `cellsPerSample: 1` compares single cells, as scvi-tools. See {@link DeOptions}.
+   * @throws InvalidOptionError for a missing column, an unknown or empty group, or bad options.
+   */
+  differentialExpression(input: DatasetInput, options: DeOptions & LayerOption): DeResult {
+    const data = this.dataset(input, options);
+    return differentialExpression(this.decodeSource(data, {}), this.column(data, options.groupby), options, (o) => resolveDecodePlan(this.model, this.geneNames, this.spurEncoder, o));
+  }
+
+  /** The model, the rows and the covariates `input` decodes from. */
+  private decodeSource(input: DatasetInput, options: LayerOption): DecodeSource {
+    const data = this.dataset(input, options);
+    return { model: this.model, geneNames: this.geneNames, rows: this.rows(data), cov: this.covariates(data), spurEncoder: this.spurEncoder };
   }
 
   /** The trained predictor and the label it predicts, if any. */

@@ -79,6 +79,31 @@ export interface SimulateOptions {
   programEffect?: number;
   /** Standard deviation of the cell-type means μ(cell type, p) of the program activities (default 1). */
   programCellTypeSpread?: number;
+  /** Standard deviation of the random jitter of every (cell type, disease) latent mean (default 0.5, as the reference; 0 makes disease act only through `diseaseShift` and the planted DE genes). */
+  pairJitter?: number;
+  /**
+   * Planted differentially expressed genes (default 0 = none): a random gene set whose log-rate moves
+   * by ±`deEffect` (a random sign per disease state and gene) in cells of disease state d > 0; disease
+   * state 0 is unshifted. With `diseaseShift` 0 and `pairJitter` 0 they are the only genes whose
+   * batch-free rates differ between disease states within a cell type.
+   */
+  nDeGenes?: number;
+  /** Size (natural-log fold change) of the planted DE effect (default 1). */
+  deEffect?: number;
+  /**
+   * Batch-only genes (default 0 = none): a random gene set, disjoint from the DE genes, whose
+   * log-rate moves by batchGeneEffect × N(0, 1) per (batch, gene), independently of the biology.
+   */
+  nBatchGenes?: number;
+  /** Scale of the batch-only genes' log-fold shifts (default 1). */
+  batchGeneEffect?: number;
+  /**
+   * Also return every cell's batch-free rates (`batchFreeRates`, cells × genes frequencies): the
+   * cell's rates with the batch-only shifts removed and its spurious latents set to the mean of the
+   * batch means, the same value for every cell (default false; costs a second decoder pass). Not
+   * stored in the resolved options (it changes what is returned, not what is simulated).
+   */
+  returnRates?: boolean;
 }
 
 /** {@link SimulateOptions} with every default filled in (stored with the output, e.g. in `uns`). */
@@ -114,6 +139,11 @@ export interface ResolvedSimulateOptions {
   programSize: number;
   programEffect: number;
   programCellTypeSpread: number;
+  pairJitter: number;
+  nDeGenes: number;
+  deEffect: number;
+  nBatchGenes: number;
+  batchGeneEffect: number;
 }
 
 function int(name: string, v: unknown, min: number, max = 1e9): number {
@@ -158,6 +188,13 @@ export function resolveSimulateOptions(o: SimulateOptions = {}): ResolvedSimulat
       hint: 'use fewer or smaller programs, or more genes',
     });
   }
+  const nDeGenes = int('nDeGenes', o.nDeGenes ?? 0, 0, nGenes);
+  const nBatchGenes = int('nBatchGenes', o.nBatchGenes ?? 0, 0, nGenes);
+  if (nDeGenes + nBatchGenes > nGenes) {
+    throw new InvalidOptionError('nBatchGenes', `simulate: ${nDeGenes} DE genes and ${nBatchGenes} batch-only genes are disjoint sets and need ${nDeGenes + nBatchGenes} genes; there are ${nGenes}.`, {
+      hint: 'plant fewer genes, or simulate more genes',
+    });
+  }
   return {
     nCells,
     nGenes,
@@ -190,6 +227,11 @@ export function resolveSimulateOptions(o: SimulateOptions = {}): ResolvedSimulat
     programSize,
     programEffect: num('programEffect', o.programEffect ?? 1, () => true, 'finite'),
     programCellTypeSpread: num('programCellTypeSpread', o.programCellTypeSpread ?? 1, (x) => x >= 0, '≥ 0'),
+    pairJitter: num('pairJitter', o.pairJitter ?? 0.5, (x) => x >= 0, '≥ 0'),
+    nDeGenes,
+    deEffect: num('deEffect', o.deEffect ?? 1, () => true, 'finite'),
+    nBatchGenes,
+    batchGeneEffect: num('batchGeneEffect', o.batchGeneEffect ?? 1, (x) => x >= 0, '≥ 0'),
   };
 }
 

@@ -28,6 +28,21 @@ export interface SimulatedData {
    * row-major).
    */
   programs?: { names: string[]; genes: string[][]; geneIndices: number[][]; activity: Float32Array };
+  /**
+   * With `nDeGenes` > 0: the planted DE genes (names, indices) and their natural-log fold change in
+   * every disease state against state 0 (nDiseases × nDeGenes, row-major; row 0 is all zeros).
+   */
+  de?: { genes: string[]; geneIndices: number[]; effect: Float32Array };
+  /**
+   * With `nBatchGenes` > 0: the batch-only genes (names, indices, disjoint from the DE genes) and their
+   * log-rate shift in every batch (nBatches × nBatchGenes, row-major).
+   */
+  batchGenes?: { genes: string[]; geneIndices: number[]; effect: Float32Array };
+  /**
+   * With `returnRates`: every cell's batch-free rates, cells × genes row-major, each row summing to 1
+   * (no batch-only shifts; spurious latents at the mean of the batch means for every cell).
+   */
+  batchFreeRates?: Float32Array;
   /** Ground-truth invariant latents, cells × latentDimInv, row-major. */
   zInv: Float32Array;
   /** Ground-truth spurious latents, cells × latentDimSpur, row-major. */
@@ -92,7 +107,9 @@ class CsrBuilder {
  *   cell's library size gives the mean, and counts are NB(mean, θ_gene) or Poisson(mean), then
  *   zeroed with probability `dropout`.
  *
- * Two optional mechanisms (off by default; the output without them is unchanged):
+ * Optional mechanisms (off by default; the output without them is unchanged) — besides planted DE
+ * genes, batch-only genes and batch-free rates (`nDeGenes`, `nBatchGenes`, `returnRates`; ground truth
+ * for batch-corrected expression and differential expression):
  * - treatments (`nTreatments` > 0): a fraction `controlFraction` of cells stays untreated (dose 0);
  *   the others get a random treatment and dose, which moves their invariant latents along the
  *   treatment's unit direction by treatmentShift × dᴴ / (dᴴ + ec50ᴴ). The logits are standardised
@@ -107,6 +124,9 @@ class CsrBuilder {
  * streams are used for the design, latents, decoder, genes, library sizes and counts.
  */
 export function simulate(options: SimulateOptions = {}): SimulatedData {
+  if (options.returnRates !== undefined && typeof options.returnRates !== 'boolean') {
+    throw new InvalidOptionError('returnRates', `simulate: returnRates must be true or false, got ${String(options.returnRates)}.`);
+  }
   const o = resolveSimulateOptions(options);
   const { nCells, nGenes, nBatches, nCellTypes, nDiseases, latentDimInv: Li, latentDimSpur: Ls } = o;
   const root = new Rng(o.seed);
@@ -119,6 +139,7 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
   // streams of the optional mechanisms come last, so that output without them is unchanged
   const treatmentRng = root.fork();
   const programRng = root.fork();
+  const plantedRng = root.fork();
 
   // Group means of the invariant latents.
   const cellTypeMean = fillNormal(designRng, nCellTypes * Li, 0, o.cellTypeSpread);
@@ -131,7 +152,7 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
   }
   const nPairs = nCellTypes * nDiseases;
   const priorMeanInv = new Float32Array(nPairs * Li);
-  const jitter = fillNormal(designRng, nPairs * Li, 0, 0.5);
+  const jitter = fillNormal(designRng, nPairs * Li, 0, o.pairJitter);
   for (let c = 0; c < nCellTypes; c++) {
     for (let d = 0; d < nDiseases; d++) {
       const p = c * nDiseases + d;
@@ -186,27 +207,57 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
   const librarySize = new Float32Array(nCells);
   for (let i = 0; i < nCells; i++) librarySize[i] = logUniform(libraryRng, o.librarySize);
   const programs = o.nPrograms > 0 ? plantPrograms(programRng, o, pairOf) : null;
+  const planted = o.nDeGenes > 0 || o.nBatchGenes > 0 ? plantGenes(plantedRng, o) : null;
+  const returnRates = options.returnRates === true;
+  // batch-free decoder input: every cell's spurious latents at the mean of the batch means
+  let hiddenFree: Float64Array | null = null;
+  if (returnRates) {
+    const zFree = z.slice();
+    const spurCentre = ((nBatches - 1) / 2) * o.batchShift;
+    for (let i = 0; i < nCells; i++) for (let j = 0; j < Ls; j++) zFree[i * L + Li + j] = spurCentre;
+    hiddenFree = Ls > 0 ? decoder.hidden(zFree, nCells) : hidden;
+  }
+  const batchFreeRates = returnRates ? new Float32Array(nCells * nGenes) : null;
 
   // Counts, one cell at a time (logits for one row only).
   const dense = o.format === 'dense' ? new Float32Array(nCells * nGenes) : null;
   const csr = dense ? null : new CsrBuilder();
   const indptr = dense ? null : new Int32Array(nCells + 1);
   const eta = new Float64Array(nGenes);
+  const etaFree = new Float64Array(returnRates ? nGenes : 0);
   const CHUNK = 256;
   for (let start = 0; start < nCells; start += CHUNK) {
     const n = Math.min(CHUNK, nCells - start);
     const logits = decoder.logitsFromHidden(hidden.subarray(start * hiddenDim, (start + n) * hiddenDim), n);
+    const logitsFree = hiddenFree ? (hiddenFree === hidden ? logits : decoder.logitsFromHidden(hiddenFree.subarray(start * hiddenDim, (start + n) * hiddenDim), n)) : null;
     for (let r = 0; r < n; r++) {
       const cell = start + r;
       let max = -Infinity;
       for (let g = 0; g < nGenes; g++) {
         eta[g] = (logits[r * nGenes + g]! - logitMean) * logitMul + baseline[g]!;
       }
-      if (programs) {
-        for (let p = 0; p < o.nPrograms; p++) {
-          const shift = o.programEffect * programs.activity[cell * o.nPrograms + p]!;
-          for (const g of programs.geneIndices[p]!) eta[g] += shift;
+      // biology shared by the observed and the batch-free rates: programs and planted DE genes
+      const biology = (target: Float64Array) => {
+        if (programs) {
+          for (let p = 0; p < o.nPrograms; p++) {
+            const shift = o.programEffect * programs.activity[cell * o.nPrograms + p]!;
+            for (const g of programs.geneIndices[p]!) target[g] += shift;
+          }
         }
+        if (planted && o.nDeGenes > 0) {
+          const d = pairOf[cell]! % nDiseases;
+          for (let k = 0; k < o.nDeGenes; k++) target[planted.deGenes[k]!] += planted.deEffect[d * o.nDeGenes + k]!;
+        }
+      };
+      biology(eta);
+      if (logitsFree) {
+        for (let g = 0; g < nGenes; g++) etaFree[g] = (logitsFree[r * nGenes + g]! - logitMean) * logitMul + baseline[g]!;
+        biology(etaFree);
+        softmaxInto(etaFree, batchFreeRates!.subarray(cell * nGenes, (cell + 1) * nGenes));
+      }
+      if (planted && o.nBatchGenes > 0) {
+        const b = batchOf[cell]!;
+        for (let k = 0; k < o.nBatchGenes; k++) eta[planted.batchGenes[k]!] += planted.batchEffect[b * o.nBatchGenes + k]!;
       }
       for (let g = 0; g < nGenes; g++) if (eta[g]! > max) max = eta[g]!;
       let total = 0;
@@ -239,7 +290,10 @@ export function simulate(options: SimulateOptions = {}): SimulatedData {
     disease: Array.from(pairOf, (p) => categories.disease[p % nDiseases]!),
   };
   const geneNames = labels('gene_', nGenes);
-  const extra: Pick<SimulatedData, 'treatment' | 'programs'> = {};
+  const extra: Pick<SimulatedData, 'treatment' | 'programs' | 'de' | 'batchGenes' | 'batchFreeRates'> = {};
+  if (planted && o.nDeGenes > 0) extra.de = { genes: planted.deGenes.map((g) => geneNames[g]!), geneIndices: planted.deGenes, effect: planted.deEffect };
+  if (planted && o.nBatchGenes > 0) extra.batchGenes = { genes: planted.batchGenes.map((g) => geneNames[g]!), geneIndices: planted.batchGenes, effect: planted.batchEffect };
+  if (batchFreeRates) extra.batchFreeRates = batchFreeRates;
   if (treatment) {
     const levels = ['control', ...labels('treatment_', o.nTreatments)];
     extra.treatment = {
@@ -327,4 +381,31 @@ function plantPrograms(rng: Rng, o: ResolvedSimulateOptions, pairOf: Int32Array)
     for (let p = 0; p < P; p++) activity[i * P + p] = typeMean[c * P + p]! + noise[i * P + p]!;
   }
   return { geneIndices, activity };
+}
+
+/** Softmax of `eta` written into `out` (float32). */
+function softmaxInto(eta: Float64Array, out: Float32Array): void {
+  let max = -Infinity;
+  for (let g = 0; g < eta.length; g++) if (eta[g]! > max) max = eta[g]!;
+  let total = 0;
+  for (let g = 0; g < eta.length; g++) total += Math.exp(eta[g]! - max);
+  for (let g = 0; g < eta.length; g++) out[g] = Math.exp(eta[g]! - max) / total;
+}
+
+/**
+ * Draws the planted DE genes and the batch-only genes (disjoint, sorted) and their effects: a DE gene
+ * moves by ±deEffect (random sign) in every disease state d > 0; a batch-only gene by
+ * batchGeneEffect × N(0, 1) in every batch.
+ */
+function plantGenes(rng: Rng, o: ResolvedSimulateOptions) {
+  const { nGenes, nDeGenes: K, nBatchGenes: M, nDiseases, nBatches } = o;
+  const picked = sampleWithoutReplacement(rng, nGenes, K + M);
+  const deGenes = Array.from(picked.subarray(0, K)).sort((a, b) => a - b);
+  const batchGenes = Array.from(picked.subarray(K, K + M)).sort((a, b) => a - b);
+  const deEffect = new Float32Array(nDiseases * K);
+  for (let d = 1; d < nDiseases; d++) for (let k = 0; k < K; k++) deEffect[d * K + k] = rng.uniform() < 0.5 ? -o.deEffect : o.deEffect;
+  const noise = fillNormal(rng, nBatches * M);
+  const batchEffect = new Float32Array(nBatches * M);
+  for (let i = 0; i < batchEffect.length; i++) batchEffect[i] = o.batchGeneEffect * noise[i]!;
+  return { deGenes, batchGenes, deEffect, batchEffect };
 }

@@ -90,14 +90,22 @@ function overwriteDense(g: Group, name: string, m: DenseMatrix, ctx: WriteCtx): 
 
 /**
  * Writes `adata` to a new .h5ad file readable by anndata/scanpy. Numeric arrays are gzip-compressed.
+ * `streamX` / `streamLayers` supply X / layers as row blocks (bounded memory) instead of in `adata`.
  * The file is written to a temporary file in the same folder and renamed into place, so a failure leaves any
  * existing file untouched and no partial file behind.
  */
 export async function writeH5ad(
   file: string,
   adata: AnnData,
-  options: WriteOptions & { streamX?: StreamedMatrix } = {},
+  options: WriteOptions & { streamX?: StreamedMatrix; streamLayers?: Record<string, StreamedMatrix> } = {},
 ): Promise<void> {
+  for (const [k, s] of Object.entries(options.streamLayers ?? {})) {
+    if (k in adata.layers) throw new AnnDataWriteError(`layer '${k}' is given both in adata.layers and in options.streamLayers`, { file, element: `/layers/${k}` });
+    if (s.shape[0] !== adata.nObs || s.shape[1] !== adata.nVars) {
+      throw new AnnDataWriteError(`streamed layer '${k}' has shape [${s.shape[0]}, ${s.shape[1]}], expected [${adata.nObs}, ${adata.nVars}]`, { file, element: `/layers/${k}` });
+    }
+  }
+  assertValueNames(options.streamLayers ?? {}, '/layers', file);
   if (options.streamX) {
     const [r, c] = options.streamX.shape;
     if (adata.X) throw new AnnDataWriteError('give either adata.X or options.streamX, not both', { file, element: '/X' });
@@ -107,7 +115,7 @@ export async function writeH5ad(
   }
   checkShapes(adata, file);
   const ctx: WriteCtx = { file, compression: options.compression ?? 4 };
-  await writeH5Atomically(file, 'new', (h5) => writeInto(h5, anndata, { adata, streamed: options.streamX ? { X: options.streamX } : {} }, ctx));
+  await writeH5Atomically(file, 'new', (h5) => writeInto(h5, anndata, { adata, streamed: { ...(options.streamX ? { X: options.streamX } : {}), ...(options.streamLayers ? { layers: options.streamLayers } : {}) } }, ctx));
 }
 
 /** Entries to add or replace with {@link updateH5ad}. */
