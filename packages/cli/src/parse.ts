@@ -20,6 +20,11 @@ export function number(min = -Infinity) {
   };
 }
 
+/** commander parser of `--epochs`: a positive integer or `auto`. */
+export function epochs(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : integer(1)(value);
+}
+
 /** commander parser of a comma-separated list (empty entries dropped). */
 export function list(value: string): string[] {
   return value

@@ -7,6 +7,7 @@ import { registerSimulate } from './commands/simulate';
 import { registerTrain } from './commands/train';
 import { registerEmbed } from './commands/embed';
 import { registerPredict } from './commands/predict';
+import { registerMap } from './commands/map';
 import { registerBench } from './commands/bench';
 import { registerDatasets } from './commands/datasets';
 
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   registerTrain(program);
   registerEmbed(program);
   registerPredict(program);
+  registerMap(program);
   registerBench(program);
   registerDatasets(program);
   return program;
