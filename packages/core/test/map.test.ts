@@ -167,6 +167,10 @@ describe('Invae.map (query mapping onto a trained reference)', () => {
     await expect(Invae.map(mapped, query, { epochs: 1 })).rejects.toThrow(/already a query mapping/);
     mapped.dispose();
     ref.dispose();
+    // a model where no network reads the batch through weights: nothing to extend
+    const blind = Invae.setup(reference, { ...setup, spurPrior: { name: 'test-normal' }, options: { ...setup.options, encoderCovariates: 'none', injectCovarInLatent: false } }, quiet);
+    await expect(Invae.map(blind, query, { epochs: 1 })).rejects.toThrow(/No network of this model reads the spurious covariates/);
+    blind.dispose();
   }, 60_000);
 
   it('label transfer on a held-out batch: mapped within 0.02 of training on everything, better than the batch unseen, in ≥ 5× fewer steps', async () => {

@@ -303,7 +303,8 @@ export class Invae {
    * Training options default to the model's preset (as {@link train}); mapping trains in one thread.
    * The query's invariant covariates are read as any dataset's (missing labels → zeros).
    * @throws InvalidOptionError when the query has no new spurious category, lacks the spurious
-   * column, or the model is itself a mapping; the errors of {@link train}.
+   * column, the model is itself a mapping, or no network of it reads the spurious covariates through
+   * weights (nothing to extend); the errors of {@link train}.
    */
   static async map(reference: Invae, query: DatasetInput, options: MapOptions = {}): Promise<Invae> {
     const { layer, warn, ...trainOptions } = options;
@@ -325,6 +326,12 @@ export class Invae {
     }
     const config: InvaeModelConfig = { ...reference.spec.config, spurQueryDim: queryEncoder.width };
     const built = buildModel({ config, invPrior: reference.spec.invPrior, spurPrior: reference.spec.spurPrior });
+    if (!built.model.namedVariables().some((v) => v.query)) {
+      built.model.dispose();
+      throw new InvalidOptionError('model', 'No network of this model reads the spurious covariates through weights a mapping could extend (the encoder reads none, they are not injected into the decoder, and the spurious prior has no query-mapping hook).', {
+        hint: "set the model up with the encoder reading the batch (encoderCovariates 'all' or 'spurious') or with the batch injected into the decoder",
+      });
+    }
     const weights = reference.model.getWeights();
     try {
       built.model.setWeights(weights, { strict: false });
