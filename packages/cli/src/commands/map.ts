@@ -42,7 +42,7 @@ export function registerMap(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (modelDir: string, query: string, opts: MapCliOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await checkInputFile(query, 'query', '.h5ad file');
+      await checkInputFile(query, 'file', '.h5ad file');
       // the output is claimed (locked, checked) before anything is read or trained; the model folder is an input
       const lock = await claimOutput(opts.out, { inputs: [modelDir, query], overwrite: opts.overwrite });
       try {
