@@ -244,7 +244,7 @@ describe('writeResults', () => {
     const conf = Array.from(adata.obs.table.array('cell_type_pred_confidence') as Float32Array);
     expect(conf[0]).toBe(Math.fround(1 / 3));
     expect(conf.slice(1)).toEqual(Array.from({ length: sim.nCells - 1 }, () => Math.fround(0.8)));
-    expect((adata.obs.columns.cell_type_pred as { categories: string[] }).categories).toEqual(['a', 'b', 'c', 'unknown']);
+    expect(adata.obs.columns.cell_type_pred).toEqual({ kind: 'categorical', categories: ['a', 'b', 'c', 'unknown'], ordered: false });
   });
 
   it('uses the default keys, leaves confidence out on request, and writes nothing when a result does not fit', () => {
