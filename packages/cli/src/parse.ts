@@ -30,6 +30,11 @@ export function integerList(min: number) {
   };
 }
 
+/** commander parser of `--epochs`: a positive integer or `auto`. */
+export function epochs(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : integer(1)(value);
+}
+
 /** commander parser of a comma-separated list (empty entries dropped). */
 export function list(value: string): string[] {
   return value

@@ -9,6 +9,7 @@ import { registerEmbed } from './commands/embed';
 import { registerPredict } from './commands/predict';
 import { registerExpression } from './commands/expression';
 import { registerDe } from './commands/de';
+import { registerMap } from './commands/map';
 import { registerBench } from './commands/bench';
 import { registerDatasets } from './commands/datasets';
 
@@ -43,6 +44,7 @@ export function createProgram(): Command {
   registerPredict(program);
   registerExpression(program);
   registerDe(program);
+  registerMap(program);
   registerBench(program);
   registerDatasets(program);
   return program;

@@ -42,6 +42,7 @@ describe('error messages', () => {
       ['train', folder, '--spur', 'batch', '--out', path.join(dir, 'm'), '--backed'],
       ['embed', model, folder, '--out', path.join(dir, 'e.h5ad')],
       ['predict', model, folder, '--out', path.join(dir, 'p.csv')],
+      ['map', model, folder, '--out', path.join(dir, 'mapped')],
       ['bench', folder, '--batch', 'batch', '--label', 'cell_type', '--out', path.join(dir, 'b')],
       ['datasets', 'prepare', 'simulated', '--file', folder, '--out', path.join(dir, 'd.h5ad')],
     ];

@@ -121,7 +121,7 @@ print(json.dumps({"obsm": {k: list(np.asarray(v).shape) for k, v in a.obsm.items
     expect(s.classes).toHaveLength(3);
     const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(241);
-    expect(lines[0]).toBe(`cell,cell_type_pred,${s.classes.map((c) => `p_${c}`).join(',')}`);
+    expect(lines[0]).toBe(`cell,cell_type_pred,cell_type_pred_confidence,${s.classes.map((c) => `p_${c}`).join(',')}`);
     const h5 = path.join(dir, 'pred.h5ad');
     expect(invae(['predict', model, sim, '--out', h5]).code).toBe(0);
     const got = python<{ pred: string[]; n: number }>(`a = anndata.read_h5ad(sys.argv[1]); print(json.dumps({"pred": [str(v) for v in a.obs["cell_type_pred"][:3]], "n": int(a.n_obs)}))`, [h5]);

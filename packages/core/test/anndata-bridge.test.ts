@@ -16,6 +16,7 @@ import {
   simulate,
   unregisterPrior,
   writeResults,
+  withConfidence,
   type CscMatrix,
   type CsrMatrix,
   type AnnDataFrame,
@@ -235,6 +236,17 @@ describe('writeResults', () => {
     expect(Object.keys(adata.obs.columns)).toEqual(['cell_type', 'batch', 'cell_type_pred', 'cell_type_pred_confidence']);
     // before.assign did not change the old table
     expect(() => before.array('cell_type_pred')).toThrow();
+  });
+
+  it("writes a prediction's own confidence, also for cells marked unknown (withConfidence)", () => {
+    const adata = adataOf();
+    const marked = withConfidence({ ...prediction, probabilities: prediction.probabilities.map((p, j) => (Math.floor(j / k) === 0 ? 1 / 3 : p)) }, 0.5);
+    expect(marked.labels[0]).toBe('unknown');
+    writeResults(adata, { prediction: marked, predictionKey: 'cell_type_pred' });
+    const conf = Array.from(adata.obs.table.array('cell_type_pred_confidence') as Float32Array);
+    expect(conf[0]).toBe(Math.fround(1 / 3));
+    expect(conf.slice(1)).toEqual(Array.from({ length: sim.nCells - 1 }, () => Math.fround(0.8)));
+    expect(adata.obs.columns.cell_type_pred).toEqual({ kind: 'categorical', categories: ['a', 'b', 'c', 'unknown'], ordered: false });
   });
 
   it('uses the default keys, leaves confidence out on request, and writes nothing when a result does not fit', () => {

@@ -108,6 +108,16 @@ export class GaussianPrior implements GaussianConditionalPrior {
     }
   }
 
+  /**
+   * Query mapping (`Invae.map`): adds `k` covariate columns after the `covarDim` ones, with input
+   * weights of their own in the first layer of every prior network (`…fc.0.query_weight`, zero at
+   * first); rows without query columns keep their exact values. The `fixed` variant has no network
+   * and ignores them.
+   */
+  addQueryCovariates(k: number): void {
+    for (const net of [this.varNet, this.meanNet, this.shared]) net?.addQueryInputs(k);
+  }
+
   /** Mean and variance for the batch; constants have shape `[1]`. */
   params(u: tf.Tensor2D | null, opts: PriorCallOptions): GaussianPriorParams {
     return tf.tidy(() => {

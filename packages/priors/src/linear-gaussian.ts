@@ -66,6 +66,8 @@ export class LinearGaussianPrior implements GaussianConditionalPrior {
   readonly mean: Linear;
   private readonly varNet?: MLP;
   private readonly prefix: string;
+  /** Mean weights `[latentDim, k]` of the query mapping's covariate columns (see {@link addQueryCovariates}). */
+  private queryMean: tf.Variable | null = null;
 
   constructor(options: LinearGaussianPriorOptions) {
     const o = { variance: 'learned' as LinearGaussianVariance, nLayers: 2, hiddenDim: 128, activation: 'relu' as Activation, slope: 0.1, batchNorm: false, dropoutRate: 0, prefix: 'prior', ...options };
@@ -88,11 +90,31 @@ export class LinearGaussianPrior implements GaussianConditionalPrior {
     }
   }
 
+  /**
+   * Query mapping (`Invae.map`): adds `k` covariate columns after the `covarDim` ones, with mean
+   * weights of their own (`<prefix>_mean_<role>.query_weight`, zero at first) and input weights in
+   * the variance network's first layer; rows without query columns keep their exact values.
+   */
+  addQueryCovariates(k: number): void {
+    if (this.queryMean) throw new InvalidOptionError('queryInputs', 'the prior already has query covariate columns');
+    this.queryMean = tf.variable(tf.zeros([this.latentDim, k]), true);
+    this.varNet?.addQueryInputs(k);
+  }
+
+  /** The mean map: W u + b, plus the query columns' weights when the prior has them. */
+  private meanOf(u: tf.Tensor2D): tf.Tensor2D {
+    const q = this.queryMean;
+    if (!q || u.shape[1] !== this.covarDim + q.shape[1]!) return this.mean.apply(u);
+    const ref = tf.slice(u, [0, 0], [-1, this.covarDim]) as tf.Tensor2D;
+    const extra = tf.slice(u, [0, this.covarDim], [-1, q.shape[1]!]) as tf.Tensor2D;
+    return tf.add(this.mean.apply(ref), tf.matMul(extra, q as tf.Tensor2D, false, true)) as tf.Tensor2D;
+  }
+
   /** Mean `[B, latentDim]` and variance (`[B, latentDim]`, or `[1]` when unit). */
   params(u: tf.Tensor2D | null, opts: PriorCallOptions): GaussianPriorParams {
     if (!u) throw new InvalidOptionError('u', 'this prior is conditioned on covariates, but none were given');
     return tf.tidy(() => ({
-      mean: this.mean.apply(u),
+      mean: this.meanOf(u),
       variance: this.varNet ? tf.add(tf.exp(this.varNet.forward(u, opts)), 1e-4) : tf.ones([1]),
     })) as unknown as GaussianPriorParams;
   }
@@ -100,6 +122,7 @@ export class LinearGaussianPrior implements GaussianConditionalPrior {
   /** `<prefix>_mean_<role>.{weight,bias}` and, when learned, `<prefix>_logvar_<role>.*`. */
   namedVariables(): NamedVariable[] {
     const out = prefixed(`${this.prefix}_mean_${this.role}`, this.mean);
+    if (this.queryMean) out.push({ name: `${this.prefix}_mean_${this.role}.query_weight`, variable: this.queryMean, trainable: true, query: true });
     if (this.varNet) out.push(...prefixed(`${this.prefix}_logvar_${this.role}`, this.varNet));
     return out;
   }

@@ -26,7 +26,7 @@ import { GeneProgramScorer, readGeneSets, registerBuiltinPriors } from '@invae/p
 import { DEFAULT_N_TOP_GENES, lossPlot, selectHighlyVariableGenes } from '@invae/bench';
 import { loadDataset } from '../dataset';
 import { openBackedDataset } from '../backed-source';
-import { integer, jsonObject, list, number } from '../parse';
+import { epochs as epochsOption, integer, jsonObject, list, number } from '../parse';
 import { resolvePriorPlugin } from '../plugins';
 import { epochReporter } from '../progress';
 import { checkInputFile } from '../fs-errors';
@@ -97,11 +97,6 @@ function workersOption(value: string): number | 'auto' {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidOptionError('workers', `--workers must be a positive integer or auto, got '${value}'.`);
   return n;
-}
-
-/** `--epochs`: a positive integer or `auto`. */
-function epochsOption(value: string): number | 'auto' {
-  return value === 'auto' ? 'auto' : integer(1)(value);
 }
 
 /** `--validation`: a fraction in [0, 1). */

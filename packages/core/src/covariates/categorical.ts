@@ -105,10 +105,13 @@ export class CategoricalEncoder {
 
   /**
    * Encodes `values` into `out` (row-major, `rowStride` floats per row, starting at `offset`).
-   * Returns the number of rows that became all-zero (unseen or missing).
+   * Returns the number of rows that became all-zero (unseen or missing). `options.mapped`: unseen
+   * categories encoded elsewhere (query-mapped categories, see `Invae.map`): all-zero rows here
+   * without a warning.
    */
-  encodeInto(values: CovariateColumn, out: Float32Array, rowStride: number, offset: number, options: { warn?: WarnFn } = {}): number {
+  encodeInto(values: CovariateColumn, out: Float32Array, rowStride: number, offset: number, options: { warn?: WarnFn; mapped?: ReadonlySet<string> } = {}): number {
     const warn = options.warn ?? defaultWarn;
+    const mapped = options.mapped;
     const unseen = new Set<string>();
     let missing = 0;
     for (let i = 0; i < values.length; i++) {
@@ -119,7 +122,7 @@ export class CategoricalEncoder {
       }
       const k = this.lookup.get(String(v));
       if (k === undefined) {
-        unseen.add(String(v));
+        if (!mapped?.has(String(v))) unseen.add(String(v));
         continue;
       }
       out[i * rowStride + offset + k] = 1;
@@ -127,7 +130,7 @@ export class CategoricalEncoder {
     let zeroRows = missing;
     if (unseen.size > 0) {
       let n = 0;
-      for (let i = 0; i < values.length; i++) if (!isMissing(values[i]) && !this.lookup.has(String(values[i]))) n++;
+      for (let i = 0; i < values.length; i++) if (!isMissing(values[i]) && !this.lookup.has(String(values[i])) && !mapped?.has(String(values[i]))) n++;
       zeroRows += n;
       warn(
         `covariate '${this.column}': ${n} cell(s) have categories not seen in training (${listSome([...unseen])}); ` +

@@ -185,10 +185,12 @@ export class CovariateEncoder {
 
   /**
    * Encodes `columns` into a matrix. The row count comes from the columns present, or `nRows`
-   * when none of the keys is present (or to check the lengths).
+   * when none of the keys is present (or to check the lengths). `options.mapped`: per categorical
+   * key, categories encoded by another encoder (query mapping, see `Invae.map`), which give all-zero
+   * rows here without the unseen-category warning.
    * @throws CovariateError when lengths disagree or the row count cannot be known.
    */
-  transform(columns: CovariateColumns, options: { warn?: WarnFn; nRows?: number } = {}): CovariateMatrix {
+  transform(columns: CovariateColumns, options: { warn?: WarnFn; nRows?: number; mapped?: Readonly<Record<string, ReadonlySet<string>>> } = {}): CovariateMatrix {
     const warn = options.warn ?? defaultWarn;
     let nRows = options.nRows;
     for (const e of this.encoders) {
@@ -224,7 +226,9 @@ export class CovariateEncoder {
         const col = columns[e.column];
         if (col === undefined) {
           warn(`covariate '${e.column}' is missing from the data; its ${e.width} column(s) are set to zero.`);
-        } else if (e instanceof CategoricalEncoder || e instanceof OrdinalEncoder) {
+        } else if (e instanceof CategoricalEncoder) {
+          e.encodeInto(col, data, nCols, offset, { warn, mapped: options.mapped?.[e.column] });
+        } else if (e instanceof OrdinalEncoder) {
           e.encodeInto(col, data, nCols, offset, { warn });
         } else if (e instanceof DoseEncoder) {
           e.encodeInto(col, e.treatment === null ? undefined : columns[e.treatment], data, nCols, offset, { warn });

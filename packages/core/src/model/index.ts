@@ -1,4 +1,4 @@
-export { Invae, type InvaeSetup, type InvaeModelOptions, type PredictorOptions, type LayerOption } from './invae';
+export { Invae, type InvaeSetup, type InvaeModelOptions, type PredictorOptions, type LayerOption, type MapOptions, type PredictOptions } from './invae';
 export { annDataDataset, backedAnnDataDataset, resolveDataset, type DatasetInput, type AnnDataReadOptions, type BackedAnnDataDataset } from './anndata-dataset';
 export { writeResults, latentObsmKey, DEFAULT_PREDICTION_KEY, type InvaeResults } from './results';
 export { validateCounts, alignedRows, checkUniqueGeneNames, isRowDataset, nCellsOf, nGenesOf, DataValidationError, type InvaeDataset, type RowDataset, type AnyDataset } from './dataset';

@@ -30,9 +30,11 @@ import { getPreset, type InvaePreset, type PresetName } from './presets';
 import { checkWorkflowManifest, type WorkflowManifest } from './model-manifest';
 import { expressionStream, resolveDecodePlan, type DecodeSource, type ExpressionMatrix, type ExpressionOptions, type ExpressionStream } from './expression';
 import { differentialExpression, type DeOptions, type DeResult } from './differential';
+import { categorySets, queryCategoryEncoder } from './query-categories';
+import { withConfidence } from '../predict/confidence';
 
 /** Model options of {@link Invae.setup} (sizes come from the data; defaults as the reference FinVAE/NFinVAE classes). */
-export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim'>>;
+export type InvaeModelOptions = Partial<Omit<InvaeModelConfig, 'model' | 'dataDim' | 'invCovarDim' | 'spurCovarDim' | 'spurQueryDim'>>;
 
 /** How a workflow is set up on a dataset: which model, which covariates feed which prior. */
 export interface InvaeSetup {
@@ -72,6 +74,23 @@ export type PredictorOptions =
   | ({ kind: 'linear' } & FitOptions)
   | { kind: 'knn'; k?: number }
   | ({ kind: 'environment'; batchKey: string } & EnvironmentClassifierOptions);
+
+/**
+ * Options of {@link Invae.map}: the training options of the query's new weights (defaults: the
+ * model's preset, as {@link Invae.train}; mapping trains in one thread) and the layer to read.
+ */
+export type MapOptions = Omit<TrainOptions, 'workers' | 'replica'> & LayerOption & { warn?: WarnFn };
+
+/** Options of {@link Invae.predict}. */
+export interface PredictOptions extends LayerOption {
+  /** `data`'s invariant latent when already computed (`latent(data, { part: 'inv' })`), so that it is not computed again. */
+  latent?: LatentMatrix;
+  /**
+   * Cells whose most probable class has a probability below this are labelled `unknown` (default:
+   * none; e.g. 0.5). Every prediction carries its confidence either way (see {@link withConfidence}).
+   */
+  unknownThreshold?: number | null;
+}
 
 const WORKFLOW_VERSION = 1;
 /** The per-epoch training history in a model directory (absent from folders saved before it existed). */
@@ -113,6 +132,8 @@ function withColumns(data: AnyDataset, extra: Record<string, CovariateColumn>): 
  */
 export class Invae {
   private predictorState: { predictor: InvariantPredictor; labelKey: string } | null = null;
+  /** Encoder of the spurious categories a query mapping added ({@link map}); null for a reference model. */
+  private spurQuery: CovariateEncoder | null = null;
   /** Derived obs columns of the dataset the model was set up on (by its counts), computed by setup. */
   private readonly setupDerived = new WeakMap<object, { geneNames: readonly string[]; obs: object; columns: Record<string, CovariateColumn> }>();
 
@@ -205,7 +226,24 @@ export class Invae {
         : derivedOf(data, [this.spec.invPrior, this.spec.spurPrior]);
     const obs = withColumns(data, derived);
     const enc = (e: CovariateEncoder) => (e.width === 0 ? null : e.transform(obs, { warn: this.warn, nRows: n }));
-    return { inv: enc(this.invEncoder), spur: enc(this.spurEncoder) };
+    return { inv: enc(this.invEncoder), spur: this.spurQuery ? this.mappedSpurious(obs, n, this.spurQuery) : enc(this.spurEncoder) };
+  }
+
+  /**
+   * The spurious covariates of a mapped model: the reference's columns (the query's categories are
+   * all-zero there, without a warning) followed by the query's ({@link map}).
+   */
+  private mappedSpurious(obs: AnyDataset['obs'], n: number, query: CovariateEncoder): RowMatrix {
+    const ref = this.spurEncoder.transform(obs, { warn: this.warn, nRows: n, mapped: categorySets(query) });
+    // every cell the query columns leave at zero is a reference category or was just warned about
+    const q = query.transform(obs, { warn: () => {}, nRows: n });
+    const [a, b] = [ref.nCols, q.nCols];
+    const data = new Float32Array(n * (a + b));
+    for (let i = 0; i < n; i++) {
+      data.set(ref.data.subarray(i * a, (i + 1) * a), i * (a + b));
+      data.set(q.data.subarray(i * b, (i + 1) * b), i * (a + b) + a);
+    }
+    return { nRows: n, nCols: a + b, data };
   }
 
   /** The dataset an input stands for (an AnnData read at the given layer, else the model's). */
@@ -252,6 +290,95 @@ export class Invae {
       throw e;
     }
     return this.history;
+  }
+
+  /**
+   * Maps a query dataset onto a trained reference model without retraining it (scArches-style
+   * architecture surgery): the spurious categories of the query the reference was not trained on
+   * (e.g. new batches) get input columns of their own in every network that reads the spurious
+   * covariates (the encoder's first layer, the spurious prior where its plugin supports it, the
+   * decoder's first layer when covariates are injected), initialised to zero; only those new
+   * weights are trained, on the query alone, with the training loss, while every reference weight
+   * and BatchNorm statistic stays frozen (the networks run in eval mode). The reference model is not
+   * modified; the result is a new model (with the reference's predictor) that embeds, predicts,
+   * saves and loads like any other, and gives reference cells exactly the latents the reference gave.
+   * Training options default to the model's preset (as {@link train}); mapping trains in one thread.
+   * The query's invariant covariates are read as any dataset's (missing labels → zeros).
+   * @throws InvalidOptionError when the query has no new spurious category, lacks the spurious
+   * column, the model is itself a mapping, or no network of it reads the spurious covariates through
+   * weights (nothing to extend); the errors of {@link train}.
+   */
+  static async map(reference: Invae, query: DatasetInput, options: MapOptions = {}): Promise<Invae> {
+    const { layer, warn, ...trainOptions } = options;
+    if (reference.spurQuery) {
+      throw new InvalidOptionError('model', 'This model is already a query mapping; a mapping extends a reference model once.', {
+        hint: 'map every query batch onto the original reference model in one call (concatenate the query files)',
+      });
+    }
+    const data = reference.dataset(query, { layer });
+    validateCounts(data, reference.model.config.decoderDist);
+    const queryEncoder = queryCategoryEncoder(reference.spurEncoder, data.obs);
+    if (!queryEncoder) {
+      const keys = reference.spurEncoder.keys.filter((k) => reference.spurEncoder.categoriesOf(k));
+      throw new InvalidOptionError('query', keys.length
+        ? `The query has no category of the spurious covariate(s) ${keys.map((k) => `'${k}'`).join(', ')} that the model was not trained on: there is nothing to map.`
+        : 'The model has no categorical spurious covariate (e.g. batch) whose new categories a mapping could add.', {
+        hint: keys.length ? 'embed and predict the query with the model as it is (invae embed / invae predict)' : 'set the model up with spurious covariates (invae train --batch KEY)',
+      });
+    }
+    const config: InvaeModelConfig = { ...reference.spec.config, spurQueryDim: queryEncoder.width };
+    const built = buildModel({ config, invPrior: reference.spec.invPrior, spurPrior: reference.spec.spurPrior });
+    if (!built.model.namedVariables().some((v) => v.query)) {
+      built.model.dispose();
+      throw new InvalidOptionError('model', 'No network of this model reads the spurious covariates through weights a mapping could extend (the encoder reads none, they are not injected into the decoder, and the spurious prior has no query-mapping hook).', {
+        hint: "set the model up with the encoder reading the batch (encoderCovariates 'all' or 'spurious') or with the batch injected into the decoder",
+      });
+    }
+    const weights = reference.model.getWeights();
+    try {
+      built.model.setWeights(weights, { strict: false });
+      const missing = built.model.namedVariables().filter((v) => !v.query && !weights.has(v.name));
+      if (missing.length) throw new Error(`internal: the mapped model has reference weights the reference lacks (${missing.map((v) => v.name).join(', ')})`);
+    } catch (e) {
+      built.model.dispose();
+      throw e;
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+    const mapped = new Invae(built.model, built.spec, reference.invEncoder, reference.spurEncoder, reference.geneNames, reference.layer, warn ?? reference.warn, null, reference.preset);
+    mapped.spurQuery = queryEncoder;
+    try {
+      if (reference.predictorState) {
+        mapped.predictorState = { labelKey: reference.predictorState.labelKey, predictor: predictorFromState(reference.predictorState.predictor.toJSON()) };
+      }
+      const live: TrainHistory = { epochs: [], stoppedBy: 'epochs', seconds: 0, workers: 1 };
+      mapped.history = live;
+      const onEpoch = trainOptions.onEpoch;
+      mapped.model.freezeReference(true);
+      try {
+        mapped.history = await trainModel(mapped.model, { x: mapped.rows(data), ...mapped.covariates(data) }, {
+          ...reference.preset.train,
+          ...definedOnly(trainOptions),
+          workers: 1,
+          onEpoch: async (r) => {
+            live.epochs.push(r);
+            await onEpoch?.(r);
+          },
+        });
+      } finally {
+        mapped.model.freezeReference(false);
+      }
+    } catch (e) {
+      mapped.dispose();
+      throw e;
+    }
+    return mapped;
+  }
+
+  /** The spurious categories a query mapping added, per covariate ({@link map}); empty for a reference model. */
+  get mappedCategories(): Record<string, readonly string[]> {
+    const q = this.spurQuery;
+    return q ? Object.fromEntries(q.keys.map((k) => [k, q.categoriesOf(k) ?? []])) : {};
   }
 
   /**
@@ -352,12 +479,15 @@ export class Invae {
    * Predicts labels of `data` with the trained predictor. An AnnData is read at `options.layer`
    * (default: the model's layer, else X); {@link writeResults} puts the labels into its obs.
    * `options.latent`: `data`'s invariant latent when already computed (`latent(data, { part: 'inv' })`),
-   * so that it is not computed again.
+   * so that it is not computed again. Every prediction carries each cell's confidence; with
+   * `options.unknownThreshold`, cells below it are labelled `unknown`.
    */
-  predict(input: DatasetInput, options: LayerOption & { latent?: LatentMatrix } = {}): Prediction {
+  predict(input: DatasetInput, options: PredictOptions = {}): Prediction {
     const data = this.dataset(input, options);
     if (!this.predictorState) throw new InvalidOptionError('predictor', 'No predictor has been trained for this model.', { hint: 'train one first (invae train … --predict KEY, or trainPredictor())' });
-    return this.predictorState.predictor.predict(this.invariantLatent(data, options.latent));
+    // the threshold is checked before the latent is computed
+    withConfidence({ labels: [], probabilities: new Float32Array(0), classes: [] }, options.unknownThreshold);
+    return withConfidence(this.predictorState.predictor.predict(this.invariantLatent(data, options.latent)), options.unknownThreshold);
   }
 
   /** `data`'s invariant latent: `given` (checked against the data and the model) or computed. */
@@ -388,7 +518,7 @@ export class Invae {
       workflowVersion: WORKFLOW_VERSION,
       preset: this.preset.name,
       layer: this.layer,
-      covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON() },
+      covariates: { inv: this.invEncoder.toJSON(), spur: this.spurEncoder.toJSON(), ...(this.spurQuery ? { spurQuery: this.spurQuery.toJSON() } : {}) },
       training: this.history
         ? {
             epochs: this.history.epochs.length,
@@ -459,22 +589,25 @@ export class Invae {
       }
       let w: Invae;
       try {
-        const encoder = (role: 'inv' | 'spur', width: number) => {
+        const encoder = (role: 'inv' | 'spur' | 'spurQuery', width: number) => {
           let enc: CovariateEncoder;
           try {
-            enc = CovariateEncoder.fromJSON(saved.covariates[role]);
+            enc = CovariateEncoder.fromJSON(saved.covariates[role]!);
           } catch (e) {
             throw new ModelFormatError(target, `model.json: extra.covariates.${role} is not a valid covariate encoder: ${(e as Error).message}`, { cause: e });
           }
           if (enc.width !== width) {
-            throw new ModelFormatError(target, `model.json: extra.covariates.${role} encodes ${enc.width} columns, but the model was built for ${width} (model.config.${role}CovarDim)`);
+            throw new ModelFormatError(target, `model.json: extra.covariates.${role} encodes ${enc.width} columns, but the model was built for ${width} (model.config.${role === 'spurQuery' ? 'spurQueryDim' : `${role}CovarDim`})`);
           }
           return enc;
         };
         const inv = encoder('inv', built.model.config.invCovarDim);
         const spur = encoder('spur', built.model.config.spurCovarDim);
+        const q = built.model.config.spurQueryDim;
+        const spurQuery = q > 0 || saved.covariates.spurQuery !== undefined ? encoder('spurQuery', q) : null;
         // models saved before presets existed were set up with the reference's defaults
         w = new Invae(built.model, built.spec, inv, spur, manifest.geneNames, saved.layer, options.warn ?? defaultWarn, history, getPreset(saved.preset ?? 'reference'));
+        w.spurQuery = spurQuery;
       } catch (e) {
         built.model.dispose();
         throw e;

@@ -24,7 +24,8 @@ const LIMITS = {
 export interface WorkflowManifest {
   spec: ResolvedModelSpec;
   config: ResolvedInvaeModelConfig;
-  covariates: { inv: CovariateEncoderState; spur: CovariateEncoderState };
+  /** `spurQuery`: the spurious categories a query mapping added (`Invae.map`), absent for a reference model. */
+  covariates: { inv: CovariateEncoderState; spur: CovariateEncoderState; spurQuery?: CovariateEncoderState };
   layer: string | null;
   predictor: { labelKey: string; state: PredictorState } | null;
   /** The preset the model was set up with (absent in models saved before presets). */
@@ -57,6 +58,7 @@ export function checkWorkflowManifest(manifest: ModelManifest, dir: string, work
   const optional = (k: string, fn: (field: string, v: unknown) => unknown) => {
     if (raw[k] !== undefined) fn(f(k), raw[k]);
   };
+  optional('spurQueryDim', (k, v) => check.integer(k, v, 0, LIMITS.covariates));
   optional('nLayers', (k, v) => check.integer(k, v, 1, LIMITS.layers));
   optional('hiddenDim', (k, v) => check.integer(k, v, 1, LIMITS.hidden));
   optional('activation', (k, v) => check.oneOf(k, v, ['relu', 'lrelu'] as const));
@@ -103,7 +105,8 @@ export function checkWorkflowManifest(manifest: ModelManifest, dir: string, work
   }
 
   const cov = check.object('extra.covariates', extra.covariates);
-  for (const role of ['inv', 'spur'] as const) {
+  for (const role of ['inv', 'spur', 'spurQuery'] as const) {
+    if (role === 'spurQuery' && cov[role] === undefined) continue;
     const s = check.object(`extra.covariates.${role}`, cov[role]);
     check.array(`extra.covariates.${role}.encoders`, s.encoders);
   }

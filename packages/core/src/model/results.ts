@@ -22,8 +22,8 @@ export interface InvaeResults {
   /** obs column of the predicted labels, stored as a categorical (default `inVAE_pred`; the CLI uses `<label>_pred`). */
   predictionKey?: string;
   /**
-   * obs column of each cell's confidence, the predicted class's probability as float32 (default
-   * `<predictionKey>_confidence`; null leaves it out).
+   * obs column of each cell's confidence as float32: the prediction's `confidence` when it has one,
+   * else the predicted class's probability (default `<predictionKey>_confidence`; null leaves it out).
    */
   confidenceKey?: string | null;
 }
@@ -72,7 +72,10 @@ export function writeResults<A extends AnnDataLike>(adata: A, results: InvaeResu
         hint: 'predict on this AnnData (model.predict(adata))',
       });
     }
-    if (confidenceKey !== null) {
+    if (confidenceKey !== null && prediction.confidence) {
+      if (prediction.confidence.length !== nObs) throw new InvalidOptionError('prediction', `the prediction has ${prediction.confidence.length} confidences for ${nObs} cells.`);
+      confidence = prediction.confidence;
+    } else if (confidenceKey !== null) {
       const classIndex = new Map(prediction.classes.map((c, j) => [c, j]));
       confidence = new Float32Array(nObs);
       for (let i = 0; i < nObs; i++) {

@@ -22,6 +22,13 @@ export interface InvaeModelConfig {
   invCovarDim: number;
   /** Width of the encoded spurious covariates (0 = none). */
   spurCovarDim: number;
+  /**
+   * Query mapping (scArches-style architecture surgery; not in the reference): one-hot columns of
+   * spurious categories first seen in a query dataset (e.g. new batches), fed after the
+   * `spurCovarDim` columns to every network that reads the spurious covariates through input
+   * weights of their own (default 0 = none). Set by `Invae.map`.
+   */
+  spurQueryDim?: number;
   /** Invariant latent dimensions. */
   latentDimInv: number;
   /** Spurious latent dimensions. */
@@ -95,7 +102,7 @@ function positiveInt(name: string, v: unknown, min = 1): number {
  * @throws InvalidOptionError naming the offending option.
  */
 export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModelConfig {
-  const known = ['model', 'dataDim', 'invCovarDim', 'spurCovarDim', 'latentDimInv', 'latentDimSpur', 'nLayers', 'hiddenDim', 'activation', 'slope', 'batchNorm', 'dropoutRate', 'decoderDist', 'injectCovarInLatent', 'encoderCovariates', 'elboVersion', 'klRate', 'tcBeta', 'invariancePenalty', 'normalizeConstant', 'seed', 'decoderPaths'] as const;
+  const known = ['model', 'dataDim', 'invCovarDim', 'spurCovarDim', 'spurQueryDim', 'latentDimInv', 'latentDimSpur', 'nLayers', 'hiddenDim', 'activation', 'slope', 'batchNorm', 'dropoutRate', 'decoderDist', 'injectCovarInLatent', 'encoderCovariates', 'elboVersion', 'klRate', 'tcBeta', 'invariancePenalty', 'normalizeConstant', 'seed', 'decoderPaths'] as const;
   // keep only model options (callers may pass a superset, e.g. prior options), dropping undefined values
   const given = Object.fromEntries(known.filter((k) => config[k] !== undefined).map((k) => [k, config[k]])) as Partial<InvaeModelConfig>;
   const c = {
@@ -113,6 +120,7 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
     tcBeta: 0,
     invariancePenalty: 0,
     normalizeConstant: 1,
+    spurQueryDim: 0,
     ...given,
   } as ResolvedInvaeModelConfig;
   if (c.model !== 'FinVAE' && c.model !== 'NFinVAE') {
@@ -121,6 +129,7 @@ export function resolveModelConfig(config: InvaeModelConfig): ResolvedInvaeModel
   positiveInt('dataDim', c.dataDim);
   positiveInt('invCovarDim', c.invCovarDim, 0);
   positiveInt('spurCovarDim', c.spurCovarDim, 0);
+  positiveInt('spurQueryDim', c.spurQueryDim, 0);
   positiveInt('latentDimInv', c.latentDimInv);
   positiveInt('latentDimSpur', c.latentDimSpur, 0);
   positiveInt('nLayers', c.nLayers, c.model === 'FinVAE' ? 2 : 1);

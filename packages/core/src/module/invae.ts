@@ -78,6 +78,10 @@ export class InvaeModel {
   readonly priors: InvaePriors;
   private beta: number;
   private tcBeta: number;
+  /** Whether the spurious prior reads the query columns (it has the `addQueryCovariates` hook). */
+  private readonly spurPriorQuery: boolean;
+  /** Query mapping in progress: only `query` variables train, every network runs in eval mode. */
+  private referenceFrozen = false;
 
   constructor(config: InvaeModelConfig, priors: InvaePriors) {
     const c = resolveModelConfig(config);
@@ -108,6 +112,9 @@ export class InvaeModel {
       }
     }
     this.priors = priors;
+    // query mapping: the spurious prior gets the query columns where it can take them
+    this.spurPriorQuery = c.spurQueryDim > 0 && !!priors.spur && priors.spur.covarDim > 0 && typeof priors.spur.addQueryCovariates === 'function';
+    if (this.spurPriorQuery) priors.spur!.addQueryCovariates!(c.spurQueryDim);
     const seeds = new SeedStream(c.seed);
     this.encoder = new GaussianEncoder(c, seeds);
     this.decoder = new Decoder(c, seeds);
@@ -149,11 +156,30 @@ export class InvaeModel {
     return out;
   }
 
-  /** Variables an optimiser updates. */
+  /** Variables an optimiser updates (only the query mapping's while the reference is frozen, see {@link freezeReference}). */
   get trainableVariables(): tf.Variable[] {
     return this.namedVariables()
-      .filter((v) => v.trainable)
+      .filter((v) => v.trainable && (!this.referenceFrozen || v.query))
       .map((v) => v.variable);
+  }
+
+  /** Width of the spurious covariates the model reads: `spurCovarDim` plus the query columns. */
+  get spurInputDim(): number {
+    return this.config.spurCovarDim + this.config.spurQueryDim;
+  }
+
+  /**
+   * Freezes (or unfreezes) the reference for query mapping: while frozen, {@link trainableVariables}
+   * holds only the variables flagged `query` (the input weights of the query columns) and every
+   * network runs in eval mode in training too (BatchNorm running statistics, neither used from the
+   * minibatch nor updated; no dropout), so that no reference weight or statistic changes.
+   * @throws InvalidOptionError when freezing a model without query columns.
+   */
+  freezeReference(frozen: boolean): void {
+    if (frozen && !this.namedVariables().some((v) => v.query)) {
+      throw new InvalidOptionError('spurQueryDim', 'the model has no query columns to train', { hint: 'build it with spurQueryDim > 0 (Invae.map does)' });
+    }
+    this.referenceFrozen = frozen;
   }
 
   /** Copies of every variable by name (the caller owns them). */
@@ -200,7 +226,7 @@ export class InvaeModel {
       if (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== width) throw new InputShapeError(name, `expected [${b}, ${width}], got [${t.shape.join(', ')}]`);
     };
     check('invCovar', inv, c.invCovarDim);
-    check('spurCovar', spur, c.spurCovarDim);
+    check('spurCovar', spur, this.spurInputDim);
     if (eps && (eps.rank !== 2 || eps.shape[0] !== b || eps.shape[1] !== this.latentDim)) {
       throw new InputShapeError('eps', `expected [${b}, ${this.latentDim}], got [${eps.shape.join(', ')}]`);
     }
@@ -210,11 +236,28 @@ export class InvaeModel {
     return t && t.shape[1] > 0 ? t : null;
   }
 
+  /**
+   * The spurious covariates split into the reference columns and the query columns (null without
+   * query columns). Without query columns the tensor is passed through as it is.
+   */
+  private splitSpur(spur: tf.Tensor2D | null): { ref: tf.Tensor2D | null; query: tf.Tensor2D | null } {
+    const q = this.config.spurQueryDim;
+    if (!spur || q === 0) return { ref: spur, query: null };
+    const d = this.config.spurCovarDim;
+    return { ref: d > 0 ? (tf.slice(spur, [0, 0], [-1, d]) as tf.Tensor2D) : null, query: tf.slice(spur, [0, d], [-1, q]) as tf.Tensor2D };
+  }
+
+  /** What the spurious prior reads: every column when it took the query columns, else the reference columns. */
+  private spurPriorInput(spur: tf.Tensor2D | null): tf.Tensor2D | null {
+    return this.spurPriorQuery ? spur : this.splitSpur(spur).ref;
+  }
+
   /** Posterior mean and variance of q(z | x, u). Tensors are owned by the caller. */
   encodeDistribution(x: tf.Tensor2D, invCovar: tf.Tensor2D | null, spurCovar: tf.Tensor2D | null, opts: { training?: boolean } = {}) {
     this.checkInputs(x, invCovar, spurCovar);
     return tf.tidy(() => {
-      const e = this.encoder.apply(x, this.covar(invCovar), this.covar(spurCovar), opts.training ?? false);
+      const s = this.splitSpur(this.covar(spurCovar));
+      const e = this.encoder.apply(x, this.covar(invCovar), s.ref, (opts.training ?? false) && !this.referenceFrozen, s.query);
       return { mean: e.mean, variance: e.variance };
     });
   }
@@ -223,7 +266,8 @@ export class InvaeModel {
   encode(x: tf.Tensor2D, invCovar: tf.Tensor2D | null, spurCovar: tf.Tensor2D | null, part: LatentPart = 'full'): tf.Tensor2D {
     this.checkInputs(x, invCovar, spurCovar);
     return tf.tidy(() => {
-      const { mean } = this.encoder.apply(x, this.covar(invCovar), this.covar(spurCovar), false);
+      const s = this.splitSpur(this.covar(spurCovar));
+      const { mean } = this.encoder.apply(x, this.covar(invCovar), s.ref, false, s.query);
       if (part === 'inv') return tf.slice(mean, [0, 0], [-1, this.config.latentDimInv]);
       if (part === 'spur') return tf.slice(mean, [0, this.config.latentDimInv], [-1, this.config.latentDimSpur]);
       return mean;
@@ -236,12 +280,14 @@ export class InvaeModel {
     return tf.tidy(() => this.forwardUnchecked(x, this.covar(invCovar), this.covar(spurCovar), opts) as unknown as tf.TensorContainer) as unknown as ForwardResult;
   }
 
-  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spur: tf.Tensor2D | null, opts: ForwardOptions): ForwardResult {
-    const enc = this.encoder.apply(x, inv, spur, opts.training);
+  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spurAll: tf.Tensor2D | null, opts: ForwardOptions): ForwardResult {
+    const { ref: spur, query } = this.splitSpur(spurAll);
+    const training = opts.training && !this.referenceFrozen;
+    const enc = this.encoder.apply(x, inv, spur, training, query);
     const eps = opts.eps ?? (tf.randomNormal(enc.mean.shape) as tf.Tensor2D);
     const z = tf.add(enc.mean, tf.mul(eps, tf.sqrt(enc.variance))) as tf.Tensor2D;
     const library = this.config.decoderDist === 'nb' ? (enc.library ?? (tf.sum(x, -1, true) as tf.Tensor2D)) : null;
-    const dec = this.decoder.apply(z, spur, library, opts.training);
+    const dec = this.decoder.apply(z, spur, library, training, query);
     const logPxZ = (
       this.config.decoderDist === 'nb' ? logNbPositive(x, dec.mean, dec.theta!) : normalLogPdf(x, dec.mean, dec.variance!)
     ) as tf.Tensor1D;
@@ -265,6 +311,8 @@ export class InvaeModel {
     }
     const beta = this.beta;
     const tcBeta = this.tcBeta;
+    // query mapping runs every network in eval mode (see freezeReference)
+    const training = opts.training && !this.referenceFrozen;
     return tf.tidy(() => {
       const inv = this.covar(invCovar);
       const spur = this.covar(spurCovar);
@@ -281,10 +329,10 @@ export class InvaeModel {
       if (c.elboVersion === 'kl_div') {
         let kl: tf.Tensor = tf.zerosLike(fwd.logPxZ);
         const invPrior = this.priors.inv as GaussianConditionalPrior;
-        const p = invPrior.params(inv, { training: opts.training });
+        const p = invPrior.params(inv, { training });
         kl = tf.add(kl, normalKl(tf.slice(fwd.encoderMean, [0, 0], [-1, dInv]), tf.slice(fwd.encoderVar, [0, 0], [-1, dInv]), p.mean, p.variance));
         if (this.priors.spur && dSpur > 0) {
-          const ps = this.priors.spur.params(spur, { training: opts.training });
+          const ps = this.priors.spur.params(this.spurPriorInput(spur), { training });
           kl = tf.add(kl, normalKl(tf.slice(fwd.encoderMean, [0, dInv], [-1, dSpur]), tf.slice(fwd.encoderVar, [0, dInv], [-1, dSpur]), ps.mean, ps.variance));
         }
         terms.kl = tf.mean(kl) as tf.Scalar;
@@ -294,15 +342,15 @@ export class InvaeModel {
         let logPz: tf.Tensor;
         const invPrior = this.priors.inv;
         if (invPrior.family === 'gaussian') {
-          const p = invPrior.params(inv, { training: opts.training });
+          const p = invPrior.params(inv, { training });
           logPz = normalLogPdf(zInv, p.mean, p.variance);
         } else {
           // score-matching loss at a detached copy (trains the prior only), then the frozen density (trains the encoder only)
-          smLoss = invPrior.scoreMatchingLoss(detach(zInv) as tf.Tensor2D, inv, { training: opts.training });
-          logPz = invPrior.logDensity(zInv, inv, { training: opts.training, frozen: true });
+          smLoss = invPrior.scoreMatchingLoss(detach(zInv) as tf.Tensor2D, inv, { training });
+          logPz = invPrior.logDensity(zInv, inv, { training, frozen: true });
         }
         if (this.priors.spur) {
-          const ps = this.priors.spur.params(spur, { training: opts.training });
+          const ps = this.priors.spur.params(this.spurPriorInput(spur), { training });
           logPz = tf.add(logPz, zSpur ? normalLogPdf(zSpur, ps.mean, ps.variance) : 0);
         }
         terms.logPz = tf.mean(logPz) as tf.Scalar;

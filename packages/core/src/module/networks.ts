@@ -26,6 +26,16 @@ export function encoderCovariateWidth(c: ResolvedInvaeModelConfig): number {
   return c.spurCovarDim + (c.encoderCovariates === 'all' ? c.invCovarDim : 0);
 }
 
+/** Query columns of the encoder's first layer: the spurious query columns when the encoder reads the spurious covariates. */
+function encoderQueryInputs(c: ResolvedInvaeModelConfig): number {
+  return c.encoderCovariates === 'none' ? 0 : c.spurQueryDim;
+}
+
+/** Query columns of the decoder's first layer: the spurious query columns when the covariates are injected into it. */
+function decoderQueryInputs(c: ResolvedInvaeModelConfig): number {
+  return c.injectCovarInLatent ? c.spurQueryDim : 0;
+}
+
 /** Names and sizes of the encoder's parts (one place for the constructor and {@link networkWeightShapes}). */
 function encoderPlan(c: ResolvedInvaeModelConfig): { names: readonly [string, string, string]; body: MLPOptions; latent: number } {
   const fin = c.model === 'FinVAE';
@@ -82,10 +92,12 @@ export function networkWeightShapes(c: ResolvedInvaeModelConfig): Map<string, nu
   };
   const enc = encoderPlan(c);
   add(enc.names[0], mlpWeightShapes(enc.body));
+  if (encoderQueryInputs(c)) out.set(`${enc.names[0]}.fc.0.query_weight`, [enc.body.nLayers > 1 ? c.hiddenDim : enc.body.outputDim, c.spurQueryDim]);
   add(enc.names[1], linearWeightShapes(c.hiddenDim, enc.latent));
   add(enc.names[2], linearWeightShapes(c.hiddenDim, enc.latent));
   const dec = decoderPlan(c);
   add(dec.mlpName, mlpWeightShapes(dec.rawMean));
+  if (decoderQueryInputs(c)) out.set(`${dec.mlpName}.fc.0.query_weight`, [dec.rawMean.nLayers > 1 ? c.hiddenDim : dec.rawMean.outputDim, c.spurQueryDim]);
   if (dec.nb) {
     add('decoder_freq.0', linearWeightShapes(c.hiddenDim, c.dataDim));
     out.set('decoder_raw_theta', [c.dataDim]);
@@ -115,12 +127,17 @@ export class GaussianEncoder {
     const plan = encoderPlan(config);
     this.names = plan.names;
     this.body = new MLP(plan.body, seeds);
+    const query = encoderQueryInputs(config);
+    if (query) this.body.addQueryInputs(query);
     this.meanHead = new Linear(config.hiddenDim, plan.latent, seeds);
     this.logVarHead = new Linear(config.hiddenDim, plan.latent, seeds);
   }
 
-  /** Encodes `[log1p(x) (nb) or x (normal), u_inv, u_spur]` (the covariates `encoderCovariates` names). */
-  apply(x: tf.Tensor2D, inv: tf.Tensor2D | null, spur: tf.Tensor2D | null, training: boolean): EncoderOutput {
+  /**
+   * Encodes `[log1p(x) (nb) or x (normal), u_inv, u_spur]` (the covariates `encoderCovariates` names);
+   * `spurQuery`: the spurious query columns (`spurQueryDim` > 0), read by the first layer's query weight.
+   */
+  apply(x: tf.Tensor2D, inv: tf.Tensor2D | null, spur: tf.Tensor2D | null, training: boolean, spurQuery: tf.Tensor2D | null = null): EncoderOutput {
     const which = this.config.encoderCovariates;
     const covs = [which === 'all' ? inv : null, which === 'none' ? null : spur].filter((t): t is tf.Tensor2D => !!t && t.shape[1] > 0);
     const u = covs.length === 0 ? null : covs.length === 1 ? covs[0]! : (tf.concat(covs, 1) as tf.Tensor2D);
@@ -129,7 +146,7 @@ export class GaussianEncoder {
     if (this.config.decoderDist === 'nb') ({ input, library } = log1pInput(x, u, { fused: fastPaths.encoderInput }));
     else input = u ? (tf.concat([x, u], 1) as tf.Tensor2D) : x;
     // the input is data: the first layer computes no gradient for it
-    const h = this.body.forward(input, { training, dataInput: true });
+    const h = this.body.forward(input, { training, dataInput: true, queryInput: which === 'none' ? null : spurQuery });
     const mean = this.meanHead.apply(h);
     const variance = tf.add(tf.exp(this.logVarHead.apply(h)), 1e-4) as tf.Tensor2D;
     return library ? { mean, variance, library } : { mean, variance };
@@ -178,6 +195,8 @@ export class Decoder {
     const plan = decoderPlan(c);
     this.mlpName = plan.mlpName;
     this.rawMean = new MLP(plan.rawMean, seeds);
+    const query = decoderQueryInputs(c);
+    if (query) this.rawMean.addQueryInputs(query);
     if (plan.nb) {
       this.freq = new Linear(c.hiddenDim, c.dataDim, seeds);
       this.rawTheta = tf.variable(tf.randomNormal([c.dataDim], 0, 1, 'float32', seeds.next()), true);
@@ -185,11 +204,15 @@ export class Decoder {
     if (c.decoderPaths) this.paths = maskedPaths(c.decoderPaths.genes, c.dataDim, seeds);
   }
 
-  /** Decodes `z` (concatenated with `u_spur` when covariates are injected); `library` is Σx per cell `[B, 1]` (NB only). */
-  apply(z: tf.Tensor2D, spur: tf.Tensor2D | null, library: tf.Tensor2D | null, training: boolean): DecoderOutput {
+  /**
+   * Decodes `z` (concatenated with `u_spur` when covariates are injected); `library` is Σx per cell
+   * `[B, 1]` (NB only); `spurQuery`: the spurious query columns, read by the first layer's query weight
+   * when covariates are injected.
+   */
+  apply(z: tf.Tensor2D, spur: tf.Tensor2D | null, library: tf.Tensor2D | null, training: boolean, spurQuery: tf.Tensor2D | null = null): DecoderOutput {
     const { main, dedicated } = this.splitLatent(z);
     const input = this.config.injectCovarInLatent && spur && spur.shape[1] > 0 ? (tf.concat([main, spur], 1) as tf.Tensor2D) : main;
-    let h = this.rawMean.forward(input, { training });
+    let h = this.rawMean.forward(input, { training, queryInput: this.config.injectCovarInLatent ? spurQuery : null });
     // masked paths: dedicated dims → their genes only, added before the softmax (NB) or to the mean (normal)
     const pathLogits = dedicated ? linearProduct(dedicated, tf.mul(this.paths!.weight, this.paths!.mask) as tf.Tensor2D) : null;
     if (this.config.decoderDist === 'nb') {

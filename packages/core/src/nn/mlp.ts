@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors';
 import { BatchNorm1d } from './batchnorm';
 import { Linear, linearWeightShapes } from './linear';
 import { fastPaths } from './fast-paths';
-import { plainProduct } from './linear-product';
+import { linearProduct, plainProduct } from './linear-product';
 import { dropoutMask as dropoutMask2d } from './dropout-mask';
 import { deriveSeed } from '../random/rng';
 import { detach, prefixed, type NamedVariable, type SeedStream } from './variables';
@@ -79,6 +79,12 @@ export interface MLPForwardOptions {
   frozen?: boolean;
   /** The input is data: no gradient is computed for it (differentiating with respect to it is an error). */
   dataInput?: boolean;
+  /**
+   * The query columns `[B, k]` of a network with {@link MLP.addQueryInputs}: they enter the first
+   * layer through its query weight. Absent: the last k columns of the input are the query columns
+   * when the input is k wider than `inputDim`, else the query weight is not used.
+   */
+  queryInput?: tf.Tensor2D | null;
 }
 
 /** What one layer did in a forward pass; used to propagate derivatives w.r.t. the input. */
@@ -113,6 +119,11 @@ export class MLP {
   readonly bn: BatchNorm1d[] = [];
   /** Resolved options. */
   readonly options: Required<MLPOptions>;
+  /**
+   * Weight `[hidden, k]` of the first layer's query input columns (see {@link addQueryInputs});
+   * null for a network without them.
+   */
+  queryWeight: tf.Variable | null = null;
 
   constructor(options: MLPOptions, seeds: SeedStream) {
     const o: Required<MLPOptions> = { slope: 0.1, endWithAct: false, batchNorm: false, dropoutRate: 0, ...options };
@@ -140,6 +151,34 @@ export class MLP {
     return this.options.outputDim;
   }
 
+  /** Number of query input columns (0 without {@link addQueryInputs}). */
+  get queryInputDim(): number {
+    return this.queryWeight ? this.queryWeight.shape[1]! : 0;
+  }
+
+  /**
+   * Architecture surgery for query mapping (scArches-style): adds `k` input columns to the first
+   * layer, with their own weight `fc.0.query_weight` `[out, k]` initialised to zero (so the network's
+   * output is unchanged until it is trained) and flagged `query` among the variables. The first
+   * layer then computes `x W₀ᵀ + b₀ + q Wqᵀ` for query columns `q`; the existing weights and their
+   * arithmetic are untouched, so rows whose query columns are zero give the same values as before.
+   * @throws InvalidOptionError when `k` is not a positive integer or the network already has query columns.
+   */
+  addQueryInputs(k: number): void {
+    if (!Number.isSafeInteger(k) || k < 1) throw new InvalidOptionError('queryInputs', `query input columns must be a positive integer, got ${k}`);
+    if (this.queryWeight) throw new InvalidOptionError('queryInputs', 'the network already has query input columns');
+    this.queryWeight = tf.variable(tf.zeros([this.fc[0]!.outputDim, k]), true);
+  }
+
+  /** The main input and the query columns of a forward pass (see {@link MLPForwardOptions.queryInput}). */
+  private splitQuery(x: tf.Tensor2D, given: tf.Tensor2D | null | undefined): { main: tf.Tensor2D; query: tf.Tensor2D | null } {
+    if (!this.queryWeight) return { main: x, query: null };
+    if (given !== undefined) return { main: x, query: given && given.shape[1] > 0 ? given : null };
+    const k = this.queryInputDim;
+    if (x.shape[1] !== this.options.inputDim + k) return { main: x, query: null };
+    return { main: tf.slice(x, [0, 0], [-1, this.options.inputDim]) as tf.Tensor2D, query: tf.slice(x, [0, this.options.inputDim], [-1, k]) as tf.Tensor2D };
+  }
+
   private activate(h: tf.Tensor2D): tf.Tensor2D {
     return this.options.activation === 'relu' ? tf.relu(h) : tf.leakyRelu(h, this.options.slope);
   }
@@ -159,10 +198,15 @@ export class MLP {
 
   private run(x: tf.Tensor2D, opts: MLPForwardOptions, exactTrace: boolean): MLPTrace {
     const o = this.options;
-    let h = x;
+    const { main, query } = this.splitQuery(x, opts.queryInput);
+    let h = main;
     const layers: MLPLayerTrace[] = [];
     for (let c = 0; c < o.nLayers; c++) {
       h = this.fc[c]!.apply(h, opts.frozen, { inputGrad: !(c === 0 && opts.dataInput && fastPaths.dataInput) });
+      if (c === 0 && query) {
+        const wq = (opts.frozen ? detach(this.queryWeight!) : this.queryWeight!) as tf.Tensor2D;
+        h = tf.add(h, linearProduct(query, wq)) as tf.Tensor2D;
+      }
       let bnScale: tf.Tensor1D | undefined;
       if (o.batchNorm) {
         // a trace's BatchNorm scale must carry its full gradient (derivative propagation); a plain forward pass can fuse
@@ -208,11 +252,12 @@ export class MLP {
     return g;
   }
 
-  /** `fc.{i}.*` and `bn.{i}.*`. */
+  /** `fc.{i}.*` and `bn.{i}.*` (and `fc.0.query_weight` with query input columns). */
   namedVariables(): NamedVariable[] {
     const out: NamedVariable[] = [];
     this.fc.forEach((l, i) => out.push(...prefixed(`fc.${i}`, l)));
     this.bn.forEach((l, i) => out.push(...prefixed(`bn.${i}`, l)));
+    if (this.queryWeight) out.push({ name: 'fc.0.query_weight', variable: this.queryWeight, trainable: true, query: true });
     return out;
   }
 }

@@ -8,6 +8,11 @@ export interface NamedVariable {
   readonly variable: tf.Variable;
   /** Whether an optimiser updates it (false for BatchNorm running statistics). */
   readonly trainable: boolean;
+  /**
+   * Added by query mapping (the input columns of categories first seen in a query, see
+   * `MLP.addQueryInputs`): the only variables trained while the reference weights are frozen.
+   */
+  readonly query?: boolean;
 }
 
 /** Something that owns named variables (layers, networks, priors, models). */

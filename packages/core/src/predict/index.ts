@@ -6,3 +6,4 @@ export { predictorFromState } from './state';
 export { accuracy, macroF1 } from './metrics';
 export type { FitOptions } from './softmax-model';
 export type { InvariantPredictor, LatentMatrix, Prediction, PredictorState } from './types';
+export { withConfidence, UNKNOWN_LABEL } from './confidence';

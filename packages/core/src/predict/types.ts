@@ -13,6 +13,11 @@ export interface Prediction {
   probabilities: Float32Array;
   /** Class order of `probabilities`. */
   classes: readonly string[];
+  /**
+   * Confidence per cell: the probability of its most probable class (set by `Invae.predict`; a
+   * label `unknown` marks a cell below the `unknownThreshold` asked for, see `withConfidence`).
+   */
+  confidence?: Float32Array;
 }
 
 /** JSON state of a fitted predictor, saved with the model. */

@@ -28,6 +28,17 @@ export interface ConditionalPriorBase extends HasVariables {
   readonly covarDim: number;
   /** Releases the prior's variables. */
   dispose(): void;
+  /**
+   * Optional hook of query mapping (`Invae.map`, scArches-style surgery): adds `k` covariate columns
+   * (categories first seen in a query, e.g. new batches) after the `covarDim` ones, each with input
+   * weights of its own initialised so that the prior is unchanged until they are trained (e.g.
+   * `MLP.addQueryInputs`), flagged `query` in `namedVariables()`. Afterwards `u` has `covarDim + k`
+   * columns; rows whose last k columns are zero must give exactly the values they gave before.
+   * Called once, right after the prior is built, for models with query columns (also when such a
+   * model is loaded, before its weights are assigned). A prior without it is given only the first
+   * `covarDim` columns: query cells get the prior of an unseen category.
+   */
+  addQueryCovariates?(k: number): void;
 }
 
 /** A conditional prior that is a diagonal Gaussian with parameters computed from `u`. */

@@ -42,7 +42,7 @@ export interface TrainingData {
   x: RowSource;
   /** Encoded invariant covariates, cells × invCovarDim (null when the model uses none). */
   inv: RowMatrix | null;
-  /** Encoded spurious covariates, cells × spurCovarDim (null when the model uses none). */
+  /** Encoded spurious covariates, cells × (spurCovarDim + spurQueryDim) (null when the model uses none). */
   spur: RowMatrix | null;
 }
 
@@ -390,7 +390,7 @@ function checkData(model: InvaeModel, data: TrainingData): void {
     if (m && m.nRows !== data.x.nRows) throw new InvalidOptionError(`data.${name}`, `The ${name} covariates have ${m.nRows} rows for ${data.x.nRows} cells.`);
   };
   check('inv', data.inv, c.invCovarDim);
-  check('spur', data.spur, c.spurCovarDim);
+  check('spur', data.spur, model.spurInputDim);
 }
 
 /** Resolves on the next turn of the event loop (after pending I/O callbacks and signal handlers). */
