@@ -1,6 +1,6 @@
 import { tf } from '../tf';
 import { engineOffset } from '../wasm/kernels';
-import { fusedThreads, type FusedThreads, type SplitTask } from './threads';
+import { fusedThreads, threadsAvailable, type FusedThreads, type SplitTask } from './threads';
 
 /**
  * Products of a linear layer on the shared-memory kernels of `gemm.wat`, split among the threads of
@@ -111,6 +111,33 @@ export function affineBackward(
   };
 }
 
+/** Number of forward products run by {@link threadedAffine} (tests check which path ran). */
+export const threadedStats = { forward: 0 };
+
+/** Which layers run on the threaded products (internal: tests lower it). */
+export const threadedLimits = {
+  /** Smallest batch × in × out of a linear layer that runs on the threaded products. */
+  minMacs: 1 << 20,
+};
+
+/**
+ * Whether {@link threadedAffine} should run `x · Wᵀ` (x `[m, k]`, W `[n, k]`): float32 operands on a
+ * JavaScript-memory engine (wasm, cpu) and at least `minMacs` multiply-adds.
+ */
+export function threadedAffineApplies(x: tf.Tensor, w: tf.Tensor, minMacs = threadedLimits.minMacs): boolean {
+  const backend = tf.getBackend();
+  return (
+    (backend === 'wasm' || backend === 'cpu') &&
+    x.rank === 2 &&
+    w.rank === 2 &&
+    x.dtype === 'float32' &&
+    w.dtype === 'float32' &&
+    x.shape[1] === w.shape[1] &&
+    x.shape[0]! * x.shape[1]! * w.shape[0]! >= minMacs &&
+    threadsAvailable()
+  );
+}
+
 /**
  * The affine map `x · Wᵀ + b` (weight `[out, in]`, bias `[out]`) as one taped operation whose three
  * products (forward, dx = dy · W, dW = dyᵀ · x) and db run on the fused kernels' threads. With
@@ -118,6 +145,7 @@ export function affineBackward(
  */
 export function threadedAffine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, opts: { inputGrad?: boolean; pool?: FusedThreads } = {}): tf.Tensor2D {
   const pool = opts.pool ?? fusedThreads();
+  threadedStats.forward++;
   const inputGrad = opts.inputGrad !== false;
   if (inputGrad) {
     const f = tf.customGrad(((xv: tf.Tensor2D, wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {

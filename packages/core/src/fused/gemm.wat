@@ -38,106 +38,106 @@
   )
 
   ;; C[i, j] = Σ_p A(i, p)·B[p, j] (+ bias[j] when $bias ≠ 0) for rows $r0 ≤ i < $r1 and the columns
-;; of panels $jb0 ≤ jb < $jb1 (columns 8jb … 8jb+7 below $n).
-  ;; A(i, p) is the float32 at a + 4(i·si + p·sp) (row-major: si = lda, sp = 1; transposed: si = 1,
-  ;; sp = lda). B [k, n] is packed in panels of 8 columns (see packPanels): panel jb holds
-  ;; B[p, 8jb + c] at bp + 4(8k·jb + 8p + c), zero beyond n. C rows are ldc apart. Micro-kernel:
-  ;; 4 rows × 8 columns in 8 vector accumulators; leftover rows one at a time (same arithmetic).
+  ;; of panels $jb0 ≤ jb < $jb1 (columns 8jb … 8jb+7 below $n). A(i, p) is the float32 at
+  ;; a + 4(i·si + p·sp) (row-major: si = lda, sp = 1; transposed: si = 1, sp = lda). B [k, n] is packed
+  ;; in panels of 8 columns (see packPanels): panel jb holds B[p, 8jb + c] at bp + 4(8k·jb + 8p + c),
+  ;; zero beyond n. C rows are ldc apart. Rows outer, panels inner: a block of A rows stays in cache
+  ;; while the packed panels stream past it.
   (func (export "gemm")
     (param $a i32) (param $si i32) (param $sp i32) (param $bp i32) (param $c i32) (param $ldc i32)
     (param $bias i32) (param $n i32) (param $k i32) (param $r0 i32) (param $r1 i32) (param $jb0 i32) (param $jb1 i32)
-    (local $jb i32) (local $panels i32) (local $panel i32) (local $cols i32) (local $i i32) (local $p i32)
-    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32)
-    (local $si4 i32) (local $sp4 i32) (local $ldc4 i32) (local $biasj i32) (local $dst i32)
-    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
-    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
-    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (local $jb i32) (local $panels i32) (local $i i32) (local $si4 i32) (local $ldc4 i32) (local $pa i32) (local $dst i32)
     (local.set $si4 (i32.shl (local.get $si) (i32.const 2)))
-    (local.set $sp4 (i32.shl (local.get $sp) (i32.const 2)))
     (local.set $ldc4 (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $panels (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
     (if (i32.lt_s (local.get $jb1) (local.get $panels)) (then (local.set $panels (local.get $jb1))))
-    (local.set $jb (local.get $jb0))
-    (block $panelsDone
-      (loop $panelLoop
-        (br_if $panelsDone (i32.ge_u (local.get $jb) (local.get $panels)))
-        (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5)))))
-        (local.set $cols (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))
-        (local.set $biasj (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias)))
-        (local.set $i (local.get $r0))
-        ;; blocks of 4 rows
-        (block $rowsDone
-          (loop $rowLoop
-            (br_if $rowsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1)))
-            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $si4))))
-            (local.set $pa1 (i32.add (local.get $pa0) (local.get $si4)))
-            (local.set $pa2 (i32.add (local.get $pa1) (local.get $si4)))
-            (local.set $pa3 (i32.add (local.get $pa2) (local.get $si4)))
-            (local.set $pb (local.get $panel))
-            (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0))
-            (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0))
-            (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a21 (v128.const i32x4 0 0 0 0))
-            (local.set $a30 (v128.const i32x4 0 0 0 0)) (local.set $a31 (v128.const i32x4 0 0 0 0))
-            (local.set $p (local.get $k))
-            (block $kDone
-              (loop $kLoop
-                (br_if $kDone (i32.eqz (local.get $p)))
-                (local.set $b0 (v128.load (local.get $pb)))
-                (local.set $b1 (v128.load offset=16 (local.get $pb)))
-                (local.set $av (v128.load32_splat (local.get $pa0)))
-                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (local.get $b0))))
-                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (local.get $b1))))
-                (local.set $av (v128.load32_splat (local.get $pa1)))
-                (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $av) (local.get $b0))))
-                (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $av) (local.get $b1))))
-                (local.set $av (v128.load32_splat (local.get $pa2)))
-                (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $av) (local.get $b0))))
-                (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $av) (local.get $b1))))
-                (local.set $av (v128.load32_splat (local.get $pa3)))
-                (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $av) (local.get $b0))))
-                (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $av) (local.get $b1))))
-                (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
-                (local.set $pa1 (i32.add (local.get $pa1) (local.get $sp4)))
-                (local.set $pa2 (i32.add (local.get $pa2) (local.get $sp4)))
-                (local.set $pa3 (i32.add (local.get $pa3) (local.get $sp4)))
-                (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-                (br $kLoop)))
+    (local.set $i (local.get $r0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $r1)))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $si4))))
+        (local.set $jb (local.get $jb0))
+        (block $panelsDone
+          (loop $panelLoop
+            (br_if $panelsDone (i32.ge_s (local.get $jb) (local.get $panels)))
             (local.set $dst (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc4)) (i32.shl (local.get $jb) (i32.const 5)))))
-            (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $biasj) (local.get $cols))
-            (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
-            (call $store8 (local.get $dst) (local.get $a10) (local.get $a11) (local.get $biasj) (local.get $cols))
-            (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
-            (call $store8 (local.get $dst) (local.get $a20) (local.get $a21) (local.get $biasj) (local.get $cols))
-            (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
-            (call $store8 (local.get $dst) (local.get $a30) (local.get $a31) (local.get $biasj) (local.get $cols))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $rowLoop)))
-        ;; leftover rows, one at a time
-        (block $restDone
-          (loop $restLoop
-            (br_if $restDone (i32.ge_s (local.get $i) (local.get $r1)))
-            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $si4))))
-            (local.set $pb (local.get $panel))
-            (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0))
-            (local.set $p (local.get $k))
-            (block $kDone1
-              (loop $kLoop1
-                (br_if $kDone1 (i32.eqz (local.get $p)))
-                (local.set $av (v128.load32_splat (local.get $pa0)))
-                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (v128.load (local.get $pb)))))
-                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $pb)))))
-                (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
-                (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-                (br $kLoop1)))
-            (call $store8
-              (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc4)) (i32.shl (local.get $jb) (i32.const 5))))
-              (local.get $a00) (local.get $a01) (local.get $biasj) (local.get $cols))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $restLoop)))
-        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
-        (br $panelLoop)))
+            (if (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1))
+              (then
+                (call $block4 (local.get $pa) (local.get $si4) (i32.shl (local.get $sp) (i32.const 2))
+                  (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5))))
+                  (local.get $k) (local.get $dst) (local.get $ldc4)
+                  (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias))
+                  (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3)))))
+              (else
+                (call $block1 (local.get $pa) (i32.shl (local.get $sp) (i32.const 2))
+                  (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5))))
+                  (local.get $k) (local.get $dst)
+                  (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias))
+                  (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+            (br $panelLoop)))
+        (local.set $i (i32.add (local.get $i) (select (i32.const 4) (i32.const 1) (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1)))))
+        (br $rowLoop)))
+  )
+
+  ;; One 4-row × 8-column block of gemm: rows at $pa, $pa + si4, … (byte strides), panel at $pb.
+  (func $block4 (param $pa0 i32) (param $si4 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $ldc4 i32) (param $bias i32) (param $cols i32)
+    (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $p i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (local.set $pa1 (i32.add (local.get $pa0) (local.get $si4)))
+    (local.set $pa2 (i32.add (local.get $pa1) (local.get $si4)))
+    (local.set $pa3 (i32.add (local.get $pa2) (local.get $si4)))
+    (local.set $p (local.get $k))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.eqz (local.get $p)))
+        (local.set $b0 (v128.load (local.get $pb)))
+        (local.set $b1 (v128.load offset=16 (local.get $pb)))
+        (local.set $av (v128.load32_splat (local.get $pa0)))
+        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa1)))
+        (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa2)))
+        (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa3)))
+        (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
+        (local.set $pa1 (i32.add (local.get $pa1) (local.get $sp4)))
+        (local.set $pa2 (i32.add (local.get $pa2) (local.get $sp4)))
+        (local.set $pa3 (i32.add (local.get $pa3) (local.get $sp4)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $kLoop)))
+    (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a10) (local.get $a11) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a20) (local.get $a21) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a30) (local.get $a31) (local.get $bias) (local.get $cols))
+  )
+
+  ;; One row × 8 columns of gemm (the same arithmetic per element as $block4).
+  (func $block1 (param $pa0 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $bias i32) (param $cols i32)
+    (local $p i32) (local $a00 v128) (local $a01 v128) (local $av v128)
+    (local.set $p (local.get $k))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.eqz (local.get $p)))
+        (local.set $av (v128.load32_splat (local.get $pa0)))
+        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (v128.load (local.get $pb)))))
+        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $pb)))))
+        (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $kLoop)))
+    (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
   )
 
   ;; Packs panels $jb0 ≤ jb < $jb1 of B [k, n] for gemm: dst + 4(8k·jb + 8p + c) = B[p, 8jb + c]

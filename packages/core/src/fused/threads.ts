@@ -204,6 +204,20 @@ export class FusedThreads {
 }
 
 let shared: FusedThreads | null = null;
+let unavailable = false;
+
+/** Whether the fused kernels' pool can run here (WebAssembly with shared memory and threads); false once creating it failed. */
+export function threadsAvailable(): boolean {
+  if (unavailable || !WA || typeof SharedArrayBuffer === 'undefined') return false;
+  if (shared) return true;
+  try {
+    fusedThreads();
+    return true;
+  } catch {
+    unavailable = true;
+    return false;
+  }
+}
 
 /** Number of threads the fused kernels use by default: `INVAE_THREADS` when set, else min(2, cores). */
 export function defaultThreadCount(): number {

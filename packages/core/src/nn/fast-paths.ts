@@ -22,4 +22,9 @@ export const fastPaths = {
   dropoutKernel: true,
   /** BatchNorm in training mode as one taped op with the closed-form gradient (`nn/batchnorm`). */
   batchNorm: true,
+  /**
+   * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
+   * products: all threads together, results independent of their number.
+   */
+  threadedProducts: true,
 };
