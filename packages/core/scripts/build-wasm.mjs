@@ -19,14 +19,30 @@ export async function compileKernels() {
   return compileWat(watPath, { simd: true, bulk_memory: true });
 }
 
-/** The threaded product kernels (`src/fused/gemm.wat`, shared memory). */
+/**
+ * The fused threads' kernels: `src/fused/gemm.wat` with the functions of `src/wasm/kernels.wat`
+ * added (one module, so that its wrappers call them), on a shared memory.
+ */
 export async function compileGemm() {
-  return compileWat(gemmWatPath, { simd: true, threads: true });
+  return compileWat(gemmWatPath, { simd: true, threads: true, bulk_memory: true }, fusedModuleText());
 }
 
-async function compileWat(file, features) {
+/** gemm.wat's text with kernels.wat's functions (everything after its memory import) inserted before its closing parenthesis. */
+function fusedModuleText() {
+  const gemm = readFileSync(gemmWatPath, 'utf8');
+  const kernels = readFileSync(watPath, 'utf8');
+  const importLine = '(import "env" "memory" (memory 1))';
+  const start = kernels.indexOf(importLine);
+  const end = kernels.lastIndexOf(')');
+  if (start < 0 || end < start) throw new Error('kernels.wat: memory import or closing parenthesis not found');
+  const body = kernels.slice(start + importLine.length, end);
+  const close = gemm.lastIndexOf(')');
+  return `${gemm.slice(0, close)}\n  ;; ---- functions of src/wasm/kernels.wat ----${body})\n`;
+}
+
+async function compileWat(file, features, text = readFileSync(file, 'utf8')) {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat(path.basename(file), readFileSync(file, 'utf8'), features);
+  const mod = wabt.parseWat(path.basename(file), text, features);
   try {
     mod.validate(features);
     return Buffer.from(mod.toBinary({}).buffer);

@@ -2,19 +2,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvaeModel, initEngine, rowSource, simulate, tf, trainModel, type TrainingData } from '../src/index';
 import { fastPaths } from '../src/nn/fast-paths';
 import { threadedLimits, threadedStats } from '../src/fused/affine';
+import { threadedNbLimits, threadedNbStats } from '../src/likelihoods/nb-fused';
 import { fusedThreads } from '../src/fused/threads';
 import { StandardNormalPrior } from './model-helpers';
 import { Linear } from '../src/nn/linear';
 import { SeedStream } from '../src/nn/variables';
 
 const LIMITS = { ...threadedLimits };
+const NB_LIMITS = { ...threadedNbLimits };
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 afterEach(() => {
   fastPaths.threadedProducts = true;
+  fastPaths.threadedNb = true;
   Object.assign(threadedLimits, LIMITS);
+  Object.assign(threadedNbLimits, NB_LIMITS);
 });
 afterAll(() => fusedThreads().close());
 
@@ -31,14 +35,17 @@ function makeModel(): InvaeModel {
 /** Trains 10 epochs; returns the loss curve and the final weights. */
 async function train(opts: { threaded: boolean; threads?: number }) {
   fastPaths.threadedProducts = opts.threaded;
+  fastPaths.threadedNb = opts.threaded;
   threadedLimits.minMacs = 0; // every dense layer on the threaded products
+  threadedNbLimits.minElements = 0; // and the NB likelihood
   if (opts.threads) fusedThreads(opts.threads);
   const model = makeModel();
   const before = threadedStats.forward;
+  const nbBefore = threadedNbStats.forward;
   const h = await trainModel(model, data, { epochs: 10, batchSize: 128, learningRate: 1e-3, seed: 5, workers: 1 });
   const weights = new Map([...model.getWeights()].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
   model.dispose();
-  return { curve: h.epochs.map((e) => e.loss), weights, threadedCalls: threadedStats.forward - before };
+  return { curve: h.epochs.map((e) => e.loss), weights, threadedCalls: threadedStats.forward - before, threadedNb: threadedNbStats.forward - nbBefore };
 }
 
 describe('training on the fused threaded products', () => {
@@ -48,6 +55,8 @@ describe('training on the fused threaded products', () => {
     expect(fused.curve).toHaveLength(10);
     expect(engine.threadedCalls).toBe(0);
     expect(fused.threadedCalls).toBeGreaterThan(0);
+    expect(engine.threadedNb).toBe(0);
+    expect(fused.threadedNb).toBeGreaterThan(0);
     for (let e = 0; e < 10; e++) expect(Math.abs(fused.curve[e]! - engine.curve[e]!) / Math.abs(engine.curve[e]!)).toBeLessThan(1e-4);
     for (const [k, w] of fused.weights) {
       const e = engine.weights.get(k)!;

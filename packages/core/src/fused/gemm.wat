@@ -2,7 +2,8 @@
 ;; thread of a `FusedThreads` pool, each thread calling a kernel on its own slice of the output
 ;; (rows of a product, panels of a packing, columns of a sum). Every pointer is a byte offset into
 ;; the shared memory, every size a count of elements. Compiled by packages/core/scripts/build-wasm.mjs
-;; into src/fused/gemm-binary.ts (checked by test/fused-gemm.test.ts).
+;; into src/fused/gemm-binary.ts (checked by test/fused-gemm.test.ts), with the functions of
+;; src/wasm/kernels.wat added to the module (the NB wrappers below call them).
 ;;
 ;; Determinism: each output element is computed by exactly one call, as a sum in a fixed order
 ;; (p = 0, 1, …, k−1 for a product, rows in order for a column sum) of separately rounded float32
@@ -214,5 +215,62 @@
         (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $scalar)))
+  )
+
+  ;; The NB log-likelihood kernels of kernels.wat (included below) over fixed chunks of $chunkRows
+  ;; rows, chunks $c0 ≤ c < $c1 of a [b, g] minibatch (the chunks, not the threads, fix the results).
+  ;; Forward: per chunk nbForward then nbCountTerms (rows f64 [b], written); chunk c's counts outside
+  ;; the table go to exc + 4·r0·g as indices relative to its first row r0, their number to counts[c];
+  ;; idx: i32 [chunks, g] scratch. ε is passed as its float32 bits.
+  (func (export "nbForwardChunks")
+    (param $x i32) (param $mu i32) (param $theta i32) (param $lte i32) (param $logT i32) (param $rows i32)
+    (param $g i32) (param $epsBits i32) (param $table i32) (param $idx i32) (param $exc i32) (param $counts i32)
+    (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $r0 i32) (local $n i32) (local $off i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $r0 (i32.mul (local.get $c) (local.get $chunkRows)))
+        (local.set $n (i32.sub (local.get $b) (local.get $r0)))
+        (if (i32.gt_s (local.get $n) (local.get $chunkRows)) (then (local.set $n (local.get $chunkRows))))
+        (local.set $off (i32.shl (i32.mul (local.get $r0) (local.get $g)) (i32.const 2)))
+        (call $nbForward (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $mu) (local.get $off)) (local.get $theta) (local.get $lte)
+          (i32.add (local.get $logT) (local.get $off)) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
+          (local.get $n) (local.get $g) (f32.reinterpret_i32 (local.get $epsBits)))
+        (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
+          (call $nbCountTerms (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
+            (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
+            (local.get $n) (local.get $g) (i32.const 0)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
+  )
+
+  ;; Backward over the same chunks: per chunk nbBackward then nbCountGrads, chunk c's part of dθ in
+  ;; acc + 8·c·g (f64 [chunks, g], written; the caller sums the chunks in order), its counts outside
+  ;; the table as in nbForwardChunks.
+  (func (export "nbBackwardChunks")
+    (param $x i32) (param $mu i32) (param $theta i32) (param $cv i32) (param $logT i32) (param $dy i32) (param $dmu i32) (param $acc i32)
+    (param $g i32) (param $epsBits i32) (param $table i32) (param $idx i32) (param $exc i32) (param $counts i32)
+    (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $r0 i32) (local $n i32) (local $off i32) (local $accC i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $r0 (i32.mul (local.get $c) (local.get $chunkRows)))
+        (local.set $n (i32.sub (local.get $b) (local.get $r0)))
+        (if (i32.gt_s (local.get $n) (local.get $chunkRows)) (then (local.set $n (local.get $chunkRows))))
+        (local.set $off (i32.shl (i32.mul (local.get $r0) (local.get $g)) (i32.const 2)))
+        (local.set $accC (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 3))))
+        (call $nbBackward (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $mu) (local.get $off)) (local.get $theta) (local.get $cv)
+          (i32.add (local.get $logT) (local.get $off)) (i32.add (local.get $dy) (i32.shl (local.get $r0) (i32.const 2)))
+          (i32.add (local.get $dmu) (local.get $off)) (local.get $accC) (local.get $n) (local.get $g) (f32.reinterpret_i32 (local.get $epsBits)))
+        (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
+          (call $nbCountGrads (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $dy) (i32.shl (local.get $r0) (i32.const 2)))
+            (local.get $accC) (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
+            (local.get $n) (local.get $g) (i32.const 0)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
   )
 )

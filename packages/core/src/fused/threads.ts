@@ -15,7 +15,7 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
-export const KERNELS = ['gemm', 'packPanels', 'colSums'] as const;
+export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32'] as const;
 /** A kernel of `gemm.wat`. */
 export type KernelName = (typeof KERNELS)[number];
 
@@ -38,7 +38,7 @@ const MAX_PAGES = 65536;
 /** Control words: generation, quit, done count, error, task count; tasks from TASK_BASE. */
 const CTRL = { gen: 0, quit: 1, done: 2, error: 3, tasks: 4 } as const;
 const TASK_BASE = 8;
-const TASK_WORDS = 20; // kernel, splitAt, units, align, nargs, args[15]
+const TASK_WORDS = 24; // kernel, splitAt, units, align, nargs, args[19]
 const MAX_TASKS = 16;
 
 /** Thread t's slice of `units` split in `threads` contiguous parts of whole `align` blocks. */
@@ -57,7 +57,7 @@ export function sliceOf(units: number, align: number, threads: number, t: number
 function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], t: number, threads: number): void {
   const n = ctrl[4]!;
   for (let q = 0; q < n; q++) {
-    const base = 8 + q * 20;
+    const base = 8 + q * 24;
     const fn = fns[ctrl[base]!]!;
     const splitAt = ctrl[base + 1]!;
     const units = ctrl[base + 2]!;
@@ -156,6 +156,11 @@ export class FusedThreads {
   /** A view of `n` float32 values at byte offset `at` (valid until the memory grows). */
   view(at: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer, at, n);
+  }
+
+  /** Calls kernel `kernel` once on the calling thread. */
+  call(kernel: KernelName, ...args: number[]): void {
+    this.fns[KERNELS.indexOf(kernel)]!(...args);
   }
 
   /** Runs the tasks, each thread its slices in task order; returns when every thread is done. */

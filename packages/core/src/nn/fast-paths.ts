@@ -24,7 +24,9 @@ export const fastPaths = {
   batchNorm: true,
   /**
    * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
-   * products: all threads together, results independent of their number.
+   * products: all threads together, results independent of their number. Off with `INVAE_THREADED=0`.
    */
-  threadedProducts: true,
+  threadedProducts: typeof process === 'undefined' || process.env?.INVAE_THREADED !== '0',
+  /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. Off with `INVAE_THREADED=0`. */
+  threadedNb: typeof process === 'undefined' || process.env?.INVAE_THREADED !== '0',
 };
