@@ -38,9 +38,9 @@ function evaluate(a: ReturnType<typeof args>, b: number, g: number) {
     const mu = tf.tensor2d(a.mu, [b, g]);
     const theta = tf.tensor1d(a.theta);
     const w = tf.tensor1d(Array.from({ length: b }, (_, i) => 0.5 + ((i * 7) % 5)));
-    const value = logNbPositive(x, mu, theta).dataSync().slice();
+    const value = logNbPositive(x, mu, theta).dataSync().slice() as Float32Array;
     const [dmu, dtheta] = tf.grads((m: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(logNbPositive(x, m, t), w)))([mu, theta]);
-    return { value, dmu: dmu!.dataSync().slice(), dtheta: dtheta!.dataSync().slice() };
+    return { value, dmu: dmu!.dataSync().slice() as Float32Array, dtheta: dtheta!.dataSync().slice() as Float32Array };
   });
 }
 
