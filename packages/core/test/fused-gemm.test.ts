@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../src/index';
-import { FusedThreads, sliceOf } from '../src/fused/threads';
+import { FusedThreads, defaultThreadCount, sliceOf } from '../src/fused/threads';
+import { isMainThread } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { affineBackward, affineForward, threadedAffine } from '../src/fused/affine';
 import { Rng } from '../src/random/rng';
 import { compileGemm, gemmModuleSource } from '../scripts/build-wasm.mjs';
@@ -59,6 +61,19 @@ describe('fused gemm kernels', () => {
   it('the committed gemm-binary.ts is compiled from gemm.wat', async () => {
     const committed = readFileSync(path.join(here, '../src/fused/gemm-binary.ts'), 'utf8');
     expect(committed, 'src/fused/gemm-binary.ts is stale: run `npm run -w @invae/core build:wasm`').toBe(gemmModuleSource(await compileGemm()));
+  });
+
+  it('uses INVAE_THREADS threads when set, else two cores on the main thread and one in a worker (a data-parallel replica)', () => {
+    const saved = process.env.INVAE_THREADS;
+    try {
+      process.env.INVAE_THREADS = '3';
+      expect(defaultThreadCount()).toBe(3);
+      delete process.env.INVAE_THREADS;
+      expect(defaultThreadCount()).toBe(isMainThread ? Math.min(2, availableParallelism()) : 1);
+    } finally {
+      if (saved === undefined) delete process.env.INVAE_THREADS;
+      else process.env.INVAE_THREADS = saved;
+    }
   });
 
   it('splits units into contiguous aligned slices covering everything once', () => {

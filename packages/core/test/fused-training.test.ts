@@ -3,6 +3,7 @@ import { InvaeModel, initEngine, rowSource, simulate, tf, trainModel, type Train
 import { fastPaths } from '../src/nn/fast-paths';
 import { threadedLimits, threadedStats } from '../src/fused/affine';
 import { threadedNbLimits, threadedNbStats } from '../src/likelihoods/nb-fused';
+import { threadedSparseLimits, threadedSparseStats } from '../src/nn/sparse-affine';
 import { fusedThreads } from '../src/fused/threads';
 import { StandardNormalPrior } from './model-helpers';
 import { Linear } from '../src/nn/linear';
@@ -10,6 +11,7 @@ import { SeedStream } from '../src/nn/variables';
 
 const LIMITS = { ...threadedLimits };
 const NB_LIMITS = { ...threadedNbLimits };
+const SPARSE_LIMITS = { ...threadedSparseLimits };
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -17,7 +19,9 @@ beforeAll(async () => {
 afterEach(() => {
   fastPaths.threadedProducts = true;
   fastPaths.threadedNb = true;
+  fastPaths.threadedSparse = true;
   Object.assign(threadedLimits, LIMITS);
+  Object.assign(threadedSparseLimits, SPARSE_LIMITS);
   Object.assign(threadedNbLimits, NB_LIMITS);
 });
 afterAll(() => fusedThreads().close());
@@ -36,16 +40,19 @@ function makeModel(): InvaeModel {
 async function train(opts: { threaded: boolean; threads?: number }) {
   fastPaths.threadedProducts = opts.threaded;
   fastPaths.threadedNb = opts.threaded;
+  fastPaths.threadedSparse = opts.threaded;
+  threadedSparseLimits.minMacs = 0; // the encoder's first layer
   threadedLimits.minMacs = 0; // every dense layer on the threaded products
   threadedNbLimits.minElements = 0; // and the NB likelihood
   if (opts.threads) fusedThreads(opts.threads);
   const model = makeModel();
   const before = threadedStats.forward;
   const nbBefore = threadedNbStats.forward;
+  const sparseBefore = threadedSparseStats.grad;
   const h = await trainModel(model, data, { epochs: 10, batchSize: 128, learningRate: 1e-3, seed: 5, workers: 1 });
   const weights = new Map([...model.getWeights()].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
   model.dispose();
-  return { curve: h.epochs.map((e) => e.loss), weights, threadedCalls: threadedStats.forward - before, threadedNb: threadedNbStats.forward - nbBefore };
+  return { curve: h.epochs.map((e) => e.loss), weights, threadedCalls: threadedStats.forward - before, threadedNb: threadedNbStats.forward - nbBefore, threadedSparse: threadedSparseStats.grad - sparseBefore };
 }
 
 describe('training on the fused threaded products', () => {
@@ -57,6 +64,8 @@ describe('training on the fused threaded products', () => {
     expect(fused.threadedCalls).toBeGreaterThan(0);
     expect(engine.threadedNb).toBe(0);
     expect(fused.threadedNb).toBeGreaterThan(0);
+    expect(engine.threadedSparse).toBe(0);
+    expect(fused.threadedSparse).toBeGreaterThan(0);
     for (let e = 0; e < 10; e++) expect(Math.abs(fused.curve[e]! - engine.curve[e]!) / Math.abs(engine.curve[e]!)).toBeLessThan(1e-4);
     for (const [k, w] of fused.weights) {
       const e = engine.weights.get(k)!;

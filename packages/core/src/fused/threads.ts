@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, isMainThread } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { GEMM_WASM_BASE64 } from './gemm-binary';
 
@@ -15,7 +15,7 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
-export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32'] as const;
+export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'sparseAffineChunks', 'sparseAffineGradCols', 'transpose'] as const;
 /** A kernel of `gemm.wat`. */
 export type KernelName = (typeof KERNELS)[number];
 
@@ -224,12 +224,16 @@ export function threadsAvailable(): boolean {
   }
 }
 
-/** Number of threads the fused kernels use by default: `INVAE_THREADS` when set, else min(2, cores). */
+/**
+ * Number of threads the fused kernels use by default: `INVAE_THREADS` when set, else min(2, cores)
+ * on the main thread and 1 in a worker thread (a data-parallel replica: the replicas already share
+ * the cores).
+ */
 export function defaultThreadCount(): number {
   const env = typeof process !== 'undefined' ? process.env?.INVAE_THREADS : undefined;
   const n = env ? Number(env) : NaN;
   if (Number.isInteger(n) && n >= 1) return n;
-  return Math.max(1, Math.min(2, availableParallelism()));
+  return isMainThread ? Math.max(1, Math.min(2, availableParallelism())) : 1;
 }
 
 /**

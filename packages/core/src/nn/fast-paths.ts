@@ -27,6 +27,8 @@ export const fastPaths = {
    * products: all threads together, results independent of their number. Off with `INVAE_THREADED=0`.
    */
   threadedProducts: typeof process === 'undefined' || process.env?.INVAE_THREADED !== '0',
+  /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by output columns. Off with `INVAE_THREADED=0`. */
+  threadedSparse: typeof process === 'undefined' || process.env?.INVAE_THREADED !== '0',
   /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. Off with `INVAE_THREADED=0`. */
   threadedNb: typeof process === 'undefined' || process.env?.INVAE_THREADED !== '0',
 };

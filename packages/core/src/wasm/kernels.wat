@@ -270,7 +270,7 @@
   ;; each output row is the bias plus Σ over the row's non-zeros x_c · Wᵀ[c, :], accumulated in
   ;; registers over blocks of 32 outputs. $idx is scratch for one row's column indices (i32 [in]);
   ;; $csr/$csrCols: the non-zeros built on the host, or 0 (see $rowIndices).
-  (func (export "sparseAffine")
+  (func $sparseAffine (export "sparseAffine")
     (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
     (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $col i32)
     (local $s v128) (local $w i32) (local $sf f32)
