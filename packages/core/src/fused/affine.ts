@@ -1,6 +1,6 @@
 import { tf } from '../tf';
 import { engineOffset } from '../wasm/kernels';
-import { fusedThreads, threadsAvailable, type FusedThreads, type SplitTask } from './threads';
+import { fusedThreads, threadedLimit, threadsAvailable, type FusedThreads, type SplitTask } from './threads';
 
 /**
  * Products of a linear layer on the shared-memory kernels of `gemm.wat`, split among the threads of
@@ -117,7 +117,7 @@ export const threadedStats = { forward: 0 };
 /** Which layers run on the threaded products (internal: tests lower it). */
 export const threadedLimits = {
   /** Smallest batch × in × out of a linear layer that runs on the threaded products. */
-  minMacs: 1 << 20,
+  minMacs: threadedLimit(1 << 20),
 };
 
 /**

@@ -208,6 +208,14 @@ export class FusedThreads {
   }
 }
 
+/**
+ * A size limit of the threaded paths: `n`, or 0 with `INVAE_THREADED=all` (every layer and
+ * likelihood on the fused threads: checks such as the parity fixtures, whose sizes are below the limits).
+ */
+export function threadedLimit(n: number): number {
+  return typeof process !== 'undefined' && process.env?.INVAE_THREADED === 'all' ? 0 : n;
+}
+
 let shared: FusedThreads | null = null;
 let unavailable = false;
 

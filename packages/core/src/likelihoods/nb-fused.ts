@@ -5,7 +5,7 @@ import { logF32, logFromFloat32Bits } from './log-f32';
 import { simdKernelsFor, type SimdKernels } from '../wasm/kernels';
 import { csrWords, knownNonZeros, nonZeroStats } from '../nn/counts-csr';
 import { fastPaths } from '../nn/fast-paths';
-import { fusedThreads, threadsAvailable } from '../fused/threads';
+import { fusedThreads, threadedLimit, threadsAvailable } from '../fused/threads';
 
 // Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
 // the engine's memory, accumulating in double precision and touching each element of the
@@ -107,7 +107,7 @@ function nbForwardSimd(
 const CHUNK_ROWS = 16;
 
 /** Smallest cells × genes that runs on the fused threads (internal: tests lower it). */
-export const threadedNbLimits = { minElements: 1 << 16 };
+export const threadedNbLimits = { minElements: threadedLimit(1 << 16) };
 
 /** Number of threaded forward passes (tests check which path ran). */
 export const threadedNbStats = { forward: 0 };

@@ -24,7 +24,8 @@ export const fastPaths = {
   batchNorm: true,
   /**
    * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
-   * products: all threads together, results independent of their number. Off with `INVAE_THREADED=0`.
+   * products: all threads together, results independent of their number. Off with `INVAE_THREADED=0`;
+   * `INVAE_THREADED=all` lifts the size limits of every threaded path (see `fused/threads`' `threadedLimit`).
    */
   threadedProducts: typeof process === 'undefined' || process.env?.INVAE_THREADED !== '0',
   /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by output columns. Off with `INVAE_THREADED=0`. */

@@ -3,7 +3,7 @@ import { defineJsKernel } from './js-kernel';
 import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
 import { knownNonZeros, nonZeroStats } from './counts-csr';
 import { fastPaths } from './fast-paths';
-import { fusedThreads, threadsAvailable } from '../fused/threads';
+import { fusedThreads, threadedLimit, threadsAvailable } from '../fused/threads';
 
 // The affine map x · Wᵀ + b of a layer whose input is data with many zeros (an encoder's first
 // layer: log-counts and one-hot covariates), computed on the non-zeros of x only: forward
@@ -46,7 +46,7 @@ function affineGradRows(x: Float32Array, dy: Float32Array, dW: Float32Array, db:
 const CHUNK_ROWS = 16;
 
 /** Smallest rows × in × out that runs on the fused threads (internal: tests lower it). */
-export const threadedSparseLimits = { minMacs: 1 << 20 };
+export const threadedSparseLimits = { minMacs: threadedLimit(1 << 20) };
 
 /** Number of threaded forward and gradient products (tests check which path ran). */
 export const threadedSparseStats = { forward: 0, grad: 0 };
