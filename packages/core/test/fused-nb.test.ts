@@ -6,12 +6,13 @@ import { fusedThreads } from '../src/fused/threads';
 import { Rng } from '../src/random/rng';
 
 const LIMITS = { ...threadedNbLimits };
+const SWITCHES = { ...fastPaths };
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 afterEach(() => {
-  fastPaths.threadedNb = true;
+  Object.assign(fastPaths, SWITCHES);
   Object.assign(threadedNbLimits, LIMITS);
 });
 afterAll(() => fusedThreads().close());
@@ -81,6 +82,7 @@ describe('NB log-likelihood on the fused threads', () => {
 
   it('runs on the threads at the default limit for a 256-cell × 2000-gene minibatch only', () => {
     expect(256 * 2000).toBeGreaterThanOrEqual(threadedNbLimits.minElements);
+    fastPaths.threadedNb = true;
     const a = args(3, 8, 40);
     const before = threadedNbStats.forward;
     evaluate(a, 8, 40);

@@ -6,12 +6,13 @@ import { fusedThreads } from '../src/fused/threads';
 import { Rng } from '../src/random/rng';
 
 const LIMITS = { ...threadedSparseLimits };
+const SWITCHES = { ...fastPaths };
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 afterEach(() => {
-  fastPaths.threadedSparse = true;
+  Object.assign(fastPaths, SWITCHES);
   Object.assign(threadedSparseLimits, LIMITS);
 });
 afterAll(() => fusedThreads().close());

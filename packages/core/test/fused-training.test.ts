@@ -10,6 +10,7 @@ import { Linear } from '../src/nn/linear';
 import { SeedStream } from '../src/nn/variables';
 
 const LIMITS = { ...threadedLimits };
+const SWITCHES = { ...fastPaths };
 const NB_LIMITS = { ...threadedNbLimits };
 const SPARSE_LIMITS = { ...threadedSparseLimits };
 
@@ -17,9 +18,7 @@ beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 afterEach(() => {
-  fastPaths.threadedProducts = true;
-  fastPaths.threadedNb = true;
-  fastPaths.threadedSparse = true;
+  Object.assign(fastPaths, SWITCHES);
   Object.assign(threadedLimits, LIMITS);
   Object.assign(threadedSparseLimits, SPARSE_LIMITS);
   Object.assign(threadedNbLimits, NB_LIMITS);
@@ -87,6 +86,7 @@ describe('training on the fused threaded products', () => {
   });
 
   it('runs the decoder output layer (256 × 128 → 2000) on the threaded products at the default limit, a small layer on the engine', () => {
+    fastPaths.threadedProducts = true;
     const seeds = new SeedStream(1);
     const big = new Linear(128, 2000, seeds);
     const small = new Linear(16, 40, seeds);
