@@ -4,6 +4,8 @@ import { digammaDiff, lgammaRatio, logFactorial } from './special-f64';
 import { logF32, logFromFloat32Bits } from './log-f32';
 import { simdKernelsFor, type SimdKernels } from '../wasm/kernels';
 import { csrWords, knownNonZeros, nonZeroStats } from '../nn/counts-csr';
+import { fastPaths } from '../nn/fast-paths';
+import { fusedThreads, threadedLimit, threadsAvailable } from '../fused/threads';
 
 // Per-cell negative-binomial log-likelihood as two JavaScript kernels (value; gradients) that run on
 // the engine's memory, accumulating in double precision and touching each element of the
@@ -98,6 +100,113 @@ function nbForwardSimd(
     rows[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
   }
   for (let r = 0; r < b; r++) out[r] = rows[r]!;
+  return true;
+}
+
+/** Rows per chunk of the threaded NB kernels: the chunks (fixed, not the threads) set the order of every sum. */
+const CHUNK_ROWS = 16;
+
+/** Smallest cells × genes that runs on the fused threads (internal: tests lower it). */
+export const threadedNbLimits = { minElements: threadedLimit(1 << 16) };
+
+/** Number of threaded forward passes (tests check which path ran). */
+export const threadedNbStats = { forward: 0 };
+
+function threadedNbApplies(b: number, g: number): boolean {
+  return fastPaths.threadedNb && g >= 4 && b * g >= threadedNbLimits.minElements && threadsAvailable();
+}
+
+/** The float32 bits of `v` (the kernels take ε as an integer argument). */
+function f32Bits(v: number): number {
+  return new Int32Array(Float32Array.of(v).buffer)[0]!;
+}
+
+/**
+ * {@link nbForwardSimd} on the fused threads: the minibatch is copied to their shared memory and
+ * `nbForwardChunks` runs on fixed chunks of {@link CHUNK_ROWS} rows, split among the threads; the
+ * counts outside the table are added here, chunk by chunk. Returns false where it does not apply.
+ */
+function nbForwardThreaded(x: Float32Array, mu: Float32Array, theta: Float32Array, out: Float32Array, logT: Float32Array, b: number, g: number, eps: number): boolean {
+  if (!threadedNbApplies(b, g)) return false;
+  threadedNbStats.forward++;
+  nonZeroStats.scans++; // the chunks scan their rows for the non-zeros
+  const pool = fusedThreads();
+  const chunks = Math.ceil(b / CHUNK_ROWS);
+  pool.reset();
+  const [xa, ma, ta, tmp, lte, lt] = [pool.alloc(b * g), pool.alloc(b * g), pool.alloc(g), pool.alloc(g), pool.alloc(g), pool.alloc(b * g)];
+  const [rows, table, idx, exc, counts] = [pool.alloc(2 * b), pool.alloc(2 * STRIDE * g), pool.alloc(chunks * g), pool.alloc(b * g), pool.alloc(chunks)];
+  pool.write(xa, x);
+  pool.write(ma, mu);
+  pool.write(ta, theta);
+  const tmpV = pool.view(tmp, g);
+  for (let j = 0; j < g; j++) tmpV[j] = theta[j]! + eps;
+  pool.call('logF32', tmp, lte, g);
+  const buf = pool.memory.buffer;
+  lgammaRatioTable(theta, g, new Float64Array(buf, table, g * STRIDE), LOG_FACTORIAL_SMALL);
+  pool.run([{ kernel: 'nbForwardChunks', args: [xa, ma, ta, lte, lt, rows, g, f32Bits(eps), table, idx, exc, counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks }]);
+  const rowsV = new Float64Array(buf, rows, b);
+  const cnt = new Int32Array(buf, counts, chunks);
+  const excV = new Int32Array(buf, exc, b * g);
+  for (let c = 0; c < chunks; c++) {
+    const base = c * CHUNK_ROWS * g;
+    for (let t = 0; t < cnt[c]!; t++) {
+      const e = base + excV[base + t]!;
+      const xv = x[e]!;
+      rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
+    }
+  }
+  for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
+  logT.set(pool.view(lt, b * g));
+  return true;
+}
+
+/**
+ * {@link nbBackwardSimd} on the fused threads: `nbBackwardChunks` on the chunks of
+ * {@link nbForwardThreaded}, each chunk's part of dθ summed here in chunk order, then the counts
+ * outside the table. Returns false where it does not apply.
+ */
+function nbBackwardThreaded(
+  x: Float32Array, mu: Float32Array, theta: Float32Array, logT: Float32Array, dy: Float32Array, dMu: Float32Array, dTheta: Float32Array, b: number, g: number, eps: number,
+): boolean {
+  if (!threadedNbApplies(b, g)) return false;
+  nonZeroStats.scans++;
+  const pool = fusedThreads();
+  const chunks = Math.ceil(b / CHUNK_ROWS);
+  pool.reset();
+  const [xa, ma, ta, lt, dya, cv, dmu] = [pool.alloc(b * g), pool.alloc(b * g), pool.alloc(g), pool.alloc(b * g), pool.alloc(b), pool.alloc(g), pool.alloc(b * g)];
+  const [acc, table, idx, exc, counts] = [pool.alloc(2 * chunks * g), pool.alloc(2 * STRIDE * g), pool.alloc(chunks * g), pool.alloc(b * g), pool.alloc(chunks)];
+  pool.write(xa, x);
+  pool.write(ma, mu);
+  pool.write(ta, theta);
+  pool.write(lt, logT);
+  pool.write(dya, dy);
+  const tmp = pool.alloc(g);
+  const tmpV = pool.view(tmp, g);
+  for (let j = 0; j < g; j++) tmpV[j] = theta[j]! + eps;
+  pool.call('logF32', tmp, cv, g);
+  const c = pool.view(cv, g);
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    c[j] = c[j]! + th / (th + eps);
+  }
+  const buf = pool.memory.buffer;
+  digammaDiffTable(theta, g, new Float64Array(buf, table, g * STRIDE));
+  pool.run([{ kernel: 'nbBackwardChunks', args: [xa, ma, ta, cv, lt, dya, dmu, acc, g, f32Bits(eps), table, idx, exc, counts, b, CHUNK_ROWS, 0, 0], splitAt: 16, units: chunks }]);
+  const accV = new Float64Array(buf, acc, chunks * g);
+  const sum = new Float64Array(g);
+  for (let ch = 0; ch < chunks; ch++) for (let j = 0; j < g; j++) sum[j] += accV[ch * g + j]!;
+  const cnt = new Int32Array(buf, counts, chunks);
+  const excV = new Int32Array(buf, exc, b * g);
+  for (let ch = 0; ch < chunks; ch++) {
+    const base = ch * CHUNK_ROWS * g;
+    for (let t = 0; t < cnt[ch]!; t++) {
+      const e = base + excV[base + t]!;
+      const j = e % g;
+      sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
+    }
+  }
+  for (let j = 0; j < g; j++) dTheta[j] = sum[j]!;
+  dMu.set(pool.view(dmu, b * g));
   return true;
 }
 
@@ -252,6 +361,7 @@ function kernels() {
         scratch: ([x]) => nbScratch(x![0]!, x![1]!),
         body: ([x, mu, theta, nz], [out, logT], [xShape], { eps }, scratch) => {
           const [b, g] = [xShape![0]!, xShape![1]!];
+          if (nbForwardThreaded(x!, mu!, theta!, out!, logT!, b, g, eps!)) return;
           if (nbForwardSimd(x!, mu!, theta!, out!, logT!, b, g, eps!, scratch, nz ?? null)) return;
           if (!nz) nonZeroStats.scans++;
           nbForwardRows(x!, mu!, theta!, out!, logT!, b, g, eps!, nz ? csrWords(nz) : null);
@@ -265,6 +375,7 @@ function kernels() {
         scratch: ([x]) => nbScratch(x![0]!, x![1]!),
         body: ([x, mu, theta, logT, dy, nz], [dMu, dTheta], [xShape], { eps }, scratch) => {
           const [b, g] = [xShape![0]!, xShape![1]!];
+          if (nbBackwardThreaded(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!)) return;
           if (nbBackwardSimd(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!, scratch, nz ?? null)) return;
           if (!nz) nonZeroStats.scans++;
           nbBackwardRows(x!, mu!, theta!, logT!, dy!, dMu!, dTheta!, b, g, eps!, nz ? csrWords(nz) : null);

@@ -1,5 +1,12 @@
 /**
- * Switches of the fused fast paths (JavaScript kernels, hand-written gradients). All on by default;
+ * Whether the threaded paths (`fused/`) are on: opt-in with `INVAE_THREADED=1` (or `all`) until an
+ * A/B on an idle two-core machine shows them faster than the single-thread engine path (on the
+ * loaded development machine the difference was within the noise).
+ */
+const threadedOn = typeof process !== 'undefined' && (process.env?.INVAE_THREADED === '1' || process.env?.INVAE_THREADED === 'all');
+
+/**
+ * Switches of the fused fast paths (JavaScript kernels, hand-written gradients). All on by default (the threaded ones opt-in, see `threadedOn`);
  * turning one off selects the plain tensor-op formulation that computes the same thing. Internal:
  * used by tests and by A/B timing scripts, not part of the public API.
  */
@@ -22,4 +29,14 @@ export const fastPaths = {
   dropoutKernel: true,
   /** BatchNorm in training mode as one taped op with the closed-form gradient (`nn/batchnorm`). */
   batchNorm: true,
+  /**
+   * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
+   * products: all threads together, results independent of their number. On with `INVAE_THREADED=1`;
+   * `INVAE_THREADED=all` lifts the size limits of every threaded path (see `fused/threads`' `threadedLimit`).
+   */
+  threadedProducts: threadedOn,
+  /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by output columns. On with `INVAE_THREADED=1`. */
+  threadedSparse: threadedOn,
+  /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. On with `INVAE_THREADED=1`. */
+  threadedNb: threadedOn,
 };

@@ -2,6 +2,8 @@ import { tf } from '../tf';
 import { defineJsKernel } from './js-kernel';
 import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
 import { knownNonZeros, nonZeroStats } from './counts-csr';
+import { fastPaths } from './fast-paths';
+import { fusedThreads, threadedLimit, threadsAvailable } from '../fused/threads';
 
 // The affine map x · Wᵀ + b of a layer whose input is data with many zeros (an encoder's first
 // layer: log-counts and one-hot covariates), computed on the non-zeros of x only: forward
@@ -40,6 +42,56 @@ function affineGradRows(x: Float32Array, dy: Float32Array, dW: Float32Array, db:
   }
 }
 
+/** Rows per chunk of the threaded forward product (fixed: the chunks, not the threads, are the unit of work). */
+const CHUNK_ROWS = 16;
+
+/** Smallest rows × in × out that runs on the fused threads (internal: tests lower it). */
+export const threadedSparseLimits = { minMacs: threadedLimit(1 << 20) };
+
+/** Number of threaded forward and gradient products (tests check which path ran). */
+export const threadedSparseStats = { forward: 0, grad: 0 };
+
+function threadedSparseApplies(rows: number, inDim: number, n: number): boolean {
+  return fastPaths.threadedSparse && rows * inDim * n >= threadedSparseLimits.minMacs && threadsAvailable();
+}
+
+/** The forward product on the fused threads (rows in fixed chunks; each row's sum as the single-thread kernel's). Returns false where it does not apply. */
+function forwardThreaded(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, rows: number, inDim: number, n: number): boolean {
+  if (!threadedSparseApplies(rows, inDim, n)) return false;
+  threadedSparseStats.forward++;
+  nonZeroStats.scans++; // the chunks scan their rows for the non-zeros
+  const pool = fusedThreads();
+  const chunks = Math.ceil(rows / CHUNK_ROWS);
+  pool.reset();
+  const [xa, wa, wta, ba, ya, idx] = [pool.alloc(rows * inDim), pool.alloc(n * inDim), pool.alloc(n * inDim), pool.alloc(n), pool.alloc(rows * n), pool.alloc(chunks * inDim)];
+  pool.write(xa, x);
+  pool.write(wa, w);
+  pool.write(ba, b);
+  pool.call('transpose', wa, n, inDim, wta);
+  pool.run([{ kernel: 'sparseAffineChunks', args: [xa, inDim, wta, ba, ya, n, idx, rows, CHUNK_ROWS, 0, 0], splitAt: 9, units: chunks }]);
+  y.set(pool.view(ya, rows * n));
+  return true;
+}
+
+/** dW and db on the fused threads, split by blocks of 32 outputs (each element's sum as the single-thread kernel's). Returns false where it does not apply. */
+function gradThreaded(x: Float32Array, dy: Float32Array, dW: Float32Array, db: Float32Array, rows: number, inDim: number, n: number): boolean {
+  if (!threadedSparseApplies(rows, inDim, n)) return false;
+  threadedSparseStats.grad++;
+  nonZeroStats.scans++;
+  const pool = fusedThreads();
+  pool.reset();
+  const [xa, dya, dwt, dba, dwa, idx] = [pool.alloc(rows * inDim), pool.alloc(rows * n), pool.alloc(inDim * n), pool.alloc(n), pool.alloc(n * inDim), pool.alloc(Math.ceil(n / 32) * inDim)];
+  pool.write(xa, x);
+  pool.write(dya, dy);
+  pool.view(dwt, inDim * n).fill(0);
+  pool.view(dba, n).fill(0);
+  pool.run([{ kernel: 'sparseAffineGradCols', args: [xa, rows, inDim, dya, n, dwt, dba, idx, 0, 0], splitAt: 8, units: n, align: 32 }]);
+  pool.call('transpose', dwt, inDim, n, dwa);
+  dW.set(pool.view(dwa, n * inDim));
+  db.set(pool.view(dba, n));
+  return true;
+}
+
 type Kernel = ReturnType<typeof defineJsKernel>;
 let forwardKernels: [Kernel, Kernel] | null = null;
 let gradKernels: [Kernel, Kernel] | null = null;
@@ -59,6 +111,7 @@ function kernels() {
         scratch: ([x, w]) => [x![1]! * w![0]!, x![1]!],
         body: ([x, w, b, nz], [y], [xs, ws], { csrCols }, [wt, idx]) => {
           const [rows, inDim, n] = [xs![0]!, xs![1]!, ws![0]!];
+          if (forwardThreaded(x!, w!, b!, y!, rows, inDim, n)) return;
           const k = simdKernelsFor(nz ? [x!, w!, b!, y!, wt!, idx!, nz] : [x!, w!, b!, y!, wt!, idx!]);
           if (!k) return affineRows(x!, w!, b!, y!, rows, inDim, n);
           if (!nz) nonZeroStats.scans++;
@@ -74,6 +127,7 @@ function kernels() {
         scratch: ([x, dy]) => [x![1]! * dy![1]!, x![1]!],
         body: ([x, dy, nz], [dW, db], [xs, dys], { csrCols }, [dwt, idx]) => {
           const [rows, inDim, n] = [xs![0]!, xs![1]!, dys![1]!];
+          if (gradThreaded(x!, dy!, dW!, db!, rows, inDim, n)) return;
           const k = simdKernelsFor(nz ? [x!, dy!, dW!, db!, dwt!, idx!, nz] : [x!, dy!, dW!, db!, dwt!, idx!]);
           if (!k) return affineGradRows(x!, dy!, dW!, db!, rows, inDim, n);
           if (!nz) nonZeroStats.scans++;

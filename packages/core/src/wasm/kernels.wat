@@ -1,7 +1,8 @@
 ;; invae's WebAssembly SIMD kernels. They run on the tfjs wasm engine's own memory (imported as
 ;; env.memory), so tensors are read and written in place: every pointer is a byte offset into that
 ;; memory, every size a count of elements. Compiled by packages/core/scripts/build-wasm.mjs into
-;; src/wasm/kernels-binary.ts (checked by test/wasm-kernels.test.ts).
+;; src/wasm/kernels-binary.ts (checked by test/wasm-kernels.test.ts). The fused threads' module
+;; (src/fused/gemm.wat) includes these functions too, on a shared memory.
 ;;
 ;; Vectors are f32x4. Where a row's width is not a multiple of 4, its last group is the overlapping
 ;; group ending at the row's end, with the lanes already done masked out of every sum (widths of at
@@ -61,7 +62,7 @@
   ;; means $mu and per-gene θ ($theta) and ln(θ+ε) ($lte): per element
   ;;   θ(ln(θ+ε) − ln(θ+μ+ε)) + [x ≠ 0]·x(ln(μ+ε) − ln(θ+μ+ε)),
   ;; summed per row in double precision into $rows (f64 [b]); ln(θ+μ+ε) is written to $logT (f32 [b, g]).
-  (func (export "nbForward")
+  (func $nbForward (export "nbForward")
     (param $x i32) (param $mu i32) (param $theta i32) (param $lte i32)
     (param $logT i32) (param $rows i32) (param $b i32) (param $g i32) (param $eps f32)
     (local $r i32) (local $j i32) (local $last i32) (local $off i32) (local $joff i32) (local $skip i32)
@@ -111,7 +112,7 @@
   ;; forward pass: dμ = dy·([x ≠ 0]·x/(μ+ε) − (θ+x)/(θ+μ+ε)) into $dmu (f32 [b, g]), and per gene
   ;; Σ_rows dy·(c − ln(θ+μ+ε) − (θ+x)/(θ+μ+ε)) with c = ln(θ+ε) + θ/(θ+ε) ($c, f32 [g]) into
   ;; $acc (f64 [g], overwritten).
-  (func (export "nbBackward")
+  (func $nbBackward (export "nbBackward")
     (param $x i32) (param $mu i32) (param $theta i32) (param $c i32) (param $logT i32) (param $dy i32)
     (param $dmu i32) (param $acc i32) (param $b i32) (param $g i32) (param $eps f32)
     (local $r i32) (local $j i32) (local $last i32) (local $off i32) (local $joff i32) (local $aoff i32) (local $skip i32)
@@ -269,7 +270,7 @@
   ;; each output row is the bias plus Σ over the row's non-zeros x_c · Wᵀ[c, :], accumulated in
   ;; registers over blocks of 32 outputs. $idx is scratch for one row's column indices (i32 [in]);
   ;; $csr/$csrCols: the non-zeros built on the host, or 0 (see $rowIndices).
-  (func (export "sparseAffine")
+  (func $sparseAffine (export "sparseAffine")
     (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
     (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $col i32)
     (local $s v128) (local $w i32) (local $sf f32)
@@ -630,7 +631,7 @@
   ;; − ln x!, built by the caller); any other non-zero count's flat index r·g + j goes to $exc
   ;; (i32) for the caller. $rows: f64 [b], added to. $idx: i32 [g] scratch. $csr: the counts' non-zeros
   ;; built on the host, or 0 to scan the rows (see $rowIndices). Returns the number of $exc entries.
-  (func (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
+  (func $nbCountTerms (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $s f64)
     (block $rowsDone
       (loop $row
@@ -665,7 +666,7 @@
   ;; The count part of dθ: for each non-zero integer count 1 ≤ x ≤ 16 at (r, j), acc[j] += dy[r]·table[j·17 + x]
   ;; (f64 [g, 17], ψ(x+θ_j) − ψ(θ_j)); other non-zero counts' flat indices go to $exc as in nbCountTerms.
   ;; $dy: f32 [b]; $acc: f64 [g], added to; $csr as in nbCountTerms. Returns the number of $exc entries.
-  (func (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
+  (func $nbCountGrads (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $d f64) (local $a i32)
     (block $rowsDone
       (loop $row

@@ -1,0 +1,377 @@
+;; invae's threaded product kernels: run on one shared memory (imported as env.memory) by every
+;; thread of a `FusedThreads` pool, each thread calling a kernel on its own slice of the output
+;; (rows of a product, panels of a packing, columns of a sum). Every pointer is a byte offset into
+;; the shared memory, every size a count of elements. Compiled by packages/core/scripts/build-wasm.mjs
+;; into src/fused/gemm-binary.ts (checked by test/fused-gemm.test.ts), with the functions of
+;; src/wasm/kernels.wat added to the module (the NB wrappers below call them).
+;;
+;; Determinism: each output element is computed by exactly one call, as a sum in a fixed order
+;; (p = 0, 1, …, k−1 for a product, rows in order for a column sum) of separately rounded float32
+;; products and additions, whichever row block or lane computes it. How the rows are split among
+;; threads therefore never changes a result: 1 and N threads give bit-identical outputs.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; Stores the first `cols` (1…8) values of [v0 | v1] (plus bias[0…cols) when $bias ≠ 0) at $dst.
+  (func $store8 (param $dst i32) (param $v0 v128) (param $v1 v128) (param $bias i32) (param $cols i32)
+    (if (local.get $bias)
+      (then
+        (local.set $v0 (f32x4.add (local.get $v0) (v128.load (local.get $bias))))
+        (local.set $v1 (f32x4.add (local.get $v1) (v128.load offset=16 (local.get $bias))))))
+    (if (i32.ge_u (local.get $cols) (i32.const 8))
+      (then
+        (v128.store (local.get $dst) (local.get $v0))
+        (v128.store offset=16 (local.get $dst) (local.get $v1))
+        (return)))
+    (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 1)) (then (return)))
+    (f32.store offset=4 (local.get $dst) (f32x4.extract_lane 1 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 2)) (then (return)))
+    (f32.store offset=8 (local.get $dst) (f32x4.extract_lane 2 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 3)) (then (return)))
+    (f32.store offset=12 (local.get $dst) (f32x4.extract_lane 3 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 4)) (then (return)))
+    (f32.store offset=16 (local.get $dst) (f32x4.extract_lane 0 (local.get $v1)))
+    (if (i32.le_u (local.get $cols) (i32.const 5)) (then (return)))
+    (f32.store offset=20 (local.get $dst) (f32x4.extract_lane 1 (local.get $v1)))
+    (if (i32.le_u (local.get $cols) (i32.const 6)) (then (return)))
+    (f32.store offset=24 (local.get $dst) (f32x4.extract_lane 2 (local.get $v1)))
+  )
+
+  ;; C[i, j] = Σ_p A(i, p)·B[p, j] (+ bias[j] when $bias ≠ 0) for rows $r0 ≤ i < $r1 and the columns
+  ;; of panels $jb0 ≤ jb < $jb1 (columns 8jb … 8jb+7 below $n). A(i, p) is the float32 at
+  ;; a + 4(i·si + p·sp) (row-major: si = lda, sp = 1; transposed: si = 1, sp = lda). B [k, n] is packed
+  ;; in panels of 8 columns (see packPanels): panel jb holds B[p, 8jb + c] at bp + 4(8k·jb + 8p + c),
+  ;; zero beyond n. C rows are ldc apart. Rows outer, panels inner: a block of A rows stays in cache
+  ;; while the packed panels stream past it.
+  (func (export "gemm")
+    (param $a i32) (param $si i32) (param $sp i32) (param $bp i32) (param $c i32) (param $ldc i32)
+    (param $bias i32) (param $n i32) (param $k i32) (param $r0 i32) (param $r1 i32) (param $jb0 i32) (param $jb1 i32)
+    (local $jb i32) (local $panels i32) (local $i i32) (local $si4 i32) (local $ldc4 i32) (local $pa i32) (local $dst i32)
+    (local.set $si4 (i32.shl (local.get $si) (i32.const 2)))
+    (local.set $ldc4 (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $panels (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
+    (if (i32.lt_s (local.get $jb1) (local.get $panels)) (then (local.set $panels (local.get $jb1))))
+    (local.set $i (local.get $r0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $r1)))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $si4))))
+        (local.set $jb (local.get $jb0))
+        (block $panelsDone
+          (loop $panelLoop
+            (br_if $panelsDone (i32.ge_s (local.get $jb) (local.get $panels)))
+            (local.set $dst (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc4)) (i32.shl (local.get $jb) (i32.const 5)))))
+            (if (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1))
+              (then
+                (call $block4 (local.get $pa) (local.get $si4) (i32.shl (local.get $sp) (i32.const 2))
+                  (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5))))
+                  (local.get $k) (local.get $dst) (local.get $ldc4)
+                  (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias))
+                  (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3)))))
+              (else
+                (call $block1 (local.get $pa) (i32.shl (local.get $sp) (i32.const 2))
+                  (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5))))
+                  (local.get $k) (local.get $dst)
+                  (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias))
+                  (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+            (br $panelLoop)))
+        (local.set $i (i32.add (local.get $i) (select (i32.const 4) (i32.const 1) (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1)))))
+        (br $rowLoop)))
+  )
+
+  ;; One 4-row × 8-column block of gemm: rows at $pa, $pa + si4, … (byte strides), panel at $pb.
+  (func $block4 (param $pa0 i32) (param $si4 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $ldc4 i32) (param $bias i32) (param $cols i32)
+    (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $p i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (local.set $pa1 (i32.add (local.get $pa0) (local.get $si4)))
+    (local.set $pa2 (i32.add (local.get $pa1) (local.get $si4)))
+    (local.set $pa3 (i32.add (local.get $pa2) (local.get $si4)))
+    (local.set $p (local.get $k))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.eqz (local.get $p)))
+        (local.set $b0 (v128.load (local.get $pb)))
+        (local.set $b1 (v128.load offset=16 (local.get $pb)))
+        (local.set $av (v128.load32_splat (local.get $pa0)))
+        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa1)))
+        (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa2)))
+        (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa3)))
+        (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
+        (local.set $pa1 (i32.add (local.get $pa1) (local.get $sp4)))
+        (local.set $pa2 (i32.add (local.get $pa2) (local.get $sp4)))
+        (local.set $pa3 (i32.add (local.get $pa3) (local.get $sp4)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $kLoop)))
+    (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a10) (local.get $a11) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a20) (local.get $a21) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a30) (local.get $a31) (local.get $bias) (local.get $cols))
+  )
+
+  ;; One row × 8 columns of gemm (the same arithmetic per element as $block4).
+  (func $block1 (param $pa0 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $bias i32) (param $cols i32)
+    (local $p i32) (local $a00 v128) (local $a01 v128) (local $av v128)
+    (local.set $p (local.get $k))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.eqz (local.get $p)))
+        (local.set $av (v128.load32_splat (local.get $pa0)))
+        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (v128.load (local.get $pb)))))
+        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $pb)))))
+        (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $kLoop)))
+    (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
+  )
+
+  ;; Packs panels $jb0 ≤ jb < $jb1 of B [k, n] for gemm: dst + 4(8k·jb + 8p + c) = B[p, 8jb + c]
+  ;; (0 where 8jb + c ≥ n), B[p, j] read at src + 4(p·sp + j·sj) (B itself: sp = ld, sj = 1; the
+  ;; transpose of a row-major M [n, k]: sp = 1, sj = ld).
+  (func (export "packPanels")
+    (param $src i32) (param $sp i32) (param $sj i32) (param $k i32) (param $n i32) (param $dst i32) (param $jb0 i32) (param $jb1 i32)
+    (local $jb i32) (local $p i32) (local $cc i32) (local $j i32) (local $out i32) (local $row i32)
+    (local.set $jb (local.get $jb0))
+    (local.set $sp (i32.shl (local.get $sp) (i32.const 2)))
+    (local.set $sj (i32.shl (local.get $sj) (i32.const 2)))
+    (block $done
+      (loop $panel
+        (br_if $done (i32.ge_s (local.get $jb) (local.get $jb1)))
+        (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5)))))
+        (local.set $p (i32.const 0))
+        (block $pDone
+          (loop $pLoop
+            (br_if $pDone (i32.ge_s (local.get $p) (local.get $k)))
+            (local.set $row (i32.add (local.get $src) (i32.mul (local.get $p) (local.get $sp))))
+            (local.set $cc (i32.const 0))
+            (block $cDone
+              (loop $cLoop
+                (br_if $cDone (i32.ge_s (local.get $cc) (i32.const 8)))
+                (local.set $j (i32.add (i32.shl (local.get $jb) (i32.const 3)) (local.get $cc)))
+                (f32.store (local.get $out)
+                  (select
+                    (f32.load (i32.add (local.get $row) (i32.mul (select (local.get $j) (i32.const 0) (i32.lt_s (local.get $j) (local.get $n))) (local.get $sj))))
+                    (f32.const 0)
+                    (i32.lt_s (local.get $j) (local.get $n))))
+                (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                (local.set $cc (i32.add (local.get $cc) (i32.const 1)))
+                (br $cLoop)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $pLoop)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+        (br $panel)))
+  )
+
+  ;; out[j] = Σ_{i<m} A[i, j] (rows in order) for columns $c0 ≤ j < $c1 of a row-major A with rows ld apart.
+  (func (export "colSums") (param $a i32) (param $ld i32) (param $m i32) (param $out i32) (param $c0 i32) (param $c1 i32)
+    (local $j i32) (local $i i32) (local $ptr i32) (local $acc v128) (local $s f32) (local $ld4 i32)
+    (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
+    (local.set $j (local.get $c0))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $c1)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $ptr (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $i (local.get $m))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.eqz (local.get $i)))
+            (local.set $acc (f32x4.add (local.get $acc) (v128.load (local.get $ptr))))
+            (local.set $ptr (i32.add (local.get $ptr) (local.get $ld4)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $iLoop)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $acc))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vec)))
+    (block $scalarDone
+      (loop $scalar
+        (br_if $scalarDone (i32.ge_s (local.get $j) (local.get $c1)))
+        (local.set $s (f32.const 0))
+        (local.set $ptr (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $i (local.get $m))
+        (block $iDone1
+          (loop $iLoop1
+            (br_if $iDone1 (i32.eqz (local.get $i)))
+            (local.set $s (f32.add (local.get $s) (f32.load (local.get $ptr))))
+            (local.set $ptr (i32.add (local.get $ptr) (local.get $ld4)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $iLoop1)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $scalar)))
+  )
+
+  ;; The NB log-likelihood kernels of kernels.wat (included below) over fixed chunks of $chunkRows
+  ;; rows, chunks $c0 ≤ c < $c1 of a [b, g] minibatch (the chunks, not the threads, fix the results).
+  ;; Forward: per chunk nbForward then nbCountTerms (rows f64 [b], written); chunk c's counts outside
+  ;; the table go to exc + 4·r0·g as indices relative to its first row r0, their number to counts[c];
+  ;; idx: i32 [chunks, g] scratch. ε is passed as its float32 bits.
+  (func (export "nbForwardChunks")
+    (param $x i32) (param $mu i32) (param $theta i32) (param $lte i32) (param $logT i32) (param $rows i32)
+    (param $g i32) (param $epsBits i32) (param $table i32) (param $idx i32) (param $exc i32) (param $counts i32)
+    (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $r0 i32) (local $n i32) (local $off i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $r0 (i32.mul (local.get $c) (local.get $chunkRows)))
+        (local.set $n (i32.sub (local.get $b) (local.get $r0)))
+        (if (i32.gt_s (local.get $n) (local.get $chunkRows)) (then (local.set $n (local.get $chunkRows))))
+        (local.set $off (i32.shl (i32.mul (local.get $r0) (local.get $g)) (i32.const 2)))
+        (call $nbForward (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $mu) (local.get $off)) (local.get $theta) (local.get $lte)
+          (i32.add (local.get $logT) (local.get $off)) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
+          (local.get $n) (local.get $g) (f32.reinterpret_i32 (local.get $epsBits)))
+        (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
+          (call $nbCountTerms (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
+            (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
+            (local.get $n) (local.get $g) (i32.const 0)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
+  )
+
+  ;; Backward over the same chunks: per chunk nbBackward then nbCountGrads, chunk c's part of dθ in
+  ;; acc + 8·c·g (f64 [chunks, g], written; the caller sums the chunks in order), its counts outside
+  ;; the table as in nbForwardChunks.
+  (func (export "nbBackwardChunks")
+    (param $x i32) (param $mu i32) (param $theta i32) (param $cv i32) (param $logT i32) (param $dy i32) (param $dmu i32) (param $acc i32)
+    (param $g i32) (param $epsBits i32) (param $table i32) (param $idx i32) (param $exc i32) (param $counts i32)
+    (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $r0 i32) (local $n i32) (local $off i32) (local $accC i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $r0 (i32.mul (local.get $c) (local.get $chunkRows)))
+        (local.set $n (i32.sub (local.get $b) (local.get $r0)))
+        (if (i32.gt_s (local.get $n) (local.get $chunkRows)) (then (local.set $n (local.get $chunkRows))))
+        (local.set $off (i32.shl (i32.mul (local.get $r0) (local.get $g)) (i32.const 2)))
+        (local.set $accC (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 3))))
+        (call $nbBackward (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $mu) (local.get $off)) (local.get $theta) (local.get $cv)
+          (i32.add (local.get $logT) (local.get $off)) (i32.add (local.get $dy) (i32.shl (local.get $r0) (i32.const 2)))
+          (i32.add (local.get $dmu) (local.get $off)) (local.get $accC) (local.get $n) (local.get $g) (f32.reinterpret_i32 (local.get $epsBits)))
+        (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
+          (call $nbCountGrads (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $dy) (i32.shl (local.get $r0) (i32.const 2)))
+            (local.get $accC) (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
+            (local.get $n) (local.get $g) (i32.const 0)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
+  )
+
+  ;; kernels.wat's sparseAffine over fixed chunks of $chunkRows rows, chunks $c0 ≤ c < $c1 (rows
+  ;; scanned for their non-zeros; idx: i32 [chunks, in] scratch).
+  (func (export "sparseAffineChunks")
+    (param $x i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32)
+    (param $rows i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $r0 i32) (local $nr i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $r0 (i32.mul (local.get $c) (local.get $chunkRows)))
+        (local.set $nr (i32.sub (local.get $rows) (local.get $r0)))
+        (if (i32.gt_s (local.get $nr) (local.get $chunkRows)) (then (local.set $nr (local.get $chunkRows))))
+        (call $sparseAffine (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r0) (local.get $in)) (i32.const 2))) (local.get $nr) (local.get $in)
+          (local.get $wt) (local.get $bias) (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $n)
+          (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $in)) (i32.const 2))) (i32.const 0) (i32.const 0))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
+  )
+
+  ;; kernels.wat's sparseAffineGrad for the outputs $n0 ≤ o < $n1 only ($n0 a multiple of 32), the
+  ;; same arithmetic per element (rows in order), adding into $dwt and $db (zeroed by the caller); the
+  ;; rows are scanned for their non-zeros, into idx + 4·in·(n0/32) (i32 [ceil(n/32), in] in all).
+  ;; Threads split the outputs: each element's sum is the single-thread kernel's.
+  (func (export "sparseAffineGradCols")
+    (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $db i32) (param $idx i32) (param $n0 i32) (param $n1 i32)
+    (local $r i32) (local $nnz i32) (local $xr i32) (local $d i32) (local $c0 i32) (local $k i32) (local $col i32)
+    (local $s v128) (local $w i32) (local $sf f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    ;; this slice's index scratch: one row's indices per block of 32 outputs
+    (local.set $idx (i32.add (local.get $idx) (i32.shl (i32.mul (i32.shr_u (local.get $n0) (i32.const 5)) (local.get $in)) (i32.const 2))))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
+        (local.set $nnz (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))
+        ;; blocks of 32 outputs: dy held in 8 vectors
+        (local.set $c0 (local.get $n0))
+        (block $b32Done
+          (loop $b32
+            (br_if $b32Done (i32.gt_s (i32.add (local.get $c0) (i32.const 32)) (local.get $n1)))
+            (local.set $w (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2))))
+            (local.set $a0 (v128.load offset=0 (local.get $w)))
+            (local.set $a1 (v128.load offset=16 (local.get $w)))
+            (local.set $a2 (v128.load offset=32 (local.get $w)))
+            (local.set $a3 (v128.load offset=48 (local.get $w)))
+            (local.set $a4 (v128.load offset=64 (local.get $w)))
+            (local.set $a5 (v128.load offset=80 (local.get $w)))
+            (local.set $a6 (v128.load offset=96 (local.get $w)))
+            (local.set $a7 (v128.load offset=112 (local.get $w)))
+            (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
+            (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (local.get $a0)))
+            (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (local.get $a1)))
+            (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (local.get $a2)))
+            (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (local.get $a3)))
+            (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (local.get $a4)))
+            (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (local.get $a5)))
+            (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (local.get $a6)))
+            (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (local.get $a7)))
+            (local.set $k (i32.const 0))
+            (block $nzDone
+              (loop $nz
+                (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
+                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
+                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+                (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a0))))
+                (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a1))))
+                (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a2))))
+                (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a3))))
+                (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a4))))
+                (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a5))))
+                (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a6))))
+                (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a7))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $nz)))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
+            (br $b32)))
+        (block $b1Done
+          (loop $b1
+            (br_if $b1Done (i32.ge_s (local.get $c0) (local.get $n1)))
+            (local.set $sf (f32.load (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2)))))
+            (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
+            (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (local.get $sf)))
+            (local.set $k (i32.const 0))
+            (block $nzDone1
+              (loop $nz1
+                (br_if $nzDone1 (i32.ge_s (local.get $k) (local.get $nnz)))
+                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+                (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (f32.mul (local.get $sf)
+                  (f32.load (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $nz1)))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+            (br $b1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+)

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../src/index';
+import { FusedThreads, defaultThreadCount, sliceOf } from '../src/fused/threads';
+import { isMainThread } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { affineBackward, affineForward, threadedAffine } from '../src/fused/affine';
+import { Rng } from '../src/random/rng';
+import { compileGemm, gemmModuleSource } from '../scripts/build-wasm.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function randomArray(rng: Rng, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 2 * rng.uniform() - 1;
+  return out;
+}
+
+/** x · Wᵀ + b, dx = dy · W, dW = dyᵀ · x, db = Σ dy in float64. */
+function reference(x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array, m: number, k: number, n: number) {
+  const y = new Float64Array(m * n);
+  const dx = new Float64Array(m * k);
+  const dw = new Float64Array(n * k);
+  const db = new Float64Array(n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = b[j]!;
+      for (let p = 0; p < k; p++) s += x[i * k + p]! * w[j * k + p]!;
+      y[i * n + j] = s;
+      const d = dy[i * n + j]!;
+      db[j] += d;
+      for (let p = 0; p < k; p++) {
+        dx[i * k + p] += d * w[j * k + p]!;
+        dw[j * k + p] += d * x[i * k + p]!;
+      }
+    }
+  return { y, dx, dw, db };
+}
+
+function maxRelErr(a: ArrayLike<number>, ref: Float64Array): number {
+  let scale = 0;
+  for (const v of ref) scale = Math.max(scale, Math.abs(v));
+  let e = 0;
+  for (let i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(a[i]! - ref[i]!));
+  return e / (scale || 1);
+}
+
+let pools: FusedThreads[] = [];
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', report: null });
+  pools = [new FusedThreads(1), new FusedThreads(2), new FusedThreads(3)];
+});
+afterAll(() => {
+  for (const p of pools) p.close();
+});
+
+describe('fused gemm kernels', () => {
+  it('the committed gemm-binary.ts is compiled from gemm.wat', async () => {
+    const committed = readFileSync(path.join(here, '../src/fused/gemm-binary.ts'), 'utf8');
+    expect(committed, 'src/fused/gemm-binary.ts is stale: run `npm run -w @invae/core build:wasm`').toBe(gemmModuleSource(await compileGemm()));
+  });
+
+  it('uses INVAE_THREADS threads when set, else two cores on the main thread and one in a worker (a data-parallel replica)', () => {
+    const saved = process.env.INVAE_THREADS;
+    try {
+      process.env.INVAE_THREADS = '3';
+      expect(defaultThreadCount()).toBe(3);
+      delete process.env.INVAE_THREADS;
+      expect(defaultThreadCount()).toBe(isMainThread ? Math.min(2, availableParallelism()) : 1);
+    } finally {
+      if (saved === undefined) delete process.env.INVAE_THREADS;
+      else process.env.INVAE_THREADS = saved;
+    }
+  });
+
+  it('splits units into contiguous aligned slices covering everything once', () => {
+    for (const [units, align, threads] of [[250, 1, 2], [2000, 4, 3], [7, 4, 4], [1, 1, 2]] as const) {
+      let next = 0;
+      for (let t = 0; t < threads; t++) {
+        const [lo, hi] = sliceOf(units, align, threads, t);
+        if (hi > lo) {
+          expect(lo).toBe(next);
+          if (hi < units) expect(hi % align).toBe(0);
+          next = hi;
+        }
+      }
+      expect(next).toBe(units);
+    }
+  });
+
+  // shapes with leftover rows (m % 4) and a partial last panel (n % 8, k % 8)
+  for (const [m, k, n] of [[37, 13, 21], [64, 128, 200], [5, 3, 9]] as const) {
+    it(`affine forward and gradients equal a float64 reference (m ${m}, k ${k}, n ${n}), bit-identical on 1, 2 and 3 threads`, () => {
+      const rng = new Rng(m * 1000 + n);
+      const xs = randomArray(rng, m * k);
+      const ws = randomArray(rng, n * k);
+      const bs = randomArray(rng, n);
+      const dys = randomArray(rng, m * n);
+      const ref = reference(xs, ws, bs, dys, m, k, n);
+      const results = pools.map((pool) =>
+        tf.tidy(() => {
+          const x = tf.tensor2d(xs, [m, k]);
+          const w = tf.tensor2d(ws, [n, k]);
+          const b = tf.tensor1d(bs);
+          const dy = tf.tensor2d(dys, [m, n]);
+          const y = affineForward(pool, x, w, b).dataSync().slice();
+          const g = affineBackward(pool, dy, x, w, true);
+          return { y, dx: g.dx!.dataSync().slice(), dw: g.dw.dataSync().slice(), db: g.db.dataSync().slice() };
+        }),
+      );
+      const r = results[0]!;
+      expect(maxRelErr(r.y, ref.y)).toBeLessThan(1e-6);
+      expect(maxRelErr(r.dx, ref.dx)).toBeLessThan(1e-6);
+      expect(maxRelErr(r.dw, ref.dw)).toBeLessThan(1e-6);
+      expect(maxRelErr(r.db, ref.db)).toBeLessThan(1e-6);
+      for (const other of results.slice(1)) {
+        expect(Buffer.from(other.y.buffer).equals(Buffer.from(r.y.buffer))).toBe(true);
+        expect(Buffer.from(other.dx.buffer).equals(Buffer.from(r.dx.buffer))).toBe(true);
+        expect(Buffer.from(other.dw.buffer).equals(Buffer.from(r.dw.buffer))).toBe(true);
+        expect(Buffer.from(other.db.buffer).equals(Buffer.from(r.db.buffer))).toBe(true);
+      }
+    });
+  }
+
+  it('threadedAffine is a taped op: its gradients equal those of the tensor-op formulation', () => {
+    const rng = new Rng(7);
+    const [m, k, n] = [33, 24, 50];
+    const x = tf.tensor2d(randomArray(rng, m * k), [m, k]);
+    const w = tf.tensor2d(randomArray(rng, n * k), [n, k]);
+    const b = tf.tensor1d(randomArray(rng, n));
+    const up = tf.tensor2d(randomArray(rng, m * n), [m, n]);
+    const loss = (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D) =>
+      tf.grads((xv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(f(xv as tf.Tensor2D, wv as tf.Tensor2D, bv as tf.Tensor1D), up)));
+    const fused = loss((xv, wv, bv) => threadedAffine(xv, wv, bv, { pool: pools[1] }))([x, w, b]);
+    const plain = loss((xv, wv, bv) => tf.add(tf.matMul(xv, wv, false, true), bv) as tf.Tensor2D)([x, w, b]);
+    for (let i = 0; i < 3; i++) {
+      const a = fused[i]!.dataSync();
+      const e = plain[i]!.dataSync();
+      expect(maxRelErr(a, Float64Array.from(e))).toBeLessThan(1e-5);
+    }
+    const data = tf.grads((wv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(threadedAffine(x, wv as tf.Tensor2D, bv as tf.Tensor1D, { inputGrad: false, pool: pools[0] }), up)))([w, b]);
+    expect(maxRelErr(data[0]!.dataSync(), Float64Array.from(plain[1]!.dataSync()))).toBeLessThan(1e-5);
+    tf.dispose([x, w, b, up, ...fused, ...plain, ...data]);
+  });
+});

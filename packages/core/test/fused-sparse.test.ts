@@ -1,0 +1,59 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../src/index';
+import { fastPaths } from '../src/nn/fast-paths';
+import { sparseAffine, threadedSparseLimits, threadedSparseStats } from '../src/nn/sparse-affine';
+import { fusedThreads } from '../src/fused/threads';
+import { Rng } from '../src/random/rng';
+
+const LIMITS = { ...threadedSparseLimits };
+const SWITCHES = { ...fastPaths };
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', report: null });
+});
+afterEach(() => {
+  Object.assign(fastPaths, SWITCHES);
+  Object.assign(threadedSparseLimits, LIMITS);
+});
+afterAll(() => fusedThreads().close());
+
+const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+
+/** Forward values and the W, b gradients of Σ up ⊙ (x · Wᵀ + b) on the sparse products. */
+function evaluate(xs: Float32Array, ws: Float32Array, bs: Float32Array, ups: Float32Array, rows: number, inDim: number, n: number) {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(xs, [rows, inDim]);
+    const w = tf.tensor2d(ws, [n, inDim]);
+    const b = tf.tensor1d(bs);
+    const up = tf.tensor2d(ups, [rows, n]);
+    const y = sparseAffine(x, w, b).dataSync().slice() as Float32Array;
+    const [dw, db] = tf.grads((wv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(sparseAffine(x, wv as tf.Tensor2D, bv as tf.Tensor1D), up)))([w, b]);
+    return { y, dw: dw!.dataSync().slice() as Float32Array, db: db!.dataSync().slice() as Float32Array };
+  });
+}
+
+describe('sparse first-layer products on the fused threads', () => {
+  for (const [rows, inDim, n] of [[37, 150, 70], [64, 40, 128]] as const) {
+    it(`give the single-thread kernels' values bit for bit (rows ${rows}, in ${inDim}, out ${n}) on 1, 2 and 3 threads`, () => {
+      const rng = new Rng(rows + n);
+      const xs = Float32Array.from({ length: rows * inDim }, () => (rng.uniform() < 0.6 ? 0 : 4 * rng.uniform()));
+      const ws = Float32Array.from({ length: n * inDim }, () => rng.uniform() - 0.5);
+      const bs = Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
+      const ups = Float32Array.from({ length: rows * n }, () => rng.uniform() - 0.5);
+      fastPaths.threadedSparse = false;
+      const single = evaluate(xs, ws, bs, ups, rows, inDim, n);
+      fastPaths.threadedSparse = true;
+      threadedSparseLimits.minMacs = 0;
+      for (const threads of [1, 2, 3]) {
+        fusedThreads(threads);
+        const before = { ...threadedSparseStats };
+        const r = evaluate(xs, ws, bs, ups, rows, inDim, n);
+        expect(threadedSparseStats.forward - before.forward, 'threaded forward products').toBe(2);
+        expect(threadedSparseStats.grad - before.grad, 'threaded gradient products').toBe(1);
+        expect(same(r.y, single.y), `forward, ${threads} threads`).toBe(true);
+        expect(same(r.dw, single.dw), `dW, ${threads} threads`).toBe(true);
+        expect(same(r.db, single.db), `db, ${threads} threads`).toBe(true);
+      }
+    });
+  }
+});
