@@ -9,7 +9,12 @@
  * exit ends the thread's life as one {@link WorkerThreadError} carrying the worker's own message),
  * idempotent termination, and `ref`/`unref` so helper threads never keep the process alive.
  */
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type Transferable } from 'node:worker_threads';
+import { MessageChannel, isMainThread, receiveMessageOnPort, Worker, type MessagePort, type Transferable } from 'node:worker_threads';
+
+/** True on the process's main thread, false inside a worker thread (e.g. to size nested thread pools). */
+export function onMainThread(): boolean {
+  return isMainThread;
+}
 
 /** Tag of the message a thread's program posts to report a failure (see `reportError`). */
 const FAILURE_TAG = '__invaeWorkerFailure';

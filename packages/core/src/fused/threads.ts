@@ -1,4 +1,4 @@
-import { Worker, isMainThread } from 'node:worker_threads';
+import { WorkerThread, onMainThread } from '@invae/common';
 import { availableParallelism } from 'node:os';
 import { GEMM_WASM_BASE64 } from './gemm-binary';
 
@@ -76,8 +76,8 @@ function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], 
   }
 }
 
+/** The program of worker thread `index` (run by @invae/common's WorkerThread, `workerData` in scope). */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
 const { module, memory, control, index, threads, names } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = names.map((n) => ex[n]);
@@ -105,7 +105,7 @@ export class FusedThreads {
   readonly memory: SharedWasmMemory;
   private readonly fns: ((...a: number[]) => void)[];
   private readonly ctrl: Int32Array;
-  private readonly workers: Worker[] = [];
+  private readonly workers: WorkerThread[] = [];
   private f32: Float32Array;
   private top = 0;
   private closed = false;
@@ -120,8 +120,7 @@ export class FusedThreads {
     const control = new SharedArrayBuffer(4 * (TASK_BASE + MAX_TASKS * TASK_WORDS));
     this.ctrl = new Int32Array(control);
     for (let index = 1; index < threads; index++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: this.memory, control, index, threads, names: [...KERNELS] } });
-      w.unref();
+      const w = WorkerThread.start({ name: `fused kernels ${index}`, source: WORKER_SOURCE, workerData: { module, memory: this.memory, control, index, threads, names: [...KERNELS] }, unref: true });
       this.workers.push(w);
     }
     this.f32 = new Float32Array(this.memory.buffer);
@@ -241,7 +240,7 @@ export function defaultThreadCount(): number {
   const env = typeof process !== 'undefined' ? process.env?.INVAE_THREADS : undefined;
   const n = env ? Number(env) : NaN;
   if (Number.isInteger(n) && n >= 1) return n;
-  return isMainThread ? Math.max(1, Math.min(2, availableParallelism())) : 1;
+  return onMainThread() ? Math.max(1, Math.min(2, availableParallelism())) : 1;
 }
 
 /**
