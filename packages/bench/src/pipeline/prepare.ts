@@ -9,7 +9,7 @@ import type { MethodInfo } from '../report/results-markdown';
 import { obsmMatrix, obsStrings, withoutColumns, type BenchmarkDataset, type BenchmarkInput } from './input';
 import { categoryCounts } from './report-files';
 import type { BenchmarkDatasetSummary } from './run-benchmark';
-import { BENCHMARK_METHOD_NAMES, labelCovariates, methodSetup, type BenchmarkMethod } from './methods';
+import { BENCHMARK_METHOD_NAMES, labelCovariates, methodSetup, type BenchmarkMethod, type MethodSetupOptions } from './methods';
 
 /** Cells the Benchmarker needs (90 neighbours). */
 export const BENCHMARK_MIN_CELLS = 90;
@@ -114,13 +114,7 @@ export async function prepareBenchmark(
 }
 
 /** What a trained method's model is built and trained with. */
-export interface TrainMethodOptions {
-  batch: string;
-  label: string;
-  inv?: readonly string[];
-  spur?: readonly string[];
-  preset: PresetName;
-  latentInv?: number;
+export interface TrainMethodOptions extends Omit<MethodSetupOptions, 'seed'> {
   epochs?: number;
   /** Whether leave-one-batch-out (embedding protocol) needs the held-out encoding without the label. */
   lobo: boolean;
