@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { VERSION as CORE_VERSION, Invae, InvalidOptionError, currentEngine, denseToCsr, initEngine, listPriors, type CsrMatrix, type PresetName, type TrainHistory, type WarnFn } from '@invae/core';
+import { VERSION as CORE_VERSION, Invae, InvalidOptionError, currentEngine, denseToCsr, initEngine, listPriors, type CsrMatrix, type TrainHistory, type WarnFn } from '@invae/core';
 import { BenchInputError } from '../errors';
 import { VERSION as BENCH_VERSION } from '../version';
 import { logNormalize, pca } from '../embedding/pca';
