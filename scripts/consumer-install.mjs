@@ -55,8 +55,8 @@ export const nObs = async (file: string): Promise<number> => ((await readH5ad(fi
   },
   bench: {
     fns: ['pca', 'matrixFromRows'],
-    ts: (p) => `import { matrixFromRows, VERSION, type Matrix } from '${p}';
-export const m: Matrix = matrixFromRows([[1, 2], [3, 4]]);
+    ts: (p) => `import { matrixFromRows, VERSION, type Embedding } from '${p}';
+export const m: Embedding = matrixFromRows([[1, 2], [3, 4]]);
 export const v: string = VERSION;`,
   },
   cli: {
