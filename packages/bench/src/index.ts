@@ -37,6 +37,7 @@ export {
 } from './metrics/benchmarker';
 export { pca, logNormalize, type PcaOptions, type PcaResult } from './embedding/pca';
 export { meanCorrelationCoefficient, linearR2, rankData, type CorrelationMethod } from './metrics/identifiability';
+export { wilcoxonRankSum, benjaminiHochberg, wilcoxonCalls } from './metrics/wilcoxon';
 export { linearSumAssignment } from './internal/hungarian';
 export { resultsTableSvg, type ResultsTableSvgOptions } from './report/results-table-svg';
 export { umapEmbedding, sampleIndices, type UmapOptions, type UmapResult } from './embedding/umap';
