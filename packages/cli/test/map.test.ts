@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heldOutLabelWarn } from '../src/commands/map';
 import { anndataJudge, invae, python } from './helpers';
 
 // invae map end to end through the built binary: a reference trained on two batches, a query of a
@@ -21,6 +22,22 @@ beforeAll(() => {
 });
 
 describe('invae map', () => {
+  it("--label's column held out of the mapping: the covariate encoder's 'missing from the data' warning becomes one note; other warnings pass", () => {
+    const lines: string[] = [];
+    const warn = heldOutLabelWarn('cell_line', (l) => lines.push(l));
+    warn("covariate 'cell_line' is missing from the data; its 3 column(s) are set to zero.");
+    warn("covariate 'cell_line' is missing from the data; its 3 column(s) are set to zero.");
+    warn("covariate 'batch': 210 cell(s) have categories not seen in training (\"dropseq\"); they are encoded as all-zero rows.");
+    warn("covariate 'donor' is missing from the data; its 2 column(s) are set to zero.");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^invae: note: obs\['cell_line'\] \(--label\) is held out of the mapping/);
+    expect(lines[1]).toBe("invae: warning: covariate 'batch': 210 cell(s) have categories not seen in training (\"dropseq\"); they are encoded as all-zero rows.");
+    expect(lines[2]).toBe("invae: warning: covariate 'donor' is missing from the data; its 2 column(s) are set to zero.");
+    const plain: string[] = [];
+    heldOutLabelWarn(undefined, (l) => plain.push(l))("covariate 'cell_line' is missing from the data; its 3 column(s) are set to zero.");
+    expect(plain).toEqual(["invae: warning: covariate 'cell_line' is missing from the data; its 3 column(s) are set to zero."]);
+  });
+
   anndataJudge.it('maps a query batch onto a trained model: reference latents unchanged, query embedded and predicted with confidence', () => {
     const { n } = python<{ n: number }>(`a = anndata.read_h5ad(sys.argv[1]); q = a.obs["batch"].astype(str) == "batch_2"
 a[~q.values].copy().write_h5ad(sys.argv[2]); a[q.values].copy().write_h5ad(sys.argv[3]); print(json.dumps({"n": int(q.sum())}))`, [sim, ref, query]);
@@ -32,6 +49,9 @@ a[~q.values].copy().write_h5ad(sys.argv[2]); a[q.values].copy().write_h5ad(sys.a
 
     r = invae(['map', model, query, '--out', mapped, '--epochs', '4', '--batch-size', '50', '--label', 'cell_type', '--json']);
     expect(r.code, r.stderr).toBe(0);
+    // the label column is held out of the mapping: one note saying so, not "missing from the data"
+    expect(r.stderr).not.toContain("covariate 'cell_type' is missing from the data");
+    expect(r.stderr.match(/obs\['cell_type'\] \(--label\) is held out of the mapping/g)).toHaveLength(1);
     const s = JSON.parse(r.stdout) as { cells: number; newCategories: Record<string, string[]>; trainedWeights: string[]; epochs: number; accuracy: number };
     expect(s.cells).toBe(n);
     expect(s.newCategories).toEqual({ batch: ['batch_2'] });

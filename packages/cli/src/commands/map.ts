@@ -53,12 +53,35 @@ export function registerMap(program: Command): void {
     });
 }
 
+/**
+ * The warnings of a mapping whose `--label` column is held out of it. The label column is dropped
+ * from the query (its labels never feed the mapping), so when it is also a covariate of the model
+ * (e.g. the `--inv` key of the invariant prior) the covariate encoder would warn that the column is
+ * "missing from the data" — untrue from the user's side, who gave it. That warning is replaced by one
+ * note saying what happens instead; every other warning is printed as usual.
+ */
+export function heldOutLabelWarn(label: string | undefined, write: (line: string) => void = notice): (message: string) => void {
+  let noted = false;
+  return (message: string) => {
+    if (label !== undefined && message.startsWith(`covariate '${label}' is missing from the data`)) {
+      if (!noted) {
+        noted = true;
+        write(
+          `invae: note: obs['${label}'] (--label) is held out of the mapping: the model's covariate '${label}' is encoded as zeros for the query cells (as for cells whose ${label} is unknown) while mapping and scoring; the labels are read only to score the predictions.`,
+        );
+      }
+      return;
+    }
+    write(`invae: warning: ${message}`);
+  };
+}
+
 /** The mapping run of `invae map`, once its output is claimed; nothing is written before the inputs are validated and the mapping has trained. */
 async function mapAction(modelDir: string, query: string, opts: MapCliOptions, global: GlobalOptions): Promise<void> {
   removeStaleModelTemps(opts.out, notice);
   await initEngine({ backend: global.backend, report: opts.json || opts.quiet ? null : undefined });
   await loadPlugins(opts.plugin);
-  const reference = await Invae.load(modelDir);
+  const reference = await Invae.load(modelDir, { warn: heldOutLabelWarn(opts.label) });
   let mapped: Invae | null = null;
   try {
     const { data } = await loadDataset(query, opts.layer ?? reference.layer);
