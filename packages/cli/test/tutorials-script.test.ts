@@ -166,6 +166,102 @@ describe('tutorials script --report-only', () => {
     expect(fs.existsSync(path.join(docs, 'hematopoiesis.md'))).toBe(false);
     const unknown = run(['--report-only', '--tutorials', 'lung', '--out', dir]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/unknown tutorial 'lung' \(known: cellbench-lung, hematopoiesis\)/);
+    expect(unknown.stderr).toMatch(/unknown tutorial 'lung' \(known: cellbench-lung, hematopoiesis, after-integration\)/);
+  });
+});
+
+// The after-integration tutorial: its computations (pure functions of the script) and its page.
+const after = fileURLToPath(new URL('../../../scripts/tutorials-after-integration.mjs', import.meta.url));
+interface AfterIntegration {
+  r2ByGroup(values: Float64Array, nCells: number, nGenes: number, groups: string[]): Float64Array;
+  finiteMean(v: ArrayLike<number>): { mean: number; n: number };
+  logNormalised(counts: Float64Array, nCells: number, nGenes: number, librarySize?: number): Float64Array;
+  denseOf(m: { kind: string; shape: number[]; data: ArrayLike<number>; indices?: ArrayLike<number>; indptr?: ArrayLike<number> }): Float64Array;
+  transferScores(predicted: string[], truth: string[]): { cells: number; accuracy: number; unknown: number; accuracyOfLabelled: number };
+  parseCsv(text: string): string[][];
+  overlap(a: string[], b: string[]): number;
+}
+
+describe('after-integration tutorial: computations', () => {
+  it('r2ByGroup: per-gene between-group over total sum of squares; a constant gene is NaN; finiteMean skips it', async () => {
+    const { r2ByGroup, finiteMean } = (await import(after)) as AfterIntegration;
+    // 4 cells × 3 genes: gene 0 is the group exactly (R² 1), gene 1 varies within groups only (R² 0), gene 2 constant
+    const v = Float64Array.from([1, 5, 7, 1, 3, 7, 3, 5, 7, 3, 3, 7]);
+    const r2 = r2ByGroup(v, 4, 3, ['a', 'a', 'b', 'b']);
+    expect(r2[0]).toBeCloseTo(1, 12);
+    expect(r2[1]).toBeCloseTo(0, 12);
+    expect(Number.isNaN(r2[2])).toBe(true);
+    // a mixed gene, by hand: values 0, 2, 4, 10 in groups (a a b b): mean 4, SS_total 16+4+0+36 = 56, SS_between 2·(1−4)² + 2·(7−4)² = 36
+    expect(r2ByGroup(Float64Array.from([0, 2, 4, 10]), 4, 1, ['a', 'a', 'b', 'b'])[0]).toBeCloseTo(36 / 56, 12);
+    expect(finiteMean(r2)).toEqual({ mean: 0.5, n: 2 });
+    expect(() => r2ByGroup(v, 4, 3, ['a', 'b'])).toThrow(/2 group labels for 4 cells/);
+  });
+
+  it('logNormalised (counts per 1e4, log1p), denseOf (CSR), transferScores (unknown counts as wrong), parseCsv (quotes), overlap', async () => {
+    const m = (await import(after)) as AfterIntegration;
+    const ln = m.logNormalised(Float64Array.from([1, 3, 0, 0]), 2, 2);
+    expect(Array.from(ln)).toEqual([Math.log1p(2500), Math.log1p(7500), 0, 0]);
+    const csr = { kind: 'csr', shape: [2, 3], data: Float32Array.from([5, 2]), indices: Int32Array.from([2, 0]), indptr: Int32Array.from([0, 1, 2]) };
+    expect(Array.from(m.denseOf(csr))).toEqual([0, 0, 5, 2, 0, 0]);
+    expect(m.transferScores(['a', 'unknown', 'b', 'a'], ['a', 'b', 'b', 'b'])).toEqual({ cells: 4, accuracy: 0.5, unknown: 1, accuracyOfLabelled: 2 / 3 });
+    expect(m.parseCsv('cell,pred\n"c,1",a\r\nc2,"b ""x"""\n')).toEqual([['cell', 'pred'], ['c,1', 'a'], ['c2', 'b "x"']]);
+    expect(m.overlap(['a', 'b', 'c', 'c'], ['c', 'd', 'a'])).toBe(2);
+  });
+});
+
+describe('after-integration tutorial: --report-only', () => {
+  it('writes the page from a fabricated output folder: commands and script steps, R² table, DE tables and volcanoes, Wilcoxon comparison, label transfer', async () => {
+    const { TUTORIALS, stepsOf } = (await import(script)) as { TUTORIALS: Record<string, unknown>; stepsOf(t: unknown): { name: string; argv: string[]; script?: boolean }[] };
+    const out = path.join(dir, 'runs-after');
+    const d = path.join(out, 'after-integration');
+    const FILE = '/data/cellbench-lung-3cl.h5ad';
+    for (const sub of ['steps', 'model', 'reference', 'mapped', 'de-lines', 'de-protocol']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+    const stdout: Record<string, string> = { path: `${FILE}\n`, subsets: 'subsets/celseq2.h5ad: 240 cells (batch == celseq2) × 14888 genes\n', map: 'mapped 210 query cells onto reference\n' };
+    for (const s of stepsOf(TUTORIALS['after-integration'])) {
+      const argv = s.argv.map((a) => (a === '$FILE' ? FILE : a));
+      fs.writeFileSync(path.join(d, 'steps', `${s.name}.json`), JSON.stringify({ step: s.name, ...record(argv, stdout[s.name] ?? `${s.name} output\n`, '', s.name === 'map' ? 30 : 60) }));
+    }
+    const history = (n: number) => JSON.stringify({ epochs: Array.from({ length: n }, (_, i) => ({ epoch: i + 1, loss: 100 - i, seconds: 0.5 })) });
+    fs.writeFileSync(path.join(d, 'model', 'history.json'), history(400));
+    fs.writeFileSync(path.join(d, 'reference', 'history.json'), history(400));
+    fs.writeFileSync(path.join(d, 'mapped', 'history.json'), history(400));
+    fs.writeFileSync(path.join(d, 'model', 'loss.png'), PNG);
+    const gene = (g: string, isDe: boolean) => ({ gene: g, lfcMean: 2, probaDe: 0.99, bayesFactor: 4.6, isDe, detectionGroup: 0.9, detectionReference: 0.1 });
+    const de = (groupby: string, group: string, reference: string, nDe: number) =>
+      JSON.stringify({ groupby, group, reference, delta: 0.25, fdrTarget: 0.05, batchCorrected: true, nCellsGroup: 182, nCellsReference: 136, nDe, genes: [gene('GENE1', true), gene('GENE2', nDe > 1), gene('GENE3', false)] });
+    fs.writeFileSync(path.join(d, 'de-lines', 'de.json'), de('cell_line', 'H1975', 'HCC827', 2));
+    fs.writeFileSync(path.join(d, 'de-protocol', 'de.json'), de('batch', 'celseq2', 'dropseq', 1));
+    for (const f of ['de-lines', 'de-protocol']) fs.writeFileSync(path.join(d, f, 'volcano.svg'), SVG);
+    for (const f of ['de-lines', 'de-protocol']) fs.writeFileSync(path.join(d, f, 'volcano.png'), PNG);
+    const m = (matrix: string, batch: number, line: number) => ({ matrix, file: 'corrected.h5ad', cells: 450, genes: 2000, batch, cell_line: line, genesScored: 2000 });
+    fs.writeFileSync(path.join(d, 'variance.json'), JSON.stringify({ batch: 'batch', label: 'cell_line', genes: 2000, matrices: [m('log-normalised counts', 0.04, 0.2), m('invae all', 0.01, 0.7), m('invae celseq2', 0.012, 0.69)] }));
+    const c = (contrast: string, invae: number, wil: number) => ({ contrast, cells: [182, 136], genes: 2000, fdr: 0.05, delta: 0.25, invae, wilcoxon: wil, wilcoxonDelta: wil - 10, overlap: Math.min(invae, wil) - 5, overlapDelta: Math.min(invae, wil) - 6 });
+    fs.writeFileSync(path.join(d, 'wilcoxon.json'), JSON.stringify({ 'de-lines': c('cell_line: H1975 vs HCC827', 1500, 1100), 'de-protocol': c('batch: celseq2 vs dropseq', 100, 400) }));
+    const s = (accuracy: number, unknown: number) => ({ cells: 210, accuracy, unknown, accuracyOfLabelled: accuracy, meanConfidence: 0.9 });
+    fs.writeFileSync(path.join(d, 'transfer.json'), JSON.stringify({ label: 'cell_line', unknownThreshold: 0.5, unmapped: s(0.8, 12), mapped: s(0.95, 3), full: s(1, 0) }));
+
+    const docs = path.join(dir, 'docs-after', 'tutorials');
+    const r = run(['--report-only', '--tutorials', 'after-integration', '--out', out, '--docs', docs, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const page = fs.readFileSync(path.join(docs, 'after-integration.md'), 'utf8');
+    expect(page).toContain('invae expression model "$FILE" --transform-batch all --out corrected.h5ad');
+    expect(page).toContain('invae de model subsets/H1975.h5ad --groupby batch --group celseq2 --reference dropseq --seed 0 --out de-protocol');
+    expect(page).toContain('invae map reference subsets/dropseq.h5ad --label cell_line --seed 0 --out mapped');
+    expect(page).toContain('invae predict reference subsets/dropseq.h5ad --label cell_line --unknown-threshold 0.5 --out unmapped.csv');
+    expect(page).toContain('### 2. `script: subsets`');
+    // numbers from the output files, not from the page's text
+    expect(page).toContain('| log-normalised counts | 0.040 | 0.200 |');
+    expect(page).toContain('the protocol explains 0.040 of a gene\'s variance in the log-normalised counts and 0.010 in the expression corrected with `--transform-batch all` (less, 0.250 ×)');
+    expect(page).toContain('| batch: celseq2 vs dropseq | 182 vs 136 | 100 | 400 | 390 | 95 (94) |');
+    expect(page).toContain('invae calls 100 genes on batch-corrected expression and the Wilcoxon test on the counts 400 (390 with |LFC| ≥ 0.25)');
+    expect(page).toContain('| GENE1 | 2.000 | 0.990 | 4.600 | yes | 90.0 % / 10.0 % |');
+    expect(page).toContain('| the reference mapped to dropseq (`invae map`) | 95.0 % | 3 | 95.0 % | 0.900 |');
+    expect(page).toContain('Mapping took 30.0 s against 60.0 s for training the reference (400 and 400 epochs; 210 query cells, 240 reference cells)');
+    expect(page).toContain('from 80.0 % unmapped to 95.0 % mapped, against 100.0 % for the model');
+    expect(page).toContain('](/tutorials/after-integration/volcano-lines.png)');
+    expect(fs.readdirSync(path.join(dir, 'docs-after', 'public', 'tutorials', 'after-integration')).sort()).toEqual(['loss.png', 'volcano-lines.png', 'volcano-protocol.png']);
+    // a function of the folder
+    expect(run(['--report-only', '--tutorials', 'after-integration', '--out', out, '--docs', docs, '--quiet']).code).toBe(0);
+    expect(fs.readFileSync(path.join(docs, 'after-integration.md'), 'utf8')).toBe(page);
   });
 });
