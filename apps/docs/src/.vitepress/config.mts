@@ -33,6 +33,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Benchmark against Python embeddings', link: '/tutorials/benchmark' },
       { text: 'CellBench lung: real outputs', link: '/tutorials/cellbench-lung' },
       { text: 'Paul15 hematopoiesis: real outputs', link: '/tutorials/hematopoiesis' },
+      { text: 'After integration: expression, DE, mapping (real data)', link: '/tutorials/after-integration' },
     ],
   },
   {
