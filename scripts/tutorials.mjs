@@ -2,7 +2,10 @@
 // Tutorials with real outputs (issue 14): runs the `invae` command line on real datasets as a user
 // would (datasets path → train → embed → predict → bench) and writes one docs page per dataset with
 // every command, its real (trimmed) output and wall time, the bench results table, UMAPs by batch and
-// by label, the loss curve and the leave-one-batch-out accuracy of the invariant predictor.
+// by label, the loss curve and the leave-one-batch-out accuracy of the invariant predictor. The
+// after-integration tutorial (issue 17; scripts/tutorials-after-integration.mjs) runs expression, de
+// and map on CellBench lung, with `script` steps computing what the page reports from their outputs.
+// A step after one that ran again is run again too (it reads the new outputs).
 //
 // Usage: npm run docs:tutorials -- [--tutorials cellbench-lung,hematopoiesis] [--out reports/tutorials]
 //          [--docs apps/docs/src/tutorials] [--public apps/docs/src/public/tutorials] [--report-only] [--fresh]
