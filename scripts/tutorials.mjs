@@ -5,7 +5,8 @@
 // by label, the loss curve and the leave-one-batch-out accuracy of the invariant predictor. The
 // after-integration tutorial (issue 17; scripts/tutorials-after-integration.mjs) runs expression, de
 // and map on CellBench lung, with `script` steps computing what the page reports from their outputs.
-// A step after one that ran again is run again too (it reads the new outputs).
+// A step after one that ran again is run again too (it reads the new outputs), unless it is marked
+// independent (bench reads only the input file).
 //
 // Usage: npm run docs:tutorials -- [--tutorials cellbench-lung,hematopoiesis] [--out reports/tutorials]
 //          [--docs apps/docs/src/tutorials] [--public apps/docs/src/public/tutorials] [--report-only] [--fresh]
@@ -120,6 +121,8 @@ export function stepsOf(t) {
       name: 'bench',
       argv: ['bench', '$FILE', '--batch', t.batch, '--label', t.label, '--methods', 'pca,scvi,finvae', ...epochs(t.benchEpochs), '--seed', '0', '--out', 'bench'],
       output: 'bench',
+      // reads only the input file: a rerun of the steps before it does not change its output
+      independent: true,
       about: 'Score PCA (unintegrated), the scVI-equivalent and FinVAE with the scib-metrics set, predict the label of each batch from the others (leave one batch out), and draw UMAPs and loss curves.',
     },
   ];
@@ -193,8 +196,8 @@ async function runTutorial(key, t, dir, { fresh, log }) {
     const argv = step.argv.map((a) => (a === '$FILE' ? file : a));
     const old = fs.existsSync(recordFile) ? JSON.parse(fs.readFileSync(recordFile, 'utf8')) : null;
     let record = old;
-    if (fresh || ranBefore || !old || old.exitCode !== 0 || !sameArgs(old.argv, argv) || (step.output && !fs.existsSync(path.join(dir, step.output)))) {
-      ranBefore = true;
+    if (fresh || (ranBefore && !step.independent) || !old || old.exitCode !== 0 || !sameArgs(old.argv, argv) || (step.output && !fs.existsSync(path.join(dir, step.output)))) {
+      if (!step.independent) ranBefore = true;
       // The page shows the command as a user types it, without --overwrite: clear the old output first.
       if (step.output) fs.rmSync(path.join(dir, step.output), { recursive: true, force: true });
       log(`${key}: ${step.script ? 'script' : 'invae'} ${argv.join(' ')}`);
