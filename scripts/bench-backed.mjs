@@ -8,12 +8,12 @@
 // time spent reading rows from the file (h5 block reads, CSR → dense batch) and the bytes read.
 // The child only wraps `Invae.prototype.train` (adds an onStep timer) and `BackedRowSource`'s reads
 // (timers, byte counts); the training itself is the CLI's.
-// Usage: node scripts/bench-backed.mjs [--cells 1000000 --genes 2000 --density 0.1 --file F
+// Usage: node scripts/bench-backed.mjs [--cells 1000000 --genes 2000 --density 0.1 --file F --dir /tmp
 //          --steps 0 --warmup 20 --workers N --batch-size N --fit-cells 200000 --project 10000000]
 // --steps 0 (default) trains one full epoch; --steps N stops after warm-up + N steps. --fit-cells M
 // also runs M cells (same genes, density) first and fits peak RSS = a + b·cells and setup seconds
 // over the two runs, projecting both (and the epoch time) to --project cells. Files are written
-// once and reused when they exist.
+// once (into --dir, or --file for a single size) and reused when they exist.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     genes: { type: 'string', default: '2000' },
     density: { type: 'string', default: '0.1' },
     file: { type: 'string' },
+    dir: { type: 'string', default: '/tmp' },
     steps: { type: 'string', default: '0' },
     warmup: { type: 'string', default: '20' },
     workers: { type: 'string' },
@@ -39,7 +40,7 @@ const { values } = parseArgs({
 });
 const nGenes = Number(values.genes);
 const density = Number(values.density);
-const fileFor = (n) => `/tmp/invae-backed-${n}x${nGenes}-d${density}.h5ad`;
+const fileFor = (n) => path.join(values.dir, `invae-backed-${n}x${nGenes}-d${density}.h5ad`);
 
 /** Small fast PRNG (mulberry32) for the generator. */
 function rng(seed) {
