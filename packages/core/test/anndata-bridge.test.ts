@@ -6,6 +6,7 @@ import {
   MatrixFormatError,
   annDataCounts,
   annDataDataset,
+  backedAnnDataDataset,
   cscToCsr,
   csrToDense,
   denseToCsr,
@@ -210,6 +211,63 @@ describe('Invae on an AnnData', () => {
     } finally {
       m.dispose();
       ref.dispose();
+    }
+  });
+});
+
+describe('BackedRowSource.readRowRange', () => {
+  it('hands out row ranges as stored (CSR, not densified): whole blocks through the cache, other ranges read at once', () => {
+    const reads = { n: 0 };
+    const backed = backedOf({ kind: 'csr', shape: csr.shape, indptr: Float64Array.from(csr.indptr), indices: Int32Array.from(csr.indices), data: Float32Array.from(csr.data) }, reads);
+    const src = new BackedRowSource(backed, 'X', { blockSize: 100 });
+    const rowsOf = (m: AnnDataMatrix, from: number) => {
+      if (m.kind !== 'csr') throw new Error('expected CSR');
+      const out = new Float32Array(m.shape[0] * m.shape[1]);
+      for (let r = 0; r < m.shape[0]; r++) for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) out[r * m.shape[1] + m.indices[p]!] += m.data[p]!;
+      return Array.from(out).map((v, i) => [from + Math.floor(i / m.shape[1]), v]);
+    };
+    const expectRows = (m: AnnDataMatrix, start: number, end: number) => {
+      expect(m.shape).toEqual([end - start, sim.nGenes]);
+      const want = Array.from(dense.data.subarray(start * sim.nGenes, end * sim.nGenes)).map((v, i) => [start + Math.floor(i / sim.nGenes), v]);
+      expect(rowsOf(m, start)).toEqual(want);
+    };
+    // the last block (rows 200-239) is shorter than blockSize
+    for (const [a, b] of [[0, 100], [100, 200], [200, 240]] as const) expectRows(src.readRowRange(a, b), a, b);
+    expect(reads.n).toBe(3);
+    expect(src.readRowRange(100, 200).kind).toBe('csr');
+    expect(reads.n).toBe(3); // cached block, not read again
+    expect(src.readRows([150, 5]).length).toBe(2 * sim.nGenes);
+    expect(reads.n).toBe(3); // readRows shares the cache
+    expectRows(src.readRowRange(50, 130), 50, 130);
+    expect(reads.n).toBe(4); // not a block: read directly
+    expect(src.blocksRead).toBe(3);
+    expect(() => src.readRowRange(-1, 5)).toThrow(MatrixFormatError);
+    expect(() => src.readRowRange(10, 241)).toThrow(/not within \[0, 240\]/);
+  });
+
+  it('validates a backed file from its stored values (setup never densifies the rows) and names the bad cell', () => {
+    const reads = { n: 0 };
+    const bad = Float32Array.from(csr.data);
+    const p = csr.indptr[130]!; // a stored value of cell 130
+    bad[p] = 2.5;
+    const backed = backedOf({ kind: 'csr', shape: csr.shape, indptr: Float64Array.from(csr.indptr), indices: Int32Array.from(csr.indices), data: bad }, reads);
+    const densified = { n: 0 };
+    const readRows = BackedRowSource.prototype.readRows;
+    BackedRowSource.prototype.readRows = function (this: BackedRowSource, idx: ArrayLike<number>) {
+      densified.n++;
+      return readRows.call(this, idx);
+    };
+    try {
+      const ds = backedAnnDataDataset(backed, { blockSize: 100 });
+      expect(() => Invae.setup(ds, setup, quiet)).toThrow(new RegExp(`cell 130, gene '${sim.geneNames[csr.indices[p]!]}' holds 2\\.5`));
+      const good = backedAnnDataDataset(backedOf({ kind: 'csr', shape: csr.shape, indptr: Float64Array.from(csr.indptr), indices: Int32Array.from(csr.indices), data: Float32Array.from(csr.data) }, reads), { blockSize: 100 });
+      reads.n = 0;
+      const m = Invae.setup(good, setup, quiet);
+      m.dispose();
+      expect(reads.n).toBe(3); // one pass, block by block
+      expect(densified.n).toBe(0);
+    } finally {
+      BackedRowSource.prototype.readRows = readRows;
     }
   });
 });

@@ -22,6 +22,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Quick start', link: '/guide/quick-start' },
       { text: 'Benchmark matrices: seeds, shards, Snakemake', link: '/guide/benchmark-matrix' },
       { text: 'Expression and differential expression', link: '/guide/expression-de' },
+      { text: 'Atlas scale: training from disk', link: '/guide/atlas-scale' },
     ],
   },
   {

@@ -1,5 +1,7 @@
 import { InvalidOptionError } from '../errors';
 import type { BackedAnnDataLike } from './anndata';
+import { MatrixFormatError } from './errors';
+import type { CountMatrix, IndexArray, NumericArray } from './matrix';
 import { checkRowIndices, type RowSource } from './row-source';
 
 /** Rows per block read from disk (CSR sliced by `indptr`). */
@@ -16,9 +18,9 @@ export interface BackedRowsOptions {
 interface CachedBlock {
   kind: 'csr' | 'dense';
   rows: number;
-  data: ArrayLike<number>;
-  indices?: ArrayLike<number>;
-  indptr?: ArrayLike<number>;
+  data: NumericArray;
+  indices?: IndexArray;
+  indptr?: IndexArray;
 }
 
 /**
@@ -81,6 +83,26 @@ export class BackedRowSource implements RowSource {
     this.cache.set(b, blk);
     while (this.cache.size > this.cacheBlocks) this.cache.delete(this.cache.keys().next().value!);
     return blk;
+  }
+
+  /**
+   * The rows [start, end) as stored (CSR or dense), not densified: one block through the cache when
+   * the range is exactly a block, else read from the file at once. The result must not be modified.
+   */
+  readRowRange(start: number, end: number): CountMatrix {
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= this.nRows)) {
+      throw new MatrixFormatError(`Row range [${start}, ${end}) is not within [0, ${this.nRows}].`);
+    }
+    const b = Math.floor(start / this.blockSize);
+    if (start === b * this.blockSize && end === Math.min(this.nRows, start + this.blockSize) && end > start) {
+      const blk = this.block(b);
+      return blk.kind === 'csr'
+        ? { kind: 'csr', shape: [blk.rows, this.nCols], data: blk.data, indices: blk.indices!, indptr: blk.indptr! }
+        : { kind: 'dense', shape: [blk.rows, this.nCols], data: blk.data };
+    }
+    const m = this.backed.readRowRange(start, end, this.matrix).matrix;
+    if (m.kind === 'csc') throw new MatrixFormatError(`${this.matrix} read as CSC; rows cannot be read from it.`);
+    return m;
   }
 
   /** The rows `indices`, densified, row-major (blocks read from the file as needed). */

@@ -20,6 +20,12 @@ export interface RowSource {
   readonly blockSize?: number;
   /** The rows `indices`, densified, row-major. */
   readRows(indices: ArrayLike<number>): Float32Array;
+  /**
+   * Optional, for passes over every row that need only the stored values (count validation): the
+   * consecutive rows [start, end) as stored, CSR or dense, without densifying sparse rows (a tenth
+   * of the work at 10% density). The caller must not modify the result.
+   */
+  readRowRange?(start: number, end: number): CountMatrix;
 }
 
 /** Throws a {@link MatrixFormatError} unless every index is an integer in [0, nRows). */

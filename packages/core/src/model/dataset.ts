@@ -81,12 +81,39 @@ export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void
     validateRows(data, decoder);
     return;
   }
-  const m = data.counts;
-  const [nRows, nCols] = countShape(m);
+  const [, nCols] = countShape(data.counts);
   if (data.geneNames.length !== nCols) {
     throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${nCols} columns.`);
   }
-  const where = (row: number, col: number) => `cell ${row}, gene '${data.geneNames[col] ?? col}'`;
+  const empty = new EmptyCells();
+  checkValues(data.counts, 0, data.geneNames, decoder, empty);
+  empty.throwIfAny(decoder);
+}
+
+/** Cells with a zero total, counted across chunks (the first five kept for the message). */
+class EmptyCells {
+  count = 0;
+  readonly first: number[] = [];
+  add(row: number): void {
+    this.count++;
+    if (this.first.length < 5) this.first.push(row);
+  }
+  throwIfAny(decoder: 'nb' | 'normal'): void {
+    if (decoder === 'nb' && this.count > 0) {
+      throw new DataValidationError(`${this.count} cell(s) have no counts at all (first: ${this.first.join(', ')}).`, {
+        hint: 'filter empty cells first (scanpy: sc.pp.filter_cells(adata, min_counts=1))',
+      });
+    }
+  }
+}
+
+/**
+ * Checks the stored values of `m` (rows `offset` + 0… of the data; CSR: only its stored values) and
+ * records the rows with a zero total.
+ */
+function checkValues(m: CountMatrix, offset: number, geneNames: readonly string[], decoder: 'nb' | 'normal', empty: EmptyCells): void {
+  const [nRows, nCols] = countShape(m);
+  const where = (row: number, col: number) => `cell ${offset + row}, gene '${geneNames[col] ?? col}'`;
   const check = (v: number, row: number, col: number) => {
     if (!Number.isFinite(v)) throw new DataValidationError(`The data has a non-finite value (${v}) at ${where(row, col)}.`, { hint: 'remove or impute NaN/Inf values before training' });
     if (decoder === 'nb' && (v < 0 || !Number.isInteger(v))) {
@@ -95,77 +122,51 @@ export function validateCounts(data: AnyDataset, decoder: 'nb' | 'normal'): void
       });
     }
   };
-  const totals = new Float64Array(nRows);
-  if (m.kind === 'csr') {
-    for (let r = 0; r < nRows; r++) {
+  const { data } = m;
+  for (let r = 0; r < nRows; r++) {
+    let total = 0;
+    if (m.kind === 'csr') {
       for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) {
-        const v = m.data[p]!;
+        const v = data[p]!;
         check(v, r, m.indices[p]!);
-        totals[r]! += v;
+        total += v;
       }
-    }
-  } else {
-    for (let r = 0; r < nRows; r++) {
+    } else {
       for (let c = 0; c < nCols; c++) {
-        const v = m.data[r * nCols + c]!;
+        const v = data[r * nCols + c]!;
+        if (v === 0) continue;
         check(v, r, c);
-        totals[r]! += v;
+        total += v;
       }
     }
-  }
-  if (decoder === 'nb') {
-    const empty: number[] = [];
-    for (let r = 0; r < nRows; r++) if (totals[r] === 0) empty.push(r);
-    if (empty.length) {
-      throw new DataValidationError(`${empty.length} cell(s) have no counts at all (first: ${empty.slice(0, 5).join(', ')}).`, {
-        hint: 'filter empty cells first (scanpy: sc.pp.filter_cells(adata, min_counts=1))',
-      });
-    }
+    if (total === 0) empty.add(offset + r);
   }
 }
 
 /** Row sources already validated per decoder (a backed file is read once, not at setup and again at train). */
 const validatedSources = new WeakMap<RowSource, Set<string>>();
 
-/** {@link validateCounts} for a row-streamed dataset: reads the rows once, in consecutive chunks. */
+/**
+ * {@link validateCounts} for a row-streamed dataset: reads the rows once, in consecutive chunks (its
+ * blocks when it has them), as stored when the source reads row ranges (CSR not densified).
+ */
 function validateRows(data: RowDataset, decoder: 'nb' | 'normal'): void {
   const src = data.rows;
   if (data.geneNames.length !== src.nCols) {
     throw new InvalidOptionError('geneNames', `${data.geneNames.length} gene names for ${src.nCols} columns.`);
   }
   if (validatedSources.get(src)?.has(decoder)) return;
-  const where = (row: number, col: number) => `cell ${row}, gene '${data.geneNames[col] ?? col}'`;
   const nCols = src.nCols;
   const chunk = Math.max(1, src.blockSize ?? Math.max(1, Math.floor(4_000_000 / Math.max(1, nCols))));
-  const empty: number[] = [];
-  let nEmpty = 0;
+  const empty = new EmptyCells();
   for (let start = 0; start < src.nRows; start += chunk) {
-    const n = Math.min(chunk, src.nRows - start);
-    const values = src.readRows(Int32Array.from({ length: n }, (_, i) => start + i));
-    for (let i = 0; i < n; i++) {
-      let total = 0;
-      for (let c = 0; c < nCols; c++) {
-        const v = values[i * nCols + c]!;
-        if (v === 0) continue;
-        if (!Number.isFinite(v)) throw new DataValidationError(`The data has a non-finite value (${v}) at ${where(start + i, c)}.`, { hint: 'remove or impute NaN/Inf values before training' });
-        if (decoder === 'nb' && (v < 0 || !Number.isInteger(v))) {
-          throw new DataValidationError(`The negative-binomial decoder needs non-negative integer counts, but ${where(start + i, c)} holds ${v}.`, {
-            hint: 'pass raw counts (e.g. --layer counts), or use the normal decoder for normalised data',
-          });
-        }
-        total += v;
-      }
-      if (decoder === 'nb' && total === 0) {
-        nEmpty++;
-        if (empty.length < 5) empty.push(start + i);
-      }
-    }
+    const end = Math.min(src.nRows, start + chunk);
+    const m: CountMatrix = src.readRowRange
+      ? src.readRowRange(start, end)
+      : { kind: 'dense', shape: [end - start, nCols], data: src.readRows(Int32Array.from({ length: end - start }, (_, i) => start + i)) };
+    checkValues(m, start, data.geneNames, decoder, empty);
   }
-  if (nEmpty > 0) {
-    throw new DataValidationError(`${nEmpty} cell(s) have no counts at all (first: ${empty.join(', ')}).`, {
-      hint: 'filter empty cells first (scanpy: sc.pp.filter_cells(adata, min_counts=1))',
-    });
-  }
+  empty.throwIfAny(decoder);
   const done = validatedSources.get(src) ?? new Set<string>();
   done.add(decoder);
   validatedSources.set(src, done);
