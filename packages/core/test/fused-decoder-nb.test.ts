@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../src/index';
 import { logNbPositiveDense } from '../src/likelihoods/negative-binomial';
-import { decoderNbApplies, decoderNbLogLik, decoderNbStats } from '../src/fused/decoder-nb';
+import { decoderNbApplies, decoderNbLimits, decoderNbLogLik, decoderNbStats } from '../src/fused/decoder-nb';
 import { fusedThreads } from '../src/fused/threads';
 import { Rng } from '../src/random/rng';
 
@@ -107,13 +107,18 @@ describe('fused decoder output layer + NB likelihood', () => {
     got.grads.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(want.grads[i]!)));
   });
 
-  it('applies only to matching float32 shapes', () => {
+  it('applies only to matching float32 shapes at or above the size limit', () => {
+    const limit = decoderNbLimits.minElements;
     tf.tidy(() => {
       const w = tf.zeros([g, k]);
+      decoderNbLimits.minElements = b * g + 1;
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g]))).toBe(false);
+      decoderNbLimits.minElements = b * g;
       expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g]))).toBe(true);
       expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g + 1]))).toBe(false);
       expect(decoderNbApplies(b, w, tf.zeros([b, 2]), tf.zeros([b, g]))).toBe(false);
       expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g], 'int32'))).toBe(false);
     });
+    decoderNbLimits.minElements = limit;
   });
 });

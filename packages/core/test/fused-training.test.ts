@@ -3,7 +3,7 @@ import { InvaeModel, initEngine, rowSource, simulate, tf, trainModel, type Train
 import { fastPaths } from '../src/nn/fast-paths';
 import { threadedLimits, threadedStats } from '../src/fused/affine';
 import { threadedNbLimits } from '../src/likelihoods/nb-fused';
-import { decoderNbStats } from '../src/fused/decoder-nb';
+import { decoderNbLimits, decoderNbStats } from '../src/fused/decoder-nb';
 import { threadedSparseLimits, threadedSparseStats } from '../src/nn/sparse-affine';
 import { fusedThreads } from '../src/fused/threads';
 import { StandardNormalPrior } from './model-helpers';
@@ -14,6 +14,7 @@ const LIMITS = { ...threadedLimits };
 const SWITCHES = { ...fastPaths };
 const NB_LIMITS = { ...threadedNbLimits };
 const SPARSE_LIMITS = { ...threadedSparseLimits };
+const DECODER_LIMITS = { ...decoderNbLimits };
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -23,6 +24,7 @@ afterEach(() => {
   Object.assign(threadedLimits, LIMITS);
   Object.assign(threadedSparseLimits, SPARSE_LIMITS);
   Object.assign(threadedNbLimits, NB_LIMITS);
+  Object.assign(decoderNbLimits, DECODER_LIMITS);
 });
 afterAll(() => fusedThreads().close());
 
@@ -45,6 +47,7 @@ async function train(opts: { threaded: boolean; threads?: number }) {
   threadedSparseLimits.minMacs = 0; // the encoder's first layer
   threadedLimits.minMacs = 0; // every dense layer on the threaded products
   threadedNbLimits.minElements = 0; // and the NB likelihood
+  decoderNbLimits.minElements = 0; // and the fused decoder output + NB op
   if (opts.threads) fusedThreads(opts.threads);
   const model = makeModel();
   const before = threadedStats.forward;

@@ -1,6 +1,6 @@
 import { tf } from '../tf';
 import { values, toTensor } from './affine';
-import { FusedThreads, fusedThreads, threadsAvailable, type SplitTask } from './threads';
+import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable } from './threads';
 import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, lgammaRatioTable } from '../likelihoods/nb-fused';
 import { digammaDiff, lgammaRatio, logFactorial } from '../likelihoods/special-f64';
 
@@ -96,8 +96,18 @@ let generation = 0;
 /** Number of forward passes run (tests check which path ran). */
 export const decoderNbStats = { forward: 0, recomputed: 0 };
 
+/** Milliseconds spent per phase, summed over calls (profiling; see scripts/profile-step.mjs). */
+export const decoderNbTimes = { stage: 0, pack: 0, forward: 0, tail: 0, backward1: 0, backward2: 0, out: 0 };
+
 /** Forward pass: per-cell log-likelihood `[b]`; leaves μ, freq, ln(θ+μ+ε) and the packed W in the pool. */
 function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, b: number, g: number, k: number, eps: number): { L: Layout; out: Float32Array } {
+  const T = decoderNbTimes;
+  let t = performance.now();
+  const lap = (key: keyof typeof decoderNbTimes) => {
+    const now = performance.now();
+    T[key] += now - t;
+    t = now;
+  };
   const L = layout(pool, b, g, k);
   const chunks = Math.ceil(b / CHUNK_ROWS);
   pool.write(L.h, h);
@@ -111,16 +121,19 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
   pool.call('logF32', L.tmp, L.lte, g);
   const buf = pool.memory.buffer;
   lgammaRatioTable(theta, g, new Float64Array(buf, L.tableF, g * STRIDE), LOG_FACTORIAL_SMALL);
+  lap('stage');
   pool.run([
     // Wᵀ in panels of genes (forward), W in panels of hidden units (dh = dl · W)
     { kernel: 'packPanels', args: [L.w, 1, k, k, g, L.packWt, 0, 0], splitAt: 6, units: panels(g) },
     { kernel: 'packPanels', args: [L.w, k, 1, g, k, L.packW, 0, 0], splitAt: 6, units: panels(k) },
   ]);
+  lap('pack');
   pool.run([
     { kernel: 'gemm', args: [L.h, k, 1, L.packWt, L.logits, g, L.bias, g, k, 0, 0, 0, panels(g)], splitAt: 9, units: b, align: CHUNK_ROWS },
     { kernel: 'softmaxLibRows', args: [L.logits, L.lib, L.freq, L.mu, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
     { kernel: 'nbForwardChunks', args: [L.x, L.mu, L.theta, L.lte, L.logT, L.rows, g, f32Bits(eps), L.tableF, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks },
   ]);
+  lap('forward');
   const rowsV = new Float64Array(buf, L.rows, b);
   const cnt = new Int32Array(buf, L.counts, chunks);
   const excV = new Int32Array(buf, L.exc, b * g);
@@ -135,12 +148,20 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
   }
   const out = new Float32Array(b);
   for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
+  lap('tail');
   return { L, out };
 }
 
 /** Gradient pass of the forward pass whose buffers are in the pool, given dy `[b]`. */
 function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32Array, dy: Float32Array, eps: number): { dh: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dTheta: tf.Tensor1D } {
   const { b, g, k } = L;
+  const T = decoderNbTimes;
+  let t = performance.now();
+  const lap = (key: keyof typeof decoderNbTimes) => {
+    const now = performance.now();
+    T[key] += now - t;
+    t = now;
+  };
   const chunks = Math.ceil(b / CHUNK_ROWS);
   pool.write(L.dy, dy);
   const tmp = pool.view(L.tmp, g);
@@ -159,12 +180,14 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     // dh [b, k] = dl [b, g] · W [g, k]
     { kernel: 'gemm', args: [L.dl, g, 1, L.packW, L.dh, k, 0, k, g, 0, 0, 0, panels(k)], splitAt: 9, units: b, align: CHUNK_ROWS },
   ]);
+  lap('backward1');
   pool.run([
     // dW [g, k] = dlᵀ · h: A(i, p) = dl[p, i], B = h [b, k], by panels of hidden units
     { kernel: 'packPanels', args: [L.h, k, 1, b, k, L.packH, 0, 0], splitAt: 6, units: panels(k) },
     { kernel: 'gemm', args: [L.dl, 1, g, L.packH, L.dw, k, 0, k, b, 0, g, 0, 0], splitAt: 11, units: panels(k) },
     { kernel: 'colSums', args: [L.dl, g, b, L.db, 0, 0], splitAt: 4, units: g, align: 4 },
   ]);
+  lap('backward2');
   const accV = new Float64Array(buf, L.acc, chunks * g);
   const sum = new Float64Array(g);
   for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
@@ -179,17 +202,22 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     }
   }
   const dTheta = Float32Array.from(sum);
-  return {
+  const out = {
     dh: toTensor(pool.view(L.dh, b * k), [b, k]) as tf.Tensor2D,
     dw: toTensor(pool.view(L.dw, g * k), [g, k]) as tf.Tensor2D,
     db: toTensor(pool.view(L.db, g), [g]) as tf.Tensor1D,
     dTheta: tf.tensor1d(dTheta, 'float32'),
   };
+  lap('out');
+  return out;
 }
+
+/** Smallest cells × genes that runs the fused op (internal: tests lower it; `INVAE_THREADED=all` lifts it). */
+export const decoderNbLimits = { minElements: threadedLimit(1 << 16) };
 
 /**
  * Whether {@link decoderNbLogLik} can run for a minibatch of `b` cells: a JavaScript-memory engine
- * (wasm, cpu), the fused threads available, W `[g, k]` (g ≥ 4), library `[b, 1]`, counts `[b, g]`,
+ * (wasm, cpu), the fused threads available, b × g ≥ {@link decoderNbLimits}, W `[g, k]` (g ≥ 4), library `[b, 1]`, counts `[b, g]`,
  * all float32.
  */
 export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x: tf.Tensor): boolean {
@@ -201,6 +229,7 @@ export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x:
     x.shape[0] === b && x.shape[1] === w.shape[0] &&
     library.shape[0] === b && library.shape[1] === 1 &&
     w.shape[0]! >= 4 &&
+    b * w.shape[0]! >= decoderNbLimits.minElements &&
     threadsAvailable()
   );
 }

@@ -42,6 +42,7 @@ export const fastPaths = {
   /**
    * The NB decoder's output layer, softmax, library scaling and likelihood as one op on the fused
    * threads (`fused/decoder-nb`): the [cells, genes] intermediates never become engine tensors.
+   * On with the threaded paths; `INVAE_FUSED_DECODER=0` turns it alone off (A/B timing).
    */
-  fusedDecoderNb: threadedOn,
+  fusedDecoderNb: threadedOn && !(typeof process !== 'undefined' && process.env?.INVAE_FUSED_DECODER === '0'),
 };
