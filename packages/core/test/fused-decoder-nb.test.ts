@@ -43,7 +43,7 @@ function evaluate(a: Args, b: number, g: number, k: number, fused: boolean) {
     const dy = tf.tensor1d(a.dy);
     const f = (h: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, theta: tf.Tensor) => {
       const ll = fused
-        ? decoderNbLogLik(h as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, theta as tf.Tensor1D, lib, x)
+        ? decoderNbLogLik(h as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, theta as tf.Tensor1D, lib, x).logLik
         : logNbPositiveDense(x, tf.mul(tf.softmax(tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D, false, true), bias)), lib), theta);
       return tf.sum(tf.mul(ll, dy)) as tf.Scalar;
     };
@@ -76,6 +76,17 @@ describe('fused decoder output layer + NB likelihood', () => {
     ['h', 'W', 'b', 'θ'].forEach((name, i) => expect(relErr(got.grads[i]!, want.grads[i]!), name).toBeLessThan(1e-4));
   });
 
+  it('returns the decoder mean softmax(h · Wᵀ + b) · library to 1e-5 relative', () => {
+    tf.tidy(() => {
+      const [h, w, bias, theta] = [tf.tensor2d(a.h, [b, k]), tf.tensor2d(a.w, [g, k]), tf.tensor1d(a.bias), tf.tensor1d(a.theta)];
+      const lib = tf.tensor2d(a.lib, [b, 1]);
+      const got = decoderNbLogLik(h, w, bias, theta, lib, tf.tensor2d(a.x, [b, g])).mean;
+      const want = tf.mul(tf.softmax(tf.add(tf.matMul(h, w, false, true), bias)), lib);
+      expect(got.shape).toEqual([b, g]);
+      expect(relErr(got.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeLessThan(1e-5);
+    });
+  });
+
   it('gives bit-identical values and gradients on 1, 2 and 3 threads', () => {
     const runs = [1, 2, 3].map((n) => {
       fusedThreads(n);
@@ -94,7 +105,7 @@ describe('fused decoder output layer + NB likelihood', () => {
       const x = tf.tensor2d(a.x, [b, g]);
       const lib = tf.tensor2d(a.lib, [b, 1]);
       const f = (h: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, theta: tf.Tensor) => {
-        const ll = decoderNbLogLik(h as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, theta as tf.Tensor1D, lib, x);
+        const ll = decoderNbLogLik(h as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, theta as tf.Tensor1D, lib, x).logLik;
         // a second forward pass (other arguments) overwrites the op's buffers before the gradient pass
         decoderNbLogLik(tf.tensor2d(other.h, [b, k]), tf.tensor2d(other.w, [g, k]), tf.tensor1d(other.bias), tf.tensor1d(other.theta), tf.tensor2d(other.lib, [b, 1]), tf.tensor2d(other.x, [b, g]));
         return tf.sum(tf.mul(ll, tf.tensor1d(a.dy))) as tf.Scalar;

@@ -92,6 +92,7 @@ function decoderPool(): FusedThreads {
 /** The forward pass whose buffers are in the pool (a gradient pass of an older one recomputes it). */
 let current = 0;
 let generation = 0;
+let lastLayout: Layout | null = null;
 
 /** Number of forward passes run (tests check which path ran). */
 export const decoderNbStats = { forward: 0, recomputed: 0 };
@@ -235,11 +236,12 @@ export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x:
 }
 
 /**
- * Per-cell Σ_genes log NB(x; softmax(h · Wᵀ + b) · library, θ) `[b]` (see the module comment), a
- * taped operation with gradients for h, W, b and θ (counts and library are data). Call only where
- * {@link decoderNbApplies}.
+ * Per-cell Σ_genes log NB(x; softmax(h · Wᵀ + b) · library, θ) `logLik` `[b]` (see the module
+ * comment), a taped operation with gradients for h, W, b and θ (counts and library are data), and
+ * the decoder mean μ `[b, g]` it used, as a value (no gradient flows through `mean`). Call only
+ * where {@link decoderNbApplies}.
  */
-export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, theta: tf.Tensor1D, library: tf.Tensor2D, x: tf.Tensor2D, eps = 1e-8): tf.Tensor1D {
+export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, theta: tf.Tensor1D, library: tf.Tensor2D, x: tf.Tensor2D, eps = 1e-8): { logLik: tf.Tensor1D; mean: tf.Tensor2D } {
   const pool = decoderPool();
   const [b, k] = h.shape;
   const g = w.shape[0];
@@ -252,6 +254,7 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
   const f = tf.customGrad(((hv: tf.Tensor2D, wv: tf.Tensor2D, bv: tf.Tensor1D, tv: tf.Tensor1D, save: tf.GradSaveFunc) => {
     decoderNbStats.forward++;
     const { L, out } = run(hv, wv, bv, tv);
+    lastLayout = L;
     const mine = current;
     save([hv, wv, bv, tv]);
     return {
@@ -272,5 +275,8 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, t: tf.Tensor1D) => tf.Tensor1D;
-  return f(h, w, bias, theta);
+  const logLik = f(h, w, bias, theta);
+  // μ of this forward pass (still in the pool): the decoder mean, as a value (no gradient flows through it)
+  const mean = toTensor(pool.view(lastLayout!.mu, b * g), [b, g]) as tf.Tensor2D;
+  return { logLik, mean };
 }

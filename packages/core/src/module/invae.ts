@@ -56,10 +56,10 @@ export interface LossResult {
   /** Named scalar terms: `logPxZ`, `logPz` (prior log-density, both blocks), `logQz`, `kl` (kl_div only), `tc`, `scoreMatching`. */
   readonly terms: Record<string, tf.Scalar>;
   /**
-   * The forward pass the loss was computed from; without `decoderMean` where the NB decoder's output
-   * layer and likelihood ran as one fused op (the [cells, genes] mean is never formed then).
+   * The forward pass the loss was computed from (with the fused NB decoder op, see `INVAE_THREADED`,
+   * its `decoderMean` is a value through which no gradient flows).
    */
-  readonly forward: Omit<ForwardResult, 'decoderMean'> & { decoderMean?: tf.Tensor2D };
+  readonly forward: ForwardResult;
 }
 
 /** Which latent block {@link InvaeModel.encode} returns. */
@@ -284,11 +284,11 @@ export class InvaeModel {
   }
 
   /**
-   * Encoder → sample → decoder → log p(x | z). With `lossOnly` (the loss needs no decoder mean) an NB
-   * decoder's output layer and likelihood may run as one fused op (see `Decoder.nbLogLikFused`),
-   * and then the result has no `decoderMean`.
+   * Encoder → sample → decoder → log p(x | z). With `lossOnly` (the loss differentiates only log p(x | z))
+   * an NB decoder's output layer and likelihood may run as one fused op (see
+   * `Decoder.nbLogLikFused`); its `decoderMean` is then a value through which no gradient flows.
    */
-  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spurAll: tf.Tensor2D | null, opts: ForwardOptions, lossOnly = false): Omit<ForwardResult, 'decoderMean'> & { decoderMean?: tf.Tensor2D } {
+  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spurAll: tf.Tensor2D | null, opts: ForwardOptions, lossOnly = false): ForwardResult {
     const { ref: spur, query } = this.splitSpur(spurAll);
     const training = opts.training && !this.referenceFrozen;
     const enc = this.encoder.apply(x, inv, spur, training, query);
@@ -296,7 +296,7 @@ export class InvaeModel {
     const z = tf.add(enc.mean, tf.mul(eps, tf.sqrt(enc.variance))) as tf.Tensor2D;
     const library = this.config.decoderDist === 'nb' ? (enc.library ?? (tf.sum(x, -1, true) as tf.Tensor2D)) : null;
     const fused = lossOnly && library ? this.decoder.nbLogLikFused(z, spur, library, x, training, query) : null;
-    if (fused) return { encoderMean: enc.mean, encoderVar: enc.variance, z, logPxZ: fused.logPxZ, theta: fused.theta };
+    if (fused) return { encoderMean: enc.mean, encoderVar: enc.variance, z, decoderMean: fused.mean, logPxZ: fused.logPxZ, theta: fused.theta };
     const dec = this.decoder.apply(z, spur, library, training, query);
     const logPxZ = (
       this.config.decoderDist === 'nb' ? logNbPositive(x, dec.mean, dec.theta!) : normalLogPdf(x, dec.mean, dec.variance!)
