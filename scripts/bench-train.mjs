@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Training throughput of FinVAE and NFinVAE on simulated data (issue config: 20k cells × 2000 genes,
 // latent 20+5, hidden 128, 2 layers, batch 256, BatchNorm, dropout 0.1). Prints JSON.
-// Usage: npm run bench:train [-- --cells 20000 --genes 2000 --epochs 2 --models finvae,nfinvae]
+// Usage: npm run bench:train [-- --cells 20000 --genes 2000 --epochs 2 --models finvae,nfinvae --workers auto|N]
 import { parseArgs } from 'node:util';
 import { Invae, initEngine, simulate, VERSION } from '@invae/core';
 import { registerBuiltinPriors, VERSION as PRIORS_VERSION } from '@invae/priors';
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '2' },
     models: { type: 'string', default: 'finvae,nfinvae' },
     backend: { type: 'string' },
+    workers: { type: 'string', default: 'auto' },
   },
 });
 const nCells = Number(values.cells);
@@ -39,7 +40,7 @@ for (const name of values.models.split(',')) {
     { warn: () => {} },
   );
   // One warm-up epoch (engine compilation, allocator), then the timed epochs.
-  const h = await w.train(data, { epochs: epochs + 1, batchSize: 256, seed: 0 });
+  const h = await w.train(data, { epochs: epochs + 1, batchSize: 256, seed: 0, workers: values.workers === 'auto' ? 'auto' : Number(values.workers) });
   const timed = h.epochs.slice(1);
   const seconds = timed.reduce((s, e) => s + e.seconds, 0);
   results.push({

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvaeModel, initEngine, rowSource, simulate, tf, trainModel, type TrainingData } from '../src/index';
 import { fastPaths } from '../src/nn/fast-paths';
 import { threadedLimits, threadedStats } from '../src/fused/affine';
-import { threadedNbLimits, threadedNbStats } from '../src/likelihoods/nb-fused';
+import { threadedNbLimits } from '../src/likelihoods/nb-fused';
+import { decoderNbLimits, decoderNbStats } from '../src/fused/decoder-nb';
 import { threadedSparseLimits, threadedSparseStats } from '../src/nn/sparse-affine';
 import { fusedThreads } from '../src/fused/threads';
 import { StandardNormalPrior } from './model-helpers';
@@ -13,6 +14,7 @@ const LIMITS = { ...threadedLimits };
 const SWITCHES = { ...fastPaths };
 const NB_LIMITS = { ...threadedNbLimits };
 const SPARSE_LIMITS = { ...threadedSparseLimits };
+const DECODER_LIMITS = { ...decoderNbLimits };
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -22,6 +24,7 @@ afterEach(() => {
   Object.assign(threadedLimits, LIMITS);
   Object.assign(threadedSparseLimits, SPARSE_LIMITS);
   Object.assign(threadedNbLimits, NB_LIMITS);
+  Object.assign(decoderNbLimits, DECODER_LIMITS);
 });
 afterAll(() => fusedThreads().close());
 
@@ -40,18 +43,20 @@ async function train(opts: { threaded: boolean; threads?: number }) {
   fastPaths.threadedProducts = opts.threaded;
   fastPaths.threadedNb = opts.threaded;
   fastPaths.threadedSparse = opts.threaded;
+  fastPaths.fusedDecoderNb = opts.threaded; // the decoder's output layer + NB likelihood as one op
   threadedSparseLimits.minMacs = 0; // the encoder's first layer
   threadedLimits.minMacs = 0; // every dense layer on the threaded products
   threadedNbLimits.minElements = 0; // and the NB likelihood
+  decoderNbLimits.minElements = 0; // and the fused decoder output + NB op
   if (opts.threads) fusedThreads(opts.threads);
   const model = makeModel();
   const before = threadedStats.forward;
-  const nbBefore = threadedNbStats.forward;
+  const decoderBefore = decoderNbStats.forward;
   const sparseBefore = threadedSparseStats.grad;
   const h = await trainModel(model, data, { epochs: 10, batchSize: 128, learningRate: 1e-3, seed: 5, workers: 1 });
   const weights = new Map([...model.getWeights()].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
   model.dispose();
-  return { curve: h.epochs.map((e) => e.loss), weights, threadedCalls: threadedStats.forward - before, threadedNb: threadedNbStats.forward - nbBefore, threadedSparse: threadedSparseStats.grad - sparseBefore };
+  return { curve: h.epochs.map((e) => e.loss), weights, threadedCalls: threadedStats.forward - before, fusedDecoder: decoderNbStats.forward - decoderBefore, threadedSparse: threadedSparseStats.grad - sparseBefore };
 }
 
 describe('training on the fused threaded products', () => {
@@ -61,12 +66,16 @@ describe('training on the fused threaded products', () => {
     expect(fused.curve).toHaveLength(10);
     expect(engine.threadedCalls).toBe(0);
     expect(fused.threadedCalls).toBeGreaterThan(0);
-    expect(engine.threadedNb).toBe(0);
-    expect(fused.threadedNb).toBeGreaterThan(0);
+    expect(engine.fusedDecoder).toBe(0);
+    expect(fused.fusedDecoder).toBeGreaterThan(0);
     expect(engine.threadedSparse).toBe(0);
     expect(fused.threadedSparse).toBeGreaterThan(0);
     for (let e = 0; e < 10; e++) expect(Math.abs(fused.curve[e]! - engine.curve[e]!) / Math.abs(engine.curve[e]!)).toBeLessThan(1e-4);
     for (const [k, w] of fused.weights) {
+      // A bias followed by BatchNorm (training mode) has a gradient of exactly 0 in exact arithmetic:
+      // Adam turns the rounding noise of its float32 gradient into steps, so those biases (and the
+      // running means that track them) differ between any two summation orders; not compared.
+      if (/fc\.\d+\.bias$|running_mean$/.test(k)) continue;
       const e = engine.weights.get(k)!;
       let scale = 0;
       let err = 0;
@@ -74,7 +83,10 @@ describe('training on the fused threaded products', () => {
         scale = Math.max(scale, Math.abs(e[i]!));
         err = Math.max(err, Math.abs(w[i]! - e[i]!));
       }
-      expect(err / (scale || 1), k).toBeLessThan(1e-4);
+      // the output layer's softmax gradient f·(dμ − Σ f dμ) cancels for genes whose dμ is near the
+      // row's mean: the fused op (4-lane sums) and the engine round it apart, and Adam's normalised
+      // step turns that into up to ~5e-4 of the largest weight after the first epoch (it does not grow)
+      expect(err / (scale || 1), k).toBeLessThan(k === 'decoder_freq.0.weight' ? 1e-3 : 1e-4);
     }
   });
 

@@ -12,7 +12,7 @@ import { fusedThreads, threadedLimit, threadsAvailable, type FusedThreads, type 
 const PANEL = 8;
 
 /** A float32 tensor's values: a view of the wasm engine's memory where possible, else a copy. */
-function values(t: tf.Tensor): Float32Array {
+export function values(t: tf.Tensor): Float32Array {
   const off = engineOffset(t);
   const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
   if (off !== null && heap) return new Float32Array(heap.buffer, off, t.size);
@@ -20,7 +20,7 @@ function values(t: tf.Tensor): Float32Array {
 }
 
 /** A new tensor holding `view`'s values (the wasm engine copies them into its memory; others may keep the array, so they get a copy). */
-function toTensor(view: Float32Array, shape: number[]): tf.Tensor {
+export function toTensor(view: Float32Array, shape: number[]): tf.Tensor {
   return tf.tensor(tf.getBackend() === 'wasm' ? view : view.slice(), shape, 'float32');
 }
 

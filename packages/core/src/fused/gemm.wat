@@ -217,6 +217,147 @@
         (br $scalar)))
   )
 
+;; e^x for 4 lanes (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln2/2, degree-5 polynomial of r, times
+  ;; 2^n from the exponent bits; about 1 ulp). x is clamped to [−87.3, 88.3] (e^x a normal float32);
+  ;; no fused multiply-add, so every lane and thread rounds alike.
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88.3 88.3 88.3 88.3)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+  )
+
+  ;; Softmax of rows $r0 ≤ r < $r1 of logits L [·, g] (row-major) into freq, and μ = freq · lib[r]
+  ;; into mu: per row the maximum, e = exp(l − max), their sum (4 lanes, then (s0+s1)+(s2+s3), then
+  ;; the tail in order), freq = e / sum. Each row is computed alone: the row split never changes a result.
+  (func (export "softmaxLibRows") (param $l i32) (param $lib i32) (param $f i32) (param $mu i32) (param $g i32) (param $r0 i32) (param $r1 i32)
+    (local $r i32) (local $off i32) (local $j i32) (local $g4 i32) (local $mx v128) (local $m f32) (local $acc v128) (local $s f32)
+    (local $e v128) (local $sv v128) (local $lv v128) (local $ptr i32)
+    (local.set $g4 (i32.and (local.get $g) (i32.const -4)))
+    (local.set $r (local.get $r0))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $r1)))
+        (local.set $off (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2)))
+        ;; maximum
+        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $j (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_s (local.get $j) (local.get $g4)))
+          (local.set $mx (f32x4.max (local.get $mx) (v128.load (i32.add (i32.add (local.get $l) (local.get $off)) (i32.shl (local.get $j) (i32.const 2))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $l1)))
+        (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
+                               (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx)))))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_s (local.get $j) (local.get $g)))
+          (local.set $m (f32.max (local.get $m) (f32.load (i32.add (i32.add (local.get $l) (local.get $off)) (i32.shl (local.get $j) (i32.const 2))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l2)))
+        ;; e = exp(l − max) into freq, summed
+        (local.set $mx (f32x4.splat (local.get $m)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $d3 (loop $l3
+          (br_if $d3 (i32.ge_s (local.get $j) (local.get $g4)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $e (call $exp4 (f32x4.sub (v128.load (i32.add (local.get $l) (local.get $ptr))) (local.get $mx))))
+          (v128.store (i32.add (local.get $f) (local.get $ptr)) (local.get $e))
+          (local.set $acc (f32x4.add (local.get $acc) (local.get $e)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $l3)))
+        (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $d4 (loop $l4
+          (br_if $d4 (i32.ge_s (local.get $j) (local.get $g)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $e (call $exp4 (f32x4.sub (f32x4.splat (f32.load (i32.add (local.get $l) (local.get $ptr)))) (local.get $mx))))
+          (f32.store (i32.add (local.get $f) (local.get $ptr)) (f32x4.extract_lane 0 (local.get $e)))
+          (local.set $s (f32.add (local.get $s) (f32x4.extract_lane 0 (local.get $e))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l4)))
+        ;; freq = e / sum, μ = freq · lib[r]
+        (local.set $sv (f32x4.splat (local.get $s)))
+        (local.set $lv (f32x4.splat (f32.load (i32.add (local.get $lib) (i32.shl (local.get $r) (i32.const 2))))))
+        (local.set $j (i32.const 0))
+        (block $d5 (loop $l5
+          (br_if $d5 (i32.ge_s (local.get $j) (local.get $g4)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $e (f32x4.div (v128.load (i32.add (local.get $f) (local.get $ptr))) (local.get $sv)))
+          (v128.store (i32.add (local.get $f) (local.get $ptr)) (local.get $e))
+          (v128.store (i32.add (local.get $mu) (local.get $ptr)) (f32x4.mul (local.get $e) (local.get $lv)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $l5)))
+        (block $d6 (loop $l6
+          (br_if $d6 (i32.ge_s (local.get $j) (local.get $g)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $m (f32.div (f32.load (i32.add (local.get $f) (local.get $ptr))) (local.get $s)))
+          (f32.store (i32.add (local.get $f) (local.get $ptr)) (local.get $m))
+          (f32.store (i32.add (local.get $mu) (local.get $ptr)) (f32.mul (local.get $m) (f32x4.extract_lane 0 (local.get $lv))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l6)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+  ;; Gradient of μ = softmax(l) · lib[r] for rows $r0 ≤ r < $r1: dl = (freq · (dμ − S)) · lib[r] with
+  ;; S = Σ_j freq_j dμ_j (summed as in softmaxLibRows), into dl. Each row alone, as above.
+  (func (export "softmaxLibBackRows") (param $f i32) (param $lib i32) (param $dmu i32) (param $dl i32) (param $g i32) (param $r0 i32) (param $r1 i32)
+    (local $r i32) (local $off i32) (local $j i32) (local $g4 i32) (local $acc v128) (local $s f32) (local $sv v128) (local $lv v128) (local $ptr i32) (local $lib1 f32)
+    (local.set $g4 (i32.and (local.get $g) (i32.const -4)))
+    (local.set $r (local.get $r0))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $r1)))
+        (local.set $off (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_s (local.get $j) (local.get $g4)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $f) (local.get $ptr))) (v128.load (i32.add (local.get $dmu) (local.get $ptr))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $l1)))
+        (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_s (local.get $j) (local.get $g)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (i32.add (local.get $f) (local.get $ptr))) (f32.load (i32.add (local.get $dmu) (local.get $ptr))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l2)))
+        (local.set $sv (f32x4.splat (local.get $s)))
+        (local.set $lib1 (f32.load (i32.add (local.get $lib) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $lv (f32x4.splat (local.get $lib1)))
+        (local.set $j (i32.const 0))
+        (block $d3 (loop $l3
+          (br_if $d3 (i32.ge_s (local.get $j) (local.get $g4)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (v128.store (i32.add (local.get $dl) (local.get $ptr))
+            (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $f) (local.get $ptr))) (f32x4.sub (v128.load (i32.add (local.get $dmu) (local.get $ptr))) (local.get $sv))) (local.get $lv)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $l3)))
+        (block $d4 (loop $l4
+          (br_if $d4 (i32.ge_s (local.get $j) (local.get $g)))
+          (local.set $ptr (i32.add (local.get $off) (i32.shl (local.get $j) (i32.const 2))))
+          (f32.store (i32.add (local.get $dl) (local.get $ptr))
+            (f32.mul (f32.mul (f32.load (i32.add (local.get $f) (local.get $ptr))) (f32.sub (f32.load (i32.add (local.get $dmu) (local.get $ptr))) (local.get $s))) (local.get $lib1)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
   ;; The NB log-likelihood kernels of kernels.wat (included below) over fixed chunks of $chunkRows
   ;; rows, chunks $c0 ≤ c < $c1 of a [b, g] minibatch (the chunks, not the threads, fix the results).
   ;; Forward: per chunk nbForward then nbCountTerms (rows f64 [b], written); chunk c's counts outside

@@ -15,7 +15,7 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
-export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'sparseAffineChunks', 'sparseAffineGradCols', 'transpose'] as const;
+export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'sparseAffineChunks', 'sparseAffineGradCols', 'transpose', 'softmaxLibRows', 'softmaxLibBackRows'] as const;
 /** A kernel of `gemm.wat`. */
 export type KernelName = (typeof KERNELS)[number];
 

@@ -20,16 +20,16 @@ function nonZero(v: number): number {
 
 /** Integer counts up to this read lnΓ(x+θ) − lnΓ(θ) and ψ(x+θ) − ψ(θ) from per-gene tables. */
 const TABLE_COUNTS = 16;
-const STRIDE = TABLE_COUNTS + 1;
+export const STRIDE = TABLE_COUNTS + 1;
 
 /** ln x! for x ≤ {@link TABLE_COUNTS}. */
-const LOG_FACTORIAL_SMALL = Float64Array.from({ length: STRIDE }, (_, k) => logFactorial(k));
+export const LOG_FACTORIAL_SMALL = Float64Array.from({ length: STRIDE }, (_, k) => logFactorial(k));
 
 /**
  * Per-gene table [j, x] = lnΓ(x+θ_j) − lnΓ(θ_j) − `minus[x]` = Σ_{k<x} ln(θ_j+k) − `minus[x]` for
  * integer x ≤ {@link TABLE_COUNTS}, written into `out` (a new array when absent).
  */
-function lgammaRatioTable(theta: Float32Array, g: number, out: Float64Array = new Float64Array(g * STRIDE), minus?: Float64Array): Float64Array {
+export function lgammaRatioTable(theta: Float32Array, g: number, out: Float64Array = new Float64Array(g * STRIDE), minus?: Float64Array): Float64Array {
   for (let j = 0; j < g; j++) {
     const th = theta[j]!;
     let acc = th > 0 ? 0 : NaN;
@@ -43,7 +43,7 @@ function lgammaRatioTable(theta: Float32Array, g: number, out: Float64Array = ne
 }
 
 /** Per-gene table [j, x] = ψ(x+θ_j) − ψ(θ_j) = Σ_{k<x} 1/(θ_j+k) for integer x ≤ {@link TABLE_COUNTS}, into `out`. */
-function digammaDiffTable(theta: Float32Array, g: number, out: Float64Array = new Float64Array(g * STRIDE)): Float64Array {
+export function digammaDiffTable(theta: Float32Array, g: number, out: Float64Array = new Float64Array(g * STRIDE)): Float64Array {
   for (let j = 0; j < g; j++) {
     const th = theta[j]!;
     let acc = th > 0 ? 0 : NaN;
@@ -104,7 +104,7 @@ function nbForwardSimd(
 }
 
 /** Rows per chunk of the threaded NB kernels: the chunks (fixed, not the threads) set the order of every sum. */
-const CHUNK_ROWS = 16;
+export const CHUNK_ROWS = 16;
 
 /** Smallest cells × genes that runs on the fused threads (internal: tests lower it). */
 export const threadedNbLimits = { minElements: threadedLimit(1 << 16) };
@@ -117,7 +117,7 @@ function threadedNbApplies(b: number, g: number): boolean {
 }
 
 /** The float32 bits of `v` (the kernels take ε as an integer argument). */
-function f32Bits(v: number): number {
+export function f32Bits(v: number): number {
   return new Int32Array(Float32Array.of(v).buffer)[0]!;
 }
 

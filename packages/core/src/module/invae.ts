@@ -55,7 +55,10 @@ export interface LossResult {
   readonly objective: tf.Scalar;
   /** Named scalar terms: `logPxZ`, `logPz` (prior log-density, both blocks), `logQz`, `kl` (kl_div only), `tc`, `scoreMatching`. */
   readonly terms: Record<string, tf.Scalar>;
-  /** The forward pass the loss was computed from. */
+  /**
+   * The forward pass the loss was computed from (with the fused NB decoder op, see `INVAE_THREADED`,
+   * its `decoderMean` is a value through which no gradient flows).
+   */
   readonly forward: ForwardResult;
 }
 
@@ -280,13 +283,20 @@ export class InvaeModel {
     return tf.tidy(() => this.forwardUnchecked(x, this.covar(invCovar), this.covar(spurCovar), opts) as unknown as tf.TensorContainer) as unknown as ForwardResult;
   }
 
-  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spurAll: tf.Tensor2D | null, opts: ForwardOptions): ForwardResult {
+  /**
+   * Encoder → sample → decoder → log p(x | z). With `lossOnly` (the loss differentiates only log p(x | z))
+   * an NB decoder's output layer and likelihood may run as one fused op (see
+   * `Decoder.nbLogLikFused`); its `decoderMean` is then a value through which no gradient flows.
+   */
+  private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spurAll: tf.Tensor2D | null, opts: ForwardOptions, lossOnly = false): ForwardResult {
     const { ref: spur, query } = this.splitSpur(spurAll);
     const training = opts.training && !this.referenceFrozen;
     const enc = this.encoder.apply(x, inv, spur, training, query);
     const eps = opts.eps ?? (tf.randomNormal(enc.mean.shape) as tf.Tensor2D);
     const z = tf.add(enc.mean, tf.mul(eps, tf.sqrt(enc.variance))) as tf.Tensor2D;
     const library = this.config.decoderDist === 'nb' ? (enc.library ?? (tf.sum(x, -1, true) as tf.Tensor2D)) : null;
+    const fused = lossOnly && library ? this.decoder.nbLogLikFused(z, spur, library, x, training, query) : null;
+    if (fused) return { encoderMean: enc.mean, encoderVar: enc.variance, z, decoderMean: fused.mean, logPxZ: fused.logPxZ, theta: fused.theta };
     const dec = this.decoder.apply(z, spur, library, training, query);
     const logPxZ = (
       this.config.decoderDist === 'nb' ? logNbPositive(x, dec.mean, dec.theta!) : normalLogPdf(x, dec.mean, dec.variance!)
@@ -316,7 +326,7 @@ export class InvaeModel {
     return tf.tidy(() => {
       const inv = this.covar(invCovar);
       const spur = this.covar(spurCovar);
-      const fwd = this.forwardUnchecked(x, inv, spur, opts);
+      const fwd = this.forwardUnchecked(x, inv, spur, opts, true);
       const dInv = c.latentDimInv;
       const dSpur = c.latentDimSpur;
       const zInv = tf.slice(fwd.z, [0, 0], [-1, dInv]) as tf.Tensor2D;

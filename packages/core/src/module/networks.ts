@@ -4,6 +4,7 @@ import { linearProduct } from '../nn/linear-product';
 import { MLP, mlpWeightShapes, type MLPOptions } from '../nn/mlp';
 import { log1pInput } from '../nn/log1p-input';
 import { fastPaths } from '../nn/fast-paths';
+import { decoderNbApplies, decoderNbLogLik } from '../fused/decoder-nb';
 import { prefixed, type NamedVariable, type SeedStream } from '../nn/variables';
 import type { ResolvedInvaeModelConfig } from './config';
 
@@ -223,6 +224,22 @@ export class Decoder {
     }
     if (pathLogits) h = tf.add(h, pathLogits) as tf.Tensor2D;
     return { mean: h, variance: 0.01 };
+  }
+
+  /**
+   * NB only: log p(x | z) per cell `[B]`, the mean (a value: no gradient flows through it) and θ by the fused output-layer + likelihood op
+   * (`fused/decoder-nb`, the same quantities as {@link apply} then `logNbPositive`) where it applies
+   * (no masked paths, the fast paths on, a wasm or cpu engine with the fused threads); else null.
+   */
+  nbLogLikFused(z: tf.Tensor2D, spur: tf.Tensor2D | null, library: tf.Tensor2D, x: tf.Tensor2D, training: boolean, spurQuery: tf.Tensor2D | null = null): { logPxZ: tf.Tensor1D; mean: tf.Tensor2D; theta: tf.Tensor1D } | null {
+    if (this.config.decoderDist !== 'nb' || this.config.decoderPaths || !this.freq || !fastPaths.fusedDecoderNb || !fastPaths.nbKernel) return null;
+    if (!decoderNbApplies(z.shape[0], this.freq.weight, library, x)) return null;
+    const { main } = this.splitLatent(z);
+    const input = this.config.injectCovarInLatent && spur && spur.shape[1] > 0 ? (tf.concat([main, spur], 1) as tf.Tensor2D) : main;
+    const h = this.rawMean.forward(input, { training, queryInput: this.config.injectCovarInLatent ? spurQuery : null });
+    const theta = tf.exp(this.rawTheta!) as tf.Tensor1D;
+    const { logLik, mean } = decoderNbLogLik(h, this.freq.weight as tf.Tensor2D, this.freq.bias as tf.Tensor1D, theta, library, x);
+    return { logPxZ: logLik, mean, theta };
   }
 
   /** The latents the main network reads and (with masked paths) the dedicated ones, the last K invariant dimensions. */

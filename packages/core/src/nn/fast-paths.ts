@@ -39,4 +39,10 @@ export const fastPaths = {
   threadedSparse: threadedOn,
   /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. On with `INVAE_THREADED=1`. */
   threadedNb: threadedOn,
+  /**
+   * The NB decoder's output layer, softmax, library scaling and likelihood as one op on the fused
+   * threads (`fused/decoder-nb`): the [cells, genes] intermediates never become engine tensors.
+   * On with the threaded paths; `INVAE_FUSED_DECODER=0` turns it alone off (A/B timing).
+   */
+  fusedDecoderNb: threadedOn && !(typeof process !== 'undefined' && process.env?.INVAE_FUSED_DECODER === '0'),
 };

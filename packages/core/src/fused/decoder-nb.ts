@@ -1,0 +1,282 @@
+import { tf } from '../tf';
+import { values, toTensor } from './affine';
+import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable } from './threads';
+import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, lgammaRatioTable } from '../likelihoods/nb-fused';
+import { digammaDiff, lgammaRatio, logFactorial } from '../likelihoods/special-f64';
+
+/**
+ * The NB decoder's output layer and likelihood as one operation on the fused threads:
+ * logits = h · Wᵀ + b, freq = softmax(logits) over genes, μ = freq · library, and per cell
+ * Σ_genes log NB(x; μ, θ) (the formula of `logNbPositive`), with the gradients with respect to h, W,
+ * b and θ. The [cells, genes] intermediates (logits, freq, μ, ln(θ+μ+ε), dμ, d logits) live only in
+ * the threads' shared memory, never as engine tensors.
+ *
+ * Work split (results independent of the thread count): forward and the first backward pass by
+ * fixed chunks of {@link CHUNK_ROWS} rows (each row's softmax, likelihood and products computed by
+ * one call in a fixed order); dW and db by output panels / columns (each element one fixed-order sum
+ * over the rows); dθ summed per chunk, the chunks added here in order.
+ */
+
+const PANEL = 8;
+
+function panels(n: number): number {
+  return Math.ceil(n / PANEL);
+}
+
+/** Byte offsets of one operation's buffers in the pool's memory (the same for the same sizes). */
+interface Layout {
+  b: number;
+  g: number;
+  k: number;
+  h: number;
+  w: number;
+  bias: number;
+  packWt: number;
+  packW: number;
+  logits: number;
+  freq: number;
+  mu: number;
+  x: number;
+  lib: number;
+  theta: number;
+  tmp: number;
+  lte: number;
+  logT: number;
+  rows: number;
+  tableF: number;
+  idx: number;
+  exc: number;
+  counts: number;
+  dy: number;
+  cv: number;
+  dmu: number;
+  dl: number;
+  acc: number;
+  tableB: number;
+  dh: number;
+  dw: number;
+  db: number;
+  packH: number;
+}
+
+function layout(pool: FusedThreads, b: number, g: number, k: number): Layout {
+  pool.reset();
+  const chunks = Math.ceil(b / CHUNK_ROWS);
+  const a = (n: number) => pool.alloc(n);
+  return {
+    b, g, k,
+    h: a(b * k), w: a(g * k), bias: a(panels(g) * PANEL), packWt: a(panels(g) * PANEL * k), packW: a(panels(k) * PANEL * g),
+    logits: a(b * g), freq: a(b * g), mu: a(b * g), x: a(b * g), lib: a(b), theta: a(g), tmp: a(g), lte: a(g), logT: a(b * g),
+    rows: a(2 * b), tableF: a(2 * STRIDE * g), idx: a(chunks * g), exc: a(b * g), counts: a(chunks),
+    dy: a(b), cv: a(g), dmu: a(b * g), dl: a(b * g), acc: a(2 * chunks * g), tableB: a(2 * STRIDE * g),
+    dh: a(b * k), dw: a(g * k), db: a(panels(g) * PANEL), packH: a(panels(k) * PANEL * b),
+  };
+}
+
+let own: FusedThreads | null = null;
+
+/**
+ * The operation's own pool (as many threads as the shared pool of `fusedThreads`): its buffers stay
+ * in place from the forward pass to the gradient pass, whatever other operations run between them.
+ */
+function decoderPool(): FusedThreads {
+  const threads = fusedThreads().threads;
+  if (own && own.threads !== threads) {
+    own.close();
+    own = null;
+  }
+  if (!own) own = new FusedThreads(threads);
+  return own;
+}
+
+/** The forward pass whose buffers are in the pool (a gradient pass of an older one recomputes it). */
+let current = 0;
+let generation = 0;
+let lastLayout: Layout | null = null;
+
+/** Number of forward passes run (tests check which path ran). */
+export const decoderNbStats = { forward: 0, recomputed: 0 };
+
+/** Milliseconds spent per phase, summed over calls (profiling; see scripts/profile-step.mjs). */
+export const decoderNbTimes = { stage: 0, pack: 0, forward: 0, tail: 0, backward1: 0, backward2: 0, out: 0 };
+
+/** Forward pass: per-cell log-likelihood `[b]`; leaves μ, freq, ln(θ+μ+ε) and the packed W in the pool. */
+function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, b: number, g: number, k: number, eps: number): { L: Layout; out: Float32Array } {
+  const T = decoderNbTimes;
+  let t = performance.now();
+  const lap = (key: keyof typeof decoderNbTimes) => {
+    const now = performance.now();
+    T[key] += now - t;
+    t = now;
+  };
+  const L = layout(pool, b, g, k);
+  const chunks = Math.ceil(b / CHUNK_ROWS);
+  pool.write(L.h, h);
+  pool.write(L.w, w);
+  pool.write(L.bias, bias);
+  pool.write(L.theta, theta);
+  pool.write(L.lib, lib);
+  pool.write(L.x, x);
+  const tmp = pool.view(L.tmp, g);
+  for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
+  pool.call('logF32', L.tmp, L.lte, g);
+  const buf = pool.memory.buffer;
+  lgammaRatioTable(theta, g, new Float64Array(buf, L.tableF, g * STRIDE), LOG_FACTORIAL_SMALL);
+  lap('stage');
+  pool.run([
+    // Wᵀ in panels of genes (forward), W in panels of hidden units (dh = dl · W)
+    { kernel: 'packPanels', args: [L.w, 1, k, k, g, L.packWt, 0, 0], splitAt: 6, units: panels(g) },
+    { kernel: 'packPanels', args: [L.w, k, 1, g, k, L.packW, 0, 0], splitAt: 6, units: panels(k) },
+  ]);
+  lap('pack');
+  pool.run([
+    { kernel: 'gemm', args: [L.h, k, 1, L.packWt, L.logits, g, L.bias, g, k, 0, 0, 0, panels(g)], splitAt: 9, units: b, align: CHUNK_ROWS },
+    { kernel: 'softmaxLibRows', args: [L.logits, L.lib, L.freq, L.mu, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
+    { kernel: 'nbForwardChunks', args: [L.x, L.mu, L.theta, L.lte, L.logT, L.rows, g, f32Bits(eps), L.tableF, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks },
+  ]);
+  lap('forward');
+  const rowsV = new Float64Array(buf, L.rows, b);
+  const cnt = new Int32Array(buf, L.counts, chunks);
+  const excV = new Int32Array(buf, L.exc, b * g);
+  // counts outside the per-gene tables (large or non-integer), chunk by chunk
+  for (let c = 0; c < chunks; c++) {
+    const base = c * CHUNK_ROWS * g;
+    for (let t = 0; t < cnt[c]!; t++) {
+      const e = base + excV[base + t]!;
+      const xv = x[e]!;
+      rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
+    }
+  }
+  const out = new Float32Array(b);
+  for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
+  lap('tail');
+  return { L, out };
+}
+
+/** Gradient pass of the forward pass whose buffers are in the pool, given dy `[b]`. */
+function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32Array, dy: Float32Array, eps: number): { dh: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dTheta: tf.Tensor1D } {
+  const { b, g, k } = L;
+  const T = decoderNbTimes;
+  let t = performance.now();
+  const lap = (key: keyof typeof decoderNbTimes) => {
+    const now = performance.now();
+    T[key] += now - t;
+    t = now;
+  };
+  const chunks = Math.ceil(b / CHUNK_ROWS);
+  pool.write(L.dy, dy);
+  const tmp = pool.view(L.tmp, g);
+  for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
+  pool.call('logF32', L.tmp, L.cv, g);
+  const cv = pool.view(L.cv, g);
+  for (let j = 0; j < g; j++) {
+    const th = theta[j]!;
+    cv[j] = cv[j]! + th / (th + eps);
+  }
+  const buf = pool.memory.buffer;
+  digammaDiffTable(theta, g, new Float64Array(buf, L.tableB, g * STRIDE));
+  pool.run([
+    { kernel: 'nbBackwardChunks', args: [L.x, L.mu, L.theta, L.cv, L.logT, L.dy, L.dmu, L.acc, g, f32Bits(eps), L.tableB, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 16, units: chunks },
+    { kernel: 'softmaxLibBackRows', args: [L.freq, L.lib, L.dmu, L.dl, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
+    // dh [b, k] = dl [b, g] · W [g, k]
+    { kernel: 'gemm', args: [L.dl, g, 1, L.packW, L.dh, k, 0, k, g, 0, 0, 0, panels(k)], splitAt: 9, units: b, align: CHUNK_ROWS },
+  ]);
+  lap('backward1');
+  pool.run([
+    // dW [g, k] = dlᵀ · h: A(i, p) = dl[p, i], B = h [b, k], by panels of hidden units
+    { kernel: 'packPanels', args: [L.h, k, 1, b, k, L.packH, 0, 0], splitAt: 6, units: panels(k) },
+    { kernel: 'gemm', args: [L.dl, 1, g, L.packH, L.dw, k, 0, k, b, 0, g, 0, 0], splitAt: 11, units: panels(k) },
+    { kernel: 'colSums', args: [L.dl, g, b, L.db, 0, 0], splitAt: 4, units: g, align: 4 },
+  ]);
+  lap('backward2');
+  const accV = new Float64Array(buf, L.acc, chunks * g);
+  const sum = new Float64Array(g);
+  for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
+  const cnt = new Int32Array(buf, L.counts, chunks);
+  const excV = new Int32Array(buf, L.exc, b * g);
+  for (let c = 0; c < chunks; c++) {
+    const base = c * CHUNK_ROWS * g;
+    for (let t = 0; t < cnt[c]!; t++) {
+      const e = base + excV[base + t]!;
+      const j = e % g;
+      sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
+    }
+  }
+  const dTheta = Float32Array.from(sum);
+  const out = {
+    dh: toTensor(pool.view(L.dh, b * k), [b, k]) as tf.Tensor2D,
+    dw: toTensor(pool.view(L.dw, g * k), [g, k]) as tf.Tensor2D,
+    db: toTensor(pool.view(L.db, g), [g]) as tf.Tensor1D,
+    dTheta: tf.tensor1d(dTheta, 'float32'),
+  };
+  lap('out');
+  return out;
+}
+
+/** Smallest cells × genes that runs the fused op (internal: tests lower it; `INVAE_THREADED=all` lifts it). */
+export const decoderNbLimits = { minElements: threadedLimit(1 << 16) };
+
+/**
+ * Whether {@link decoderNbLogLik} can run for a minibatch of `b` cells: a JavaScript-memory engine
+ * (wasm, cpu), the fused threads available, b × g ≥ {@link decoderNbLimits}, W `[g, k]` (g ≥ 4), library `[b, 1]`, counts `[b, g]`,
+ * all float32.
+ */
+export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x: tf.Tensor): boolean {
+  const backend = tf.getBackend();
+  return (
+    (backend === 'wasm' || backend === 'cpu') &&
+    w.rank === 2 && x.rank === 2 && library.rank === 2 &&
+    w.dtype === 'float32' && x.dtype === 'float32' && library.dtype === 'float32' &&
+    x.shape[0] === b && x.shape[1] === w.shape[0] &&
+    library.shape[0] === b && library.shape[1] === 1 &&
+    w.shape[0]! >= 4 &&
+    b * w.shape[0]! >= decoderNbLimits.minElements &&
+    threadsAvailable()
+  );
+}
+
+/**
+ * Per-cell Σ_genes log NB(x; softmax(h · Wᵀ + b) · library, θ) `logLik` `[b]` (see the module
+ * comment), a taped operation with gradients for h, W, b and θ (counts and library are data), and
+ * the decoder mean μ `[b, g]` it used, as a value (no gradient flows through `mean`). Call only
+ * where {@link decoderNbApplies}.
+ */
+export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, theta: tf.Tensor1D, library: tf.Tensor2D, x: tf.Tensor2D, eps = 1e-8): { logLik: tf.Tensor1D; mean: tf.Tensor2D } {
+  const pool = decoderPool();
+  const [b, k] = h.shape;
+  const g = w.shape[0];
+  if (h.dtype !== 'float32' || h.shape[1] !== w.shape[1]) throw new Error(`decoderNbLogLik: h ${h.dtype} [${h.shape}] does not fit W [${w.shape}]`);
+  const run = (hv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor, tv: tf.Tensor) => {
+    const out = forward(pool, values(hv), values(wv), values(bv), values(tv), values(library), values(x), b, g, k, eps);
+    current = ++generation;
+    return out;
+  };
+  const f = tf.customGrad(((hv: tf.Tensor2D, wv: tf.Tensor2D, bv: tf.Tensor1D, tv: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    decoderNbStats.forward++;
+    const { L, out } = run(hv, wv, bv, tv);
+    lastLayout = L;
+    const mine = current;
+    save([hv, wv, bv, tv]);
+    return {
+      value: tf.tensor1d(out, 'float32'),
+      gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
+        const [hs, ws, bs, ts] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+        let layoutNow = L;
+        // another forward pass has overwritten the buffers since: recompute this one
+        if (current !== mine) {
+          decoderNbStats.recomputed++;
+          layoutNow = run(hs, ws, bs, ts).L;
+        }
+        const dyf = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
+        const thetaV = values(ts).slice();
+        const g2 = backward(pool, layoutNow, thetaV, pool.view(layoutNow.x, b * g), values(dyf).slice(), eps);
+        if (dyf !== dy) dyf.dispose();
+        return [g2.dh, g2.dw, g2.db, g2.dTheta];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, t: tf.Tensor1D) => tf.Tensor1D;
+  const logLik = f(h, w, bias, theta);
+  // μ of this forward pass (still in the pool): the decoder mean, as a value (no gradient flows through it)
+  const mean = toTensor(pool.view(lastLayout!.mu, b * g), [b, g]) as tf.Tensor2D;
+  return { logLik, mean };
+}

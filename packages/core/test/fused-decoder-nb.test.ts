@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../src/index';
+import { logNbPositiveDense } from '../src/likelihoods/negative-binomial';
+import { decoderNbApplies, decoderNbLimits, decoderNbLogLik, decoderNbStats } from '../src/fused/decoder-nb';
+import { fusedThreads } from '../src/fused/threads';
+import { Rng } from '../src/random/rng';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', report: null });
+});
+afterAll(() => fusedThreads().close());
+
+/**
+ * Arguments of the decoder's output layer + NB likelihood: b rows (a partial 16-row chunk), g genes
+ * (not a multiple of 4 or 8: the kernels' tails), counts with zeros, table counts, large and
+ * non-integer counts, one cell with library 0.
+ */
+function args(seed: number, b: number, g: number, k: number) {
+  const rng = new Rng(seed);
+  const fill = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
+  const h = fill(b * k, () => 2 * rng.uniform() - 1);
+  const w = fill(g * k, () => (2 * rng.uniform() - 1) * 0.6);
+  const bias = fill(g, () => 2 * rng.uniform() - 1);
+  const theta = fill(g, () => Math.exp(-2 + 6 * rng.uniform()));
+  const x = fill(b * g, () => {
+    const u = rng.uniform();
+    return u < 0.6 ? 0 : u < 0.9 ? Math.floor(1 + 10 * rng.uniform()) : u < 0.97 ? Math.floor(20 + 500 * rng.uniform()) : 0.5 + 20 * rng.uniform();
+  });
+  x.fill(0, 3 * g, 4 * g); // an empty cell
+  const lib = new Float32Array(b);
+  for (let r = 0; r < b; r++) for (let j = 0; j < g; j++) lib[r] += x[r * g + j]!;
+  const dy = fill(b, () => 0.5 + rng.uniform());
+  return { h, w, bias, theta, x, lib, dy };
+}
+
+type Args = ReturnType<typeof args>;
+
+/** Value Σ dy·ll and gradients w.r.t. h, W, b, θ: fused op, or the engine composition (linear → softmax → × library → NB formula). */
+function evaluate(a: Args, b: number, g: number, k: number, fused: boolean) {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(a.x, [b, g]);
+    const lib = tf.tensor2d(a.lib, [b, 1]);
+    const dy = tf.tensor1d(a.dy);
+    const f = (h: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, theta: tf.Tensor) => {
+      const ll = fused
+        ? decoderNbLogLik(h as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, theta as tf.Tensor1D, lib, x).logLik
+        : logNbPositiveDense(x, tf.mul(tf.softmax(tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D, false, true), bias)), lib), theta);
+      return tf.sum(tf.mul(ll, dy)) as tf.Scalar;
+    };
+    const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(a.h, [b, k]), tf.tensor2d(a.w, [g, k]), tf.tensor1d(a.bias), tf.tensor1d(a.theta)]);
+    return { value: value.dataSync()[0]!, grads: grads.map((t) => t.dataSync() as Float32Array) };
+  });
+}
+
+function relErr(got: Float32Array, want: Float32Array): number {
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]!));
+    err = Math.max(err, Math.abs(got[i]! - want[i]!));
+  }
+  return err / (scale || 1);
+}
+
+describe('fused decoder output layer + NB likelihood', () => {
+  const [b, g, k] = [37, 103, 20];
+  const a = args(3, b, g, k);
+
+  it('equals the engine composition (value and gradients w.r.t. h, W, b, θ) to 1e-4 relative', () => {
+    fusedThreads(2);
+    const before = decoderNbStats.forward;
+    const got = evaluate(a, b, g, k, true);
+    const want = evaluate(a, b, g, k, false);
+    expect(decoderNbStats.forward - before).toBe(1);
+    expect(Math.abs(got.value - want.value) / Math.abs(want.value)).toBeLessThan(1e-4);
+    ['h', 'W', 'b', 'θ'].forEach((name, i) => expect(relErr(got.grads[i]!, want.grads[i]!), name).toBeLessThan(1e-4));
+  });
+
+  it('returns the decoder mean softmax(h · Wᵀ + b) · library to 1e-5 relative', () => {
+    tf.tidy(() => {
+      const [h, w, bias, theta] = [tf.tensor2d(a.h, [b, k]), tf.tensor2d(a.w, [g, k]), tf.tensor1d(a.bias), tf.tensor1d(a.theta)];
+      const lib = tf.tensor2d(a.lib, [b, 1]);
+      const got = decoderNbLogLik(h, w, bias, theta, lib, tf.tensor2d(a.x, [b, g])).mean;
+      const want = tf.mul(tf.softmax(tf.add(tf.matMul(h, w, false, true), bias)), lib);
+      expect(got.shape).toEqual([b, g]);
+      expect(relErr(got.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('gives bit-identical values and gradients on 1, 2 and 3 threads', () => {
+    const runs = [1, 2, 3].map((n) => {
+      fusedThreads(n);
+      return evaluate(a, b, g, k, true);
+    });
+    for (const r of runs.slice(1)) {
+      expect(r.value).toBe(runs[0]!.value);
+      r.grads.forEach((t, i) => expect(Buffer.from(t.buffer, t.byteOffset, t.byteLength).equals(Buffer.from(runs[0]!.grads[i]!.buffer, runs[0]!.grads[i]!.byteOffset, runs[0]!.grads[i]!.byteLength))).toBe(true));
+    }
+  });
+
+  it('recomputes its forward pass when another one ran between it and its gradient', () => {
+    const want = evaluate(a, b, g, k, true);
+    const other = args(4, b, g, k);
+    const got = tf.tidy(() => {
+      const x = tf.tensor2d(a.x, [b, g]);
+      const lib = tf.tensor2d(a.lib, [b, 1]);
+      const f = (h: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, theta: tf.Tensor) => {
+        const ll = decoderNbLogLik(h as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, theta as tf.Tensor1D, lib, x).logLik;
+        // a second forward pass (other arguments) overwrites the op's buffers before the gradient pass
+        decoderNbLogLik(tf.tensor2d(other.h, [b, k]), tf.tensor2d(other.w, [g, k]), tf.tensor1d(other.bias), tf.tensor1d(other.theta), tf.tensor2d(other.lib, [b, 1]), tf.tensor2d(other.x, [b, g]));
+        return tf.sum(tf.mul(ll, tf.tensor1d(a.dy))) as tf.Scalar;
+      };
+      const before = decoderNbStats.recomputed;
+      const { grads } = tf.valueAndGrads(f)([tf.tensor2d(a.h, [b, k]), tf.tensor2d(a.w, [g, k]), tf.tensor1d(a.bias), tf.tensor1d(a.theta)]);
+      return { recomputed: decoderNbStats.recomputed - before, grads: grads.map((t) => t.dataSync() as Float32Array) };
+    });
+    expect(got.recomputed).toBe(1);
+    got.grads.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(want.grads[i]!)));
+  });
+
+  it('applies only to matching float32 shapes at or above the size limit', () => {
+    const limit = decoderNbLimits.minElements;
+    tf.tidy(() => {
+      const w = tf.zeros([g, k]);
+      decoderNbLimits.minElements = b * g + 1;
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g]))).toBe(false);
+      decoderNbLimits.minElements = b * g;
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g]))).toBe(true);
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g + 1]))).toBe(false);
+      expect(decoderNbApplies(b, w, tf.zeros([b, 2]), tf.zeros([b, g]))).toBe(false);
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g], 'int32'))).toBe(false);
+    });
+    decoderNbLimits.minElements = limit;
+  });
+});
