@@ -7,6 +7,7 @@ export { VERSION } from './version';
 export { BenchInputError } from './errors';
 export { matrixFromRows, type Embedding } from './internal/matrix';
 export { encodeCategorical, type Categorical, type Encoded } from './internal/categories';
+export { wasmSearchStats } from './neighbors/knn-wasm';
 export { exactNeighbors, subsetNeighbors, neighborsAndSilhouette, type NeighborsResult, type NeighborsOptions } from './neighbors/neighbors';
 export type { DistanceMetric } from './neighbors/distances';
 export { silhouetteSamples, type SilhouetteOptions, type BetweenClusterDistances } from './neighbors/silhouette-samples';

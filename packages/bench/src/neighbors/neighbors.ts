@@ -1,4 +1,5 @@
 import { scanDistances } from './distances';
+import { wasmNeighborCandidates, wasmSearchAvailable } from './knn-wasm';
 import { BenchInputError } from '../errors';
 import { checkMatrix, type Embedding } from '../internal/matrix';
 import { silhouetteFromSums } from './silhouette-samples';
@@ -20,6 +21,18 @@ export interface NeighborsOptions {
   readonly blockRows?: number;
   /** Extra candidates taken from the engine and re-ranked in float64 (default 4). */
   readonly margin?: number;
+  /**
+   * Search engine: `wasm` = the SIMD kernel of `knn.wat` on shared-memory threads with spatial
+   * block pruning (default where WebAssembly threads run), `engine` = tiled products on the tensor engine.
+   */
+  readonly search?: 'wasm' | 'engine';
+  /** Threads of the `wasm` search (default `INVAE_BENCH_THREADS`, else min(2, cores)); results never depend on it. */
+  readonly threads?: number;
+}
+
+/** Whether the WebAssembly search runs for these options. */
+function useWasmSearch(options: NeighborsOptions): boolean {
+  return options.search === 'wasm' || (options.search === undefined && options.blockRows === undefined && wasmSearchAvailable());
 }
 
 /**
@@ -44,6 +57,8 @@ export function exactNeighbors(x: Embedding, k: number, options: NeighborsOption
   }
   const margin = options.margin ?? 4;
   const h = Math.min(n - 1, k - 1 + margin);
+  if (h === 0) return rerankCandidates(x, new Int32Array(0), 0, k);
+  if (useWasmSearch(options)) return rerankCandidates(x, wasmNeighborCandidates(x, h, { threads: options.threads }), h, k);
   const { candidates } = scanDistances(x, { metric: 'euclidean', candidates: h, blockRows: options.blockRows });
   return rerankCandidates(x, candidates ?? new Int32Array(0), h, k);
 }
