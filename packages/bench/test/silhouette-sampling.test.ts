@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Benchmarker, bras, neighborsAndSilhouette, silhouetteLabel, silhouetteSamples, stratifiedMean, stratifiedSample } from '../src/index';
+import { Benchmarker, bras, neighborsAndSilhouette, reportHtml, silhouetteLabel, silhouetteSamples, stratifiedMean, stratifiedSample, type ReportInput } from '../src/index';
 import { blobs, engine } from './helpers';
 
 beforeAll(engine);
@@ -71,5 +71,26 @@ describe('subsampled silhouettes (atlas scale)', () => {
     expect(s.sampling!['Isolated labels']).toMatch(/^subsampled/);
     // BRAS without sampling options is the exact engine computation.
     expect(bras(x, labels, batches)).toBeCloseTo(ex.metrics.BRAS!, 12);
+  });
+});
+
+describe('reportHtml states the silhouette sampling', () => {
+  it('lists exact or subsampled per method and metric under the results table, and nothing without a record', () => {
+    const results = (sampling?: Record<string, string>) =>
+      ({
+        schema: 'invae.bench.results/1',
+        scibMetrics: '0.6',
+        scale: 'none',
+        nCells: 10,
+        nLabels: 2,
+        nBatches: 2,
+        metricTypes: { BRAS: 'batch_correction' },
+        methods: [{ embedding: 'PCA', metrics: { BRAS: 0.5 }, aggregates: { 'Batch correction': 0.5, 'Bio conservation': null, Total: null }, seconds: {}, nanReasons: {}, ...(sampling ? { sampling } : {}) }],
+      }) as unknown as ReportInput['results'];
+    const dataset = { file: 'd.h5ad', nCells: 10, nGenes: 5, batchKey: 'batch', labelKey: 'cell_type', batches: [], labels: [] };
+    const html = reportHtml({ dataset, results: results({ BRAS: 'subsampled (n=20000 cells stratified by label, seed 0, SE 0.0011)' }) });
+    expect(html).toContain('<li data-method="PCA" data-metric="BRAS"><b>PCA</b> · BRAS: subsampled (n=20000 cells stratified by label, seed 0, SE 0.0011)</li>');
+    expect(reportHtml({ dataset, results: results({ BRAS: 'exact' }) })).toContain('· BRAS: exact</li>');
+    expect(reportHtml({ dataset, results: results() })).not.toContain('id="silhouette-sampling"');
   });
 });
