@@ -101,9 +101,7 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
   for (let c = 0; c < d; c++) mean[c]! /= n;
   const xc = new Float32Array(n * d);
   for (let i = 0; i < n * d; i++) xc[i] = x.data[i]! - mean[i % d]!;
-  const T0 = performance.now();
   const perm = spatialOrder(xc, n, d, B);
-  const T1 = performance.now();
   const nBlocks = Math.ceil(n / B);
   const nPad = nBlocks * B;
   const nPanels = Math.ceil(n / 8);
@@ -148,7 +146,6 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
     sortPairs(key.subarray(o, o + nBlocks), order.subarray(o, o + nBlocks), 0, nBlocks - 1);
   }
 
-  const T2 = performance.now();
   const pool = new WasmThreadPool({ name: 'kNN kernel', bytes: Buffer.from(KNN_WASM_BASE64, 'base64'), kernels: ['knnBlocks'] as const, threads });
   try {
     const pstride = (d + 1) * 8;
@@ -219,10 +216,7 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
     i32.set(params, aParams / 4);
     f32[aParams / 4 + 18] = 1e-4 * maxNorm + 1e-30;
     f32[aParams / 4 + 19] = 1e-4 * maxNorm2 + 1e-30;
-    const T3 = performance.now();
     pool.run([{ kernel: 'knnBlocks', args: [0, 0, aParams], splitAt: 0, units: threads, align: 1 }]);
-    const T4 = performance.now();
-    if (process.env.INVAE_KNN_PROFILE) console.error('PROFILE order', T1 - T0, 'keys', T2 - T1, 'fill', T3 - T2, 'kernel', T4 - T3);
     lastSearchStats = { tiles: new Int32Array(pool.memory.buffer, aCounter + 4, 1)[0]!, allTiles: (nPad / 4) * nBlocks, blocks: nBlocks };
     const cnt = new Int32Array(pool.memory.buffer, aHcnt, n);
     const hidx = new Int32Array(pool.memory.buffer, aHidx, n * h);
