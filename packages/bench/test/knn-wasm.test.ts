@@ -87,3 +87,33 @@ describe('wasmNeighborCandidates (knn.wat on the WasmThreadPool)', () => {
     }
   });
 });
+
+describe('INVAE_BENCH_SEARCH=engine', () => {
+  it('switches exactNeighbors and neighborsAndSilhouette to the engine path (same neighbours)', async () => {
+    const { exactNeighbors, neighborsAndSilhouette } = await import('../src/neighbors/neighbors');
+    const { initEngine } = await import('@invae/core');
+    await initEngine({ backend: 'wasm', report: null });
+    const { wasmSearchStats } = await import('../src/neighbors/knn-wasm');
+    const n = 300;
+    const x = { data: blobs(n, 4, 9), nRows: n, nCols: 4 };
+    const viaWasm = exactNeighbors(x, 8);
+    const before = wasmSearchStats();
+    process.env.INVAE_BENCH_SEARCH = 'engine';
+    try {
+      const viaEngine = exactNeighbors(x, 8);
+      expect(Array.from(viaEngine.indices)).toEqual(Array.from(viaWasm.indices));
+      // Another size: had the kernel run, its block count would have changed.
+      const m = 1000;
+      const y = { data: blobs(m, 4, 10), nRows: m, nCols: 4 };
+      exactNeighbors(y, 8);
+      const codes = Int32Array.from({ length: m }, (_, i) => i % 3);
+      expect(neighborsAndSilhouette(y, 8, codes, 3).sampling).toEqual({ mode: 'exact' });
+      expect(wasmSearchStats()).toEqual(before); // the kernel did not run
+      delete process.env.INVAE_BENCH_SEARCH;
+      exactNeighbors(y, 8);
+      expect(wasmSearchStats().blocks).not.toBe(before.blocks);
+    } finally {
+      delete process.env.INVAE_BENCH_SEARCH;
+    }
+  });
+});

@@ -33,16 +33,21 @@ export interface NeighborsOptions {
   readonly margin?: number;
   /**
    * Search engine: `wasm` = the SIMD kernel of `knn.wat` on shared-memory threads with spatial
-   * block pruning (default where WebAssembly threads run), `engine` = tiled products on the tensor engine.
+   * block pruning (default where WebAssembly threads run, unless `INVAE_BENCH_SEARCH=engine`),
+   * `engine` = tiled products on the tensor engine.
    */
   readonly search?: 'wasm' | 'engine';
   /** Threads of the `wasm` search (default `INVAE_BENCH_THREADS`, else min(2, cores)); results never depend on it. */
   readonly threads?: number;
 }
 
-/** Whether the WebAssembly search runs for these options. */
+/**
+ * Whether the WebAssembly search runs for these options; by default it does where WebAssembly
+ * threads run, unless `INVAE_BENCH_SEARCH=engine` is set (A/B comparisons with the engine path).
+ */
 function useWasmSearch(options: NeighborsOptions): boolean {
-  return options.search === 'wasm' || (options.search === undefined && options.blockRows === undefined && wasmSearchAvailable());
+  const search = options.search ?? (typeof process !== 'undefined' && process.env?.INVAE_BENCH_SEARCH === 'engine' ? 'engine' : undefined);
+  return search === 'wasm' || (search === undefined && options.blockRows === undefined && wasmSearchAvailable());
 }
 
 /**
