@@ -167,7 +167,13 @@ const metrics = [];
 for (const n of metricSizes) {
   const dims = 30;
   const s = syntheticEmbedding({ Rng, fillNormal }, n, dims, 10, 4, n);
-  const bm = new Benchmarker({ embeddings: { integrated: s.integrated }, labels: s.labels, batches: s.batches, unintegrated: s.unintegrated });
+  const bm = new Benchmarker({
+    embeddings: { integrated: s.integrated },
+    labels: s.labels,
+    batches: s.batches,
+    unintegrated: s.unintegrated,
+    onProgress: (e) => log(`  ${n} cells · ${e.metric}: ${e.seconds.toFixed(1)} s (rss ${rssMiB()} MiB)`),
+  });
   const t0 = performance.now();
   bm.benchmark();
   const seconds = (performance.now() - t0) / 1000;
@@ -180,6 +186,11 @@ for (const n of metricSizes) {
     seconds: +seconds.toFixed(2),
     stepSeconds: Object.fromEntries(Object.entries(res.seconds).map(([k, v]) => [k, +v.toFixed(3)])),
     nanMetrics: Object.entries(res.metrics).filter(([, v]) => v === null).map(([k]) => k),
+    // Exact or subsampled (n, seed, SE) silhouettes: above 200,000 cells they are estimated from a sample.
+    sampling: res.sampling ?? {},
+    // Peak RSS of this process so far (sizes run in increasing order, so the largest size's own peak).
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    loadAverage1m: +os.loadavg()[0].toFixed(2),
   });
   log(`metric suite on ${n} cells × ${dims} dims: ${seconds.toFixed(1)} s`);
 }

@@ -96,6 +96,8 @@ async function runSize(n) {
     stepCpuSeconds: cpuSeconds,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     metrics: m.metrics,
+    // How each silhouette metric was computed: exact, or subsampled (n, seed, SE) above 200,000 cells.
+    sampling: m.sampling ?? {},
     aggregates: m.aggregates,
     engine: { engine: engine.engine, backend: engine.backend, package: engine.package, packageVersion: engine.packageVersion, tfjsVersion: engine.tfjsVersion },
     versions: { bench: bench.VERSION, core: core.VERSION, dist: opt('dist', 'dist/index.js') },

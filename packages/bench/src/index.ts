@@ -7,10 +7,20 @@ export { VERSION } from './version';
 export { BenchInputError } from './errors';
 export { matrixFromRows, type Embedding } from './internal/matrix';
 export { encodeCategorical, type Categorical, type Encoded } from './internal/categories';
+export { wasmSearchStats } from './neighbors/knn-wasm';
 export { exactNeighbors, subsetNeighbors, neighborsAndSilhouette, type NeighborsResult, type NeighborsOptions } from './neighbors/neighbors';
 export type { DistanceMetric } from './neighbors/distances';
 export { silhouetteSamples, type SilhouetteOptions, type BetweenClusterDistances } from './neighbors/silhouette-samples';
-export { silhouetteLabel, silhouetteBatch, bras, type SilhouetteLabelOptions, type SilhouetteBatchOptions } from './metrics/silhouette';
+export { silhouetteLabel, silhouetteBatch, bras, silhouetteBatchEstimate, brasEstimate, type SilhouetteLabelOptions, type SilhouetteBatchOptions } from './metrics/silhouette';
+export {
+  SILHOUETTE_EXACT_MAX_CELLS,
+  SILHOUETTE_SAMPLE_SIZE,
+  describeSampling,
+  stratifiedSample,
+  stratifiedMean,
+  type SilhouetteSampling,
+  type SilhouetteSamplingOptions,
+} from './metrics/silhouette-sampling';
 export { isolatedLabels, type IsolatedLabelsOptions } from './metrics/isolated-labels';
 export { nmiAriClusterLabelsKmeans } from './metrics/nmi-ari-kmeans';
 export { lisiKnn, ilisiKnn, clisiKnn, lisiWeights, type LisiWeights } from './metrics/lisi';

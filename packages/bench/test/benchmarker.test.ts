@@ -77,11 +77,13 @@ describe('Benchmarker', () => {
     const x = good.x;
     const { labels, batches } = good;
     const nn = exactNeighbors(x, 90);
-    expect(m['Isolated labels']).toBeCloseTo(isolatedLabels(x, labels, batches), 12);
+    // The Benchmarker's label silhouettes come from the WebAssembly cluster-sums kernel (float32 sums in
+    // runs of ≤ 512 cells, then float64), the pure functions' from the engine scan: float32 agreement.
+    expect(m['Isolated labels']).toBeCloseTo(isolatedLabels(x, labels, batches), 6);
     const k = nmiAriClusterLabelsKmeans(x, labels);
     expect(m['KMeans NMI']).toBe(k.nmi);
     expect(m['KMeans ARI']).toBe(k.ari);
-    expect(m['Silhouette label']).toBeCloseTo(silhouetteLabel(x, labels), 12);
+    expect(m['Silhouette label']).toBeCloseTo(silhouetteLabel(x, labels), 6);
     expect(m.cLISI).toBeCloseTo(clisiKnn(nn, labels), 12);
     expect(m.BRAS).toBeCloseTo(bras(x, labels, batches), 12);
     expect(m.iLISI).toBeCloseTo(ilisiKnn(nn, batches), 12);

@@ -9,3 +9,4 @@ export { VERSION } from './version';
 export { asidePathOf, outputOfAsidePath, outputOfTempPath, tempPathBeside, writeFileAtomic, writeFileContentAtomic, writeFolderAtomic, type AtomicOutputOptions, type ExistingFolder } from './atomic-output';
 export type { NumericArray, IndexArray, DenseMatrix, SparseBase, CsrMatrix, CscMatrix, SparseMatrix, Matrix } from './matrix';
 export { WorkerThread, WorkerThreadError, onMainThread, type WorkerThreadOptions, type Unsubscribe } from './worker-thread';
+export { WasmThreadPool, sliceOf, wasmThreadsSupported, defaultPoolThreads, type PoolTask, type WasmThreadPoolOptions, type SharedWasmMemory } from './wasm-thread-pool';

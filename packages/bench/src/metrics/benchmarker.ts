@@ -9,7 +9,8 @@ import { isolatedLabels } from './isolated-labels';
 import { kbetPerLabel } from './kbet';
 import { nmiAriClusterLabelsKmeans } from './nmi-ari-kmeans';
 import { pcrComparison } from './pcr-comparison';
-import { bras, silhouetteBatch, silhouetteLabel } from './silhouette';
+import { brasEstimate, silhouetteBatchEstimate, silhouetteLabel } from './silhouette';
+import { describeSampling, type SilhouetteSampling, type SilhouetteSamplingOptions } from './silhouette-sampling';
 import { labelBatchLayout, layoutNanReasons, type NanReason } from './nan-reasons';
 import { exactNeighbors, neighborsAndSilhouette, subsetNeighbors, type NeighborsResult } from '../neighbors/neighbors';
 
@@ -96,6 +97,13 @@ export interface BenchmarkerInput {
    * it for a UMAP (`subsetNeighbors(nn, 15)`) instead of searching again.
    */
   readonly onNeighbors?: (embedding: string, neighbors: NeighborsResult) => void;
+  /**
+   * When the silhouettes (label, isolated labels, batch, BRAS) are estimated from a sample instead
+   * of exactly: above `maxExactCells` cells (default 200,000) a seeded stratified sample of
+   * `sampleSize` cells (default 20,000), each scored exactly against all cells. The choice is
+   * recorded per metric in the results (`sampling`). `{ maxExactCells: Infinity }`: always exact.
+   */
+  readonly silhouetteSampling?: SilhouetteSamplingOptions;
 }
 
 /** One embedding's row of the results table. */
@@ -111,6 +119,11 @@ export interface MethodResults {
    * whole metric, else the label whose part was skipped (e.g. kBET skips labels with < 10 cells).
    */
   readonly nanReasons: Partial<Record<MetricName, readonly NanReason[]>>;
+  /**
+   * How the silhouette metrics were computed, by metric name: `exact`, or `subsampled (n=…, seed …,
+   * SE …)` (see `BenchmarkerInput.silhouetteSampling`). Absent in results made before it was recorded.
+   */
+  readonly sampling?: Partial<Record<MetricName, string>>;
 }
 
 /** The serialisable results table (results.json). */
@@ -154,7 +167,13 @@ export class Benchmarker {
   private readonly selection: Required<MetricSelection>;
   private readonly nCells: number;
   private raw:
-    | { embedding: string; metrics: Partial<Record<MetricName, number>>; seconds: Record<string, number>; nanReasons: Partial<Record<MetricName, NanReason[]>> }[]
+    | {
+        embedding: string;
+        metrics: Partial<Record<MetricName, number>>;
+        seconds: Record<string, number>;
+        nanReasons: Partial<Record<MetricName, NanReason[]>>;
+        sampling: Partial<Record<MetricName, string>>;
+      }[]
     | null = null;
   private readonly nLabels: number;
   private readonly nBatches: number;
@@ -191,6 +210,7 @@ export class Benchmarker {
     const { labels, batches, unintegrated, onProgress, onNeighbors } = this.input;
     const sel = this.selection;
     const seed = this.input.seed ?? 0;
+    const samplingOptions = this.input.silhouetteSampling;
     const lab = encodeCategorical(labels, 'labels', this.nCells);
     const layoutReasons = layoutNanReasons(labelBatchLayout(labels, batches));
     const singleLabel = lab.counts.length === 1;
@@ -220,11 +240,18 @@ export class Benchmarker {
       };
       // One pass over the pairwise distances gives the 90 neighbours and the label silhouettes.
       const needSil = sel.isolatedLabels || sel.silhouetteLabel;
+      const sampling: Partial<Record<MetricName, string>> = {};
+      let labelSampling: SilhouetteSampling = { mode: 'exact' };
       const { nn90, samples } = step('neighbors + label silhouettes', () => {
         if (!needSil) return { nn90: exactNeighbors(x, 90), samples: undefined };
-        const r = neighborsAndSilhouette(x, 90, lab.codes, lab.counts.length);
+        const r = neighborsAndSilhouette(x, 90, lab.codes, lab.counts.length, { sampling: samplingOptions });
+        labelSampling = r.sampling;
         return { nn90: r.neighbors, samples: r.silhouette as Float64Array | undefined };
       });
+      // The stated choice: the label silhouette's SE is that of the mean silhouette, halved by the (s + 1) / 2 rescaling.
+      const ls = labelSampling as SilhouetteSampling; // set inside the step above
+      if (sel.silhouetteLabel) sampling['Silhouette label'] = describeSampling(ls.mode === 'exact' ? ls : { ...ls, se: ls.se / 2 });
+      if (sel.isolatedLabels) sampling['Isolated labels'] = ls.mode === 'exact' ? 'exact' : `subsampled (the sampled cells of each isolated label; n=${ls.cells}, seed ${ls.seed})`;
       onNeighbors?.(name, nn90);
       const nn50 = subsetNeighbors(nn90, 50);
       const nn15 = subsetNeighbors(nn90, 15);
@@ -240,8 +267,20 @@ export class Benchmarker {
       let lisiW: LisiWeights | undefined;
       const weights90 = (): LisiWeights => (lisiW ??= lisiWeights(nn90));
       if (sel.clisi) metrics.cLISI = step('cLISI', () => clisiKnn(nn90, labels, { weights: weights90() }), NaN);
-      if (sel.silhouetteBatch) metrics['Silhouette batch'] = step('Silhouette batch', () => silhouetteBatch(x, labels, batches), NaN);
-      if (sel.bras) metrics.BRAS = step('BRAS', () => bras(x, labels, batches), NaN);
+      if (sel.silhouetteBatch) {
+        metrics['Silhouette batch'] = step('Silhouette batch', () => {
+          const r = silhouetteBatchEstimate(x, labels, batches, { sampling: samplingOptions });
+          sampling['Silhouette batch'] = describeSampling(r.sampling);
+          return r.score;
+        }, NaN);
+      }
+      if (sel.bras) {
+        metrics.BRAS = step('BRAS', () => {
+          const r = brasEstimate(x, labels, batches, { sampling: samplingOptions });
+          sampling.BRAS = describeSampling(r.sampling);
+          return r.score;
+        }, NaN);
+      }
       if (sel.ilisi) metrics.iLISI = step('iLISI', () => ilisiKnn(nn90, batches, { weights: weights90() }), NaN);
       if (sel.kbet) metrics.KBET = step('KBET', () => kbetPerLabel(nn50, batches, labels, { seed }).score, NaN);
       if (sel.graphConnectivity) metrics['Graph connectivity'] = step('Graph connectivity', () => graphConnectivity(nn15, labels), NaN);
@@ -255,7 +294,7 @@ export class Benchmarker {
           nanReasons[m] = reasons;
         }
       }
-      raw.push({ embedding: name, metrics, seconds, nanReasons });
+      raw.push({ embedding: name, metrics, seconds, nanReasons, sampling });
     }
     this.raw = raw;
   }
@@ -279,6 +318,8 @@ export interface RawMethodMetrics {
   readonly metrics: Partial<Record<MetricName, number>>;
   readonly seconds: Readonly<Record<string, number>>;
   readonly nanReasons: Partial<Record<MetricName, readonly NanReason[]>>;
+  /** How the silhouette metrics were computed (see {@link MethodResults.sampling}). */
+  readonly sampling?: Partial<Record<MetricName, string>>;
 }
 
 /**
@@ -307,6 +348,7 @@ export function resultsTable(raw: readonly RawMethodMetrics[], o: { scale: 'none
       },
       seconds: { ...r.seconds },
       nanReasons: r.nanReasons,
+      ...(r.sampling && Object.keys(r.sampling).length ? { sampling: { ...r.sampling } } : {}),
     };
   });
   return {

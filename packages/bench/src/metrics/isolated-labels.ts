@@ -54,8 +54,14 @@ export function isolatedLabels(x: Embedding, labels: Categorical, batches: Categ
   const s = options.samples ?? silhouetteSamplesCoded(x, lab.codes, lab.counts.length);
   const rescale = options.rescale ?? true;
   const sums = new Float64Array(lab.counts.length);
-  for (let i = 0; i < s.length; i++) sums[lab.codes[i]!] += rescale ? (s[i]! + 1) / 2 : s[i]!;
+  // Subsampled silhouettes are NaN outside the sample: each label's mean is over its sampled cells.
+  const counts = new Float64Array(lab.counts.length);
+  for (let i = 0; i < s.length; i++) {
+    if (Number.isNaN(s[i]!)) continue;
+    sums[lab.codes[i]!] += rescale ? (s[i]! + 1) / 2 : s[i]!;
+    counts[lab.codes[i]!]++;
+  }
   let total = 0;
-  for (const l of codes) total += sums[l]! / lab.counts[l]!;
+  for (const l of codes) total += sums[l]! / counts[l]!;
   return total / codes.length;
 }

@@ -2,6 +2,7 @@ import { encodeCategorical, indicesOf, type Categorical } from '../internal/cate
 import type { DistanceMetric } from '../neighbors/distances';
 import { checkMatrix, takeRows, type Embedding } from '../internal/matrix';
 import { silhouetteSamplesCoded, type BetweenClusterDistances } from '../neighbors/silhouette-samples';
+import { checkSamplingOptions, isSubsampled, silhouettesOfRows, stratifiedMean, stratifiedSample, wasmSilhouettesAvailable, type SilhouetteSampling, type SilhouetteSamplingOptions } from './silhouette-sampling';
 
 /** Options of {@link silhouetteLabel}. */
 export interface SilhouetteLabelOptions {
@@ -9,7 +10,10 @@ export interface SilhouetteLabelOptions {
   readonly rescale?: boolean;
   /** Distance (default `euclidean`, as scIB). */
   readonly metric?: DistanceMetric;
-  /** Precomputed `silhouetteSamples(x, labels)` (Euclidean, nearest) to reuse, e.g. from isolated labels. */
+  /**
+   * Precomputed `silhouetteSamples(x, labels)` (Euclidean, nearest) to reuse, e.g. from isolated
+   * labels; NaN for cells outside a stratified sample (then the mean is the stratified estimate).
+   */
   readonly samples?: Float64Array;
 }
 
@@ -25,8 +29,14 @@ export function silhouetteLabel(x: Embedding, labels: Categorical, options: Silh
       ? options.samples
       : silhouetteSamplesCoded(x, enc.codes, enc.counts.length, { metric: options.metric });
   let asw = 0;
-  for (let i = 0; i < s.length; i++) asw += s[i]!;
+  let sampled = false;
+  for (let i = 0; i < s.length; i++) {
+    if (Number.isNaN(s[i]!)) sampled = true;
+    asw += s[i]!;
+  }
   asw /= s.length;
+  // Subsampled silhouettes (NaN where a cell was not sampled): the stratified estimate of the mean.
+  if (sampled) asw = stratifiedMean(s, enc.codes, enc.counts.length).mean;
   return options.rescale === false ? asw : (asw + 1) / 2;
 }
 
@@ -38,6 +48,56 @@ export interface SilhouetteBatchOptions {
   readonly metric?: DistanceMetric;
   /** Between-cluster distance (silhouette batch: `nearest`; BRAS: `mean_other`). */
   readonly betweenClusterDistances?: BetweenClusterDistances;
+  /**
+   * Above `maxExactCells` cells (default 200,000; needs WebAssembly threads), each label's score is
+   * estimated from a seeded sample of its cells, each scored exactly against all of the label's cells.
+   */
+  readonly sampling?: SilhouetteSamplingOptions;
+}
+
+/** {@link silhouetteBatch}'s score with how it was computed (exact, or subsampled with its standard error). */
+export function silhouetteBatchEstimate(x: Embedding, labels: Categorical, batches: Categorical, options: SilhouetteBatchOptions = {}): { score: number; sampling: SilhouetteSampling } {
+  checkMatrix(x, 'embedding');
+  const sampling = options.sampling ?? {};
+  checkSamplingOptions(sampling);
+  if (!isSubsampled(x.nRows, sampling) || !wasmSilhouettesAvailable()) return { score: silhouetteBatch(x, labels, batches, { ...options, sampling: { maxExactCells: Infinity } }), sampling: { mode: 'exact' } };
+  const lab = encodeCategorical(labels, 'labels', x.nRows);
+  const bat = encodeCategorical(batches, 'batches', x.nRows);
+  const metric = options.metric ?? 'euclidean';
+  const between = options.betweenClusterDistances ?? 'nearest';
+  const rescale = options.rescale ?? true;
+  const size = sampling.sampleSize ?? 20_000;
+  const seed = sampling.seed ?? 0;
+  let total = 0;
+  let varSum = 0;
+  let groups = 0;
+  let cells = 0;
+  for (let l = 0; l < lab.counts.length; l++) {
+    const idx = indicesOf(lab.codes, l);
+    const sub = encodeCategorical(Array.from(idx, (i) => bat.codes[i]!), 'batches');
+    const nb = sub.counts.length;
+    if (nb === 1 || nb === idx.length) continue;
+    const nl = idx.length;
+    const ml = Math.min(nl, Math.max(2, Math.round((size * nl) / x.nRows)));
+    // A seeded sample of the label's cells (one stratum), scored against all of them.
+    const pick = stratifiedSample(new Int32Array(nl), 1, ml, seed + l);
+    const rows = Int32Array.from(pick, (t) => idx[t]!);
+    const s = silhouettesOfRows(x, Int32Array.from(idx), sub.codes, nb, rows, metric, between);
+    let m = 0;
+    let sq = 0;
+    for (let i = 0; i < s.length; i++) {
+      const v = rescale ? 1 - Math.abs(s[i]!) : Math.abs(s[i]!);
+      m += v;
+      sq += v * v;
+    }
+    const mean = m / s.length;
+    if (s.length > 1 && s.length < nl) varSum += ((1 - s.length / nl) * Math.max(0, (sq - s.length * mean * mean) / (s.length - 1))) / s.length;
+    total += mean;
+    cells += s.length;
+    groups++;
+  }
+  if (groups === 0) return { score: NaN, sampling: { mode: 'subsampled', cells: 0, seed, se: NaN } };
+  return { score: total / groups, sampling: { mode: 'subsampled', cells, seed, se: Math.sqrt(varSum) / groups } };
 }
 
 /**
@@ -49,6 +109,7 @@ export interface SilhouetteBatchOptions {
  */
 export function silhouetteBatch(x: Embedding, labels: Categorical, batches: Categorical, options: SilhouetteBatchOptions = {}): number {
   checkMatrix(x, 'embedding');
+  if (options.sampling && isSubsampled(x.nRows, options.sampling) && wasmSilhouettesAvailable()) return silhouetteBatchEstimate(x, labels, batches, options).score;
   const lab = encodeCategorical(labels, 'labels', x.nRows);
   const bat = encodeCategorical(batches, 'batches', x.nRows);
   const metric = options.metric ?? 'euclidean';
@@ -79,11 +140,22 @@ export function bras(
   x: Embedding,
   labels: Categorical,
   batches: Categorical,
-  options: { metric?: DistanceMetric; betweenClusterDistances?: 'mean_other' | 'furthest' } = {},
+  options: { metric?: DistanceMetric; betweenClusterDistances?: 'mean_other' | 'furthest'; sampling?: SilhouetteSamplingOptions } = {},
 ): number {
-  return silhouetteBatch(x, labels, batches, {
+  return brasEstimate(x, labels, batches, options).score;
+}
+
+/** {@link bras} with how it was computed (see {@link silhouetteBatchEstimate}). */
+export function brasEstimate(
+  x: Embedding,
+  labels: Categorical,
+  batches: Categorical,
+  options: { metric?: DistanceMetric; betweenClusterDistances?: 'mean_other' | 'furthest'; sampling?: SilhouetteSamplingOptions } = {},
+): { score: number; sampling: SilhouetteSampling } {
+  return silhouetteBatchEstimate(x, labels, batches, {
     rescale: true,
     metric: options.metric ?? 'cosine',
     betweenClusterDistances: options.betweenClusterDistances ?? 'mean_other',
+    sampling: options.sampling,
   });
 }

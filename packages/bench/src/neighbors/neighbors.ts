@@ -1,7 +1,18 @@
 import { scanDistances } from './distances';
+import { wasmNeighborCandidates, wasmSearchAvailable } from './knn-wasm';
 import { BenchInputError } from '../errors';
 import { checkMatrix, type Embedding } from '../internal/matrix';
 import { silhouetteFromSums } from './silhouette-samples';
+import {
+  checkSamplingOptions,
+  isSubsampled,
+  silhouettesOfRows,
+  SILHOUETTE_SAMPLE_SIZE,
+  stratifiedMean,
+  stratifiedSample,
+  type SilhouetteSampling,
+  type SilhouetteSamplingOptions,
+} from '../metrics/silhouette-sampling';
 
 /**
  * k nearest neighbours of every cell (scib-metrics' `NeighborsResults`): row-major `nObs × nNeighbors`
@@ -20,6 +31,23 @@ export interface NeighborsOptions {
   readonly blockRows?: number;
   /** Extra candidates taken from the engine and re-ranked in float64 (default 4). */
   readonly margin?: number;
+  /**
+   * Search engine: `wasm` = the SIMD kernel of `knn.wat` on shared-memory threads with spatial
+   * block pruning (default where WebAssembly threads run, unless `INVAE_BENCH_SEARCH=engine`),
+   * `engine` = tiled products on the tensor engine.
+   */
+  readonly search?: 'wasm' | 'engine';
+  /** Threads of the `wasm` search (default `INVAE_BENCH_THREADS`, else min(2, cores)); results never depend on it. */
+  readonly threads?: number;
+}
+
+/**
+ * Whether the WebAssembly search runs for these options; by default it does where WebAssembly
+ * threads run, unless `INVAE_BENCH_SEARCH=engine` is set (A/B comparisons with the engine path).
+ */
+function useWasmSearch(options: NeighborsOptions): boolean {
+  const search = options.search ?? (typeof process !== 'undefined' && process.env?.INVAE_BENCH_SEARCH === 'engine' ? 'engine' : undefined);
+  return search === 'wasm' || (search === undefined && options.blockRows === undefined && wasmSearchAvailable());
 }
 
 /**
@@ -44,6 +72,8 @@ export function exactNeighbors(x: Embedding, k: number, options: NeighborsOption
   }
   const margin = options.margin ?? 4;
   const h = Math.min(n - 1, k - 1 + margin);
+  if (h === 0) return rerankCandidates(x, new Int32Array(0), 0, k);
+  if (useWasmSearch(options)) return rerankCandidates(x, wasmNeighborCandidates(x, h, { threads: options.threads }), h, k);
   const { candidates } = scanDistances(x, { metric: 'euclidean', candidates: h, blockRows: options.blockRows });
   return rerankCandidates(x, candidates ?? new Int32Array(0), h, k);
 }
@@ -126,23 +156,40 @@ export function checkNeighbors(nn: NeighborsResult, n: number, minK = 1, where =
 }
 
 /**
- * Exact kNN and the label silhouettes from one pass over the pairwise distances (what the
- * Benchmarker needs from every embedding): equal to `exactNeighbors(x, k)` and
- * `silhouetteSamples(x, labels)` (Euclidean, nearest) computed separately.
+ * Exact kNN and the label silhouettes (what the Benchmarker needs from every embedding): equal to
+ * `exactNeighbors(x, k)` and `silhouetteSamples(x, labels)` (Euclidean, nearest). With WebAssembly
+ * threads, the neighbours come from the SIMD search and the silhouettes from the cluster-sums
+ * kernel; above `sampling.maxExactCells` cells (default 200,000) only a seeded stratified sample of
+ * cells gets a silhouette (each exact against all cells; NaN elsewhere) and `sampling` says so, with
+ * the standard error of the mean silhouette. Otherwise one pass over the pairwise distances on the engine.
  */
 export function neighborsAndSilhouette(
   x: Embedding,
   k: number,
   codes: Int32Array,
   nClusters: number,
-  options: NeighborsOptions = {},
-): { neighbors: NeighborsResult; silhouette: Float64Array } {
+  options: NeighborsOptions & { readonly sampling?: SilhouetteSamplingOptions } = {},
+): { neighbors: NeighborsResult; silhouette: Float64Array; sampling: SilhouetteSampling } {
   checkMatrix(x, 'embedding');
   const n = x.nRows;
   if (!Number.isInteger(k) || k < 1 || k > n) {
     throw new BenchInputError('k', `Cannot find ${k} neighbours among ${n} cells.`, { hint: `k must be an integer in [1, ${n}].` });
   }
   const h = Math.min(n - 1, k - 1 + (options.margin ?? 4));
+  if (useWasmSearch(options)) {
+    const neighbors = exactNeighbors(x, k, options);
+    const sampling = options.sampling ?? {};
+    checkSamplingOptions(sampling);
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    if (!isSubsampled(n, sampling)) return { neighbors, silhouette: silhouettesOfRows(x, all, codes, nClusters, all, 'euclidean', 'nearest'), sampling: { mode: 'exact' } };
+    const seed = sampling.seed ?? 0;
+    const rows = stratifiedSample(codes, nClusters, sampling.sampleSize ?? SILHOUETTE_SAMPLE_SIZE, seed);
+    const s = silhouettesOfRows(x, all, codes, nClusters, rows, 'euclidean', 'nearest');
+    const silhouette = new Float64Array(n).fill(NaN);
+    rows.forEach((r, t) => (silhouette[r] = s[t]!));
+    const { se } = stratifiedMean(silhouette, codes, nClusters);
+    return { neighbors, silhouette, sampling: { mode: 'subsampled', cells: rows.length, seed, se } };
+  }
   const scan = scanDistances(x, { metric: 'euclidean', candidates: h, clusters: { codes, count: nClusters }, blockRows: options.blockRows });
-  return { neighbors: rerankCandidates(x, scan.candidates ?? new Int32Array(0), h, k), silhouette: silhouetteFromSums(scan.clusterSums!, codes, nClusters) };
+  return { neighbors: rerankCandidates(x, scan.candidates ?? new Int32Array(0), h, k), silhouette: silhouetteFromSums(scan.clusterSums!, codes, nClusters), sampling: { mode: 'exact' } };
 }

@@ -57,16 +57,18 @@ export function silhouetteSamplesCoded(x: Embedding, codes: Int32Array, nCluster
 
 /**
  * Silhouettes from per-cell distance sums to every cluster (n × nClusters, self excluded), as
- * scib-metrics' `_silhouette_reduce` followed by `silhouette_samples`.
+ * scib-metrics' `_silhouette_reduce` followed by `silhouette_samples`. With `rows`, the sums are
+ * of those cells only (row t is cell rows[t]; `codes` still describes all n cells).
  */
-export function silhouetteFromSums(sums: Float64Array, codes: Int32Array, nClusters: number, between: BetweenClusterDistances = 'nearest'): Float64Array {
+export function silhouetteFromSums(sums: Float64Array, codes: Int32Array, nClusters: number, between: BetweenClusterDistances = 'nearest', rows?: Int32Array): Float64Array {
   const n = codes.length;
   const L = nClusters;
   const freqs = new Float64Array(L);
   for (let i = 0; i < n; i++) freqs[codes[i]!]++;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const own = codes[i]!;
+  const m = rows ? rows.length : n;
+  const out = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const own = codes[rows ? rows[i]! : i]!;
     const rowSums = sums.subarray(i * L, (i + 1) * L);
     const a = rowSums[own]! / (freqs[own]! - 1);
     let b: number;

@@ -22,6 +22,8 @@ export interface BenchmarkJobRecord {
   /** The raw scib-metrics values (null where not computable) and why some are NaN. */
   metrics: Partial<Record<MetricName, number | null>>;
   nanReasons: Partial<Record<MetricName, readonly NanReason[]>>;
+  /** How the silhouette metrics were computed (`exact`, or `subsampled (n=…, seed …, SE …)`); absent in older records. */
+  sampling?: Partial<Record<MetricName, string>>;
   info: MethodInfo;
   /** Leave-one-batch-out invariant prediction (embedding protocol); null when off or with a single batch. */
   invariantPrediction: (LoboResult & { note?: string }) | null;
@@ -117,6 +119,7 @@ export async function benchmarkJob(
     dataset,
     metrics: row.metrics,
     nanReasons: row.nanReasons,
+    ...(row.sampling ? { sampling: row.sampling } : {}),
     info,
     invariantPrediction,
     identifiability,

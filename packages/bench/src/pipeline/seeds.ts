@@ -140,7 +140,7 @@ export function summarizeSeeds(records: readonly BenchmarkJobRecord[], options: 
       const r = list.find((x) => x.seed === seed) ?? list[0]!;
       const metrics: Partial<Record<MetricName, number>> = {};
       for (const [k, v] of Object.entries(r.metrics)) metrics[k as MetricName] = v ?? NaN;
-      return { embedding: name, metrics, seconds: {}, nanReasons: r.nanReasons as Partial<Record<MetricName, readonly NanReason[]>> };
+      return { embedding: name, metrics, seconds: {}, nanReasons: r.nanReasons as Partial<Record<MetricName, readonly NanReason[]>>, sampling: r.sampling };
     });
     const table = resultsTable(raw, { scale, nCells: dataset.nCells, nLabels, nBatches });
     metricTypes = { ...metricTypes, ...table.metricTypes };

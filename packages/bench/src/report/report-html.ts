@@ -190,7 +190,12 @@ export function reportHtml(input: ReportInput): string {
     for (const a of AGGREGATES) out.push(`<td class="aggregate">${num(m.aggregates[a])}</td>`);
     out.push('</tr>');
   });
-  out.push('</tbody></table></div></section>');
+  out.push('</tbody></table></div>');
+  // How the silhouettes were computed (exact, or a stated subsample), as recorded by the Benchmarker.
+  const samplingNotes: string[] = [];
+  for (const m of sorted) for (const [metric, how] of Object.entries(m.sampling ?? {})) samplingNotes.push(`<li data-method="${esc(m.embedding)}" data-metric="${esc(metric)}"><b>${esc(m.embedding)}</b> · ${esc(metric)}: ${esc(how)}</li>`);
+  if (samplingNotes.length) out.push(`<p class="note" id="silhouette-sampling-note">Silhouettes (exact, or estimated from a stated stratified sample of cells, each scored exactly against all cells):</p><ul class="note" id="silhouette-sampling">${samplingNotes.join('')}</ul>`);
+  out.push('</section>');
 
   if (input.resultsSvg) out.push(`<section id="results-plot"><h2>Results table (scib-metrics style)</h2><div class="results-svg">${input.resultsSvg.replace(/^<\?xml[^>]*>\s*/, '')}</div></section>`);
 

@@ -1,18 +1,6 @@
-import { WorkerThread, onMainThread } from '@invae/common';
+import { WasmThreadPool, onMainThread, sliceOf, wasmThreadsSupported, type PoolTask } from '@invae/common';
 import { availableParallelism } from 'node:os';
 import { GEMM_WASM_BASE64 } from './gemm-binary';
-
-/** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
-interface SharedWasmMemory {
-  readonly buffer: SharedArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedWasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
 export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'sparseAffineChunks', 'sparseAffineGradCols', 'transpose', 'softmaxLibRows', 'softmaxLibBackRows'] as const;
@@ -20,190 +8,22 @@ export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbB
 export type KernelName = (typeof KERNELS)[number];
 
 /**
- * One kernel call split among the threads: `args` is the kernel's full argument list, in which the
- * two arguments at `splitAt` are replaced by each thread's slice [lo, hi) of `0 … units`. Slices are
- * contiguous, multiples of `align` (the last one excepted) and in thread order. The kernels compute
+ * One kernel call split among the threads (see @invae/common's `PoolTask`). The kernels compute
  * every output element in one call in a fixed order, so the slices chosen never change a result.
  */
-export interface SplitTask {
-  readonly kernel: KernelName;
-  readonly args: readonly number[];
-  readonly splitAt: number;
-  readonly units: number;
-  readonly align?: number;
-}
+export type SplitTask = PoolTask<KernelName>;
 
-const PAGE = 65536;
-const MAX_PAGES = 65536;
-/** Control words: generation, quit, done count, error, task count; tasks from TASK_BASE. */
-const CTRL = { gen: 0, quit: 1, done: 2, error: 3, tasks: 4 } as const;
-const TASK_BASE = 8;
-const TASK_WORDS = 24; // kernel, splitAt, units, align, nargs, args[19]
-const MAX_TASKS = 16;
-
-/** Thread t's slice of `units` split in `threads` contiguous parts of whole `align` blocks. */
-export function sliceOf(units: number, align: number, threads: number, t: number): [number, number] {
-  const blocks = Math.ceil(units / align);
-  const per = Math.ceil(blocks / threads);
-  const lo = Math.min(units, t * per * align);
-  const hi = Math.min(units, (t + 1) * per * align);
-  return [lo, hi];
-}
-
-/**
- * Runs thread `t`'s share of the tasks in the control block. Serialised into the workers' source
- * (it must not reference anything outside itself), and called on the main thread as thread 0.
- */
-function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], t: number, threads: number): void {
-  const n = ctrl[4]!;
-  for (let q = 0; q < n; q++) {
-    const base = 8 + q * 24;
-    const fn = fns[ctrl[base]!]!;
-    const splitAt = ctrl[base + 1]!;
-    const units = ctrl[base + 2]!;
-    const align = ctrl[base + 3]!;
-    const nargs = ctrl[base + 4]!;
-    const args: number[] = [];
-    for (let i = 0; i < nargs; i++) args.push(ctrl[base + 5 + i]!);
-    const blocks = Math.ceil(units / align);
-    const per = Math.ceil(blocks / threads);
-    const lo = Math.min(units, t * per * align);
-    const hi = Math.min(units, (t + 1) * per * align);
-    if (lo >= hi) continue;
-    args[splitAt] = lo;
-    args[splitAt + 1] = hi;
-    fn(...args);
-  }
-}
-
-/** The program of worker thread `index` (run by @invae/common's WorkerThread, `workerData` in scope). */
-const WORKER_SOURCE = `
-const { module, memory, control, index, threads, names } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = names.map((n) => ex[n]);
-const ctrl = new Int32Array(control);
-const runShare = ${runShare.toString()};
-let gen = 0;
-for (;;) {
-  Atomics.wait(ctrl, 0, gen);
-  gen = Atomics.load(ctrl, 0);
-  if (Atomics.load(ctrl, 1)) break;
-  try { runShare(ctrl, fns, index, threads); } catch (e) { Atomics.store(ctrl, 3, 1); }
-  Atomics.add(ctrl, 2, 1);
-  Atomics.notify(ctrl, 2);
-}
-`;
+export { sliceOf };
 
 /**
  * A fixed set of threads (the calling thread plus `threads − 1` worker threads) sharing one
- * `WebAssembly.Memory({ shared: true })` on which `gemm.wat`'s kernels run. {@link FusedThreads.run}
- * splits each task's output among the threads and returns when all are done (the calling thread
- * blocks in `Atomics.wait`; Node only). Results do not depend on the number of threads.
+ * `WebAssembly.Memory({ shared: true })` on which `gemm.wat`'s kernels run: @invae/common's
+ * {@link WasmThreadPool} with this module. {@link FusedThreads.run} splits each task's output among
+ * the threads and returns when all are done. Results do not depend on the number of threads.
  */
-export class FusedThreads {
-  /** The shared memory every thread's kernels run on. */
-  readonly memory: SharedWasmMemory;
-  private readonly fns: ((...a: number[]) => void)[];
-  private readonly ctrl: Int32Array;
-  private readonly workers: WorkerThread[] = [];
-  private f32: Float32Array;
-  private top = 0;
-  private closed = false;
-
-  constructor(readonly threads: number) {
-    if (!WA) throw new Error('WebAssembly is not available');
-    if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    const module = new WA.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-    this.memory = new WA.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    const ex = new WA.Instance(module, { env: { memory: this.memory } }).exports;
-    this.fns = KERNELS.map((n) => ex[n] as (...a: number[]) => void);
-    const control = new SharedArrayBuffer(4 * (TASK_BASE + MAX_TASKS * TASK_WORDS));
-    this.ctrl = new Int32Array(control);
-    for (let index = 1; index < threads; index++) {
-      const w = WorkerThread.start({ name: `fused kernels ${index}`, source: WORKER_SOURCE, workerData: { module, memory: this.memory, control, index, threads, names: [...KERNELS] }, unref: true });
-      this.workers.push(w);
-    }
-    this.f32 = new Float32Array(this.memory.buffer);
-  }
-
-  /** Float32 view of the whole shared memory (renewed after the memory grows). */
-  get heap(): Float32Array {
-    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) this.f32 = new Float32Array(this.memory.buffer);
-    return this.f32;
-  }
-
-  /** Frees every allocation (call at the start of each operation). */
-  reset(): void {
-    this.top = 0;
-  }
-
-  /** Byte offset of `n` float32 values (64-byte aligned) in the shared memory, growing it as needed. */
-  alloc(n: number): number {
-    const at = this.top;
-    this.top = at + Math.ceil((4 * n) / 64) * 64;
-    const need = Math.ceil(this.top / PAGE);
-    const have = this.memory.buffer.byteLength / PAGE;
-    if (need > have) this.memory.grow(need - have);
-    return at;
-  }
-
-  /** Copies `src` into the shared memory at byte offset `at`. */
-  write(at: number, src: Float32Array): void {
-    this.heap.set(src, at / 4);
-  }
-
-  /** A view of `n` float32 values at byte offset `at` (valid until the memory grows). */
-  view(at: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, at, n);
-  }
-
-  /** Calls kernel `kernel` once on the calling thread. */
-  call(kernel: KernelName, ...args: number[]): void {
-    this.fns[KERNELS.indexOf(kernel)]!(...args);
-  }
-
-  /** Runs the tasks, each thread its slices in task order; returns when every thread is done. */
-  run(tasks: readonly SplitTask[]): void {
-    if (this.closed) throw new Error('FusedThreads: already closed');
-    if (tasks.length > MAX_TASKS) throw new RangeError(`at most ${MAX_TASKS} tasks per run`);
-    const c = this.ctrl;
-    tasks.forEach((task, q) => {
-      const base = TASK_BASE + q * TASK_WORDS;
-      if (task.args.length > TASK_WORDS - 5) throw new RangeError('too many kernel arguments');
-      c[base] = KERNELS.indexOf(task.kernel);
-      c[base + 1] = task.splitAt;
-      c[base + 2] = task.units;
-      c[base + 3] = Math.max(1, task.align ?? 1);
-      c[base + 4] = task.args.length;
-      task.args.forEach((a, i) => (c[base + 5 + i] = a));
-    });
-    c[CTRL.tasks] = tasks.length;
-    c[CTRL.error] = 0;
-    Atomics.store(c, CTRL.done, 0);
-    const nw = this.workers.length;
-    if (nw > 0) {
-      Atomics.add(c, CTRL.gen, 1);
-      Atomics.notify(c, CTRL.gen);
-    }
-    let failure: unknown = null;
-    try {
-      runShare(c, this.fns, 0, this.threads);
-    } catch (e) {
-      failure = e;
-    }
-    for (let d = Atomics.load(c, CTRL.done); d < nw; d = Atomics.load(c, CTRL.done)) Atomics.wait(c, CTRL.done, d);
-    if (failure) throw failure;
-    if (c[CTRL.error]) throw new Error('FusedThreads: a kernel failed in a worker thread');
-  }
-
-  /** Stops the worker threads. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    Atomics.store(this.ctrl, CTRL.quit, 1);
-    Atomics.add(this.ctrl, CTRL.gen, 1);
-    Atomics.notify(this.ctrl, CTRL.gen);
-    for (const w of this.workers) void w.terminate();
+export class FusedThreads extends WasmThreadPool<KernelName> {
+  constructor(threads: number) {
+    super({ name: 'fused kernels', bytes: Buffer.from(GEMM_WASM_BASE64, 'base64'), kernels: KERNELS, threads });
   }
 }
 
@@ -220,7 +40,7 @@ let unavailable = false;
 
 /** Whether the fused kernels' pool can run here (WebAssembly with shared memory and threads); false once creating it failed. */
 export function threadsAvailable(): boolean {
-  if (unavailable || !WA || typeof SharedArrayBuffer === 'undefined') return false;
+  if (unavailable || !wasmThreadsSupported()) return false;
   if (shared) return true;
   try {
     fusedThreads();
