@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Rng } from '@invae/core';
 
 const { values } = parseArgs({
   options: {
@@ -42,16 +43,10 @@ const nGenes = Number(values.genes);
 const density = Number(values.density);
 const fileFor = (n) => path.join(values.dir, `invae-backed-${n}x${nGenes}-d${density}.h5ad`);
 
-/** Small fast PRNG (mulberry32) for the generator. */
+/** Seeded uniforms in [0, 1) for the generator (core's Rng). */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }
 
 /**

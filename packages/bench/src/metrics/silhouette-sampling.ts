@@ -1,3 +1,4 @@
+import { Rng } from '@invae/core';
 import { BenchInputError } from '../errors';
 import type { Embedding } from '../internal/matrix';
 import { wasmClusterSums } from '../neighbors/cluster-sums-wasm';
@@ -49,18 +50,6 @@ export function isSubsampled(n: number, o: SilhouetteSamplingOptions): boolean {
   return n > (o.maxExactCells ?? SILHOUETTE_EXACT_MAX_CELLS) && (o.sampleSize ?? SILHOUETTE_SAMPLE_SIZE) < n;
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A stratified sample of the cells `0 … codes.length − 1` (ascending): from each stratum (code) of
  * size n_l, max(min(n_l, 2), round(size · n_l / n)) cells at most n_l, drawn without replacement by a
@@ -69,13 +58,13 @@ function uniform(seed: number): () => number {
 export function stratifiedSample(codes: Int32Array, nStrata: number, size: number, seed: number): Int32Array {
   const members: number[][] = Array.from({ length: nStrata }, () => []);
   for (let i = 0; i < codes.length; i++) members[codes[i]!]!.push(i);
-  const rand = uniform(seed);
+  const rng = new Rng(seed);
   const out: number[] = [];
   for (const list of members) {
     const nl = list.length;
     const ml = Math.min(nl, Math.max(Math.min(nl, 2), Math.round((size * nl) / codes.length)));
     for (let t = 0; t < ml; t++) {
-      const u = t + Math.floor(rand() * (nl - t));
+      const u = t + rng.int(nl - t);
       const v = list[u]!;
       list[u] = list[t]!;
       list[t] = v;
