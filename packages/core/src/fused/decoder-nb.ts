@@ -1,8 +1,7 @@
 import { tf } from '../tf';
 import { values, toTensor } from './affine';
 import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable } from './threads';
-import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, lgammaRatioTable } from '../likelihoods/nb-fused';
-import { digammaDiff, lgammaRatio, logFactorial } from '../likelihoods/special-f64';
+import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, addForwardExceptions, digammaDiffTable, f32Bits, lgammaRatioTable, thetaGradSum } from '../likelihoods/nb-fused';
 
 /**
  * The NB decoder's output layer and likelihood as one operation on the fused threads:
@@ -135,18 +134,9 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
     { kernel: 'nbForwardChunks', args: [L.x, L.mu, L.theta, L.lte, L.logT, L.rows, g, f32Bits(eps), L.tableF, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks },
   ]);
   lap('forward');
-  const rowsV = new Float64Array(buf, L.rows, b);
-  const cnt = new Int32Array(buf, L.counts, chunks);
-  const excV = new Int32Array(buf, L.exc, b * g);
   // counts outside the per-gene tables (large or non-integer), chunk by chunk
-  for (let c = 0; c < chunks; c++) {
-    const base = c * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[c]!; t++) {
-      const e = base + excV[base + t]!;
-      const xv = x[e]!;
-      rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
-    }
-  }
+  addForwardExceptions(buf, L.rows, L.counts, L.exc, b, g, chunks, x, theta);
+  const rowsV = new Float64Array(buf, L.rows, b);
   const out = new Float32Array(b);
   for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
   lap('tail');
@@ -189,19 +179,7 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     { kernel: 'colSums', args: [L.dl, g, b, L.db, 0, 0], splitAt: 4, units: g, align: 4 },
   ]);
   lap('backward2');
-  const accV = new Float64Array(buf, L.acc, chunks * g);
-  const sum = new Float64Array(g);
-  for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
-  const cnt = new Int32Array(buf, L.counts, chunks);
-  const excV = new Int32Array(buf, L.exc, b * g);
-  for (let c = 0; c < chunks; c++) {
-    const base = c * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[c]!; t++) {
-      const e = base + excV[base + t]!;
-      const j = e % g;
-      sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
-    }
-  }
+  const sum = thetaGradSum(buf, L.acc, L.counts, L.exc, b, g, chunks, x, theta, dy);
   const dTheta = Float32Array.from(sum);
   const out = {
     dh: toTensor(pool.view(L.dh, b * k), [b, k]) as tf.Tensor2D,

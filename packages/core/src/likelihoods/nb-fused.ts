@@ -122,6 +122,47 @@ export function f32Bits(v: number): number {
 }
 
 /**
+ * Adds to the per-row sums at byte offset `rows` of `buf` the NB terms of the counts the chunk kernels
+ * left out (large or non-integer; listed per chunk at `exc`, their number at `counts`), chunk by chunk
+ * in order, so the result does not depend on how the chunks were split among threads.
+ */
+export function addForwardExceptions(buf: ArrayBufferLike, rows: number, counts: number, exc: number, b: number, g: number, chunks: number, x: Float32Array, theta: Float32Array): void {
+  const rowsV = new Float64Array(buf, rows, b);
+  const cnt = new Int32Array(buf, counts, chunks);
+  const excV = new Int32Array(buf, exc, b * g);
+  for (let c = 0; c < chunks; c++) {
+    const base = c * CHUNK_ROWS * g;
+    for (let t = 0; t < cnt[c]!; t++) {
+      const e = base + excV[base + t]!;
+      const xv = x[e]!;
+      rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
+    }
+  }
+}
+
+/**
+ * The gradient of the summed NB log-likelihood w.r.t. θ: the per-chunk accumulators at byte offset
+ * `acc` of `buf` summed in chunk order, then the terms of the counts the kernels left out (as in
+ * {@link addForwardExceptions}), weighted by the rows' upstream gradients `dy`.
+ */
+export function thetaGradSum(buf: ArrayBufferLike, acc: number, counts: number, exc: number, b: number, g: number, chunks: number, x: Float32Array, theta: Float32Array, dy: Float32Array): Float64Array {
+  const accV = new Float64Array(buf, acc, chunks * g);
+  const sum = new Float64Array(g);
+  for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
+  const cnt = new Int32Array(buf, counts, chunks);
+  const excV = new Int32Array(buf, exc, b * g);
+  for (let c = 0; c < chunks; c++) {
+    const base = c * CHUNK_ROWS * g;
+    for (let t = 0; t < cnt[c]!; t++) {
+      const e = base + excV[base + t]!;
+      const j = e % g;
+      sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
+    }
+  }
+  return sum;
+}
+
+/**
  * {@link nbForwardSimd} on the fused threads: the minibatch is copied to their shared memory and
  * `nbForwardChunks` runs on fixed chunks of {@link CHUNK_ROWS} rows, split among the threads; the
  * counts outside the table are added here, chunk by chunk. Returns false where it does not apply.
@@ -144,17 +185,8 @@ function nbForwardThreaded(x: Float32Array, mu: Float32Array, theta: Float32Arra
   const buf = pool.memory.buffer;
   lgammaRatioTable(theta, g, new Float64Array(buf, table, g * STRIDE), LOG_FACTORIAL_SMALL);
   pool.run([{ kernel: 'nbForwardChunks', args: [xa, ma, ta, lte, lt, rows, g, f32Bits(eps), table, idx, exc, counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks }]);
+  addForwardExceptions(buf, rows, counts, exc, b, g, chunks, x, theta);
   const rowsV = new Float64Array(buf, rows, b);
-  const cnt = new Int32Array(buf, counts, chunks);
-  const excV = new Int32Array(buf, exc, b * g);
-  for (let c = 0; c < chunks; c++) {
-    const base = c * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[c]!; t++) {
-      const e = base + excV[base + t]!;
-      const xv = x[e]!;
-      rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
-    }
-  }
   for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
   logT.set(pool.view(lt, b * g));
   return true;
@@ -192,19 +224,7 @@ function nbBackwardThreaded(
   const buf = pool.memory.buffer;
   digammaDiffTable(theta, g, new Float64Array(buf, table, g * STRIDE));
   pool.run([{ kernel: 'nbBackwardChunks', args: [xa, ma, ta, cv, lt, dya, dmu, acc, g, f32Bits(eps), table, idx, exc, counts, b, CHUNK_ROWS, 0, 0], splitAt: 16, units: chunks }]);
-  const accV = new Float64Array(buf, acc, chunks * g);
-  const sum = new Float64Array(g);
-  for (let ch = 0; ch < chunks; ch++) for (let j = 0; j < g; j++) sum[j] += accV[ch * g + j]!;
-  const cnt = new Int32Array(buf, counts, chunks);
-  const excV = new Int32Array(buf, exc, b * g);
-  for (let ch = 0; ch < chunks; ch++) {
-    const base = ch * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[ch]!; t++) {
-      const e = base + excV[base + t]!;
-      const j = e % g;
-      sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
-    }
-  }
+  const sum = thetaGradSum(buf, acc, counts, exc, b, g, chunks, x, theta, dy);
   for (let j = 0; j < g; j++) dTheta[j] = sum[j]!;
   dMu.set(pool.view(dmu, b * g));
   return true;
