@@ -1,6 +1,6 @@
 import { Rng } from '@invae/core';
 import type { NeighborGraph } from '../neighbors/connectivities';
-import { lanczosLargestMagnitude, lanczosSource, type UniformSource } from '../internal/linalg';
+import { lanczosLargestMagnitude, lanczosSource, lanczosWasmModule, type UniformSource } from '../internal/linalg';
 import type { Embedding } from '../internal/matrix';
 
 /**
@@ -41,15 +41,15 @@ export function diffusionEmbedding(w: NeighborGraph, nComps: number, seed = 0): 
  * {@link diffusionEmbedding} with the Lanczos start vectors drawn from `rng` (uniforms).
  */
 export function diffusionEmbeddingWith(w: NeighborGraph, nComps: number, rng: UniformSource): Embedding {
-  return embedTransitions(diffusionTransitions(w), nComps, rng, lanczosLargestMagnitude);
+  return embedTransitions(diffusionTransitions(w), nComps, rng, lanczosLargestMagnitude, lanczosWasmModule());
 }
 
 /**
- * The embedding from the transition matrix, with the eigen-solver passed in: it refers to nothing
- * outside its parameters, so the kBET helper thread can run it by its source text (see
- * {@link diffusionSource}).
+ * The embedding from the transition matrix, with the eigen-solver (and its compiled SIMD loops, or
+ * null) passed in: it refers to nothing outside its parameters, so the kBET helper thread can run it
+ * by its source text (see {@link diffusionSource}).
  */
-function embedTransitions(t: NeighborGraph, nComps: number, rng: UniformSource, solve: typeof lanczosLargestMagnitude): Embedding {
+function embedTransitions(t: NeighborGraph, nComps: number, rng: UniformSource, solve: typeof lanczosLargestMagnitude, wasm: object | null): Embedding {
   const shift = 1e-8;
   const n = t.n;
   const comps = Math.min(nComps, n - 1);
@@ -67,7 +67,7 @@ function embedTransitions(t: NeighborGraph, nComps: number, rng: UniformSource, 
   };
   // The Krylov basis is capped at 3·comps + 50 vectors: the pairs that matter most (eigenvalues near
   // 1, scaled by λ/(1 − λ)) converge first; the small-|λ| tail barely moves distances.
-  const { values, vectors } = solve(op, comps, rng, 1e-4, 3 * comps + 50);
+  const { values, vectors } = solve(op, comps, rng, 1e-4, 3 * comps + 50, wasm);
   const scale = Float64Array.from(values, (v) => {
     const e = Math.fround(Math.fround(v) + shift);
     return e === 1 ? 1 : e / (1 - e);
@@ -85,5 +85,5 @@ function embedTransitions(t: NeighborGraph, nComps: number, rng: UniformSource, 
  */
 export function diffusionSource(): string {
   const own = [diffusionTransitions, embedTransitions].map((f) => `const ${f.name} = (${f.toString()});`).join('\n');
-  return `${lanczosSource()}\n${own}\nconst diffusion = { embed: (g, c, r) => ${embedTransitions.name}(${diffusionTransitions.name}(g), c, r, ${lanczosLargestMagnitude.name}) };\n`;
+  return `${lanczosSource()}\n${own}\nconst diffusion = { embed: (g, c, r) => ${embedTransitions.name}(${diffusionTransitions.name}(g), c, r, ${lanczosLargestMagnitude.name}, lanczosWasm) };\n`;
 }

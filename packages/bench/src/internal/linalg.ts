@@ -1,3 +1,5 @@
+import { LANCZOS_WASM_BASE64 } from './lanczos-binary';
+
 /** A source of uniform random numbers in [0, 1) (e.g. @invae/core's `Rng`). */
 export interface UniformSource {
   uniform(): number;
@@ -108,11 +110,58 @@ export interface SymmetricOperator {
 }
 
 /**
+ * The Lanczos basis (`cap` vectors of `n`), the work vector, the re-orthogonalisation dots and the
+ * Ritz products in one WebAssembly memory, with the SIMD loops of `lanczos.wat` over it (results
+ * bit-identical to the plain loops). Null when `module` is null, the memory would exceed 2 GiB or
+ * cannot be allocated. Refers to nothing outside its parameters (it also runs by its source text).
+ */
+function lanczosStore(module: object | null, n: number, cap: number, count: number) {
+  if (module === null) return null;
+  const stride = Math.ceil(n / 2) * 16;
+  const at = { w: cap * stride, dots: (cap + 1) * stride, s: (cap + 1) * stride + cap * 8 };
+  const outAt = at.s + cap * count * 8;
+  const bytes = outAt + n * count * 8;
+  if (bytes > 2 ** 31) return null;
+  type Api = {
+    Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
+    Instance: new (m: object, imports: object) => { exports: Record<string, (...a: number[]) => void> };
+  };
+  const wa = (globalThis as unknown as { WebAssembly: Api }).WebAssembly;
+  let memory: { buffer: ArrayBuffer };
+  let ex: Record<string, (...a: number[]) => void>;
+  try {
+    memory = new wa.Memory({ initial: Math.ceil(bytes / 65536) });
+    ex = new wa.Instance(module, { env: { memory } }).exports;
+  } catch {
+    return null;
+  }
+  const buf = memory.buffer;
+  return {
+    slot: (t: number) => new Float64Array(buf, t * stride, n),
+    w: new Float64Array(buf, at.w, n),
+    dots: new Float64Array(buf, at.dots, cap),
+    /** dots[t] = basis_t · w for t < j. */
+    dot: (j: number) => ex.dots!(at.w, 0, stride, j, n, at.dots),
+    /** w −= Σ_t dots[t]·basis_t, t < j in order. */
+    subtract: (j: number) => ex.subtract!(at.w, 0, stride, j, n, at.dots),
+    /** Ritz vectors V·S for the first m basis vectors and S (m × count, row-major). */
+    ritz: (m: number, S: Float64Array): Float64Array => {
+      new Float64Array(buf, at.s, m * count).set(S);
+      ex.ritz!(0, stride, m, n, at.s, count, outAt);
+      return new Float64Array(buf, outAt, n * count).slice();
+    },
+  };
+}
+
+/**
  * The `count` eigenpairs of largest magnitude of a symmetric operator (as ARPACK `eigsh(which='LM')`),
  * by Lanczos with full re-orthogonalisation: the Krylov basis grows (restarting with a fresh random
  * direction on breakdown) until the Ritz residuals of the wanted pairs fall below `tol`·‖A‖, the
  * basis spans the space, or it reaches `maxBasis` vectors. Eigenvalues are returned in decreasing
  * order, vectors row-major n × count, with the number of pairs that met the tolerance.
+ *
+ * With `wasm` (the compiled `lanczos.wat`, see {@link lanczosWasmModule}) and a finite `maxBasis`, the
+ * re-orthogonalisation and the Ritz vectors run on WebAssembly SIMD; the results are bit-identical.
  */
 export function lanczosLargestMagnitude(
   op: SymmetricOperator,
@@ -120,16 +169,18 @@ export function lanczosLargestMagnitude(
   rng: UniformSource,
   tol = 1e-8,
   maxBasis = Infinity,
+  wasm: object | null = null,
 ): { values: Float64Array; vectors: Float64Array; converged: number } {
   const n = op.n;
   count = Math.min(count, n);
   const cap = Math.min(n, Math.max(maxBasis, count));
   // With a finite cap the basis is built to the cap at once (one tridiagonal solve).
   let mMax = Number.isFinite(maxBasis) ? cap : Math.min(cap, Math.max(2 * count + 1, 20, count + 40));
+  const store = Number.isFinite(maxBasis) ? lanczosStore(wasm, n, cap, count) : null;
   const basis: Float64Array[] = [];
   const alpha: number[] = [];
   const beta: number[] = [0];
-  const w = new Float64Array(n);
+  const w = store ? store.w : new Float64Array(n);
   const randomUnit = (): Float64Array => {
     for (let attempt = 0; attempt < 10; attempt++) {
       const v = new Float64Array(n);
@@ -153,7 +204,11 @@ export function lanczosLargestMagnitude(
   let anorm = 0;
   for (;;) {
     while (basis.length < mMax) {
-      const v = next;
+      let v = next;
+      if (store) {
+        v = store.slot(basis.length);
+        v.set(next);
+      }
       basis.push(v);
       op.apply(v, w);
       const j = basis.length - 1;
@@ -173,9 +228,14 @@ export function lanczosLargestMagnitude(
       before = Math.sqrt(before);
       let nrm = 0;
       for (let pass = 0; pass < 2; pass++) {
-        const dots = new Float64Array(basis.length);
-        for (let t = 0; t < basis.length; t++) dots[t] = dot4(w, basis[t]!, n);
-        for (let t = 0; t < basis.length; t++) axpy4(-dots[t]!, basis[t]!, w, n);
+        if (store) {
+          store.dot(basis.length);
+          store.subtract(basis.length);
+        } else {
+          const dots = new Float64Array(basis.length);
+          for (let t = 0; t < basis.length; t++) dots[t] = dot4(w, basis[t]!, n);
+          for (let t = 0; t < basis.length; t++) axpy4(-dots[t]!, basis[t]!, w, n);
+        }
         nrm = 0;
         for (let i = 0; i < n; i++) nrm += w[i]! * w[i]!;
         nrm = Math.sqrt(nrm);
@@ -204,10 +264,11 @@ export function lanczosLargestMagnitude(
     if (nConverged === count || m >= cap) {
       wanted.sort((p, q) => values[q]! - values[p]!);
       const outVals = Float64Array.from(wanted, (c) => values[c]!);
-      const outVecs = new Float64Array(n * count);
       // Ritz vectors V·S, with S (m × count) contiguous so the inner loop runs along a row.
       const S = new Float64Array(m * count);
       for (let t = 0; t < m; t++) for (let c = 0; c < count; c++) S[t * count + c] = vectors[t * m + wanted[c]!]!;
+      if (store) return { values: outVals, vectors: store.ritz(m, S), converged: nConverged };
+      const outVecs = new Float64Array(n * count);
       // Per cell, its basis coefficients gathered once, then four outputs accumulated in registers;
       // every entry sums over t in increasing order, as a plain V·S.
       const bcol = new Float64Array(m);
@@ -315,10 +376,31 @@ export function orthonormalizeColumns(y: Float64Array, n: number, m: number): vo
   }
 }
 
+let compiled: object | null | undefined;
+
+/**
+ * The compiled `lanczos.wat` for {@link lanczosLargestMagnitude} (compiled once), or null where
+ * WebAssembly SIMD is not available.
+ */
+export function lanczosWasmModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      const wa = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
+      compiled = new wa.Module(Buffer.from(LANCZOS_WASM_BASE64, 'base64'));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
 /**
  * Source text of the Lanczos eigen-solver and its helpers, each as `const name = (source);`, for
  * evaluation in a helper thread (see `kbet-helper.ts`); these functions use nothing outside this list.
+ * It ends with `const lanczosWasm = …;`, the compiled `lanczos.wat` (or null), to pass as
+ * {@link lanczosLargestMagnitude}'s `wasm`.
  */
 export function lanczosSource(): string {
-  return [dot4, axpy4, tridiagonalEigen, lanczosLargestMagnitude].map((f) => `const ${f.name} = (${f.toString()});`).join('\n');
+  const fns = [dot4, axpy4, tridiagonalEigen, lanczosStore, lanczosLargestMagnitude].map((f) => `const ${f.name} = (${f.toString()});`).join('\n');
+  return `${fns}\nconst lanczosWasm = (() => { try { return new WebAssembly.Module(Buffer.from('${LANCZOS_WASM_BASE64}', 'base64')); } catch { return null; } })();`;
 }
