@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { wasmNeighborCandidates } from '../src/neighbors/knn-wasm';
+import { symmetricRounds, wasmNeighborCandidates } from '../src/neighbors/knn-wasm';
 // @ts-expect-error: build script (JavaScript, no types)
 import { compileKnn, knnModuleSource } from '../scripts/build-wasm.mjs';
 
@@ -85,6 +85,56 @@ describe('wasmNeighborCandidates (knn.wat on the WasmThreadPool)', () => {
         expect(new Set(got.subarray(i * h, i * h + h)).size).toBe(h);
       }
     }
+  });
+});
+
+describe('the symmetric search (each pair once, for both cells)', () => {
+  it('rounds pair every two blocks exactly once, no block twice in a round', () => {
+    for (const nb of [1, 2, 5, 8, 13]) {
+      const rounds = symmetricRounds(nb);
+      const seen = new Set<string>();
+      for (const pairs of rounds) {
+        const inRound = new Set<number>();
+        for (let t = 0; t < pairs.length; t += 2) {
+          const [a, b] = [pairs[t]!, pairs[t + 1]!];
+          expect(a).toBeLessThanOrEqual(b);
+          expect(inRound.has(a) || (a !== b && inRound.has(b))).toBe(false);
+          inRound.add(a).add(b);
+          expect(seen.has(`${a},${b}`)).toBe(false);
+          seen.add(`${a},${b}`);
+        }
+      }
+      expect(seen.size).toBe((nb * (nb + 1)) / 2);
+    }
+  });
+
+  it('finds the brute-force neighbours (clustered data, many dimensions, n not a multiple of 8), 1 and 3 threads identical', () => {
+    for (const [n, d, h, bp] of [[1500, 7, 12, 4], [611, 40, 30, 2], [203, 3, 202, 1]] as const) {
+      const x = blobs(n, d, n);
+      const ref = bruteForce(x, n, d, h);
+      const one = wasmNeighborCandidates({ data: x, nRows: n, nCols: d }, h, { threads: 1, blockPanels: bp, symmetric: true });
+      const three = wasmNeighborCandidates({ data: x, nRows: n, nCols: d }, h, { threads: 3, blockPanels: bp, symmetric: true });
+      expect(Array.from(three)).toEqual(Array.from(one));
+      // The same sets as the brute force, but for float32 near-ties at the last two places.
+      let mismatches = 0;
+      for (let i = 0; i < n; i++) {
+        const row = one.subarray(i * h, i * h + h);
+        expect(row.includes(i)).toBe(false);
+        expect(new Set(row).size).toBe(h);
+        for (const j of ref.subarray(i * h, i * h + Math.max(1, h - 2))) if (!row.includes(j)) mismatches++;
+      }
+      expect(mismatches).toBe(0);
+    }
+  });
+
+  it('gives exactNeighbors the same neighbours as the pruned search', async () => {
+    const { exactNeighbors } = await import('../src/neighbors/neighbors');
+    const n = 2100;
+    const x = { data: blobs(n, 12, 21), nRows: n, nCols: 12 };
+    const pruned = exactNeighbors(x, 15);
+    const sym = exactNeighbors(x, 15, { symmetric: true });
+    expect(Array.from(sym.indices)).toEqual(Array.from(pruned.indices));
+    expect(Array.from(sym.distances)).toEqual(Array.from(pruned.distances));
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@invae/core';
 import { lanczosLargestMagnitude, lanczosSource, lanczosWasmModule, type SymmetricOperator } from '../src/internal/linalg';
+// @ts-expect-error: build script (JavaScript, no types)
 import { compileWasm, wasmModuleSource } from '../scripts/build-wasm.mjs';
 
 /** A random sparse symmetric n × n operator (about `perRow` entries per row, both triangles). */

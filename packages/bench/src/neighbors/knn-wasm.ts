@@ -13,6 +13,32 @@ export interface WasmSearchOptions {
   readonly threads?: number;
   /** Panels of 8 cells per spatial block (default {@link DEFAULT_BLOCK_PANELS}). */
   readonly blockPanels?: number;
+  /**
+   * Compute every pair of cells once, for both cells' heaps, with no triangle-inequality pruning
+   * (default false): about half the products of an unpruned search, so faster where pruning rules
+   * out little (one cluster in many dimensions, as kBET's diffusion maps); the same neighbours.
+   */
+  readonly symmetric?: boolean;
+}
+
+/**
+ * The rounds of the symmetric search: first every block with itself, then the pairs of blocks of a
+ * round-robin tournament (circle method), so no block appears twice in a round. Each round is a
+ * flat list of (I, J) pairs.
+ */
+export function symmetricRounds(nBlocks: number): Int32Array[] {
+  const rounds: Int32Array[] = [Int32Array.from({ length: 2 * nBlocks }, (_, t) => t >> 1)];
+  const N = nBlocks + (nBlocks % 2);
+  for (let r = 0; r < N - 1; r++) {
+    const pairs: number[] = [];
+    const add = (a: number, b: number) => {
+      if (a < nBlocks && b < nBlocks) pairs.push(Math.min(a, b), Math.max(a, b));
+    };
+    add(N - 1, r);
+    for (let k = 1; k < N / 2; k++) add((r + k) % (N - 1), (r - k + N - 1) % (N - 1));
+    if (pairs.length > 0) rounds.push(Int32Array.from(pairs));
+  }
+  return rounds;
 }
 
 let lastSearchStats = { tiles: 0, allTiles: 0, blocks: 0 };
@@ -132,10 +158,12 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
     rad[I] = Math.sqrt(r2) * (1 + 1e-6);
   }
   const maxNorm = Math.sqrt(maxNorm2);
-  // Column blocks of each row block, by key = ‖c_I − c_J‖ − rad_J ascending.
-  const order = new Int32Array(nBlocks * nBlocks);
-  const key = new Float32Array(nBlocks * nBlocks);
-  for (let I = 0; I < nBlocks; I++) {
+  const symmetric = options.symmetric === true;
+  // Column blocks of each row block, by key = ‖c_I − c_J‖ − rad_J ascending (the pruned search).
+  const nOrder = symmetric ? 0 : nBlocks * nBlocks;
+  const order = new Int32Array(nOrder);
+  const key = new Float32Array(nOrder);
+  for (let I = 0; I < (symmetric ? 0 : nBlocks); I++) {
     const o = I * nBlocks;
     for (let J = 0; J < nBlocks; J++) {
       let s = 0;
@@ -146,10 +174,12 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
     sortPairs(key.subarray(o, o + nBlocks), order.subarray(o, o + nBlocks), 0, nBlocks - 1);
   }
 
-  const pool = new WasmThreadPool({ name: 'kNN kernel', bytes: Buffer.from(KNN_WASM_BASE64, 'base64'), kernels: ['knnBlocks'] as const, threads });
+  const pool = new WasmThreadPool({ name: 'kNN kernel', bytes: Buffer.from(KNN_WASM_BASE64, 'base64'), kernels: ['knnBlocks', 'knnSymPairs', 'sortRows'] as const, threads });
+    const rounds = symmetric ? symmetricRounds(nBlocks) : [];
   try {
     const pstride = (d + 1) * 8;
     const aParams = pool.alloc(32);
+    const aPairs = pool.alloc(Math.max(1, ...rounds.map((r) => r.length)));
     const aPanels = pool.alloc(nPanels * pstride + pstride);
     const aQ = pool.alloc(nPad * d);
     const aQn = pool.alloc(nPad);
@@ -160,8 +190,8 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
     const aTau = pool.alloc(nPad);
     const aCen = pool.alloc(nBlocks * d);
     const aRad = pool.alloc(nBlocks);
-    const aOrder = pool.alloc(nBlocks * nBlocks);
-    const aKey = pool.alloc(nBlocks * nBlocks);
+    const aOrder = pool.alloc(Math.max(1, nOrder));
+    const aKey = pool.alloc(Math.max(1, nOrder));
     const aCounter = pool.alloc(16);
     const buf = pool.memory.buffer;
     const f32 = new Float32Array(buf);
@@ -216,8 +246,19 @@ export function wasmNeighborCandidates(x: Embedding, h: number, options: WasmSea
     i32.set(params, aParams / 4);
     f32[aParams / 4 + 18] = 1e-4 * maxNorm + 1e-30;
     f32[aParams / 4 + 19] = 1e-4 * maxNorm2 + 1e-30;
-    pool.run([{ kernel: 'knnBlocks', args: [0, 0, aParams], splitAt: 0, units: threads, align: 1 }]);
-    lastSearchStats = { tiles: new Int32Array(pool.memory.buffer, aCounter + 4, 1)[0]!, allTiles: (nPad / 4) * nBlocks, blocks: nBlocks };
+    i32[aParams / 4 + 20] = aPairs;
+    if (symmetric) {
+      // One pool run per round (its end is the barrier between rounds), then the heaps sorted.
+      for (const pairs of rounds) {
+        new Int32Array(pool.memory.buffer).set(pairs, aPairs / 4);
+        pool.run([{ kernel: 'knnSymPairs', args: [0, 0, aParams], splitAt: 0, units: pairs.length / 2, align: 1 }]);
+      }
+      pool.run([{ kernel: 'sortRows', args: [0, 0, aParams], splitAt: 0, units: nPad, align: 4 }]);
+      lastSearchStats = { tiles: (nPad / 4) * ((nBlocks + 1) / 2), allTiles: (nPad / 4) * nBlocks, blocks: nBlocks };
+    } else {
+      pool.run([{ kernel: 'knnBlocks', args: [0, 0, aParams], splitAt: 0, units: threads, align: 1 }]);
+      lastSearchStats = { tiles: new Int32Array(pool.memory.buffer, aCounter + 4, 1)[0]!, allTiles: (nPad / 4) * nBlocks, blocks: nBlocks };
+    }
     const cnt = new Int32Array(pool.memory.buffer, aHcnt, n);
     const hidx = new Int32Array(pool.memory.buffer, aHidx, n * h);
     const out = new Int32Array(n * h);

@@ -39,6 +39,11 @@ export interface NeighborsOptions {
   readonly search?: 'wasm' | 'engine';
   /** Threads of the `wasm` search (default `INVAE_BENCH_THREADS`, else min(2, cores)); results never depend on it. */
   readonly threads?: number;
+  /**
+   * The `wasm` search computes each pair once for both cells, without pruning (default false):
+   * faster where pruning rules out little (one cluster in many dimensions); the same neighbours.
+   */
+  readonly symmetric?: boolean;
 }
 
 /**
@@ -73,7 +78,7 @@ export function exactNeighbors(x: Embedding, k: number, options: NeighborsOption
   const margin = options.margin ?? 4;
   const h = Math.min(n - 1, k - 1 + margin);
   if (h === 0) return rerankCandidates(x, new Int32Array(0), 0, k);
-  if (useWasmSearch(options)) return rerankCandidates(x, wasmNeighborCandidates(x, h, { threads: options.threads }), h, k);
+  if (useWasmSearch(options)) return rerankCandidates(x, wasmNeighborCandidates(x, h, { threads: options.threads, symmetric: options.symmetric }), h, k);
   const { candidates } = scanDistances(x, { metric: 'euclidean', candidates: h, blockRows: options.blockRows });
   return rerankCandidates(x, candidates ?? new Int32Array(0), h, k);
 }
