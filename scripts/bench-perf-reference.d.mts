@@ -14,6 +14,8 @@ export interface ReferenceRun {
   timedCells?: number;
   cellsPerSecond?: number;
   msPerStep?: number;
+  /** Process CPU time (every thread) per timed step, ms. */
+  cpuMsPerStep?: number;
   setupSeconds?: number;
   stepsPerEpoch?: number;
   torch?: string;

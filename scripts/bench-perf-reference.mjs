@@ -128,9 +128,9 @@ export function referenceTable(training, reference) {
   if (reference.error) return [`reference: not run: ${reference.error}`];
   const pad = (s, n) => String(s).padEnd(n);
   const lines = [`reference (theislab/inVAE ${reference.commit ? reference.commit.slice(0, 7) : 'no git commit'}, torch ${reference.torch ?? '?'}, ${reference.python})`];
-  lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('threads', 9)}${pad('cells/s', 9)}ms/step`);
+  lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('threads', 9)}${pad('cells/s', 9)}${pad('ms/step', 9)}cpu ms/step`);
   for (const r of reference.runs) {
-    lines.push(r.error ? `${pad(r.model, 9)}${pad('', 8)}${pad(r.threads, 9)}failed: ${r.error}` : `${pad(r.model, 9)}${pad(r.cells, 8)}${pad(r.threads, 9)}${pad(r.cellsPerSecond, 9)}${r.msPerStep}`);
+    lines.push(r.error ? `${pad(r.model, 9)}${pad('', 8)}${pad(r.threads, 9)}failed: ${r.error}` : `${pad(r.model, 9)}${pad(r.cells, 8)}${pad(r.threads, 9)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep ?? '—'}`);
   }
   lines.push('', 'invae beside the reference (same model and size; reference with threads = workers used, else 1)');
   lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('invae', 9)}${pad('reference', 14)}ratio`);

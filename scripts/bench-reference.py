@@ -6,7 +6,8 @@ Builds the reference's FinVAE or NFinVAE on FILE with the architecture of invae'
 decoder, batch 256, Adam lr 1e-3 and weight decay 1e-4: invae's defaults), trains it with the
 reference's own `train` loop and times optimizer steps: the first --warmup steps are not timed, then
 --steps steps are (wall clock from the end of the last warm-up step to the end of the last timed
-step, so each timed step's data loading, forward, backward and update are counted). Prints one JSON
+step, so each timed step's data loading, forward, backward and update are counted; also the process's
+CPU time over the same steps, every thread, as invae's cpuMsPerStep). Prints one JSON
 object on stdout; the reference's own messages go to stderr.
 
     python3 scripts/bench-reference.py --reference DIR --h5ad FILE --model finvae|nfinvae
@@ -190,7 +191,7 @@ def run(a):
             setup_seconds = time.perf_counter() - t0
 
             # Per step: rows of the minibatch (the reference's module.elbo sees them) and the time the step ended.
-            rows, ends = [], []
+            rows, ends, cpu_ends = [], [], []
             elbo = model.module.elbo
 
             def counting_elbo(x, *args, **kwargs):
@@ -204,6 +205,7 @@ def run(a):
             def timed_step(self, *args, **kwargs):
                 r = adam_step(self, *args, **kwargs)
                 ends.append(time.perf_counter())
+                cpu_ends.append(time.process_time())
                 if len(ends) >= total:
                     raise _Done()
                 return r
@@ -211,7 +213,7 @@ def run(a):
             steps_per_epoch = len(model.data_loader)
             epochs = math.ceil(total / steps_per_epoch) + 1
             torch.optim.Adam.step = timed_step
-            t_train = time.perf_counter()
+            t_train, cpu_train = time.perf_counter(), time.process_time()
             try:
                 model.train(n_epochs=epochs, lr_train=1e-3, weight_decay=1e-4, print_every_n_epochs=epochs)
             except _Done:
@@ -222,6 +224,7 @@ def run(a):
         raise BenchError(f'training stopped after {len(ends)} of {total} steps (the reference ended its loop early, e.g. NaN loss)')
     t_start = ends[a.warmup - 1] if a.warmup > 0 else t_train
     seconds = ends[total - 1] - t_start
+    cpu_seconds = cpu_ends[total - 1] - (cpu_ends[a.warmup - 1] if a.warmup > 0 else cpu_train)
     cells = sum(rows[a.warmup:total])
     return {
         'implementation': 'reference',
@@ -235,6 +238,7 @@ def run(a):
         'timedCells': cells,
         'cellsPerSecond': round(cells / seconds),
         'msPerStep': round(seconds * 1000 / a.steps, 1),
+        'cpuMsPerStep': round(cpu_seconds * 1000 / a.steps, 1),
         'setupSeconds': round(setup_seconds, 2),
         'stepsPerEpoch': steps_per_epoch,
         'torch': torch.__version__,

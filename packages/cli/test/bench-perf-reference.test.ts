@@ -40,7 +40,7 @@ async function tinyH5ad(file: string, nCells = 300, nGenes = 50): Promise<void> 
   await writeH5ad(file, simulationAnnData(sim, aq) as AnnData);
 }
 
-const run = (model: string, cells: number, threads: number, cellsPerSecond: number): ReferenceRun => ({ implementation: 'reference', model, cells, threads, cellsPerSecond, msPerStep: 1 });
+const run = (model: string, cells: number, threads: number, cellsPerSecond: number): ReferenceRun => ({ implementation: 'reference', model, cells, threads, cellsPerSecond, msPerStep: 1, cpuMsPerStep: 2 });
 const entry = (model: string, nCells: number, workersUsed: number, cellsPerSecond: number) => ({ model, nCells, workers: String(workersUsed), workersUsed, cellsPerSecond });
 
 describe('bench-perf reference: options', () => {
@@ -110,7 +110,7 @@ describe('bench-perf reference: side by side', () => {
     const training = sideBySide([entry('FinVAE', 20000, 1, 4000), entry('NFinVAE', 20000, 1, 3000)], runs);
     const lines = referenceTable(training, { dir: '/r', python: '/usr/bin/python3', commit: '6264e24701f9', torch: '1.13.0', threads: [1], runs });
     expect(lines[0]).toBe('reference (theislab/inVAE 6264e24, torch 1.13.0, /usr/bin/python3)');
-    expect(lines.join('\n')).toMatch(/FinVAE +20000 +1 +5000 +1\n/);
+    expect(lines.join('\n')).toMatch(/FinVAE +20000 +1 +5000 +1 +2\n/);
     expect(lines.join('\n')).toMatch(/NFinVAE +1 +failed: boom/);
     expect(lines.join('\n')).toMatch(/FinVAE +20000 +1→1 +4000 +5000 \(1t\) +0\.8\n/);
     expect(lines.at(-1)).toMatch(/NFinVAE +20000 +1→1 +3000 +— +—$/);
@@ -177,6 +177,7 @@ needsReference().describe('bench-reference.py and bench-perf --reference against
       expect(j.timedCells).toBe(556);
       expect(j.cellsPerSecond).toBeGreaterThan(0);
       expect(j.msPerStep).toBeGreaterThan(0);
+      expect(j.cpuMsPerStep).toBeGreaterThan(0);
       // cells/s and ms/step describe the same timed steps (ms/step is rounded to 0.1 ms)
       expect(Math.abs(j.cellsPerSecond / (j.timedCells / ((j.msPerStep * 3) / 1000)) - 1)).toBeLessThan(0.02);
       expect(j.torch).toMatch(/^\d+\.\d+/);
