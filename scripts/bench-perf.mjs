@@ -14,13 +14,22 @@
 // environment switches the WebAssembly SIMD kernels off (A/B).
 // Each training measurement is time-boxed by steps (not epochs); --quick: 20k cells only, fewer steps,
 // metrics at 10k only.
+// --reference DIR (or INVAE_REFERENCE_DIR): also times the PyTorch reference (a local checkout or bare
+// git repository of theislab/inVAE, never part of this repository) on the same simulated data, written
+// to a temporary .h5ad, with scripts/bench-reference.py (python: INVAE_REFERENCE_PYTHON, else
+// /usr/bin/python3, else python3; it needs torch and anndata), the same warm-up/timed steps, for each
+// model and --reference-threads (default 1); the JSON's `reference` holds its runs (or why it did not
+// run, or "not requested") and each invae training entry its `ratioToReference`.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { Invae, Rng, fillNormal, initEngine, simulate, VERSION as CORE_VERSION } from '@invae/core';
 import { registerBuiltinPriors, VERSION as PRIORS_VERSION } from '@invae/priors';
 import { Benchmarker, VERSION as BENCH_VERSION } from '@invae/bench';
 import { syntheticEmbedding } from '../packages/bench/scripts/synthetic-embedding.mjs';
+import { parseReferenceThreads, referenceDir, referencePython, referenceTable, referenceUnavailable, runReference, sideBySide, simulationAnnData } from './bench-perf-reference.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +45,8 @@ const { values } = parseArgs({
     'metric-sizes': { type: 'string' },
     backend: { type: 'string' },
     library: { type: 'string' },
+    reference: { type: 'string' },
+    'reference-threads': { type: 'string', default: '1' },
   },
 });
 const quick = values.quick;
@@ -53,6 +64,17 @@ if (librarySize && !(librarySize.length === 2 && librarySize.every((v) => v > 0)
   process.stderr.write(`bench:perf: --library expects "min,max" library sizes, got '${values.library}'\n`);
   process.exit(2);
 }
+let referenceThreads;
+try {
+  referenceThreads = parseReferenceThreads(values['reference-threads']);
+} catch (e) {
+  process.stderr.write(`bench:perf: ${e.message}\n`);
+  process.exit(2);
+}
+const refDir = referenceDir(values.reference);
+const refPython = referencePython();
+// Checked before anything runs: a reference that cannot run is reported, not silently left out.
+const refUnavailable = refDir ? referenceUnavailable(refDir, refPython) : null;
 const modelOptions = { latentDimInv: 20, latentDimSpur: 5, hiddenDim: 128, nLayers: 2, batchNorm: true, dropoutRate: 0.1, seed: 0 };
 
 const log = (m) => process.stderr.write(`[bench:perf] ${m}\n`);
@@ -72,7 +94,7 @@ function dataset(n) {
     const c = sim.counts;
     const density = c.kind === 'csr' ? c.indptr[c.shape[0]] / (c.shape[0] * c.shape[1]) : null;
     log(`simulated ${n} × ${nGenes} in ${seconds.toFixed(1)} s (density ${density?.toFixed(3)})`);
-    datasets.set(n, { data: { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs }, simulateSeconds: seconds, density });
+    datasets.set(n, { data: { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs }, sim, simulateSeconds: seconds, density });
     datasetInfo.set(n, { simulateSeconds: seconds, density });
   }
   return datasets.get(n);
@@ -135,9 +157,34 @@ async function timeTraining(data, model, workers) {
   };
 }
 
-const training = [];
+/**
+ * The reference's runs on `sim` (written to a temporary .h5ad, removed after): one per model and
+ * thread count, right after invae's runs of the same size.
+ */
+async function timeReference(sim) {
+  const [{ writeH5ad }, aq] = await Promise.all([import('@invae/io-anndata'), import('arquero')]);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-bench-perf-reference-'));
+  try {
+    const h5ad = path.join(tmp, `sim-${sim.nCells}x${sim.nGenes}.h5ad`);
+    await writeH5ad(h5ad, simulationAnnData(sim, aq), { compression: 0 });
+    const runs = [];
+    for (const model of models) {
+      for (const threads of referenceThreads) {
+        const r = runReference(refPython, { dir: refDir, h5ad, model, warmup: warmupSteps, steps: timedSteps, threads, batchSize });
+        log(r.error ? `reference ${model} ${sim.nCells} cells, ${threads} thread(s): failed: ${r.error}` : `reference ${model} ${sim.nCells} cells, ${threads} thread(s): ${r.cellsPerSecond} cells/s, ${r.msPerStep} ms/step`);
+        runs.push(r);
+      }
+    }
+    return runs;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+let training = [];
+const referenceRuns = [];
 for (const n of sizes) {
-  const { data } = dataset(n);
+  const { data, sim } = dataset(n);
   for (const model of models) {
     for (const workers of workerSettings) {
       const r = await timeTraining(data, model, workers);
@@ -145,7 +192,15 @@ for (const n of sizes) {
       training.push(r);
     }
   }
+  if (refDir && !refUnavailable) referenceRuns.push(...(await timeReference(sim)));
 }
+training = sideBySide(training, referenceRuns);
+const firstRun = referenceRuns.find((r) => !r.error);
+const reference = !refDir
+  ? 'not requested'
+  : refUnavailable
+    ? { dir: refDir, python: refPython, error: refUnavailable }
+    : { dir: refDir, python: refPython, commit: firstRun?.referenceCommit ?? null, torch: firstRun?.torch ?? null, threads: referenceThreads, runs: referenceRuns };
 
 // Embedding throughput: latent means of every cell (eval mode, batches of 1024), untrained weights.
 let embedding = null;
@@ -212,6 +267,7 @@ const out = {
   versions: { node: process.version, core: CORE_VERSION, priors: PRIORS_VERSION, bench: BENCH_VERSION, tfjs: version('@tensorflow/tfjs'), tfjsWasm: version('@tensorflow/tfjs-backend-wasm') },
   machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? null, totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage1m: +os.loadavg()[0].toFixed(2) },
   training,
+  reference,
   embedding,
   metrics: values['skip-metrics'] ? 'skipped' : metrics,
   peakRssMiB: { afterTrainingAndEmbedding: rssAfterTraining, total: rssMiB() },
@@ -222,6 +278,7 @@ const pad = (s, n) => String(s).padEnd(n);
 const lines = ['', 'invae bench:perf', `engine ${out.engine.name} (${out.engine.package} ${out.engine.version}), node ${process.version}, ${out.machine.cpus} CPUs`, ''];
 lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('cells/s', 9)}${pad('ms/step', 9)}cpu ms/step`);
 for (const r of training) lines.push(`${pad(r.model, 9)}${pad(r.nCells, 8)}${pad(`${r.workers}→${r.workersUsed}`, 10)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep}`);
+lines.push('', ...referenceTable(training, reference));
 if (embedding) lines.push('', `embedding (latent) of ${embedding.nCells} cells: ${embedding.cellsPerSecond} cells/s (${embedding.seconds} s)`);
 for (const m of metrics) lines.push(`metric suite, ${m.nCells} cells × ${m.dims} dims: ${m.seconds} s`);
 lines.push(`peak RSS ${out.peakRssMiB.total} MiB, total ${out.totalSeconds} s`, '');

@@ -37,26 +37,35 @@ function run(extra: Record<string, string>) {
 }
 
 describe('test-support gates', () => {
-  it('run every gated test when the shared folder and the judge are there, and print no summary', () => {
+  it('run every gated test when the shared folder and the judge are there (the opt-in reference one aside)', () => {
     const r = run({ INVAE_SHARED: shared, INVAE_JUDGE_PYTHON: fakePython });
-    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 0, passed: 5, failed: 0, skipped: 0 });
-    expect(r.out).not.toMatch(/skipped:/);
+    // the opt-in reference test (no INVAE_REFERENCE_DIR here) is the one skip
+    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 0, passed: 5, failed: 0, skipped: 1 });
+    expect(r.out.split('\n').filter((l) => l.startsWith('fixture: '))).toEqual(['fixture: 1 test skipped: INVAE_REFERENCE_DIR is not set (a local checkout of github.com/theislab/inVAE) (opt-in)']);
   });
 
   it('report the gated tests as skipped, with one summary line saying how many and why', () => {
     const r = run({ INVAE_SHARED: absent, INVAE_JUDGE_PYTHON: noPython });
-    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 0, passed: 1, failed: 0, skipped: 4 });
+    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 0, passed: 1, failed: 0, skipped: 5 });
     const lines = r.out.split('\n').filter((l) => l.startsWith('fixture: '));
     expect(lines).toEqual([
-      `fixture: 4 tests skipped: ../shared not found (${absent}; set INVAE_SHARED) [3 tests]; ${noPython} does not run (install python3 or set INVAE_JUDGE_PYTHON) [1 test] — INVAE_REQUIRE_SHARED=1 makes them fail`,
+      `fixture: 5 tests skipped: ../shared not found (${absent}; set INVAE_SHARED) [3 tests]; ${noPython} does not run (install python3 or set INVAE_JUDGE_PYTHON) [1 test]; INVAE_REFERENCE_DIR is not set (a local checkout of github.com/theislab/inVAE) [1 test] — INVAE_REQUIRE_SHARED=1 makes 4 of them fail`,
     ]);
   });
 
   it('fail them instead under INVAE_REQUIRE_SHARED=1, saying what is missing', () => {
     const r = run({ INVAE_SHARED: absent, INVAE_JUDGE_PYTHON: noPython, INVAE_REQUIRE_SHARED: '1' });
-    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 1, passed: 1, failed: 3, skipped: 0 });
+    // the opt-in reference test stays skipped without INVAE_REFERENCE_DIR
+    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 1, passed: 1, failed: 3, skipped: 1 });
     expect(r.out).toContain(`MissingTestInputError: INVAE_REQUIRE_SHARED=1 makes this test mandatory, but ../shared not found (${absent}; set INVAE_SHARED)`);
     expect(r.out).toContain(`MissingTestInputError: INVAE_REQUIRE_SHARED=1 makes this test mandatory, but ${noPython} does not run`);
+  });
+
+  it('the opt-in reference gate is mandatory under INVAE_REQUIRE_SHARED=1 once INVAE_REFERENCE_DIR names a folder', () => {
+    const missing = path.join(absent, 'inVAE');
+    const r = run({ INVAE_SHARED: shared, INVAE_JUDGE_PYTHON: fakePython, INVAE_REFERENCE_DIR: missing, INVAE_REQUIRE_SHARED: '1' });
+    expect({ code: r.code, passed: r.passed, failed: r.failed, skipped: r.skipped }, r.out).toEqual({ code: 1, passed: 5, failed: 1, skipped: 0 });
+    expect(r.out).toContain(`MissingTestInputError: INVAE_REQUIRE_SHARED=1 makes this test mandatory, but reference folder ${missing} not found`);
   });
 
   it("give Nx a runtime input that differs between a clone with ../shared and one without", () => {

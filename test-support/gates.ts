@@ -14,11 +14,15 @@ import { inputsRequired, judgePython, JUDGE_MODULES, missingPythonModules, REQUI
 
 export { snakemakeCommand };
 import fs from 'node:fs';
+import path from 'node:path';
+import { referencePython, referenceUnavailable } from '../scripts/bench-perf-reference.mjs';
 
 declare module 'vitest' {
   interface TaskMeta {
     /** Why a gated test was skipped: what is missing (set by test-support's gates). */
     invaeMissing?: string[];
+    /** The skipped test is opt-in (an optional gate): INVAE_REQUIRE_SHARED=1 does not make it fail. */
+    invaeOptional?: boolean;
   }
 }
 
@@ -29,7 +33,15 @@ export class MissingTestInputError extends Error {
 
 /** What a group of tests needs; `missing` lists what this machine lacks (empty: run them). */
 export class Gate {
-  constructor(readonly missing: readonly string[]) {}
+  /**
+   * @param missing what this machine lacks (empty: run the tests)
+   * @param optional the tests are opt-in (e.g. they need something the repository never holds, named by
+   *   an unset environment variable): skipped even under INVAE_REQUIRE_SHARED=1
+   */
+  constructor(
+    readonly missing: readonly string[],
+    readonly optional = false,
+  ) {}
 
   /** Nothing is missing. */
   get ok(): boolean {
@@ -38,7 +50,7 @@ export class Gate {
 
   /** The gated tests are skipped: something is missing and INVAE_REQUIRE_SHARED is not 1. */
   get skip(): boolean {
-    return !this.ok && !inputsRequired();
+    return !this.ok && (this.optional || !inputsRequired());
   }
 
   /** What is missing, in one phrase. */
@@ -48,7 +60,7 @@ export class Gate {
 
   /** A gate that needs what this one and `other` need. */
   and(other: Gate): Gate {
-    return new Gate([...this.missing, ...other.missing.filter((m) => !this.missing.includes(m))]);
+    return new Gate([...this.missing, ...other.missing.filter((m) => !this.missing.includes(m))], this.optional && other.optional);
   }
 
   /** The error a gated test fails with under INVAE_REQUIRE_SHARED=1. */
@@ -64,7 +76,7 @@ export class Gate {
   /** `it`, gated. */
   it(name: string, fn: TestFunction, timeout?: number): void {
     if (this.ok) it(name, fn, timeout);
-    else if (this.skip) it(name, { skip: true, meta: { invaeMissing: [...this.missing] } }, fn);
+    else if (this.skip) it(name, { skip: true, meta: { invaeMissing: [...this.missing], invaeOptional: this.optional } }, fn);
     else {
       const err = this.error();
       it(name, () => {
@@ -76,7 +88,7 @@ export class Gate {
   /** `describe`, gated: every test inside is skipped; under INVAE_REQUIRE_SHARED=1 one failing test stands for them. */
   describe(name: string, fn: () => void): void {
     if (this.ok) describe(name, fn);
-    else if (this.skip) describe(name, { skip: true, meta: { invaeMissing: [...this.missing] } }, fn);
+    else if (this.skip) describe(name, { skip: true, meta: { invaeMissing: [...this.missing], invaeOptional: this.optional } }, fn);
     else {
       const err = this.error();
       describe(name, () => {
@@ -133,4 +145,20 @@ export function needsPython(...modules: JudgeModule[]): Gate {
 /** Tests that run a Snakemake workflow (workflows/): skipped, or failing under INVAE_REQUIRE_SHARED=1, without snakemake. */
 export function needsSnakemake(): Gate {
   return new Gate(snakemakeVersion() ? [] : [`${snakemakeCommand} does not run (apt-get install snakemake: Debian's 7.21; or set INVAE_SNAKEMAKE)`]);
+}
+
+/** The variable naming a local copy of the PyTorch reference (github.com/theislab/inVAE, never committed). */
+export const REFERENCE_DIR_VAR = 'INVAE_REFERENCE_DIR';
+
+/**
+ * Tests that run the PyTorch reference (scripts/bench-reference.py): they need `$INVAE_REFERENCE_DIR` (a
+ * checkout or bare git repository of theislab/inVAE) and a python with torch and anndata
+ * ($INVAE_REFERENCE_PYTHON, else /usr/bin/python3, else python3). Opt-in: without INVAE_REFERENCE_DIR
+ * they are skipped even under INVAE_REQUIRE_SHARED=1; with it set, a missing folder or torch fails them there.
+ */
+export function needsReference(env: NodeJS.ProcessEnv = process.env): Gate {
+  const dir = env[REFERENCE_DIR_VAR];
+  if (!dir) return new Gate([`${REFERENCE_DIR_VAR} is not set (a local checkout of github.com/theislab/inVAE)`], true);
+  const why = referenceUnavailable(path.resolve(dir), referencePython(env));
+  return new Gate(why ? [why] : []);
 }
