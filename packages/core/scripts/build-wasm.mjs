@@ -21,15 +21,16 @@ export async function compileKernels() {
 
 /**
  * The fused threads' kernels: `src/fused/gemm.wat` with the functions of `src/wasm/kernels.wat`
- * added (one module, so that its wrappers call them), on a shared memory.
+ * added (one module, so that its wrappers call them), on a shared memory. `file`: another gemm.wat
+ * (scripts/bench-gemm.mjs --wat compares kernel versions).
  */
-export async function compileGemm() {
-  return compileWat(gemmWatPath, { simd: true, threads: true, bulk_memory: true }, fusedModuleText());
+export async function compileGemm(file = gemmWatPath) {
+  return compileWat(file, { simd: true, threads: true, bulk_memory: true }, fusedModuleText(file));
 }
 
 /** gemm.wat's text with kernels.wat's functions (everything after its memory import) inserted before its closing parenthesis. */
-function fusedModuleText() {
-  const gemm = readFileSync(gemmWatPath, 'utf8');
+function fusedModuleText(file = gemmWatPath) {
+  const gemm = readFileSync(file, 'utf8');
   const kernels = readFileSync(watPath, 'utf8');
   const importLine = '(import "env" "memory" (memory 1))';
   const start = kernels.indexOf(importLine);

@@ -125,6 +125,73 @@ describe('fused gemm kernels', () => {
     });
   }
 
+  // full panels (n % 8 = 0 part) take packPanels' copy paths, the last partial one its tested path
+  for (const [k, n] of [[13, 21], [128, 200], [3, 8], [40, 5]] as const) {
+    it(`packPanels lays out B [${k}, ${n}] (row-major and as a transpose) in panels of 8 columns, zeros beyond n, bits kept`, () => {
+      const pool = pools[0]!;
+      const rng = new Rng(k * 100 + n);
+      const vals = randomArray(rng, k * n);
+      vals[0] = NaN;
+      vals[1 % vals.length] = -0;
+      const panelsN = Math.ceil(n / 8);
+      for (const transposed of [false, true]) {
+        pool.reset();
+        const src = pool.alloc(k * n);
+        const dst = pool.alloc(panelsN * 8 * k);
+        // B[p, j] = vals[p·n + j], stored as B itself (sp = n, sj = 1) or as Bᵀ [n, k] (sp = 1, sj = k)
+        const stored = new Float32Array(k * n);
+        for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) stored[transposed ? j * k + p : p * n + j] = vals[p * n + j]!;
+        pool.write(src, stored);
+        pool.view(dst, panelsN * 8 * k).fill(7);
+        const [sp, sj] = transposed ? [1, k] : [n, 1];
+        pool.call('packPanels', src, sp, sj, k, n, dst, 0, panelsN);
+        const want = new Float32Array(panelsN * 8 * k);
+        for (let jb = 0; jb < panelsN; jb++)
+          for (let p = 0; p < k; p++)
+            for (let c = 0; c < 8; c++) want[8 * k * jb + 8 * p + c] = 8 * jb + c < n ? vals[p * n + 8 * jb + c]! : 0;
+        const got = pool.view(dst, want.length).slice();
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), transposed ? 'transposed' : 'row-major').toBe(true);
+      }
+    });
+  }
+
+  it('gemm computes every element as the in-order float32 sum of float32 products (+ bias), for row-major and transposed A', () => {
+    const pool = pools[0]!;
+    for (const [m, k, n] of [[11, 9, 19], [6, 4, 8], [13, 37, 10]] as const) {
+      const rng = new Rng(m * 7 + k * 3 + n);
+      const av = randomArray(rng, m * k);
+      const bv = randomArray(rng, k * n);
+      const bias = randomArray(rng, n);
+      const f = Math.fround;
+      const want = new Float32Array(m * n);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s = f(s + f(av[i * k + p]! * bv[p * n + j]!));
+          want[i * n + j] = f(s + bias[j]!);
+        }
+      const panelsN = Math.ceil(n / 8);
+      for (const transposed of [false, true]) {
+        pool.reset();
+        const a = pool.alloc(m * k);
+        const b = pool.alloc(k * n);
+        const bb = pool.alloc(panelsN * 8);
+        const packed = pool.alloc(panelsN * 8 * k);
+        const c = pool.alloc(m * n);
+        const aStored = new Float32Array(m * k);
+        for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aStored[transposed ? p * m + i : i * k + p] = av[i * k + p]!;
+        pool.write(a, aStored);
+        pool.write(b, bv);
+        pool.write(bb, bias);
+        pool.call('packPanels', b, n, 1, k, n, packed, 0, panelsN);
+        const [si, sp] = transposed ? [1, m] : [k, 1];
+        pool.call('gemm', a, si, sp, packed, c, n, bb, n, k, 0, m, 0, panelsN);
+        const got = pool.view(c, m * n).slice();
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `m ${m} k ${k} n ${n}${transposed ? ' transposed' : ''}`).toBe(true);
+      }
+    }
+  });
+
   it('threadedAffine is a taped op: its gradients equal those of the tensor-op formulation', () => {
     const rng = new Rng(7);
     const [m, k, n] = [33, 24, 50];

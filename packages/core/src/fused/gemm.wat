@@ -155,6 +155,46 @@
         (br_if $done (i32.ge_s (local.get $jb) (local.get $jb1)))
         (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5)))))
         (local.set $p (i32.const 0))
+        ;; a full panel (no column at or beyond n): no test per element; contiguous columns (sj = 1)
+        ;; copied as two vectors per p, strided ones (a transpose) as eight loads
+        (if (i32.le_s (i32.shl (i32.add (local.get $jb) (i32.const 1)) (i32.const 3)) (local.get $n))
+          (then
+            (local.set $row (i32.add (local.get $src) (i32.mul (i32.shl (local.get $jb) (i32.const 3)) (local.get $sj))))
+            (if (i32.eq (local.get $sj) (i32.const 4))
+              (then
+                (block $vDone
+                  (loop $vLoop
+                    (br_if $vDone (i32.ge_s (local.get $p) (local.get $k)))
+                    (v128.store (local.get $out) (v128.load (local.get $row)))
+                    (v128.store offset=16 (local.get $out) (v128.load offset=16 (local.get $row)))
+                    (local.set $row (i32.add (local.get $row) (local.get $sp)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 32)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                    (br $vLoop))))
+              (else
+                (block $sDone
+                  (loop $sLoop
+                    (br_if $sDone (i32.ge_s (local.get $p) (local.get $k)))
+                    (local.set $j (local.get $row))
+                    (f32.store offset=0 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=4 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=8 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=12 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=16 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=20 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=24 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=28 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $row (i32.add (local.get $row) (local.get $sp)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 32)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                    (br $sLoop)))))))
         (block $pDone
           (loop $pLoop
             (br_if $pDone (i32.ge_s (local.get $p) (local.get $k)))
