@@ -180,31 +180,22 @@ export function kbetPerLabel(nn: NeighborsResult, batches: Categorical, labels: 
   try {
     const queue = [...tasks].sort((a, b) => b.graph.n - a.graph.n);
     const byId = new Map(tasks.map((t) => [t.label, t]));
-    // The helper gets the next label as soon as it is idle: before each neighbour search of the main
-    // thread (which runs on both cores), so that its embedding overlaps the search.
-    const feed = () => {
-      if (helper?.idle && queue.length > 0) {
-        const t = queue.shift()!;
-        helper.submit({ id: t.label, graph: t.graph, nComps: t.nComps, uniforms: startUniforms(seed, t.graph.n) });
-      }
-    };
     const handle = (r: EmbeddingReply | null) => {
       if (!r) return;
-      feed();
       const t = byId.get(r.id)!;
       if (r.embedding) helperLabels++;
       // A task the helper could not do is computed here (same code, same draws: same result).
       finish(t, r.embedding ?? diffusionEmbedding(t.graph, t.nComps, seed));
     };
     while (queue.length > 0 || helper?.busyWith != null) {
-      feed();
+      if (helper?.idle && queue.length > 0) {
+        const t = queue.shift()!;
+        helper.submit({ id: t.label, graph: t.graph, nComps: t.nComps, uniforms: startUniforms(seed, t.graph.n) });
+      }
       if (queue.length > 0) {
         const t = queue.shift()!;
-        const emb = diffusionEmbedding(t.graph, t.nComps, seed);
-        const r = helper?.poll() ?? null;
-        feed();
-        finish(t, emb);
-        handle(r);
+        finish(t, diffusionEmbedding(t.graph, t.nComps, seed));
+        handle(helper?.poll() ?? null);
       } else if (helper?.busyWith != null) {
         const id = helper.busyWith;
         const r = helper.wait(HELPER_TIMEOUT_MS);
