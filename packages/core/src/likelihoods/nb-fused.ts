@@ -128,15 +128,22 @@ export function f32Bits(v: number): number {
  */
 export function addForwardExceptions(buf: ArrayBufferLike, rows: number, counts: number, exc: number, b: number, g: number, chunks: number, x: Float32Array, theta: Float32Array): void {
   const rowsV = new Float64Array(buf, rows, b);
+  forEachException(buf, counts, exc, b, g, chunks, (e) => {
+    const xv = x[e]!;
+    rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
+  });
+}
+
+/**
+ * Calls `fn` with the flat index (row · g + gene) of every count the chunk kernels left out, listed per
+ * chunk at `exc` (their number per chunk at `counts`), chunk by chunk in order.
+ */
+function forEachException(buf: ArrayBufferLike, counts: number, exc: number, b: number, g: number, chunks: number, fn: (e: number) => void): void {
   const cnt = new Int32Array(buf, counts, chunks);
   const excV = new Int32Array(buf, exc, b * g);
   for (let c = 0; c < chunks; c++) {
     const base = c * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[c]!; t++) {
-      const e = base + excV[base + t]!;
-      const xv = x[e]!;
-      rowsV[Math.floor(e / g)] += lgammaRatio(xv, theta[e % g]!) - logFactorial(xv);
-    }
+    for (let t = 0; t < cnt[c]!; t++) fn(base + excV[base + t]!);
   }
 }
 
@@ -149,16 +156,10 @@ export function thetaGradSum(buf: ArrayBufferLike, acc: number, counts: number, 
   const accV = new Float64Array(buf, acc, chunks * g);
   const sum = new Float64Array(g);
   for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
-  const cnt = new Int32Array(buf, counts, chunks);
-  const excV = new Int32Array(buf, exc, b * g);
-  for (let c = 0; c < chunks; c++) {
-    const base = c * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[c]!; t++) {
-      const e = base + excV[base + t]!;
-      const j = e % g;
-      sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
-    }
-  }
+  forEachException(buf, counts, exc, b, g, chunks, (e) => {
+    const j = e % g;
+    sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);
+  });
   return sum;
 }
 
