@@ -135,7 +135,6 @@ export class WorkerThread<Out = unknown, In = unknown> {
       transferList,
       ...(o.quiet ? { stdout: true, stderr: true } : {}),
     });
-    if (o.unref) this.worker.unref();
     this.worker.on('message', (m: unknown) => {
       if (m && typeof m === 'object' && FAILURE_TAG in m) {
         this.fail(new WorkerThreadError(this.name, (m as Record<string, FailurePayload>)[FAILURE_TAG]!));
@@ -147,6 +146,9 @@ export class WorkerThread<Out = unknown, In = unknown> {
     this.worker.on('exit', (code: number) => {
       if (!this.terminated) this.fail(new WorkerThreadError(this.name, { name: 'Exit', message: `the worker thread exited (code ${code}).` }, code));
     });
+    // after the listeners: attaching a 'message' listener refs the worker's port again (the process
+    // would then never exit while the thread lives)
+    if (o.unref) this.worker.unref();
   }
 
   /** Starts a thread running `options.source`. */

@@ -111,6 +111,20 @@ parentPort.on('message', (n) => { replyPort.postMessage({ got: n * 2 }); Atomics
     await t.terminate();
   });
 
+  it('with unref, keeps no handle of the process alive, even while its program blocks forever', async () => {
+    const refed = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker').length;
+    const before = refed();
+    const control = new SharedArrayBuffer(4);
+    const t = WorkerThread.start({ name: 'blocked', source: 'Atomics.wait(new Int32Array(workerData.control), 0, 0);', workerData: { control }, unref: true });
+    // the message, error and exit listeners are attached in the constructor: they must not ref it again
+    expect(refed()).toBe(before);
+    t.ref();
+    expect(refed()).toBeGreaterThan(before);
+    t.unref();
+    expect(refed()).toBe(before);
+    await t.terminate();
+  });
+
   it('needs the program text', () => {
     expect(() => WorkerThread.start({ name: 'none' } as never)).toThrow(TypeError);
   });
