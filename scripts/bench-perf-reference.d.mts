@@ -73,3 +73,6 @@ export declare function ratio(invaeCellsPerSecond: number | undefined, reference
 export declare function sideBySide<T extends TrainingEntry>(training: T[], referenceRuns: ReferenceRun[]): SideBySideEntry<T>[];
 export declare function referenceTable(training: SideBySideEntry<TrainingEntry>[], reference: ReferenceReport): string[];
 export declare function simulationAnnData(sim: unknown, aq: unknown): unknown;
+
+/** Runs repeated over rounds as one per `key`: medians of cellsPerSecond, msPerStep, cpuMsPerStep; every round's cells/s in `roundsCellsPerSecond`. */
+export function medianOfRounds<T extends { cellsPerSecond?: number; msPerStep?: number; cpuMsPerStep?: number; error?: string }>(runs: readonly T[], key: (run: T) => string): (T & { roundsCellsPerSecond?: number[] })[];

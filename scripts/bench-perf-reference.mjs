@@ -122,6 +122,33 @@ export function sideBySide(training, referenceRuns) {
   });
 }
 
+/**
+ * Runs repeated over rounds (bench:perf --rounds) as one run per configuration: the first run of each
+ * `key` with `cellsPerSecond` and `msPerStep` (and `cpuMsPerStep` when present) the medians over its
+ * rounds (the lower middle for an even count), and `roundsCellsPerSecond` every round's value in
+ * order. Failed runs (`error`) are kept only when no round of that configuration succeeded.
+ */
+export function medianOfRounds(runs, key) {
+  const groups = new Map();
+  for (const r of runs) {
+    const k = key(r);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(r);
+  }
+  const median = (values) => {
+    const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+    return v.length ? v[Math.floor((v.length - 1) / 2)] : undefined;
+  };
+  return [...groups.values()].map((group) => {
+    const ok = group.filter((r) => !r.error);
+    if (ok.length === 0) return group[0];
+    const out = { ...ok[0], cellsPerSecond: median(ok.map((r) => r.cellsPerSecond)), msPerStep: median(ok.map((r) => r.msPerStep)), roundsCellsPerSecond: ok.map((r) => r.cellsPerSecond) };
+    const cpu = median(ok.map((r) => r.cpuMsPerStep));
+    if (cpu !== undefined) out.cpuMsPerStep = cpu;
+    return out;
+  });
+}
+
 /** Table lines (stderr) of the reference runs and of invae beside them. */
 export function referenceTable(training, reference) {
   if (typeof reference === 'string') return [`reference: ${reference}`];
@@ -133,10 +160,10 @@ export function referenceTable(training, reference) {
     lines.push(r.error ? `${pad(r.model, 9)}${pad('', 8)}${pad(r.threads, 9)}failed: ${r.error}` : `${pad(r.model, 9)}${pad(r.cells, 8)}${pad(r.threads, 9)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep ?? '—'}`);
   }
   lines.push('', 'invae beside the reference (same model and size; reference with threads = workers used, else 1)');
-  lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('invae', 9)}${pad('reference', 14)}ratio`);
+  lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('path', 9)}${pad('invae', 9)}${pad('reference', 14)}ratio`);
   for (const t of training) {
     const ref = reference.runs.find((r) => !r.error && r.model === t.model && r.cells === t.nCells && r.threads === t.referenceThreads);
-    lines.push(`${pad(t.model, 9)}${pad(t.nCells, 8)}${pad(`${t.workers}→${t.workersUsed}`, 10)}${pad(t.cellsPerSecond, 9)}${pad(ref ? `${ref.cellsPerSecond} (${ref.threads}t)` : '—', 14)}${t.ratioToReference ?? '—'}`);
+    lines.push(`${pad(t.model, 9)}${pad(t.nCells, 8)}${pad(`${t.workers}→${t.workersUsed}`, 10)}${pad(t.path ?? '—', 9)}${pad(t.cellsPerSecond, 9)}${pad(ref ? `${ref.cellsPerSecond} (${ref.threads}t)` : '—', 14)}${t.ratioToReference ?? '—'}`);
   }
   return lines;
 }

@@ -9,6 +9,11 @@
 // Usage: npm run bench:perf [-- --quick] [-- --skip-metrics] [-- --sizes 20000,100000 --genes 2000
 //          --models finvae,nfinvae --workers 1,auto --warmup 30 --steps 60 --metric-sizes 10000,100000
 //          --library 1000,5000]
+// --rounds N (default 1): every training configuration and reference run N times, interleaved; the
+// entries are the medians (`roundsCellsPerSecond`: each round's cells/s).
+// --paths fused,engine (default both): the single-worker runs on each training-step path, back to
+// back: `fused` (the default path: the NB decoder op on both cores) and `engine` (every op on the
+// tensor engine, one thread); each training entry says its `path`.
 // --library sets the simulated library-size range (the simulator's default, 1000–5000 counts over
 // 2000 genes, gives ~40% non-zeros; 100,500 gives ~9%, like droplet data); INVAE_SIMD=0 in the
 // environment switches the WebAssembly SIMD kernels off (A/B).
@@ -26,10 +31,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { Invae, Rng, fillNormal, initEngine, simulate, VERSION as CORE_VERSION } from '@invae/core';
+import { setStepPath, stepPath } from '@invae/core/internal';
 import { registerBuiltinPriors, VERSION as PRIORS_VERSION } from '@invae/priors';
 import { Benchmarker, VERSION as BENCH_VERSION } from '@invae/bench';
 import { syntheticEmbedding } from '../packages/bench/scripts/synthetic-embedding.mjs';
-import { parseReferenceThreads, referenceDir, referencePython, referenceTable, referenceUnavailable, runReference, sideBySide, simulationAnnData } from './bench-perf-reference.mjs';
+import { medianOfRounds, parseReferenceThreads, referenceDir, referencePython, referenceTable, referenceUnavailable, runReference, sideBySide, simulationAnnData } from './bench-perf-reference.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -47,12 +53,27 @@ const { values } = parseArgs({
     library: { type: 'string' },
     reference: { type: 'string' },
     'reference-threads': { type: 'string', default: '1' },
+    paths: { type: 'string', default: 'fused,engine' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const quick = values.quick;
 const sizes = (values.sizes ?? (quick ? '20000' : '20000,100000')).split(',').map(Number);
 const nGenes = Number(values.genes);
 const models = values.models.split(',').map((m) => (m.trim().toLowerCase() === 'nfinvae' ? 'NFinVAE' : 'FinVAE'));
+const stepPaths = values.paths.split(',').map((p) => p.trim());
+for (const p of stepPaths) {
+  if (p !== 'fused' && p !== 'engine') {
+    process.stderr.write(`bench:perf: --paths takes fused and/or engine, got '${p}'\n`);
+    process.exit(2);
+  }
+}
+const defaultPath = stepPath();
+const rounds = Number(values.rounds);
+if (!(Number.isInteger(rounds) && rounds >= 1)) {
+  process.stderr.write(`bench:perf: --rounds expects a whole number ≥ 1, got '${values.rounds}'\n`);
+  process.exit(2);
+}
 const workerSettings = values.workers.split(',').map((w) => (w.trim() === 'auto' ? 'auto' : Number(w)));
 const warmupSteps = Number(values.warmup ?? (quick ? 10 : 30)); // the engines (main + workers) tier their wasm code up over the first steps
 const timedSteps = Number(values.steps ?? (quick ? 20 : 60));
@@ -108,8 +129,12 @@ function setup(data, model) {
   );
 }
 
-/** Trains `warmup + steps` minibatches and times the last `steps` (wall clock and process CPU). */
-async function timeTraining(data, model, workers) {
+/**
+ * Trains `warmup + steps` minibatches and times the last `steps` (wall clock and process CPU), on
+ * step path `path` (fused or engine; data-parallel replicas follow INVAE_THREADED: path 'default').
+ */
+async function timeTraining(data, model, workers, path) {
+  if (path !== 'default') setStepPath(path);
   const w = setup(data, model);
   const ctl = new AbortController();
   let k = 0;
@@ -140,9 +165,11 @@ async function timeTraining(data, model, workers) {
     },
   });
   w.dispose();
+  setStepPath(defaultPath);
   const seconds = (tEnd - tWarm) / 1000;
   return {
     model,
+    path,
     nCells: data.counts.shape[0],
     nGenes,
     workers: String(workers),
@@ -182,17 +209,28 @@ async function timeReference(sim) {
 }
 
 let training = [];
-const referenceRuns = [];
+let referenceRuns = [];
 for (const n of sizes) {
   const { data, sim } = dataset(n);
-  for (const model of models) {
-    for (const workers of workerSettings) {
-      const r = await timeTraining(data, model, workers);
-      log(`train ${model} ${n} cells, workers ${r.workers} (${r.workersUsed} used): ${r.cellsPerSecond} cells/s, ${r.msPerStep} ms/step`);
-      training.push(r);
+  // --rounds: every configuration (and the reference) once per round, so that the machine's drift
+  // spreads over all of them; the medians are reported
+  for (let round = 1; round <= rounds; round++) {
+    for (const model of models) {
+      for (const workers of workerSettings) {
+        // the step paths back to back (one process: the machine's speed drifts less between them)
+        for (const path of workers === 1 ? stepPaths : ['default']) {
+          const r = await timeTraining(data, model, workers, path);
+          log(`train ${model} ${n} cells, workers ${r.workers} (${r.workersUsed} used), ${path} path${rounds > 1 ? `, round ${round}` : ''}: ${r.cellsPerSecond} cells/s, ${r.msPerStep} ms/step`);
+          training.push(r);
+        }
+      }
     }
+    if (refDir && !refUnavailable) referenceRuns.push(...(await timeReference(sim)));
   }
-  if (refDir && !refUnavailable) referenceRuns.push(...(await timeReference(sim)));
+}
+if (rounds > 1) {
+  training = medianOfRounds(training, (t) => `${t.model}|${t.nCells}|${t.workers}|${t.path}`);
+  referenceRuns = medianOfRounds(referenceRuns, (r) => `${r.model}|${r.cells}|${r.threads}`);
 }
 training = sideBySide(training, referenceRuns);
 const firstRun = referenceRuns.find((r) => !r.error);
@@ -260,7 +298,7 @@ const version = (pkg) => {
 };
 const out = {
   benchmark: 'perf',
-  config: { nGenes, batchSize, ...modelOptions, quick, warmupSteps, timedSteps, sizes, metricSizes, librarySize: librarySize ?? 'simulator default' },
+  config: { nGenes, batchSize, ...modelOptions, quick, warmupSteps, timedSteps, rounds, stepPaths, defaultStepPath: defaultPath, sizes, metricSizes, librarySize: librarySize ?? 'simulator default' },
   data: [...datasetInfo.entries()].map(([nCells, d]) => ({ nCells, density: d.density === null ? null : +d.density.toFixed(4), simulateSeconds: +d.simulateSeconds.toFixed(1) })),
   simdKernels: process.env.INVAE_SIMD !== '0',
   engine: { name: engine.engine, backend: engine.backend, package: engine.package, version: engine.packageVersion, tfjs: engine.tfjsVersion },
@@ -276,8 +314,8 @@ const out = {
 
 const pad = (s, n) => String(s).padEnd(n);
 const lines = ['', 'invae bench:perf', `engine ${out.engine.name} (${out.engine.package} ${out.engine.version}), node ${process.version}, ${out.machine.cpus} CPUs`, ''];
-lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('cells/s', 9)}${pad('ms/step', 9)}cpu ms/step`);
-for (const r of training) lines.push(`${pad(r.model, 9)}${pad(r.nCells, 8)}${pad(`${r.workers}→${r.workersUsed}`, 10)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep}`);
+lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('path', 9)}${pad('cells/s', 9)}${pad('ms/step', 9)}cpu ms/step`);
+for (const r of training) lines.push(`${pad(r.model, 9)}${pad(r.nCells, 8)}${pad(`${r.workers}→${r.workersUsed}`, 10)}${pad(r.path, 9)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep}`);
 lines.push('', ...referenceTable(training, reference));
 if (embedding) lines.push('', `embedding (latent) of ${embedding.nCells} cells: ${embedding.cellsPerSecond} cells/s (${embedding.seconds} s)`);
 for (const m of metrics) lines.push(`metric suite, ${m.nCells} cells × ${m.dims} dims: ${m.seconds} s`);

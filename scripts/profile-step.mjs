@@ -7,6 +7,7 @@
 // Usage: node scripts/profile-step.mjs [--model FinVAE|NFinVAE] [--steps 10] [--library 1000,5000] [--top 30]
 import { parseArgs } from 'node:util';
 import { Invae, initEngine, simulate, tf } from '@invae/core';
+import { decoderNbTimes, stepPath } from '@invae/core/internal';
 import { registerBuiltinPriors } from '@invae/priors';
 
 const { values } = parseArgs({
@@ -40,9 +41,12 @@ const w = Invae.setup(
 );
 const train = () => w.train(data, { epochs: 1, batchSize, seed: 0, workers: 1 });
 await train(); // warm-up: the engine's code tiers up over the first steps
+for (const k of Object.keys(decoderNbTimes)) decoderNbTimes[k] = 0;
 const t0 = performance.now();
 await train();
 const msPerStep = (performance.now() - t0) / steps;
+// the fused NB decoder op (default step path): its phases, wall ms per step (outside tf.profile's kernels)
+const fusedDecoderMs = Object.fromEntries(Object.entries(decoderNbTimes).map(([k, v]) => [k, +(v / steps).toFixed(2)]));
 const info = await tf.profile(train);
 w.dispose();
 
@@ -69,13 +73,20 @@ const out = {
   steps,
   batchSize,
   density: sim.counts.kind === 'csr' ? round(sim.counts.indptr[sim.counts.shape[0]] / (sim.counts.shape[0] * sim.counts.shape[1])) : null,
+  stepPath: stepPath(),
   msPerStepUnprofiled: round(msPerStep),
+  fusedDecoderMsPerStep: stepPath() === 'fused' ? fusedDecoderMs : null,
   kernelMsPerStep: round(kernelMs / steps),
   kernelsPerStep: Math.round(kernels / steps),
   kernels: rows.map((r) => ({ ...r, msPerStep: round(r.msPerStep), callsPerStep: round(r.callsPerStep) })),
 };
 const top = Number(values.top);
-const lines = [`${model}: ${out.msPerStepUnprofiled} ms/step unprofiled; ${out.kernelMsPerStep} ms/step in ${out.kernelsPerStep} kernels (profiled)`];
+const lines = [`${model} (${out.stepPath} path): ${out.msPerStepUnprofiled} ms/step unprofiled; ${out.kernelMsPerStep} ms/step in ${out.kernelsPerStep} kernels (profiled)`];
+if (out.fusedDecoderMsPerStep) {
+  const f = out.fusedDecoderMsPerStep;
+  const total = Object.values(f).reduce((a, b) => a + b, 0);
+  lines.push(`fused NB decoder op (unprofiled pass): ${total.toFixed(2)} ms/step wall — ${Object.entries(f).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 for (const r of rows.slice(0, top)) lines.push(`${r.msPerStep.toFixed(2).padStart(7)} ms ${r.callsPerStep.toFixed(0).padStart(4)}×  ${r.kernel} ${r.inputShapes.map((s) => `[${s ?? ''}]`).join('')}`);
 process.stderr.write(lines.join('\n') + '\n');
 console.log(JSON.stringify(out, null, 2));

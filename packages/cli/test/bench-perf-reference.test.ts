@@ -14,6 +14,7 @@ import {
   referenceDir,
   referencePython,
   referenceScript,
+  medianOfRounds,
   referenceTable,
   referenceUnavailable,
   runReference,
@@ -103,17 +104,31 @@ describe('bench-perf reference: side by side', () => {
     for (const t of sideBySide([entry('FinVAE', 20000, 1, 4000)], [])) expect(t).toMatchObject({ referenceThreads: null, ratioToReference: null, ratioToReferenceByThreads: null });
   });
 
+  it('--rounds: one entry per configuration with the median cells/s, ms/step and CPU ms, every round kept; failures only when no round ran', () => {
+    const t = (path: string, cps: number, ms: number, cpu: number) => ({ ...entry('FinVAE', 20000, 1, cps), path, msPerStep: ms, cpuMsPerStep: cpu });
+    const runs = [t('fused', 3000, 85, 120), t('engine', 2000, 128, 130), t('fused', 2500, 102, 125), t('engine', 2600, 98, 101), t('fused', 2800, 91, 119), t('engine', 2200, 116, 120)];
+    const out = medianOfRounds(runs, (r) => r.path);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatchObject({ path: 'fused', cellsPerSecond: 2800, msPerStep: 91, cpuMsPerStep: 120, roundsCellsPerSecond: [3000, 2500, 2800] });
+    expect(out[1]).toMatchObject({ path: 'engine', cellsPerSecond: 2200, msPerStep: 116, cpuMsPerStep: 120, roundsCellsPerSecond: [2000, 2600, 2200] });
+    // an even count takes the lower middle; failed rounds are left out of the medians
+    const ref = [run('FinVAE', 20000, 1, 5000), { implementation: 'reference' as const, model: 'FinVAE', threads: 1, error: 'boom' }, run('FinVAE', 20000, 1, 4000)];
+    expect(medianOfRounds(ref, (r) => `${r.model}|${r.threads}`)[0]).toMatchObject({ cellsPerSecond: 4000, roundsCellsPerSecond: [5000, 4000] });
+    const failed = { implementation: 'reference' as const, model: 'NFinVAE', threads: 1, error: 'boom' };
+    expect(medianOfRounds([failed, { ...failed, error: 'again' }], (r) => r.model)).toEqual([failed]);
+  });
+
   it('the stderr table: the reference runs, then invae beside them; or why there is none', () => {
     expect(referenceTable([], 'not requested')).toEqual(['reference: not requested']);
     expect(referenceTable([], { dir: '/r', python: 'p', error: 'reference folder /r not found' })).toEqual(['reference: not run: reference folder /r not found']);
     const runs = [run('FinVAE', 20000, 1, 5000), { implementation: 'reference' as const, model: 'NFinVAE', threads: 1, error: 'boom' }];
-    const training = sideBySide([entry('FinVAE', 20000, 1, 4000), entry('NFinVAE', 20000, 1, 3000)], runs);
+    const training = sideBySide([{ ...entry('FinVAE', 20000, 1, 4000), path: 'fused' }, entry('NFinVAE', 20000, 1, 3000)], runs);
     const lines = referenceTable(training, { dir: '/r', python: '/usr/bin/python3', commit: '6264e24701f9', torch: '1.13.0', threads: [1], runs });
     expect(lines[0]).toBe('reference (theislab/inVAE 6264e24, torch 1.13.0, /usr/bin/python3)');
     expect(lines.join('\n')).toMatch(/FinVAE +20000 +1 +5000 +1 +2\n/);
     expect(lines.join('\n')).toMatch(/NFinVAE +1 +failed: boom/);
-    expect(lines.join('\n')).toMatch(/FinVAE +20000 +1→1 +4000 +5000 \(1t\) +0\.8\n/);
-    expect(lines.at(-1)).toMatch(/NFinVAE +20000 +1→1 +3000 +— +—$/);
+    expect(lines.join('\n')).toMatch(/FinVAE +20000 +1→1 +fused +4000 +5000 \(1t\) +0\.8\n/);
+    expect(lines.at(-1)).toMatch(/NFinVAE +20000 +1→1 +— +3000 +— +—$/); // an entry without a step path
   });
 });
 

@@ -19,3 +19,5 @@ export {
 } from './parallel/recipe';
 export { runReplicaWorker, type ReplicaPort } from './parallel/worker-main';
 export type { ReplicaInit } from './parallel/protocol';
+export { setStepPath, stepPath, type StepPath } from './nn/fast-paths';
+export { decoderNbTimes } from './fused/decoder-nb';

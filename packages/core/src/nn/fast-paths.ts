@@ -1,12 +1,24 @@
-/**
- * Whether the threaded paths (`fused/`) are on: opt-in with `INVAE_THREADED=1` (or `all`) until an
- * A/B on an idle two-core machine shows them faster than the single-thread engine path (on the
- * loaded development machine the difference was within the noise).
- */
-const threadedOn = typeof process !== 'undefined' && (process.env?.INVAE_THREADED === '1' || process.env?.INVAE_THREADED === 'all');
+/** A threaded path (`fused/`): the large dense products, the sparse first layer, the NB kernels, the fused NB decoder op. */
+export type ThreadedPath = 'products' | 'sparse' | 'nb' | 'decoder';
 
 /**
- * Switches of the fused fast paths (JavaScript kernels, hand-written gradients). All on by default (the threaded ones opt-in, see `threadedOn`);
+ * Which threaded paths are on. Default: the fused NB decoder op only — the one that an in-process
+ * A/B (interleaved epochs, FinVAE and NFinVAE, 2 cores) showed faster than the engine path;
+ * the others add CPU time for no gain on two cores. `INVAE_THREADED=0` turns every one off (the
+ * single-thread engine path), `1` or `all` turns every one on (`all` also lifts their size limits),
+ * and a comma-separated list of `products`, `sparse`, `nb`, `decoder` picks them.
+ */
+function threadedFromEnv(): ReadonlySet<ThreadedPath> {
+  const env = typeof process !== 'undefined' ? process.env?.INVAE_THREADED : undefined;
+  if (env === undefined || env === '') return new Set(['decoder']);
+  if (env === '1' || env === 'all') return new Set(['products', 'sparse', 'nb', 'decoder']);
+  return new Set(env.split(',').map((s) => s.trim()) as ThreadedPath[]);
+}
+const threaded = threadedFromEnv();
+const threadedOn = (path: ThreadedPath) => threaded.has(path);
+
+/**
+ * Switches of the fused fast paths (JavaScript kernels, hand-written gradients). All on by default (the threaded ones as `threadedFromEnv` says);
  * turning one off selects the plain tensor-op formulation that computes the same thing. Internal:
  * used by tests and by A/B timing scripts, not part of the public API.
  */
@@ -31,18 +43,39 @@ export const fastPaths = {
   batchNorm: true,
   /**
    * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
-   * products: all threads together, results independent of their number. On with `INVAE_THREADED=1`;
+   * products: all threads together, results independent of their number. Opt-in (see `threadedFromEnv`);
    * `INVAE_THREADED=all` lifts the size limits of every threaded path (see `fused/threads`' `threadedLimit`).
    */
-  threadedProducts: threadedOn,
-  /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by output columns. On with `INVAE_THREADED=1`. */
-  threadedSparse: threadedOn,
-  /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. On with `INVAE_THREADED=1`. */
-  threadedNb: threadedOn,
+  threadedProducts: threadedOn('products'),
+  /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by output columns. Opt-in (see `threadedFromEnv`). */
+  threadedSparse: threadedOn('sparse'),
+  /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. Opt-in (see `threadedFromEnv`). */
+  threadedNb: threadedOn('nb'),
   /**
    * The NB decoder's output layer, softmax, library scaling and likelihood as one op on the fused
    * threads (`fused/decoder-nb`): the [cells, genes] intermediates never become engine tensors.
-   * On with the threaded paths; `INVAE_FUSED_DECODER=0` turns it alone off (A/B timing).
+   * On by default (see `threadedFromEnv`); `INVAE_FUSED_DECODER=0` turns it alone off.
    */
-  fusedDecoderNb: threadedOn && !(typeof process !== 'undefined' && process.env?.INVAE_FUSED_DECODER === '0'),
+  fusedDecoderNb: threadedOn('decoder') && !(typeof process !== 'undefined' && process.env?.INVAE_FUSED_DECODER === '0'),
 };
+
+/**
+ * How a training step runs: `fused` (the default: the NB decoder's output layer and likelihood as
+ * one op on both cores, `fused/decoder-nb`) or `engine` (every op on the tensor engine, one thread).
+ * Both give results independent of the thread count. Internal: for A/B timing (`bench:perf --paths`)
+ * in this process; data-parallel worker replicas follow `INVAE_THREADED`.
+ */
+export type StepPath = 'fused' | 'engine';
+
+/** Selects the {@link StepPath} of this process's training steps (the other threaded switches off). */
+export function setStepPath(path: StepPath): void {
+  fastPaths.threadedProducts = false;
+  fastPaths.threadedSparse = false;
+  fastPaths.threadedNb = false;
+  fastPaths.fusedDecoderNb = path === 'fused';
+}
+
+/** The {@link StepPath} in effect: `fused` when the fused NB decoder op is on. */
+export function stepPath(): StepPath {
+  return fastPaths.fusedDecoderNb ? 'fused' : 'engine';
+}
