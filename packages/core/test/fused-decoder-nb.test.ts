@@ -118,8 +118,9 @@ describe('fused decoder output layer + NB likelihood', () => {
     got.grads.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(want.grads[i]!)));
   });
 
-  it('applies only to matching float32 shapes at or above the size limit', () => {
+  it('applies only to matching float32 shapes within the size limits', () => {
     const limit = decoderNbLimits.minElements;
+    const max = decoderNbLimits.maxElements;
     tf.tidy(() => {
       const w = tf.zeros([g, k]);
       decoderNbLimits.minElements = b * g + 1;
@@ -129,7 +130,13 @@ describe('fused decoder output layer + NB likelihood', () => {
       expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g + 1]))).toBe(false);
       expect(decoderNbApplies(b, w, tf.zeros([b, 2]), tf.zeros([b, g]))).toBe(false);
       expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g], 'int32'))).toBe(false);
+      // above the largest size its buffers fit the shared memory for: the engine path
+      decoderNbLimits.maxElements = b * g - 1;
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g]))).toBe(false);
+      decoderNbLimits.maxElements = b * g;
+      expect(decoderNbApplies(b, w, tf.zeros([b, 1]), tf.zeros([b, g]))).toBe(true);
     });
     decoderNbLimits.minElements = limit;
+    decoderNbLimits.maxElements = max;
   });
 });

@@ -191,12 +191,17 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
   return out;
 }
 
-/** Smallest cells × genes that runs the fused op (internal: tests lower it; `INVAE_THREADED=all` lifts it). */
-export const decoderNbLimits = { minElements: threadedLimit(1 << 16) };
+/**
+ * Cells × genes for which the fused op runs (internal: tests move them). `minElements`: below it the
+ * engine path is as fast (`INVAE_THREADED=all` lifts it). `maxElements`: the op keeps ~8 float32
+ * buffers of cells × genes in one WebAssembly memory (at most 4 GiB), so above 2²⁶ (2 GiB of them, e.g.
+ * a minibatch of 2,048 cells × 32,768 genes) the engine path runs instead.
+ */
+export const decoderNbLimits = { minElements: threadedLimit(1 << 16), maxElements: 1 << 26 };
 
 /**
  * Whether {@link decoderNbLogLik} can run for a minibatch of `b` cells: a JavaScript-memory engine
- * (wasm, cpu), the fused threads available, b × g ≥ {@link decoderNbLimits}, W `[g, k]` (g ≥ 4), library `[b, 1]`, counts `[b, g]`,
+ * (wasm, cpu), the fused threads available, b × g within {@link decoderNbLimits}, W `[g, k]` (g ≥ 4), library `[b, 1]`, counts `[b, g]`,
  * all float32.
  */
 export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x: tf.Tensor): boolean {
@@ -209,6 +214,7 @@ export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x:
     library.shape[0] === b && library.shape[1] === 1 &&
     w.shape[0]! >= 4 &&
     b * w.shape[0]! >= decoderNbLimits.minElements &&
+    b * w.shape[0]! <= decoderNbLimits.maxElements &&
     threadsAvailable()
   );
 }
