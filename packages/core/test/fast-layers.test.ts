@@ -124,6 +124,44 @@ describe('Adam kernel', () => {
 });
 
 describe('fused BatchNorm (training)', () => {
+  it('its JavaScript kernels equal its engine-op form to float32 rounding, with no tensor left behind', () => {
+    const x = tf.randomNormal([256, 37], -1, 4, 'float32', 31) as tf.Tensor2D;
+    const up = tf.randomNormal([256, 37], 0, 1, 'float32', 32);
+    const results = [false, true].map((kernel) => {
+      fastPaths.batchNormKernel = kernel;
+      try {
+        const bn = new BatchNorm1d(37);
+        bn.weight.assign(tf.randomNormal([37], 1, 0.5, 'float32', 33));
+        bn.bias.assign(tf.randomNormal([37], 0, 1, 'float32', 34));
+        const loss = (xx: tf.Tensor2D) => tf.sum(tf.mul(bn.apply(xx, { training: true, fused: true, updateStats: false }).out, up)) as tf.Scalar;
+        const before = tf.memory().numTensors;
+        const { value, grads } = tf.variableGrads(() => loss(x), [bn.weight, bn.bias]);
+        const dx = tf.grad((xx: tf.Tensor) => loss(xx as tf.Tensor2D))(x);
+        const r = bn.apply(x, { training: true, fused: true });
+        const out = { value: value.dataSync()[0]!, out: r.out.dataSync(), scale: r.scale.dataSync(), grads: [dx, grads[bn.weight.name]!, grads[bn.bias.name]!].map((t) => t.dataSync()), stats: [bn.runningMean.dataSync(), bn.runningVar.dataSync()] };
+        tf.dispose([value, dx, r.out, r.scale, ...Object.values(grads)]);
+        expect(tf.memory().numTensors, 'tensors left').toBe(before);
+        bn.weight.dispose();
+        bn.bias.dispose();
+        bn.runningMean.dispose();
+        bn.runningVar.dispose();
+        return out;
+      } finally {
+        fastPaths.batchNormKernel = true;
+      }
+    });
+    const [ops, kern] = results as [(typeof results)[0], (typeof results)[0]];
+    const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
+      expect(a.length).toBe(b.length);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `${what} ${i}`).toBeLessThan(tol * Math.max(1, Math.abs(b[i]!)));
+    };
+    close(kern.out, ops.out, 2e-6, 'out');
+    close(kern.scale, ops.scale, 2e-6, 'scale');
+    expect(Math.abs(kern.value - ops.value)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ops.value)));
+    kern.grads.forEach((g, i) => close(g, ops.grads[i]!, 1e-5, `gradient ${i}`));
+    kern.stats.forEach((s, i) => close(s, ops.stats[i]!, 2e-6, `running statistic ${i}`));
+  });
+
   it('equals the elementwise form: output, gradients for x, γ, β, and running statistics', () => {
     const x = tf.randomNormal([9, 5], 2, 3, 'float32', 21) as tf.Tensor2D;
     const up = tf.randomNormal([9, 5], 0, 1, 'float32', 22);

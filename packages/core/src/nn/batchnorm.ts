@@ -1,6 +1,8 @@
 import { tf } from '../tf';
 import { detach, type NamedVariable } from './variables';
 import { fastPaths } from './fast-paths';
+import { jsKernelsAvailable } from './js-kernel';
+import { batchNormBackward, batchNormForward } from './batchnorm-kernels';
 
 /** Output of {@link BatchNorm1d.apply}: the normalised values and the per-unit factor applied to the input. */
 export interface BatchNormResult {
@@ -85,7 +87,23 @@ export class BatchNorm1d {
     let variance: tf.Tensor1D | null = null;
     let invStd: tf.Tensor1D | null = null;
     const eps = this.eps;
+    // one JavaScript kernel each way (`batchnorm-kernels`) where the engine runs them, else engine ops
+    const kernel = fastPaths.batchNormKernel && jsKernelsAvailable() && x.dtype === 'float32';
     const f = tf.customGrad(((xv: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      if (kernel) {
+        const [value, xhat, m, v, inv] = batchNormForward(xv, gamma, beta, eps);
+        mean = tf.keep(m);
+        variance = tf.keep(v);
+        invStd = tf.keep(inv);
+        save([xhat, inv, gamma]);
+        return {
+          value,
+          gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+            const [xh, iv, g] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+            return batchNormBackward(dy.dtype === 'float32' ? dy : (tf.cast(dy, 'float32') as tf.Tensor2D), xh, iv, g);
+          },
+        };
+      }
       const m = tf.mean(xv, 0) as tf.Tensor1D;
       const centred = tf.sub(xv, m);
       const v = tf.mean(tf.square(centred), 0) as tf.Tensor1D;

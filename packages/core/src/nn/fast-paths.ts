@@ -41,6 +41,8 @@ export const fastPaths = {
   dropoutKernel: true,
   /** BatchNorm in training mode as one taped op with the closed-form gradient (`nn/batchnorm`). */
   batchNorm: true,
+  /** That op's forward and backward as one JavaScript kernel each (`nn/batchnorm-kernels`) instead of ~9 engine ops each. */
+  batchNormKernel: true,
   /**
    * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
    * products: all threads together, results independent of their number. Opt-in (see `threadedFromEnv`);
