@@ -4,6 +4,7 @@ import { fastPaths } from '../src/nn/fast-paths';
 import { sparseAffine, threadedSparseLimits, threadedSparseStats } from '../src/nn/sparse-affine';
 import { fusedThreads } from '../src/fused/threads';
 import { Rng } from '../src/random/rng';
+import { buildCountsCsr, nonZeroStats, setKnownNonZeros } from '../src/nn/counts-csr';
 
 const LIMITS = { ...threadedSparseLimits };
 const SWITCHES = { ...fastPaths };
@@ -20,9 +21,14 @@ afterAll(() => fusedThreads().close());
 const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 
 /** Forward values and the W, b gradients of Σ up ⊙ (x · Wᵀ + b) on the sparse products. */
-function evaluate(xs: Float32Array, ws: Float32Array, bs: Float32Array, ups: Float32Array, rows: number, inDim: number, n: number) {
+function evaluate(xs: Float32Array, ws: Float32Array, bs: Float32Array, ups: Float32Array, rows: number, inDim: number, n: number, csrCols = 0) {
   return tf.tidy(() => {
     const x = tf.tensor2d(xs, [rows, inDim]);
+    if (csrCols > 0) {
+      // the non-zeros of the first csrCols columns known (as for a minibatch's counts); the rest scanned
+      const csr = buildCountsCsr(tf.slice(x, [0, 0], [rows, csrCols]))!;
+      setKnownNonZeros(x, { csr, csrCols, nnz: null });
+    }
     const w = tf.tensor2d(ws, [n, inDim]);
     const b = tf.tensor1d(bs);
     const up = tf.tensor2d(ups, [rows, n]);
@@ -33,21 +39,24 @@ function evaluate(xs: Float32Array, ws: Float32Array, bs: Float32Array, ups: Flo
 }
 
 describe('sparse first-layer products on the fused threads', () => {
-  for (const [rows, inDim, n] of [[37, 150, 70], [64, 40, 128]] as const) {
-    it(`give the single-thread kernels' values bit for bit (rows ${rows}, in ${inDim}, out ${n}) on 1, 2 and 3 threads`, () => {
+  for (const [rows, inDim, n, csrCols] of [[37, 150, 70, 0], [64, 40, 128, 0], [50, 210, 96, 200], [33, 64, 40, 64]] as const) {
+    it(`give the single-thread kernels' values bit for bit (rows ${rows}, in ${inDim}, out ${n}, ${csrCols ? `non-zeros of ${csrCols} columns known` : 'non-zeros found'}) on 1, 2 and 3 threads`, () => {
       const rng = new Rng(rows + n);
       const xs = Float32Array.from({ length: rows * inDim }, () => (rng.uniform() < 0.6 ? 0 : 4 * rng.uniform()));
       const ws = Float32Array.from({ length: n * inDim }, () => rng.uniform() - 0.5);
       const bs = Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
       const ups = Float32Array.from({ length: rows * n }, () => rng.uniform() - 0.5);
       fastPaths.threadedSparse = false;
-      const single = evaluate(xs, ws, bs, ups, rows, inDim, n);
+      const single = evaluate(xs, ws, bs, ups, rows, inDim, n, csrCols);
       fastPaths.threadedSparse = true;
       threadedSparseLimits.minMacs = 0;
       for (const threads of [1, 2, 3]) {
         fusedThreads(threads);
         const before = { ...threadedSparseStats };
-        const r = evaluate(xs, ws, bs, ups, rows, inDim, n);
+        const scans = nonZeroStats.scans;
+        const r = evaluate(xs, ws, bs, ups, rows, inDim, n, csrCols);
+        // a known pattern spares the scans: one per threaded product otherwise
+        expect(nonZeroStats.scans - scans, 'scans for non-zeros').toBe(csrCols ? 0 : 3);
         expect(threadedSparseStats.forward - before.forward, 'threaded forward products').toBe(2);
         expect(threadedSparseStats.grad - before.grad, 'threaded gradient products').toBe(1);
         expect(same(r.y, single.y), `forward, ${threads} threads`).toBe(true);

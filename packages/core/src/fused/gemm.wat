@@ -455,104 +455,77 @@
         (br $chunk)))
   )
 
-  ;; kernels.wat's sparseAffine over fixed chunks of $chunkRows rows, chunks $c0 ≤ c < $c1 (rows
-  ;; scanned for their non-zeros; idx: i32 [chunks, in] scratch).
-  (func (export "sparseAffineChunks")
-    (param $x i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32)
-    (param $rows i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
-    (local $c i32) (local $r0 i32) (local $nr i32)
-    (local.set $c (local.get $c0))
-    (block $done
-      (loop $chunk
-        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
-        (local.set $r0 (i32.mul (local.get $c) (local.get $chunkRows)))
-        (local.set $nr (i32.sub (local.get $rows) (local.get $r0)))
-        (if (i32.gt_s (local.get $nr) (local.get $chunkRows)) (then (local.set $nr (local.get $chunkRows))))
-        (call $sparseAffine (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r0) (local.get $in)) (i32.const 2))) (local.get $nr) (local.get $in)
-          (local.get $wt) (local.get $bias) (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2))) (local.get $n)
-          (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $in)) (i32.const 2))) (i32.const 0) (i32.const 0))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $chunk)))
+;; kernels.wat's sparseAffineRows over fixed chunks of $chunkRows rows, chunks $c0 ≤ c < $c1, with
+  ;; the non-zeros from the packed CSR at $csr (see kernels.wat's $rowIndices; built by buildCsr when
+  ;; the host has none). idx: i32 [chunks, in] scratch, one row's indices per chunk.
+  (func (export "sparseAffineCsrChunks")
+    (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32)
+    (param $csr i32) (param $csrCols i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $r1 i32)
+    (local.set $r1 (i32.mul (local.get $c1) (local.get $chunkRows)))
+    (if (i32.gt_s (local.get $r1) (local.get $rows)) (then (local.set $r1 (local.get $rows))))
+    (call $sparseAffineRows (local.get $x) (local.get $rows) (local.get $in) (local.get $wt) (local.get $bias) (local.get $out) (local.get $n)
+      (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c0) (local.get $in)) (i32.const 2)))
+      (local.get $csr) (local.get $csrCols) (i32.mul (local.get $c0) (local.get $chunkRows)) (local.get $r1))
   )
 
-  ;; kernels.wat's sparseAffineGrad for the outputs $n0 ≤ o < $n1 only ($n0 a multiple of 32), the
-  ;; same arithmetic per element (rows in order), adding into $dwt and $db (zeroed by the caller); the
-  ;; rows are scanned for their non-zeros, into idx + 4·in·(n0/32) (i32 [ceil(n/32), in] in all).
-  ;; Threads split the outputs: each element's sum is the single-thread kernel's.
-  (func (export "sparseAffineGradCols")
-    (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $db i32) (param $idx i32) (param $n0 i32) (param $n1 i32)
-    (local $r i32) (local $nnz i32) (local $xr i32) (local $d i32) (local $c0 i32) (local $k i32) (local $col i32)
-    (local $s v128) (local $w i32) (local $sf f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
-    ;; this slice's index scratch: one row's indices per block of 32 outputs
-    (local.set $idx (i32.add (local.get $idx) (i32.shl (i32.mul (i32.shr_u (local.get $n0) (i32.const 5)) (local.get $in)) (i32.const 2))))
+;; kernels.wat's sparseAffineGrad's dWᵀ (f32 [in, n]) for the input columns $c0 ≤ c < $c1 only:
+  ;; their rows of $dwt zeroed, then each row's non-zeros among those columns (from the packed CSR at
+  ;; $csr for the first $csrCols columns, the rest scanned) added in row order as there, so each
+  ;; element equals the single-thread kernel's bit for bit. Threads split the columns; $idx: i32 [in]
+  ;; scratch, of which this slice uses [c0, c1). db is left to colSums.
+  (func (export "sparseAffineGradCsrCols")
+    (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $csr i32) (param $csrCols i32) (param $idx i32)
+    (param $c0 i32) (param $c1 i32)
+    (local $r i32) (local $xr i32) (local $ind i32) (local $k0 i32) (local $k1 i32) (local $nnz i32) (local $c i32) (local $cEnd i32)
+    (local.set $idx (i32.add (local.get $idx) (i32.shl (local.get $c0) (i32.const 2))))
+    (local.set $ind (i32.add (local.get $csr) (i32.shl (i32.add (local.get $rows) (i32.const 1)) (i32.const 2))))
+    (local.set $cEnd (local.get $c1))
+    (if (i32.gt_s (local.get $cEnd) (local.get $csrCols)) (then (local.set $cEnd (local.get $csrCols))))
+    (memory.fill (i32.add (local.get $dwt) (i32.shl (i32.mul (local.get $c0) (local.get $n)) (i32.const 2))) (i32.const 0)
+      (i32.shl (i32.mul (i32.sub (local.get $c1) (local.get $c0)) (local.get $n)) (i32.const 2)))
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
-        (local.set $d (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
-        (local.set $nnz (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))
-        ;; blocks of 32 outputs: dy held in 8 vectors
-        (local.set $c0 (local.get $n0))
-        (block $b32Done
-          (loop $b32
-            (br_if $b32Done (i32.gt_s (i32.add (local.get $c0) (i32.const 32)) (local.get $n1)))
-            (local.set $w (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2))))
-            (local.set $a0 (v128.load offset=0 (local.get $w)))
-            (local.set $a1 (v128.load offset=16 (local.get $w)))
-            (local.set $a2 (v128.load offset=32 (local.get $w)))
-            (local.set $a3 (v128.load offset=48 (local.get $w)))
-            (local.set $a4 (v128.load offset=64 (local.get $w)))
-            (local.set $a5 (v128.load offset=80 (local.get $w)))
-            (local.set $a6 (v128.load offset=96 (local.get $w)))
-            (local.set $a7 (v128.load offset=112 (local.get $w)))
-            (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
-            (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (local.get $a0)))
-            (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (local.get $a1)))
-            (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (local.get $a2)))
-            (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (local.get $a3)))
-            (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (local.get $a4)))
-            (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (local.get $a5)))
-            (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (local.get $a6)))
-            (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (local.get $a7)))
-            (local.set $k (i32.const 0))
-            (block $nzDone
-              (loop $nz
-                (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
-                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
-                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
-                (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a0))))
-                (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a1))))
-                (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a2))))
-                (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a3))))
-                (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a4))))
-                (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a5))))
-                (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a6))))
-                (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a7))))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $nz)))
-            (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
-            (br $b32)))
-        (block $b1Done
-          (loop $b1
-            (br_if $b1Done (i32.ge_s (local.get $c0) (local.get $n1)))
-            (local.set $sf (f32.load (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2)))))
-            (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
-            (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (local.get $sf)))
-            (local.set $k (i32.const 0))
-            (block $nzDone1
-              (loop $nz1
-                (br_if $nzDone1 (i32.ge_s (local.get $k) (local.get $nnz)))
-                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
-                (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (f32.mul (local.get $sf)
-                  (f32.load (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $nz1)))
-            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
-            (br $b1)))
+        (local.set $nnz (i32.const 0))
+        ;; the row's listed columns in [c0, min(c1, csrCols)): a contiguous run of its sorted indices
+        (if (i32.lt_s (local.get $c0) (local.get $cEnd))
+          (then
+            (local.set $k0 (i32.load (i32.add (local.get $csr) (i32.shl (local.get $r) (i32.const 2)))))
+            (local.set $k1 (i32.load (i32.add (local.get $csr) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))))
+            (local.set $k0 (call $lowerBound (local.get $ind) (local.get $k0) (local.get $k1) (local.get $c0)))
+            (local.set $k1 (call $lowerBound (local.get $ind) (local.get $k0) (local.get $k1) (local.get $cEnd)))
+            (local.set $nnz (i32.sub (local.get $k1) (local.get $k0)))
+            (memory.copy (local.get $idx) (i32.add (local.get $ind) (i32.shl (local.get $k0) (i32.const 2))) (i32.shl (local.get $nnz) (i32.const 2)))))
+        ;; columns past the CSR's, scanned
+        (local.set $c (local.get $csrCols))
+        (if (i32.gt_s (local.get $c0) (local.get $c)) (then (local.set $c (local.get $c0))))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_s (local.get $c) (local.get $c1)))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $nnz) (i32.const 2))) (local.get $c))
+            (local.set $nnz (i32.add (local.get $nnz)
+              (f32.ne (f32.load (i32.add (local.get $xr) (i32.shl (local.get $c) (i32.const 2)))) (f32.const 0))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tail)))
+        (call $sparseGradRow (local.get $xr) (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2)))
+          (local.get $idx) (local.get $nnz) (local.get $n) (local.get $dwt) (i32.const 0))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row)))
+  )
+
+  ;; The first position p in [$lo, $hi) of the ascending i32 values at $a with a[p] ≥ $v ($hi if none).
+  (func $lowerBound (param $a i32) (param $lo i32) (param $hi i32) (param $v i32) (result i32)
+    (local $mid i32)
+    (block $done
+      (loop $search
+        (br_if $done (i32.ge_s (local.get $lo) (local.get $hi)))
+        (local.set $mid (i32.shr_u (i32.add (local.get $lo) (local.get $hi)) (i32.const 1)))
+        (if (i32.lt_s (i32.load (i32.add (local.get $a) (i32.shl (local.get $mid) (i32.const 2)))) (local.get $v))
+          (then (local.set $lo (i32.add (local.get $mid) (i32.const 1))))
+          (else (local.set $hi (local.get $mid))))
+        (br $search)))
+    (local.get $lo)
   )
 )

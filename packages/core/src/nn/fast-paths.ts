@@ -2,15 +2,16 @@
 export type ThreadedPath = 'products' | 'sparse' | 'nb' | 'decoder';
 
 /**
- * Which threaded paths are on. Default: the fused NB decoder op only — the one that an in-process
- * A/B (interleaved epochs, FinVAE and NFinVAE, 2 cores) showed faster than the engine path;
- * the others add CPU time for no gain on two cores. `INVAE_THREADED=0` turns every one off (the
- * single-thread engine path), `1` or `all` turns every one on (`all` also lifts their size limits),
- * and a comma-separated list of `products`, `sparse`, `nb`, `decoder` picks them.
+ * Which threaded paths are on. Default: the fused NB decoder op and the sparse first layer — the
+ * ones that in-process A/Bs (interleaved epochs, FinVAE and NFinVAE, 2 cores) and per-kernel
+ * timings in training showed faster than the engine path; the others add CPU time for no gain on
+ * two cores. `INVAE_THREADED=0` turns every one off (the single-thread engine path), `1` or `all`
+ * turns every one on (`all` also lifts their size limits), and a comma-separated list of
+ * `products`, `sparse`, `nb`, `decoder` picks them.
  */
 function threadedFromEnv(): ReadonlySet<ThreadedPath> {
   const env = typeof process !== 'undefined' ? process.env?.INVAE_THREADED : undefined;
-  if (env === undefined || env === '') return new Set(['decoder']);
+  if (env === undefined || env === '') return new Set(['decoder', 'sparse']);
   if (env === '1' || env === 'all') return new Set(['products', 'sparse', 'nb', 'decoder']);
   return new Set(env.split(',').map((s) => s.trim()) as ThreadedPath[]);
 }
@@ -49,7 +50,7 @@ export const fastPaths = {
    * `INVAE_THREADED=all` lifts the size limits of every threaded path (see `fused/threads`' `threadedLimit`).
    */
   threadedProducts: threadedOn('products'),
-  /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by output columns. Opt-in (see `threadedFromEnv`). */
+  /** The sparse first-layer products (`nn/sparse-affine`) on the fused threads: forward by fixed row chunks, dW by input columns. On by default (see `threadedFromEnv`). */
   threadedSparse: threadedOn('sparse'),
   /** The NB log-likelihood kernels on the fused threads (`likelihoods/nb-fused`), rows in fixed chunks. Opt-in (see `threadedFromEnv`). */
   threadedNb: threadedOn('nb'),
@@ -63,7 +64,8 @@ export const fastPaths = {
 
 /**
  * How a training step runs: `fused` (the default: the NB decoder's output layer and likelihood as
- * one op on both cores, `fused/decoder-nb`) or `engine` (every op on the tensor engine, one thread).
+ * one op, `fused/decoder-nb`, and the encoder's sparse first layer, `nn/sparse-affine`, on both
+ * cores) or `engine` (every op on the tensor engine, one thread).
  * Both give results independent of the thread count. Internal: for A/B timing (`bench:perf --paths`)
  * in this process; data-parallel worker replicas follow `INVAE_THREADED`.
  */
@@ -72,8 +74,8 @@ export type StepPath = 'fused' | 'engine';
 /** Selects the {@link StepPath} of this process's training steps (the other threaded switches off). */
 export function setStepPath(path: StepPath): void {
   fastPaths.threadedProducts = false;
-  fastPaths.threadedSparse = false;
   fastPaths.threadedNb = false;
+  fastPaths.threadedSparse = path === 'fused';
   fastPaths.fusedDecoderNb = path === 'fused';
 }
 

@@ -55,37 +55,57 @@ function threadedSparseApplies(rows: number, inDim: number, n: number): boolean 
   return fastPaths.threadedSparse && rows * inDim * n >= threadedSparseLimits.minMacs && threadsAvailable();
 }
 
+/**
+ * Copies x and its non-zeros (the packed CSR `nz` of its first `csrCols` columns; found here by
+ * `buildCsr` when null) into the pool; returns their byte offsets and the columns the CSR covers.
+ */
+function stageInput(pool: ReturnType<typeof fusedThreads>, x: Float32Array, rows: number, inDim: number, nz: Float32Array | null, csrCols: number) {
+  const xa = pool.alloc(rows * inDim);
+  pool.write(xa, x);
+  const csr = pool.alloc(nz ? nz.length : rows + 1 + rows * inDim);
+  if (nz) {
+    pool.write(csr, nz);
+    return { xa, csr, csrCols };
+  }
+  nonZeroStats.scans++;
+  pool.call('buildCsr', xa, rows, inDim, csr);
+  return { xa, csr, csrCols: inDim };
+}
+
 /** The forward product on the fused threads (rows in fixed chunks; each row's sum as the single-thread kernel's). Returns false where it does not apply. */
-function forwardThreaded(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, rows: number, inDim: number, n: number): boolean {
+function forwardThreaded(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, rows: number, inDim: number, n: number, nz: Float32Array | null, csrCols: number): boolean {
   if (!threadedSparseApplies(rows, inDim, n)) return false;
   threadedSparseStats.forward++;
-  nonZeroStats.scans++; // the chunks scan their rows for the non-zeros
   const pool = fusedThreads();
   const chunks = Math.ceil(rows / CHUNK_ROWS);
   pool.reset();
-  const [xa, wa, wta, ba, ya, idx] = [pool.alloc(rows * inDim), pool.alloc(n * inDim), pool.alloc(n * inDim), pool.alloc(n), pool.alloc(rows * n), pool.alloc(chunks * inDim)];
-  pool.write(xa, x);
+  const input = stageInput(pool, x, rows, inDim, nz, csrCols);
+  const [wa, wta, ba, ya, idx] = [pool.alloc(n * inDim), pool.alloc(n * inDim), pool.alloc(n), pool.alloc(rows * n), pool.alloc(chunks * inDim)];
   pool.write(wa, w);
   pool.write(ba, b);
   pool.call('transpose', wa, n, inDim, wta);
-  pool.run([{ kernel: 'sparseAffineChunks', args: [xa, inDim, wta, ba, ya, n, idx, rows, CHUNK_ROWS, 0, 0], splitAt: 9, units: chunks }]);
+  pool.run([{ kernel: 'sparseAffineCsrChunks', args: [input.xa, rows, inDim, wta, ba, ya, n, idx, input.csr, input.csrCols, CHUNK_ROWS, 0, 0], splitAt: 11, units: chunks }]);
   y.set(pool.view(ya, rows * n));
   return true;
 }
 
-/** dW and db on the fused threads, split by blocks of 32 outputs (each element's sum as the single-thread kernel's). Returns false where it does not apply. */
-function gradThreaded(x: Float32Array, dy: Float32Array, dW: Float32Array, db: Float32Array, rows: number, inDim: number, n: number): boolean {
+/**
+ * dW and db on the fused threads: dWᵀ split by input columns (each thread adds its columns' non-zeros,
+ * rows in order) and db by outputs, each element's sum as the single-thread kernel's. Returns false
+ * where it does not apply.
+ */
+function gradThreaded(x: Float32Array, dy: Float32Array, dW: Float32Array, db: Float32Array, rows: number, inDim: number, n: number, nz: Float32Array | null, csrCols: number): boolean {
   if (!threadedSparseApplies(rows, inDim, n)) return false;
   threadedSparseStats.grad++;
-  nonZeroStats.scans++;
   const pool = fusedThreads();
   pool.reset();
-  const [xa, dya, dwt, dba, dwa, idx] = [pool.alloc(rows * inDim), pool.alloc(rows * n), pool.alloc(inDim * n), pool.alloc(n), pool.alloc(n * inDim), pool.alloc(Math.ceil(n / 32) * inDim)];
-  pool.write(xa, x);
+  const input = stageInput(pool, x, rows, inDim, nz, csrCols);
+  const [dya, idx, dwt, dwa, dba] = [pool.alloc(rows * n), pool.alloc(inDim), pool.alloc(inDim * n), pool.alloc(n * inDim), pool.alloc(n)];
   pool.write(dya, dy);
-  pool.view(dwt, inDim * n).fill(0);
-  pool.view(dba, n).fill(0);
-  pool.run([{ kernel: 'sparseAffineGradCols', args: [xa, rows, inDim, dya, n, dwt, dba, idx, 0, 0], splitAt: 8, units: n, align: 32 }]);
+  pool.run([
+    { kernel: 'sparseAffineGradCsrCols', args: [input.xa, rows, inDim, dya, n, dwt, input.csr, input.csrCols, idx, 0, 0], splitAt: 9, units: inDim, align: 16 },
+    { kernel: 'colSums', args: [dya, n, rows, dba, 0, 0], splitAt: 4, units: n, align: 4 },
+  ]);
   pool.call('transpose', dwt, inDim, n, dwa);
   dW.set(pool.view(dwa, n * inDim));
   db.set(pool.view(dba, n));
@@ -111,7 +131,7 @@ function kernels() {
         scratch: ([x, w]) => [x![1]! * w![0]!, x![1]!],
         body: ([x, w, b, nz], [y], [xs, ws], { csrCols }, [wt, idx]) => {
           const [rows, inDim, n] = [xs![0]!, xs![1]!, ws![0]!];
-          if (forwardThreaded(x!, w!, b!, y!, rows, inDim, n)) return;
+          if (forwardThreaded(x!, w!, b!, y!, rows, inDim, n, nz ?? null, csrCols ?? inDim)) return;
           const k = simdKernelsFor(nz ? [x!, w!, b!, y!, wt!, idx!, nz] : [x!, w!, b!, y!, wt!, idx!]);
           if (!k) return affineRows(x!, w!, b!, y!, rows, inDim, n);
           if (!nz) nonZeroStats.scans++;
@@ -127,7 +147,7 @@ function kernels() {
         scratch: ([x, dy]) => [x![1]! * dy![1]!, x![1]!],
         body: ([x, dy, nz], [dW, db], [xs, dys], { csrCols }, [dwt, idx]) => {
           const [rows, inDim, n] = [xs![0]!, xs![1]!, dys![1]!];
-          if (gradThreaded(x!, dy!, dW!, db!, rows, inDim, n)) return;
+          if (gradThreaded(x!, dy!, dW!, db!, rows, inDim, n, nz ?? null, csrCols ?? inDim)) return;
           const k = simdKernelsFor(nz ? [x!, dy!, dW!, db!, dwt!, idx!, nz] : [x!, dy!, dW!, db!, dwt!, idx!]);
           if (!k) return affineGradRows(x!, dy!, dW!, db!, rows, inDim, n);
           if (!nz) nonZeroStats.scans++;

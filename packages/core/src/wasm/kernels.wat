@@ -270,14 +270,23 @@
   ;; each output row is the bias plus Σ over the row's non-zeros x_c · Wᵀ[c, :], accumulated in
   ;; registers over blocks of 32 outputs. $idx is scratch for one row's column indices (i32 [in]);
   ;; $csr/$csrCols: the non-zeros built on the host, or 0 (see $rowIndices).
-  (func $sparseAffine (export "sparseAffine")
+  (func (export "sparseAffine")
     (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
+    (call $sparseAffineRows (local.get $x) (local.get $rows) (local.get $in) (local.get $wt) (local.get $bias) (local.get $out) (local.get $n) (local.get $idx)
+      (local.get $csr) (local.get $csrCols) (i32.const 0) (local.get $rows))
+  )
+
+  ;; sparseAffine for the rows $r0 ≤ r < $r1 of the $rows rows only (each row's sums as there).
+  (func $sparseAffineRows (export "sparseAffineRows")
+    (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
+    (param $r0 i32) (param $r1 i32)
     (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $col i32)
     (local $s v128) (local $w i32) (local $sf f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $r (local.get $r0))
     (block $rowsDone
       (loop $row
-        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $r1)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
         (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
         (local.set $nnz (call $rowIndices (local.get $xr) (local.get $r) (local.get $in) (local.get $idx) (local.get $csr) (local.get $rows) (local.get $csrCols)))
@@ -350,31 +359,41 @@
   ;; and db = Σ_rows dy[r, :] into $db (f32 [n]). $idx: scratch, i32 [in]; $csr/$csrCols as in sparseAffine.
   (func (export "sparseAffineGrad")
     (param $x i32) (param $rows i32) (param $in i32) (param $dy i32) (param $n i32) (param $dwt i32) (param $db i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
-    (local $r i32) (local $nnz i32) (local $xr i32) (local $d i32) (local $c0 i32) (local $k i32) (local $col i32)
-    (local $s v128) (local $w i32) (local $sf f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $r i32) (local $nnz i32) (local $xr i32)
     (memory.fill (local.get $dwt) (i32.const 0) (i32.shl (i32.mul (local.get $in) (local.get $n)) (i32.const 2)))
     (memory.fill (local.get $db) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
-        (local.set $d (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
         (local.set $nnz (call $rowIndices (local.get $xr) (local.get $r) (local.get $in) (local.get $idx) (local.get $csr) (local.get $rows) (local.get $csrCols)))
-        ;; blocks of 32 outputs: dy held in 8 vectors
-        (local.set $c0 (i32.const 0))
-        (block $b32Done
-          (loop $b32
-            (br_if $b32Done (i32.gt_s (i32.add (local.get $c0) (i32.const 32)) (local.get $n)))
-            (local.set $w (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2))))
-            (local.set $a0 (v128.load offset=0 (local.get $w)))
-            (local.set $a1 (v128.load offset=16 (local.get $w)))
-            (local.set $a2 (v128.load offset=32 (local.get $w)))
-            (local.set $a3 (v128.load offset=48 (local.get $w)))
-            (local.set $a4 (v128.load offset=64 (local.get $w)))
-            (local.set $a5 (v128.load offset=80 (local.get $w)))
-            (local.set $a6 (v128.load offset=96 (local.get $w)))
-            (local.set $a7 (v128.load offset=112 (local.get $w)))
+        (call $sparseGradRow (local.get $xr) (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2)))
+          (local.get $idx) (local.get $nnz) (local.get $n) (local.get $dwt) (local.get $db))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+  )
+
+  ;; One row's part of sparseAffineGrad: dWᵀ[c, :] += x_c·d for the $nnz columns c listed at $idx
+  ;; (x_c at $xr + 4c; d: the row's dy, n values), and db += d when $db ≠ 0.
+  (func $sparseGradRow (param $xr i32) (param $d i32) (param $idx i32) (param $nnz i32) (param $n i32) (param $dwt i32) (param $db i32)
+    (local $c0 i32) (local $k i32) (local $col i32) (local $s v128) (local $w i32) (local $sf f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    ;; blocks of 32 outputs: dy held in 8 vectors
+    (local.set $c0 (i32.const 0))
+    (block $b32Done
+      (loop $b32
+        (br_if $b32Done (i32.gt_s (i32.add (local.get $c0) (i32.const 32)) (local.get $n)))
+        (local.set $w (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2))))
+        (local.set $a0 (v128.load offset=0 (local.get $w)))
+        (local.set $a1 (v128.load offset=16 (local.get $w)))
+        (local.set $a2 (v128.load offset=32 (local.get $w)))
+        (local.set $a3 (v128.load offset=48 (local.get $w)))
+        (local.set $a4 (v128.load offset=64 (local.get $w)))
+        (local.set $a5 (v128.load offset=80 (local.get $w)))
+        (local.set $a6 (v128.load offset=96 (local.get $w)))
+        (local.set $a7 (v128.load offset=112 (local.get $w)))
+        (if (local.get $db)
+          (then
             (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
             (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (local.get $a0)))
             (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (local.get $a1)))
@@ -383,46 +402,46 @@
             (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (local.get $a4)))
             (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (local.get $a5)))
             (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (local.get $a6)))
-            (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (local.get $a7)))
-            (local.set $k (i32.const 0))
-            (block $nzDone
-              (loop $nz
-                (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
-                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
-                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
-                (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a0))))
-                (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a1))))
-                (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a2))))
-                (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a3))))
-                (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a4))))
-                (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a5))))
-                (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a6))))
-                (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a7))))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $nz)))
-            (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
-            (br $b32)))
-        (block $b1Done
-          (loop $b1
-            (br_if $b1Done (i32.ge_s (local.get $c0) (local.get $n)))
-            (local.set $sf (f32.load (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2)))))
+            (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (local.get $a7)))))
+        (local.set $k (i32.const 0))
+        (block $nzDone
+          (loop $nz
+            (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
+            (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
+            (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+            (v128.store offset=0 (local.get $w) (f32x4.add (v128.load offset=0 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a0))))
+            (v128.store offset=16 (local.get $w) (f32x4.add (v128.load offset=16 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a1))))
+            (v128.store offset=32 (local.get $w) (f32x4.add (v128.load offset=32 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a2))))
+            (v128.store offset=48 (local.get $w) (f32x4.add (v128.load offset=48 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a3))))
+            (v128.store offset=64 (local.get $w) (f32x4.add (v128.load offset=64 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a4))))
+            (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a5))))
+            (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a6))))
+            (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (f32x4.mul (local.get $s) (local.get $a7))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nz)))
+        (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
+        (br $b32)))
+    (block $b1Done
+      (loop $b1
+        (br_if $b1Done (i32.ge_s (local.get $c0) (local.get $n)))
+        (local.set $sf (f32.load (i32.add (local.get $d) (i32.shl (local.get $c0) (i32.const 2)))))
+        (if (local.get $db)
+          (then
             (local.set $w (i32.add (local.get $db) (i32.shl (local.get $c0) (i32.const 2))))
-            (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (local.get $sf)))
-            (local.set $k (i32.const 0))
-            (block $nzDone1
-              (loop $nz1
-                (br_if $nzDone1 (i32.ge_s (local.get $k) (local.get $nnz)))
-                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
-                (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (f32.mul (local.get $sf)
-                  (f32.load (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $nz1)))
-            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
-            (br $b1)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row)))
+            (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (local.get $sf)))))
+        (local.set $k (i32.const 0))
+        (block $nzDone1
+          (loop $nz1
+            (br_if $nzDone1 (i32.ge_s (local.get $k) (local.get $nnz)))
+            (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
+            (f32.store (local.get $w) (f32.add (f32.load (local.get $w)) (f32.mul (local.get $sf)
+              (f32.load (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nz1)))
+        (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+        (br $b1)))
   )
 
   ;; dst (f32 [cols, rows]) = transpose of src (f32 [rows, cols]), in 8 × 8 tiles.
