@@ -3,6 +3,8 @@ import { initEngine, tf, Adam, BatchNorm1d, MLP, SeedStream } from '../src/index
 import { fastPaths } from '../src/nn/fast-paths';
 import { affineProduct, plainProduct } from '../src/nn/linear-product';
 import { log1pInput } from '../src/nn/log1p-input';
+import { batchNormBackward, batchNormForward } from '../src/nn/batchnorm-kernels';
+import { setSimdKernelsEnabled } from '../src/wasm/kernels';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -161,6 +163,32 @@ describe('fused BatchNorm (training)', () => {
     kern.grads.forEach((g, i) => close(g, ops.grads[i]!, 1e-5, `gradient ${i}`));
     kern.stats.forEach((s, i) => close(s, ops.stats[i]!, 2e-6, `running statistic ${i}`));
   });
+
+  for (const [n, c] of [[256, 38], [7, 2]] as const) {
+    it(`its SIMD kernels (even column counts) equal its JavaScript kernels bit for bit (${n} × ${c})`, () => {
+      const x = tf.randomNormal([n, c], -1, 4, 'float32', 41) as tf.Tensor2D;
+      const dy = tf.randomNormal([n, c], 0, 1, 'float32', 42) as tf.Tensor2D;
+      const gamma = tf.randomNormal([c], 1, 0.5, 'float32', 43) as tf.Tensor1D;
+      const beta = tf.randomNormal([c], 0, 1, 'float32', 44) as tf.Tensor1D;
+      const run = (simd: boolean) => {
+        setSimdKernelsEnabled(simd);
+        try {
+          const fwd = batchNormForward(x, gamma, beta, 1e-3);
+          const bwd = batchNormBackward(dy, fwd[1], fwd[4], gamma);
+          const values = [...fwd, ...bwd].map((t) => Buffer.from((t.dataSync() as Float32Array).buffer));
+          tf.dispose([...fwd, ...bwd]);
+          return values;
+        } finally {
+          setSimdKernelsEnabled(true);
+        }
+      };
+      const js = run(false);
+      const simd = run(true);
+      const names = ['out', 'x̂', 'mean', 'variance', 'inv', 'dx', 'dγ', 'dβ'];
+      simd.forEach((v, i) => expect(v.equals(js[i]!), names[i]).toBe(true));
+      tf.dispose([x, dy, gamma, beta]);
+    });
+  }
 
   it('equals the elementwise form: output, gradients for x, γ, β, and running statistics', () => {
     const x = tf.randomNormal([9, 5], 2, 3, 'float32', 21) as tf.Tensor2D;

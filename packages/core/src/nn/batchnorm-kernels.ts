@@ -1,5 +1,6 @@
 import { tf } from '../tf';
 import { defineJsKernel } from './js-kernel';
+import { simdKernelsFor } from '../wasm/kernels';
 
 /**
  * Training-mode batch normalisation of `x` `[n, c]` as two JavaScript kernels (wasm and cpu engines;
@@ -9,7 +10,8 @@ import { defineJsKernel } from './js-kernel';
  *
  * Forward: mean, biased variance (two passes: Σ(x − mean)²), inv = 1/√(var + ε) (float32), x̂ =
  * (x − mean)·inv, out = x̂·γ + β. Backward, given dy and x̂: dβ = Σ dy, dγ = Σ dy·x̂ and
- * dx = γ·inv·(dy − (dβ + x̂·dγ)/n).
+ * dx = γ·inv·(dy − (dβ + x̂·dγ)/n). On the wasm engine with an even number of columns, the SIMD
+ * kernels of `wasm/kernels.wat` compute the same values (bit for bit, two columns at a time in f64).
  */
 let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
 let backwardKernel: ReturnType<typeof defineJsKernel> | null = null;
@@ -21,6 +23,8 @@ function kernels() {
     outputShapes: ([x]) => [[x![0]!, x![1]!], [x![0]!, x![1]!], [x![1]!], [x![1]!], [x![1]!]],
     body: ([x, gamma, beta], [out, xhat, mean, variance, inv], [xs], { eps }) => {
       const [n, c] = [xs![0]!, xs![1]!];
+      const k = c % 2 === 0 ? simdKernelsFor([x!, gamma!, beta!, out!, xhat!, mean!, variance!, inv!]) : null;
+      if (k) return k.batchNormForward(x!.byteOffset, n, c, gamma!.byteOffset, beta!.byteOffset, eps!, out!.byteOffset, xhat!.byteOffset, mean!.byteOffset, variance!.byteOffset, inv!.byteOffset);
       const acc = new Float64Array(c);
       for (let r = 0, o = 0; r < n; r++, o += c) for (let j = 0; j < c; j++) acc[j]! += x![o + j]!;
       for (let j = 0; j < c; j++) mean![j] = acc[j]! / n;
@@ -50,6 +54,8 @@ function kernels() {
     outputShapes: ([dy]) => [[dy![0]!, dy![1]!], [dy![1]!], [dy![1]!]],
     body: ([dy, xhat, inv, gamma], [dx, dGamma, dBeta], [ds]) => {
       const [n, c] = [ds![0]!, ds![1]!];
+      const k = c % 2 === 0 ? simdKernelsFor([dy!, xhat!, inv!, gamma!, dx!, dGamma!, dBeta!]) : null;
+      if (k) return k.batchNormBackward(dy!.byteOffset, xhat!.byteOffset, inv!.byteOffset, gamma!.byteOffset, n, c, dx!.byteOffset, dGamma!.byteOffset, dBeta!.byteOffset);
       const sb = new Float64Array(c);
       const sg = new Float64Array(c);
       for (let r = 0, o = 0; r < n; r++, o += c) {

@@ -54,6 +54,10 @@ export interface SimdKernels {
   adam(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, weightDecay: number, epsilon: number, bc2Sqrt: number, stepSize: number): void;
   /** dst `[cols, rows]` = transpose of src `[rows, cols]` (f32). */
   transpose(src: number, rows: number, cols: number, dst: number): void;
+  /** Training-mode BatchNorm of x `[n, c]` (c even): out, x̂ `[n, c]`, mean, var, inv `[c]`, as `nn/batchnorm-kernels`' JavaScript kernel bit for bit. */
+  batchNormForward(x: number, n: number, c: number, gamma: number, beta: number, eps: number, out: number, xhat: number, mean: number, variance: number, inv: number): void;
+  /** Its gradient: dx `[n, c]`, dγ, dβ `[c]` from dy and x̂ (c even), as the JavaScript kernel bit for bit. */
+  batchNormBackward(dy: number, xhat: number, inv: number, gamma: number, n: number, c: number, dx: number, dGamma: number, dBeta: number): void;
 }
 
 let compiled: WasmModule | null | undefined;

@@ -716,4 +716,115 @@
     (local.get $m)
   )
 
+
+  ;; Training-mode batch normalisation of x (f32 [n, c], c even), two columns at a time in double
+  ;; precision, with the arithmetic and rounding of nn/batchnorm-kernels' JavaScript kernel (so equal
+  ;; to it bit for bit): mean = Σx/n and var = Σ(x − mean)²/n (rows in order, f64, stored as f32),
+  ;; inv = 1/√(f32(var + ε)), x̂ = f32((x − mean)·inv), out = x̂·γ + β.
+  (func (export "batchNormForward")
+    (param $x i32) (param $n i32) (param $c i32) (param $gamma i32) (param $beta i32) (param $eps f64)
+    (param $out i32) (param $xhat i32) (param $mean i32) (param $var i32) (param $inv i32)
+    (local $j i32) (local $r i32) (local $o i32) (local $stride i32) (local $col i32)
+    (local $f v128) (local $acc v128) (local $m v128) (local $d v128) (local $iv v128) (local $gm v128) (local $bt v128) (local $nf v128) (local $h v128)
+    (local.set $stride (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $nf (f64x2.splat (f64.convert_i32_s (local.get $n))))
+    (block $colsDone
+      (loop $cols
+        (br_if $colsDone (i32.ge_s (local.get $j) (local.get $c)))
+        (local.set $col (i32.shl (local.get $j) (i32.const 2)))
+        ;; mean
+        (local.set $acc (f64x2.splat (f64.const 0)))
+        (local.set $o (local.get $col))
+        (local.set $r (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_s (local.get $r) (local.get $n)))
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $o))))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $l1)))
+        (local.set $f (f32x4.demote_f64x2_zero (f64x2.div (local.get $acc) (local.get $nf))))
+        (v128.store64_lane 0 (i32.add (local.get $mean) (local.get $col)) (local.get $f))
+        (local.set $m (f64x2.promote_low_f32x4 (local.get $f)))
+        ;; variance, inv
+        (local.set $acc (f64x2.splat (f64.const 0)))
+        (local.set $o (local.get $col))
+        (local.set $r (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_s (local.get $r) (local.get $n)))
+          (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $o)))) (local.get $m)))
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $d) (local.get $d))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $l2)))
+        (local.set $f (f32x4.demote_f64x2_zero (f64x2.div (local.get $acc) (local.get $nf))))
+        (v128.store64_lane 0 (i32.add (local.get $var) (local.get $col)) (local.get $f))
+        (local.set $d (f64x2.promote_low_f32x4 (local.get $f)))
+        (local.set $d (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.add (local.get $d) (f64x2.splat (local.get $eps))))))
+        (local.set $f (f32x4.demote_f64x2_zero (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.sqrt (local.get $d)))))
+        (v128.store64_lane 0 (i32.add (local.get $inv) (local.get $col)) (local.get $f))
+        (local.set $iv (f64x2.promote_low_f32x4 (local.get $f)))
+        ;; x̂ and out
+        (local.set $gm (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gamma) (local.get $col)))))
+        (local.set $bt (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $beta) (local.get $col)))))
+        (local.set $o (local.get $col))
+        (local.set $r (i32.const 0))
+        (block $d3 (loop $l3
+          (br_if $d3 (i32.ge_s (local.get $r) (local.get $n)))
+          (local.set $f (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $o)))) (local.get $m)) (local.get $iv))))
+        (v128.store64_lane 0 (i32.add (local.get $xhat) (local.get $o)) (local.get $f))
+        (local.set $h (f64x2.promote_low_f32x4 (local.get $f)))
+          (v128.store64_lane 0 (i32.add (local.get $out) (local.get $o)) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $h) (local.get $gm)) (local.get $bt))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $l3)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $cols)))
+  )
+
+  ;; Its gradient given dy and x̂ (f32 [n, c], c even), as nn/batchnorm-kernels' JavaScript kernel
+  ;; (equal to it bit for bit): dβ = Σ dy, dγ = Σ dy·x̂ (rows in order, f64, stored as f32) and
+  ;; dx = (γ·inv)·(dy − (dβ + x̂·dγ)/n) with the stored dβ, dγ.
+  (func (export "batchNormBackward")
+    (param $dy i32) (param $xhat i32) (param $inv i32) (param $gamma i32) (param $n i32) (param $c i32)
+    (param $dx i32) (param $dGamma i32) (param $dBeta i32)
+    (local $j i32) (local $r i32) (local $o i32) (local $stride i32) (local $col i32)
+    (local $sb v128) (local $sg v128) (local $d v128) (local $f v128) (local $nf v128)
+    (local.set $stride (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $nf (f64x2.splat (f64.convert_i32_s (local.get $n))))
+    (block $colsDone
+      (loop $cols
+        (br_if $colsDone (i32.ge_s (local.get $j) (local.get $c)))
+        (local.set $col (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $sb (f64x2.splat (f64.const 0)))
+        (local.set $sg (f64x2.splat (f64.const 0)))
+        (local.set $o (local.get $col))
+        (local.set $r (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_s (local.get $r) (local.get $n)))
+          (local.set $d (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $o)))))
+          (local.set $sb (f64x2.add (local.get $sb) (local.get $d)))
+          (local.set $sg (f64x2.add (local.get $sg) (f64x2.mul (local.get $d) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $xhat) (local.get $o)))))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $l1)))
+        (local.set $f (f32x4.demote_f64x2_zero (local.get $sb)))
+        (v128.store64_lane 0 (i32.add (local.get $dBeta) (local.get $col)) (local.get $f))
+        (local.set $sb (f64x2.promote_low_f32x4 (local.get $f)))
+        (local.set $f (f32x4.demote_f64x2_zero (local.get $sg)))
+        (v128.store64_lane 0 (i32.add (local.get $dGamma) (local.get $col)) (local.get $f))
+        (local.set $sg (f64x2.promote_low_f32x4 (local.get $f)))
+        (local.set $f (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gamma) (local.get $col)))) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $inv) (local.get $col))))))
+        (local.set $o (local.get $col))
+        (local.set $r (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_s (local.get $r) (local.get $n)))
+          (v128.store64_lane 0 (i32.add (local.get $dx) (local.get $o)) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $f)
+              (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $o))))
+                (f64x2.div (f64x2.add (local.get $sb) (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $xhat) (local.get $o)))) (local.get $sg))) (local.get $nf))))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $l2)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $cols)))
+  )
 )
