@@ -103,6 +103,33 @@ describe('forcing an engine', () => {
     expect(Array.from(await y.data())).toEqual([11]);
   });
 
+  it('on wasm, clones (the tensors taped ops save for their gradients) share their data instead of copying it, and stay valid and counted', async () => {
+    await initEngine({ backend: 'wasm', report: null });
+    const before = tf.memory();
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = tf.clone(x);
+    // one buffer for both
+    expect(y.dataId).toBe(x.dataId);
+    expect(tf.memory().numDataBuffers - before.numDataBuffers).toBe(1);
+    expect(tf.memory().numTensors - before.numTensors).toBe(2);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    // gradients through saved (shared) tensors are unchanged
+    const v = tf.variable(tf.tensor1d([0.5, -1, 2]));
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.exp(v), tf.sigmoid(v))) as tf.Scalar, [v]);
+    const g = Array.from(grads[v.name]!.dataSync());
+    const expected = [0.5, -1, 2].map((a) => Math.exp(a) / (1 + Math.exp(-a)) + Math.exp(a) * (1 / (1 + Math.exp(-a))) * (1 - 1 / (1 + Math.exp(-a))));
+    g.forEach((gi, i) => expect(gi).toBeCloseTo(expected[i]!, 5));
+    v.assign(tf.tensor1d([1, 1, 1]));
+    expect(Array.from(v.dataSync())).toEqual([1, 1, 1]);
+    tf.dispose([v, grads[v.name]!]);
+    // string tensors are still copied by the original kernel
+    const s = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+    expect(s.dataSync()).toEqual(['a', 'b']);
+  });
+
   it('the API option wins over INVAE_BACKEND', async () => {
     vi.stubEnv('INVAE_BACKEND', 'wasm');
     const info = await initEngine({ backend: 'cpu', report: null });
