@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EngineUnavailableError, InvalidOptionError } from './errors';
-import { shareWasmIdentity } from './wasm/shared-identity';
+import { installWasmOverrides } from './wasm/engine-overrides';
 
 /** The engines invae can run on, in the order `auto` tries them. */
 export type EngineName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -96,7 +96,7 @@ const wasmCandidate: Candidate = {
       const dir = path.join(path.dirname(require.resolve(`${WASM}/package.json`)), 'dist') + path.sep;
       mod.setWasmPaths(dir);
     }
-    shareWasmIdentity();
+    installWasmOverrides();
     return typeof mod.version_wasm === 'string' ? mod.version_wasm : moduleVersion(mod);
   },
 };

@@ -130,6 +130,26 @@ describe('forcing an engine', () => {
     expect(s.dataSync()).toEqual(['a', 'b']);
   });
 
+  it('on wasm, float32 matrix transposes (the SIMD kernel) equal the engine kernel bit for bit; other transposes keep it', async () => {
+    await initEngine({ backend: 'wasm', report: null });
+    const { setSimdKernelsEnabled } = await import('../src/wasm/kernels');
+    const cases: [number[], number[], tf.DataType][] = [
+      [[256, 128], [1, 0], 'float32'], [[37, 130], [1, 0], 'float32'], [[5, 3], [1, 0], 'float32'], [[1, 7], [1, 0], 'float32'], [[9, 1], [1, 0], 'float32'],
+      [[4, 6, 5], [2, 0, 1], 'float32'], [[6, 10], [1, 0], 'int32'], [[3, 4], [0, 1], 'float32'],
+    ];
+    for (const [shape, perm, dtype] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(Float32Array.from({ length: n }, (_, i) => (dtype === 'int32' ? i : Math.sin(i) * 1e3)), shape, dtype);
+      const ours = tf.transpose(x, perm);
+      setSimdKernelsEnabled(false); // the engine's own kernel
+      const engine = tf.transpose(x, perm);
+      setSimdKernelsEnabled(true);
+      expect(ours.shape).toEqual(engine.shape);
+      expect(Array.from(ours.dataSync()), `${shape} ${perm} ${dtype}`).toEqual(Array.from(engine.dataSync()));
+      tf.dispose([x, ours, engine]);
+    }
+  });
+
   it('the API option wins over INVAE_BACKEND', async () => {
     vi.stubEnv('INVAE_BACKEND', 'wasm');
     const info = await initEngine({ backend: 'cpu', report: null });

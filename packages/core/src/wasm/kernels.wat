@@ -444,36 +444,81 @@
         (br $b1)))
   )
 
-  ;; dst (f32 [cols, rows]) = transpose of src (f32 [rows, cols]), in 8 × 8 tiles.
+  ;; dst (f32 [cols, rows]) = transpose of src (f32 [rows, cols]): 4 × 4 blocks by vector shuffles, in
+  ;; strips of 64 columns (the written rows stay in cache); the last rows % 4 and cols % 4 one by one.
   (func (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
-    (local $i0 i32) (local $j0 i32) (local $i i32) (local $j i32) (local $ie i32) (local $je i32)
-    (block $iDone
-      (loop $iLoop
-        (br_if $iDone (i32.ge_s (local.get $i0) (local.get $rows)))
-        (local.set $ie (select (i32.add (local.get $i0) (i32.const 8)) (local.get $rows)
-          (i32.lt_s (i32.add (local.get $i0) (i32.const 8)) (local.get $rows))))
-        (local.set $j0 (i32.const 0))
-        (block $jDone
-          (loop $jLoop
-            (br_if $jDone (i32.ge_s (local.get $j0) (local.get $cols)))
-            (local.set $je (select (i32.add (local.get $j0) (i32.const 8)) (local.get $cols)
-              (i32.lt_s (i32.add (local.get $j0) (i32.const 8)) (local.get $cols))))
-            (local.set $i (local.get $i0))
-            (loop $ii
-              (local.set $j (local.get $j0))
-              (loop $jj
-                (f32.store
-                  (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
-                  (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br_if $jj (i32.lt_s (local.get $j) (local.get $je))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $ii (i32.lt_s (local.get $i) (local.get $ie))))
-            (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
-            (br $jLoop)))
-        (local.set $i0 (i32.add (local.get $i0) (i32.const 8)))
-        (br $iLoop)))
+    (local $jt i32) (local $jtEnd i32) (local $i0 i32) (local $j0 i32) (local $rows4 i32) (local $cols4 i32)
+    (local $p i32) (local $q i32) (local $ld i32) (local $lo i32) (local $i i32) (local $j i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $lo (i32.shl (local.get $rows) (i32.const 2)))
+    (block $tDone
+      (loop $tLoop
+        (br_if $tDone (i32.ge_s (local.get $jt) (local.get $cols4)))
+        (local.set $jtEnd (i32.add (local.get $jt) (i32.const 64)))
+        (if (i32.gt_s (local.get $jtEnd) (local.get $cols4)) (then (local.set $jtEnd (local.get $cols4))))
+        (local.set $i0 (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_s (local.get $i0) (local.get $rows4)))
+            (local.set $j0 (local.get $jt))
+            (block $jDone
+              (loop $jLoop
+                (br_if $jDone (i32.ge_s (local.get $j0) (local.get $jtEnd)))
+                (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $cols)) (local.get $j0)) (i32.const 2))))
+                (local.set $r0 (v128.load (local.get $p)))
+                (local.set $r1 (v128.load (i32.add (local.get $p) (local.get $ld))))
+                (local.set $r2 (v128.load (i32.add (local.get $p) (i32.shl (local.get $ld) (i32.const 1)))))
+                (local.set $r3 (v128.load (i32.add (local.get $p) (i32.mul (local.get $ld) (i32.const 3)))))
+                ;; (a0 b0 a1 b1) (a2 b2 a3 b3) (c0 d0 c1 d1) (c2 d2 c3 d3)
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                (local.set $q (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $rows)) (local.get $i0)) (i32.const 2))))
+                (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (v128.store (i32.add (local.get $q) (local.get $lo)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (v128.store (i32.add (local.get $q) (i32.shl (local.get $lo) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (v128.store (i32.add (local.get $q) (i32.mul (local.get $lo) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
+                (br $jLoop)))
+            (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+            (br $iLoop)))
+        (local.set $jt (local.get $jtEnd))
+        (br $tLoop)))
+    ;; the last rows % 4 rows (all columns), then the last cols % 4 columns (the other rows)
+    (local.set $i (local.get $rows4))
+    (block $rDone
+      (loop $rLoop
+        (br_if $rDone (i32.ge_s (local.get $i) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $cDone
+          (loop $cLoop
+            (br_if $cDone (i32.ge_s (local.get $j) (local.get $cols)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $cLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rLoop)))
+    (local.set $i (i32.const 0))
+    (block $r2Done
+      (loop $r2Loop
+        (br_if $r2Done (i32.ge_s (local.get $i) (local.get $rows4)))
+        (local.set $j (local.get $cols4))
+        (block $c2Done
+          (loop $c2Loop
+            (br_if $c2Done (i32.ge_s (local.get $j) (local.get $cols)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $c2Loop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $r2Loop)))
   )
+
 
   ;; One Adam step (torch.optim.Adam, coupled weight decay) on n float32 values, in float32:
   ;;   g' = g + wd·p;  m' = b1·m + (1−b1)·g';  v' = b2·v + (1−b2)·g'²;  p' = p − step·m' / (√v' / bc2 + eps)
