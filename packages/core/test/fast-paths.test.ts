@@ -4,6 +4,7 @@ import { fastPaths } from '../src/nn/fast-paths';
 import { QuadraticEnergyPrior, StandardNormalPrior } from './model-helpers';
 import { dropoutMask } from '../src/nn/dropout-mask';
 import { Rng } from '../src/random/rng';
+import { setSimdKernelsEnabled } from '../src/wasm/kernels';
 
 const ALL = { ...fastPaths };
 // every switch that computes the same numbers both ways (the dropout-mask kernel draws another random stream)
@@ -89,5 +90,17 @@ describe('dropout mask kernel', () => {
     // neighbouring seeds and positions are not correlated: keep-rate of the product of two streams ≈ (1−p)²
     const both = a.filter((v, i) => v !== 0 && c[i] !== 0).length / a.length;
     expect(Math.abs(both - (1 - p) ** 2)).toBeLessThan(0.02);
+  });
+
+  it('its SIMD kernel (wasm) writes the JavaScript kernel\'s mask bit for bit, for any length, seed and rate', () => {
+    for (const [rows, cols, p, seed] of [[256, 128, 0.1, 7], [37, 13, 0.5, -5], [1, 3, 0.3, 2 ** 31 - 1], [3, 5, 0, 99], [20, 20, 0.99, 0]] as const) {
+      const simd = dropoutMask(rows, cols, p, seed);
+      setSimdKernelsEnabled(false);
+      const js = dropoutMask(rows, cols, p, seed);
+      setSimdKernelsEnabled(true);
+      const [a, b] = [simd, js].map((t) => Buffer.from((t.dataSync() as Float32Array).buffer));
+      expect(a.equals(b!), `${rows} × ${cols}, p ${p}, seed ${seed}`).toBe(true);
+      tf.dispose([simd, js]);
+    }
   });
 });

@@ -1,12 +1,13 @@
 import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from './js-kernel';
+import { simdKernelsFor } from '../wasm/kernels';
 
 let maskKernel: ReturnType<typeof defineJsKernel> | null = null;
 
 /**
  * Dropout multiplier `[rows, cols]`: 1/(1 − rate) where a uniform draw exceeds `rate`, else 0. On
  * the wasm and cpu engines a JavaScript kernel writes it in one pass from a counter-based generator
- * (a splitmix32 stream of `seed`); elsewhere it is built from `tf.randomUniform`. Either way the same
+ * (a splitmix32 stream of `seed`; on wasm the SIMD kernel of `kernels.wat`, the same mask); elsewhere it is built from `tf.randomUniform`. Either way the same
  * seed gives the same mask on the same engine. Without a seed the mask is drawn from a random one.
  */
 export function dropoutMask(rows: number, cols: number, rate: number, seed: number | undefined, opts: { fused?: boolean } = {}): tf.Tensor2D {
@@ -17,6 +18,9 @@ export function dropoutMask(rows: number, cols: number, rate: number, seed: numb
       inputs: [],
       outputShapes: (_s, { rows: r, cols: c }) => [[r!, c!]],
       body: (_in, [out], _s, { seed: s, rate: p, scale }) => {
+        // the SIMD kernel on the wasm engine: u > p ⇔ the draw (an integer < 2³²) > floor(p·2³²)
+        const k = simdKernelsFor([out!]);
+        if (k) return k.dropoutMask(out!.byteOffset, out!.length, s! | 0, Math.floor(p! * 4294967296) | 0, scale!);
         let state = s! | 0;
         const threshold = p!;
         const value = scale!;

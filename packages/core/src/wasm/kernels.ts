@@ -56,6 +56,8 @@ export interface SimdKernels {
   transpose(src: number, rows: number, cols: number, dst: number): void;
   /** Training-mode BatchNorm of x `[n, c]` (c even): out, x̂ `[n, c]`, mean, var, inv `[c]`, as `nn/batchnorm-kernels`' JavaScript kernel bit for bit. */
   batchNormForward(x: number, n: number, c: number, gamma: number, beta: number, eps: number, out: number, xhat: number, mean: number, variance: number, inv: number): void;
+  /** Dropout multiplier for n values (see kernels.wat): `value` where element i's splitmix32 draw of `seed` exceeds `threshold` = floor(rate·2³²) (as int32), else 0. */
+  dropoutMask(out: number, n: number, seed: number, threshold: number, value: number): void;
   /** Its gradient: dx `[n, c]`, dγ, dβ `[c]` from dy and x̂ (c even), as the JavaScript kernel bit for bit. */
   batchNormBackward(dy: number, xhat: number, inv: number, gamma: number, n: number, c: number, dx: number, dGamma: number, dBeta: number): void;
 }

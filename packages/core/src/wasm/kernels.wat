@@ -872,4 +872,39 @@
         (local.set $j (i32.add (local.get $j) (i32.const 2)))
         (br $cols)))
   )
+
+  ;; Dropout multiplier for n values at $out: $value where the counter-based splitmix32 draw of element
+  ;; i (state = seed + (i+1)·0x9e3779b9, mixed as nn/dropout-mask's JavaScript kernel) exceeds the
+  ;; threshold $t = floor(rate·2^32) (unsigned), else 0 — the JavaScript kernel's mask bit for bit.
+  (func (export "dropoutMask") (param $out i32) (param $n i32) (param $seed i32) (param $t i32) (param $value f32)
+    (local $i i32) (local $n4 i32) (local $st v128) (local $z v128) (local $vt v128) (local $vv v128) (local $zs i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $st (i32x4.add (i32x4.splat (local.get $seed))
+      (v128.const i32x4 0x9e3779b9 0x3c6ef372 0xdaa66d2b 0x78dde6e4)))
+    (local.set $vt (i32x4.splat (local.get $t)))
+    (local.set $vv (f32x4.splat (local.get $value)))
+    (block $vDone
+      (loop $vLoop
+        (br_if $vDone (i32.ge_s (local.get $i) (local.get $n4)))
+        (local.set $z (local.get $st))
+        (local.set $z (i32x4.mul (v128.xor (local.get $z) (i32x4.shr_u (local.get $z) (i32.const 16))) (i32x4.splat (i32.const 0x85ebca6b))))
+        (local.set $z (i32x4.mul (v128.xor (local.get $z) (i32x4.shr_u (local.get $z) (i32.const 13))) (i32x4.splat (i32.const 0xc2b2ae35))))
+        (local.set $z (v128.xor (local.get $z) (i32x4.shr_u (local.get $z) (i32.const 16))))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (v128.and (i32x4.gt_u (local.get $z) (local.get $vt)) (local.get $vv)))
+        (local.set $st (i32x4.add (local.get $st) (i32x4.splat (i32.const 0x78dde6e4))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vLoop)))
+    (block $sDone
+      (loop $sLoop
+        (br_if $sDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $zs (i32.add (local.get $seed) (i32.mul (i32.add (local.get $i) (i32.const 1)) (i32.const 0x9e3779b9))))
+        (local.set $zs (i32.mul (i32.xor (local.get $zs) (i32.shr_u (local.get $zs) (i32.const 16))) (i32.const 0x85ebca6b)))
+        (local.set $zs (i32.mul (i32.xor (local.get $zs) (i32.shr_u (local.get $zs) (i32.const 13))) (i32.const 0xc2b2ae35)))
+        (local.set $zs (i32.xor (local.get $zs) (i32.shr_u (local.get $zs) (i32.const 16))))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (select (local.get $value) (f32.const 0) (i32.gt_u (local.get $zs) (local.get $t))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sLoop)))
+  )
 )
