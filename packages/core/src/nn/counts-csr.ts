@@ -66,6 +66,8 @@ function buildCsrJs(x: Float32Array, rows: number, cols: number, words: Int32Arr
 }
 
 let builder: ReturnType<typeof defineJsKernel> | null = null;
+/** The number of non-zeros the builder kernel found in its last call (its body runs synchronously). */
+let builtNnz = 0;
 
 function builderKernel() {
   if (!builder) {
@@ -76,8 +78,10 @@ function builderKernel() {
       body: ([x], [out], [xs]) => {
         const [rows, cols] = [xs![0]!, xs![1]!];
         const k = simdKernelsFor([x!, out!]);
+        const words = new Int32Array(out!.buffer, out!.byteOffset, out!.length);
         if (k) k.buildCsr(x!.byteOffset, rows, cols, out!.byteOffset);
-        else buildCsrJs(x!, rows, cols, new Int32Array(out!.buffer, out!.byteOffset, out!.length));
+        else buildCsrJs(x!, rows, cols, words);
+        builtNnz = words[rows]!;
       },
     });
   }
@@ -93,10 +97,8 @@ export function buildCountsCsr(x: tf.Tensor2D): CountsCsr | null {
   if (!jsKernelsAvailable() || x.dtype !== 'float32' || x.rank !== 2) return null;
   const [rows, cols] = x.shape;
   const packed = builderKernel()([x])[0] as tf.Tensor1D;
-  // the last row offset is the number of non-zeros (one element read back)
-  const last = tf.slice(packed, [rows], [1]);
-  const nnz = new Int32Array(new Float32Array(last.dataSync()).buffer)[0]!;
-  last.dispose();
+  // the last row offset, as the kernel wrote it (no read back from the engine)
+  const nnz = builtNnz;
   nonZeroStats.builds++;
   const csr: CountsCsr = { rows, cols, nnz, packed };
   setKnownNonZeros(x, { csr, csrCols: cols, nnz });
