@@ -7,8 +7,9 @@ let maskKernel: ReturnType<typeof defineJsKernel> | null = null;
 /**
  * Dropout multiplier `[rows, cols]`: 1/(1 − rate) where a uniform draw exceeds `rate`, else 0. On
  * the wasm and cpu engines a JavaScript kernel writes it in one pass from a counter-based generator
- * (a splitmix32 stream of `seed`; on wasm the SIMD kernel of `kernels.wat`, the same mask); elsewhere it is built from `tf.randomUniform`. Either way the same
- * seed gives the same mask on the same engine. Without a seed the mask is drawn from a random one.
+ * (a splitmix32 stream of `seed`; on wasm the SIMD kernel of `kernels.wat` writes the same mask);
+ * elsewhere it is built from `tf.randomUniform`. Either way the same seed gives the same mask on the
+ * same engine. Without a seed the mask is drawn from a random one.
  */
 export function dropoutMask(rows: number, cols: number, rate: number, seed: number | undefined, opts: { fused?: boolean } = {}): tf.Tensor2D {
   const keep = 1 - rate;
