@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import wabtInit from 'wabt';
+import { inlineMarked } from './wat-inline.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const watPath = path.join(root, 'src/wasm/kernels.wat');
@@ -43,7 +44,7 @@ function fusedModuleText(file = gemmWatPath) {
 
 async function compileWat(file, features, text = readFileSync(file, 'utf8')) {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat(path.basename(file), text, features);
+  const mod = wabt.parseWat(path.basename(file), inlineMarked(text), features);
   try {
     mod.validate(features);
     return Buffer.from(mod.toBinary({}).buffer);

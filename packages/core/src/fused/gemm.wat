@@ -13,6 +13,7 @@
   (import "env" "memory" (memory 1 65536 shared))
 
   ;; Stores the first `cols` (1…8) values of [v0 | v1] (plus bias[0…cols) when $bias ≠ 0) at $dst.
+  ;; @inline
   (func $store8 (param $dst i32) (param $v0 v128) (param $v1 v128) (param $bias i32) (param $cols i32)
     (if (local.get $bias)
       (then
@@ -260,6 +261,7 @@
 ;; e^x for 4 lanes (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln2/2, degree-5 polynomial of r, times
   ;; 2^n from the exponent bits; about 1 ulp). x is clamped to [−87.3, 88.3] (e^x a normal float32);
   ;; no fused multiply-add, so every lane and thread rounds alike.
+  ;; @inline
   (func $exp4 (param $x v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128)
     (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88.3 88.3 88.3 88.3)))

@@ -14,6 +14,7 @@
   ;; [√½, √2), ln m = 2·atanh(s) = 2s(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9) with s = (m−1)/(m+1), |s| < 0.172
   ;; (the next term is below 3e-9 relative), ln 2 added in two parts; ln 0 = -inf, ln(+inf) = +inf,
   ;; negative or NaN lanes give NaN.
+  ;; @inline
   (func $vlog (param $v v128) (result v128)
     (local $small v128) (local $e v128) (local $m v128) (local $mask v128)
     (local $x v128) (local $s v128) (local $s2 v128) (local $p v128) (local $fe v128) (local $r v128)
