@@ -457,7 +457,7 @@
         (br $chunk)))
   )
 
-;; kernels.wat's sparseAffineRows over fixed chunks of $chunkRows rows, chunks $c0 ≤ c < $c1, with
+  ;; kernels.wat's sparseAffineRows over fixed chunks of $chunkRows rows, chunks $c0 ≤ c < $c1, with
   ;; the non-zeros from the packed CSR at $csr (see kernels.wat's $rowIndices; built by buildCsr when
   ;; the host has none). idx: i32 [chunks, in] scratch, one row's indices per chunk.
   (func (export "sparseAffineCsrChunks")
@@ -471,7 +471,7 @@
       (local.get $csr) (local.get $csrCols) (i32.mul (local.get $c0) (local.get $chunkRows)) (local.get $r1))
   )
 
-;; kernels.wat's sparseAffineGrad's dWᵀ (f32 [in, n]) for the input columns $c0 ≤ c < $c1 only:
+  ;; kernels.wat's sparseAffineGrad's dWᵀ (f32 [in, n]) for the input columns $c0 ≤ c < $c1 only:
   ;; their rows of $dwt zeroed, then each row's non-zeros among those columns (from the packed CSR at
   ;; $csr for the first $csrCols columns, the rest scanned) added in row order as there, so each
   ;; element equals the single-thread kernel's bit for bit. Threads split the columns; $idx: i32 [in]
@@ -503,14 +503,8 @@
         ;; columns past the CSR's, scanned
         (local.set $c (local.get $csrCols))
         (if (i32.gt_s (local.get $c0) (local.get $c)) (then (local.set $c (local.get $c0))))
-        (block $tailDone
-          (loop $tail
-            (br_if $tailDone (i32.ge_s (local.get $c) (local.get $c1)))
-            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $nnz) (i32.const 2))) (local.get $c))
-            (local.set $nnz (i32.add (local.get $nnz)
-              (f32.ne (f32.load (i32.add (local.get $xr) (i32.shl (local.get $c) (i32.const 2)))) (f32.const 0))))
-            (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $tail)))
+        (if (i32.lt_s (local.get $c) (local.get $c1))
+          (then (local.set $nnz (call $appendNonZeros (local.get $xr) (local.get $c) (local.get $c1) (local.get $idx) (local.get $nnz)))))
         (call $sparseGradRow (local.get $xr) (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2)))
           (local.get $idx) (local.get $nnz) (local.get $n) (local.get $dwt) (i32.const 0))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))

@@ -221,7 +221,7 @@
   ;; row's first $csrCols columns, and only the columns after those (e.g. covariates appended to the
   ;; counts) are scanned.
   (func $rowIndices (param $xr i32) (param $r i32) (param $in i32) (param $idx i32) (param $csr i32) (param $rows i32) (param $csrCols i32) (result i32)
-    (local $start i32) (local $n i32) (local $m i32) (local $t i32) (local $p i32)
+    (local $start i32) (local $n i32)
     (if (i32.eqz (local.get $csr)) (then (return (call $nonZeros (local.get $xr) (local.get $in) (local.get $idx)))))
     (local.set $start (i32.load (i32.add (local.get $csr) (i32.shl (local.get $r) (i32.const 2)))))
     (local.set $n (i32.sub (i32.load (i32.add (local.get $csr) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (local.get $start)))
@@ -229,18 +229,24 @@
       (i32.add (local.get $csr) (i32.shl (i32.add (i32.add (local.get $rows) (i32.const 1)) (local.get $start)) (i32.const 2)))
       (i32.shl (local.get $n) (i32.const 2)))
     (if (i32.lt_s (local.get $csrCols) (local.get $in))
-      (then
-        (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $n) (i32.const 2))))
-        (local.set $m (call $nonZeros (i32.add (local.get $xr) (i32.shl (local.get $csrCols) (i32.const 2))) (i32.sub (local.get $in) (local.get $csrCols)) (local.get $p)))
-        (block $shiftDone
-          (loop $shift
-            (br_if $shiftDone (i32.ge_s (local.get $t) (local.get $m)))
-            (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (local.get $csrCols)))
-            (local.set $p (i32.add (local.get $p) (i32.const 4)))
-            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-            (br $shift)))
-        (local.set $n (i32.add (local.get $n) (local.get $m)))))
+      (then (local.set $n (call $appendNonZeros (local.get $xr) (local.get $csrCols) (local.get $in) (local.get $idx) (local.get $n)))))
     (local.get $n)
+  )
+
+  ;; Appends the column indices of the non-zeros among the row's columns $c0 ≤ c < $c1 (the row at
+  ;; $xr) to the $n indices at $idx, in order; returns the new count.
+  (func $appendNonZeros (param $xr i32) (param $c0 i32) (param $c1 i32) (param $idx i32) (param $n i32) (result i32)
+    (local $m i32) (local $t i32) (local $p i32)
+    (local.set $p (i32.add (local.get $idx) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $m (call $nonZeros (i32.add (local.get $xr) (i32.shl (local.get $c0) (i32.const 2))) (i32.sub (local.get $c1) (local.get $c0)) (local.get $p)))
+    (block $shiftDone
+      (loop $shift
+        (br_if $shiftDone (i32.ge_s (local.get $t) (local.get $m)))
+        (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (local.get $c0)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $shift)))
+    (i32.add (local.get $n) (local.get $m))
   )
 
   ;; Number of non-zero values among n float32 values at $src.
