@@ -41,8 +41,8 @@ export interface WasmThreadPoolOptions<K extends string> {
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
-/** Control words: generation, quit, done count, error, task count; tasks from TASK_BASE. */
-const CTRL = { gen: 0, quit: 1, done: 2, error: 3, tasks: 4 } as const;
+/** Control words: generation, quit, done count, error, task count, workers only (1: thread 0 takes no slice); tasks from TASK_BASE. */
+const CTRL = { gen: 0, quit: 1, done: 2, error: 3, tasks: 4, workersOnly: 5 } as const;
 const TASK_BASE = 8;
 const TASK_WORDS = 24; // kernel, splitAt, units, align, nargs, args[19]
 const MAX_TASKS = 16;
@@ -60,8 +60,13 @@ export function sliceOf(units: number, align: number, threads: number, t: number
  * Runs thread `t`'s share of the tasks in the control block. Serialised into the workers' source
  * (it must not reference anything outside itself), and called on the main thread as thread 0.
  */
-function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], t: number, threads: number): void {
+function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], thread: number, threads: number): void {
   const n = ctrl[4]!;
+  // a run started by `start` is split among the workers (threads 1 … threads − 1) only
+  const only = ctrl[5]!;
+  const t = thread - only;
+  const parts = threads - only;
+  if (t < 0) return;
   for (let q = 0; q < n; q++) {
     const base = 8 + q * 24;
     const fn = fns[ctrl[base]!]!;
@@ -72,7 +77,7 @@ function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], 
     const args: number[] = [];
     for (let i = 0; i < nargs; i++) args.push(ctrl[base + 5 + i]!);
     const blocks = Math.ceil(units / align);
-    const per = Math.ceil(blocks / threads);
+    const per = Math.ceil(blocks / parts);
     const lo = Math.min(units, t * per * align);
     const hi = Math.min(units, (t + 1) * per * align);
     if (lo >= hi) continue;
@@ -129,6 +134,8 @@ export class WasmThreadPool<K extends string = string> {
   private f32: Float32Array;
   private top = 0;
   private closed = false;
+  /** A run started by {@link start} that {@link finish} has not waited for. */
+  private pending = false;
 
   constructor(options: WasmThreadPoolOptions<K>) {
     const { threads } = options;
@@ -190,8 +197,8 @@ export class WasmThreadPool<K extends string = string> {
     this.fns[this.kernels.indexOf(kernel)]!(...args);
   }
 
-  /** Runs the tasks, each thread its slices in task order; returns when every thread is done. */
-  run(tasks: readonly PoolTask<K>[]): void {
+  /** Writes the tasks into the control block and wakes the workers (thread 0 takes no slice when `workersOnly`). */
+  private post(tasks: readonly PoolTask<K>[], workersOnly: boolean): void {
     if (this.closed) throw new Error('WasmThreadPool: already closed');
     if (tasks.length > MAX_TASKS) throw new RangeError(`at most ${MAX_TASKS} tasks per run`);
     const c = this.ctrl;
@@ -208,22 +215,65 @@ export class WasmThreadPool<K extends string = string> {
       task.args.forEach((a, i) => (c[base + 5 + i] = a));
     });
     c[CTRL.tasks] = tasks.length;
+    c[CTRL.workersOnly] = workersOnly ? 1 : 0;
     c[CTRL.error] = 0;
     Atomics.store(c, CTRL.done, 0);
-    const nw = this.workers.length;
-    if (nw > 0) {
+    if (this.workers.length > 0) {
       Atomics.add(c, CTRL.gen, 1);
       Atomics.notify(c, CTRL.gen);
     }
+  }
+
+  /** Blocks until every worker has finished the posted run; throws when a kernel failed in one. */
+  private awaitWorkers(): void {
+    const c = this.ctrl;
+    const nw = this.workers.length;
+    for (let d = Atomics.load(c, CTRL.done); d < nw; d = Atomics.load(c, CTRL.done)) Atomics.wait(c, CTRL.done, d);
+    if (c[CTRL.error]) throw new Error('WasmThreadPool: a kernel failed in a worker thread');
+  }
+
+  /** Runs the tasks, each thread its slices in task order; returns when every thread is done. */
+  run(tasks: readonly PoolTask<K>[]): void {
+    this.finish();
+    this.post(tasks, false);
     let failure: unknown = null;
     try {
-      runShare(c, this.fns, 0, this.threads);
+      runShare(this.ctrl, this.fns, 0, this.threads);
     } catch (e) {
       failure = e;
     }
-    for (let d = Atomics.load(c, CTRL.done); d < nw; d = Atomics.load(c, CTRL.done)) Atomics.wait(c, CTRL.done, d);
+    // the workers are waited for even when this thread's slice failed: they still use the memory
+    this.awaitWorkers();
     if (failure) throw failure;
-    if (c[CTRL.error]) throw new Error('WasmThreadPool: a kernel failed in a worker thread');
+  }
+
+  /**
+   * Starts the tasks on the worker threads only (split among them as {@link run} splits among all
+   * threads) and returns at once: the calling thread goes on with other work while they run.
+   * {@link finish} waits for them; every other call of the pool's kernels ({@link run}, another
+   * `start`) waits first. The caller must not touch the memory the tasks read or write before
+   * `finish`. With no worker thread the tasks run here, before `start` returns.
+   */
+  start(tasks: readonly PoolTask<K>[]): void {
+    if (this.workers.length === 0) {
+      this.run(tasks);
+      return;
+    }
+    this.finish();
+    this.post(tasks, true);
+    this.pending = true;
+  }
+
+  /** Waits for the run {@link start} began (nothing to do when none is under way). */
+  finish(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    this.awaitWorkers();
+  }
+
+  /** Whether a run begun by {@link start} may still be under way ({@link finish} not called since). */
+  get busy(): boolean {
+    return this.pending;
   }
 
   /** Stops the worker threads (idempotent). */

@@ -3,6 +3,7 @@ import { initEngine, tf } from '../src/index';
 import { logNbPositiveDense } from '../src/likelihoods/negative-binomial';
 import { decoderNbApplies, decoderNbLimits, decoderNbLogLik, decoderNbStats } from '../src/fused/decoder-nb';
 import { fusedThreads } from '../src/fused/threads';
+import { deferGradients, deferredStats, settle } from '../src/fused/deferred-gradients';
 import { Rng } from '../src/random/rng';
 
 beforeAll(async () => {
@@ -95,6 +96,60 @@ describe('fused decoder output layer + NB likelihood', () => {
     for (const r of runs.slice(1)) {
       expect(r.value).toBe(runs[0]!.value);
       r.grads.forEach((t, i) => expect(Buffer.from(t.buffer, t.byteOffset, t.byteLength).equals(Buffer.from(runs[0]!.grads[i]!.buffer, runs[0]!.grads[i]!.byteOffset, runs[0]!.grads[i]!.byteLength))).toBe(true));
+    }
+  });
+
+  it('inside a deferral scope, leaves dW and db of variables to the worker threads: settled, they are the bits of the undeferred gradients', () => {
+    fusedThreads(2);
+    const want = evaluate(a, b, g, k, true);
+    const vars = [tf.variable(tf.tensor2d(a.h, [b, k])), tf.variable(tf.tensor2d(a.w, [g, k])), tf.variable(tf.tensor1d(a.bias)), tf.variable(tf.tensor1d(a.theta))];
+    const x = tf.tensor2d(a.x, [b, g]);
+    const lib = tf.tensor2d(a.lib, [b, 1]);
+    const dy = tf.tensor1d(a.dy);
+    const loss = (passes: number) => () => {
+      let total: tf.Tensor = tf.scalar(0);
+      for (let p = 0; p < passes; p++) {
+        const ll = decoderNbLogLik(vars[0] as tf.Tensor2D, vars[1] as tf.Tensor2D, vars[2] as tf.Tensor1D, vars[3] as tf.Tensor1D, lib, x).logLik;
+        total = tf.add(total, tf.sum(tf.mul(ll, dy)));
+      }
+      return total as tf.Scalar;
+    };
+    try {
+      const before = { ...deferredStats };
+      // settled one by one (as the optimiser does), and W's read again after the scope
+      let dwAfter: Float32Array | null = null;
+      const got = deferGradients(() => {
+        const { grads } = tf.variableGrads(loss(1), vars);
+        const out = vars.map((v) => {
+          settle(grads[v.name]!);
+          return grads[v.name]!.dataSync().slice() as Float32Array;
+        });
+        dwAfter = grads[vars[1]!.name]!.dataSync().slice() as Float32Array;
+        return out;
+      });
+      expect(deferredStats.deferred - before.deferred).toBe(1);
+      expect(deferredStats.settledEarly - before.settledEarly).toBe(1);
+      got.forEach((t, i) => expect(Buffer.from(t.buffer).equals(Buffer.from(want.grads[i]!.buffer, want.grads[i]!.byteOffset, want.grads[i]!.byteLength)), ['h', 'W', 'b', 'θ'][i]).toBe(true));
+      expect(Buffer.from(dwAfter!.buffer).equals(Buffer.from(got[1]!.buffer))).toBe(true);
+      // never settled inside the scope: written when it ends
+      const late = deferGradients(() => tf.variableGrads(loss(1), vars).grads);
+      expect(deferredStats.deferred - before.deferred).toBe(2);
+      expect(Buffer.from((late[vars[1]!.name]!.dataSync() as Float32Array).buffer).equals(Buffer.from(got[1]!.buffer))).toBe(true);
+      tf.dispose(late);
+      // W read by two passes in the scope: its gradient is a sum of two, so nothing is deferred
+      const twice = deferGradients(() => tf.variableGrads(loss(2), vars).grads);
+      expect(deferredStats.deferred - before.deferred).toBe(2);
+      const dw2 = twice[vars[1]!.name]!.dataSync() as Float32Array;
+      expect(relErr(dw2, want.grads[1]!.map((v) => 2 * v))).toBeLessThan(1e-6);
+      tf.dispose(twice);
+      // outside a scope, or on one thread: never deferred
+      tf.dispose(tf.variableGrads(loss(1), vars).grads);
+      fusedThreads(1);
+      tf.dispose(deferGradients(() => tf.variableGrads(loss(1), vars).grads));
+      expect(deferredStats.deferred - before.deferred).toBe(2);
+    } finally {
+      tf.dispose([...vars, x, lib, dy]);
+      fusedThreads(2);
     }
   });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../src/index';
-import { FusedThreads, defaultThreadCount, sliceOf } from '../src/fused/threads';
+import { FusedThreads, defaultThreadCount, sliceOf, type SplitTask } from '../src/fused/threads';
 import { isMainThread } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { affineBackward, affineForward, threadedAffine } from '../src/fused/affine';
@@ -48,6 +48,15 @@ function maxRelErr(a: ArrayLike<number>, ref: Float64Array): number {
 }
 
 let pools: FusedThreads[] = [];
+
+/** Pack B [k, n] (row-major at `b`) into panels, then C [m, n] = A [m, k] · B, split by panels of C's columns. */
+function productTasksFor(a: number, b: number, packed: number, c: number, m: number, n: number, k: number): SplitTask[] {
+  const units = Math.ceil(n / 8);
+  return [
+    { kernel: 'packPanels', args: [b, n, 1, k, n, packed, 0, 0], splitAt: 6, units },
+    { kernel: 'gemm', args: [a, k, 1, packed, c, n, 0, n, k, 0, m, 0, 0], splitAt: 11, units },
+  ];
+}
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -190,6 +199,37 @@ describe('fused gemm kernels', () => {
         expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `m ${m} k ${k} n ${n}${transposed ? ' transposed' : ''}`).toBe(true);
       }
     }
+  });
+
+  it('start runs tasks on the worker threads only while the caller goes on; finish (or the next run) waits; the bits are those of run', () => {
+    const [m, k, n] = [70, 40, 90];
+    const rng = new Rng(11);
+    const av = randomArray(rng, m * k);
+    const bv = randomArray(rng, k * n);
+    const panelsN = Math.ceil(n / 8);
+    const outputs = pools.map((pool) => {
+      pool.reset();
+      const a = pool.alloc(m * k);
+      const b = pool.alloc(k * n);
+      const packed = pool.alloc(panelsN * 8 * k);
+      const [c1, c2, c3] = [pool.alloc(m * n), pool.alloc(m * n), pool.alloc(m * n)];
+      pool.write(a, av);
+      pool.write(b, bv);
+      const tasks = (c: number) => productTasksFor(a, b, packed, c, m, n, k);
+      pool.run(tasks(c1));
+      pool.start(tasks(c2));
+      expect(pool.busy).toBe(pool.threads > 1);
+      pool.finish();
+      expect(pool.busy).toBe(false);
+      pool.finish(); // nothing under way: returns
+      pool.start(tasks(c3));
+      // the next run waits for the started one first (their memory overlaps only in the inputs)
+      pool.run([{ kernel: 'colSums', args: [a, k, m, pool.alloc(k), 0, 0], splitAt: 4, units: k, align: 4 }]);
+      expect(pool.busy).toBe(false);
+      return [c1, c2, c3].map((c) => pool.view(c, m * n).slice());
+    });
+    const ref = outputs[0]![0]!;
+    for (const o of outputs) for (const c of o) expect(Buffer.from(c.buffer).equals(Buffer.from(ref.buffer))).toBe(true);
   });
 
   it('threadedAffine is a taped op: its gradients equal those of the tensor-op formulation', () => {

@@ -1,6 +1,9 @@
 import { tf } from '../tf';
 import { values, toTensor } from './affine';
-import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable } from './threads';
+import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable, type SplitTask } from './threads';
+import { engineOffset } from '../wasm/kernels';
+import { fastPaths } from '../nn/fast-paths';
+import { deferGradient, deferralScope, gradientsDeferrable, settleAll } from './deferred-gradients';
 import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, addForwardExceptions, digammaDiffTable, f32Bits, lgammaRatioTable, thetaGradSum } from '../likelihoods/nb-fused';
 
 /**
@@ -108,6 +111,8 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
     T[key] += now - t;
     t = now;
   };
+  // a deferred dW / db of an earlier pass still in the pool's memory: written out before it is reused
+  settleAll();
   const L = layout(pool, b, g, k);
   const chunks = Math.ceil(b / CHUNK_ROWS);
   pool.write(L.h, h);
@@ -143,8 +148,12 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
   return { L, out };
 }
 
-/** Gradient pass of the forward pass whose buffers are in the pool, given dy `[b]`. */
-function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32Array, dy: Float32Array, eps: number): { dh: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dTheta: tf.Tensor1D } {
+/**
+ * Gradient pass of the forward pass whose buffers are in the pool, given dy `[b]`. With `deferWeights`
+ * (see `deferred-gradients`) dW and db are computed by the worker threads while this thread goes on:
+ * their tensors are returned unwritten and filled when settled.
+ */
+function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32Array, dy: Float32Array, eps: number, deferWeights = false): { dh: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dTheta: tf.Tensor1D } {
   const { b, g, k } = L;
   const T = decoderNbTimes;
   let t = performance.now();
@@ -172,23 +181,70 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     { kernel: 'gemm', args: [L.dl, g, 1, L.packW, L.dh, k, 0, k, g, 0, 0, 0, panels(k)], splitAt: 9, units: b, align: CHUNK_ROWS },
   ]);
   lap('backward1');
-  pool.run([
+  const weightTasks: SplitTask[] = [
     // dW [g, k] = dlᵀ · h: A(i, p) = dl[p, i], B = h [b, k], by panels of hidden units
     { kernel: 'packPanels', args: [L.h, k, 1, b, k, L.packH, 0, 0], splitAt: 6, units: panels(k) },
     { kernel: 'gemm', args: [L.dl, 1, g, L.packH, L.dw, k, 0, k, b, 0, g, 0, 0], splitAt: 11, units: panels(k) },
     { kernel: 'colSums', args: [L.dl, g, b, L.db, 0, 0], splitAt: 4, units: g, align: 4 },
-  ]);
+  ];
+  let dw: tf.Tensor2D;
+  let db: tf.Tensor1D;
+  if (deferWeights) {
+    // on the workers, while this thread sums dθ and goes on with the backward pass; the same kernels
+    // on the same data, so the values are those of the run below
+    pool.start(weightTasks);
+    dw = tf.zeros([g, k]) as tf.Tensor2D;
+    db = tf.zeros([g]) as tf.Tensor1D;
+    const [dwT, dbT] = [dw, db];
+    deferGradient([dwT, dbT], () => {
+      pool.finish();
+      if (!dwT.isDisposed) values(dwT).set(pool.view(L.dw, g * k));
+      if (!dbT.isDisposed) values(dbT).set(pool.view(L.db, g));
+    });
+  } else {
+    pool.run(weightTasks);
+    dw = toTensor(pool.view(L.dw, g * k), [g, k]) as tf.Tensor2D;
+    db = toTensor(pool.view(L.db, g), [g]) as tf.Tensor1D;
+  }
   lap('backward2');
   const sum = thetaGradSum(buf, L.acc, L.counts, L.exc, b, g, chunks, x, theta, dy);
   const dTheta = Float32Array.from(sum);
   const out = {
     dh: toTensor(pool.view(L.dh, b * k), [b, k]) as tf.Tensor2D,
-    dw: toTensor(pool.view(L.dw, g * k), [g, k]) as tf.Tensor2D,
-    db: toTensor(pool.view(L.db, g), [g]) as tf.Tensor1D,
+    dw,
+    db,
     dTheta: tf.tensor1d(dTheta, 'float32'),
   };
   lap('out');
   return out;
+}
+
+/** Forward passes per weight in the current deferral scope (see {@link countUse}). */
+let useScope = 0;
+const usesOf = new Map<number, number>();
+
+/**
+ * Counts a forward pass reading weight `w` in the current deferral scope; returns a function giving
+ * the count at the time of the gradient pass (the scope's forward passes all run before it).
+ */
+function countUse(w: tf.Tensor): () => number {
+  const scope = deferralScope();
+  if (scope === 0) return () => 0;
+  if (scope !== useScope) {
+    useScope = scope;
+    usesOf.clear();
+  }
+  usesOf.set(w.id, (usesOf.get(w.id) ?? 0) + 1);
+  return () => (useScope === scope ? usesOf.get(w.id) ?? 0 : 0);
+}
+
+/**
+ * Whether a gradient pass may defer dW and db (`deferred-gradients`): inside a deferral scope, with
+ * worker threads, on the wasm engine (the tensors' values are written in place in its memory), and
+ * with W and b variables read by this forward pass only (`uses` of them in the scope: 1).
+ */
+function canDeferWeights(pool: FusedThreads, w: tf.Tensor, bias: tf.Tensor, uses: number): boolean {
+  return fastPaths.deferredGradients && gradientsDeferrable() && pool.threads > 1 && tf.getBackend() === 'wasm' && w instanceof tf.Variable && bias instanceof tf.Variable && uses === 1 && engineOffset(w) !== null;
 }
 
 /**
@@ -227,6 +283,7 @@ export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x:
  */
 export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, theta: tf.Tensor1D, library: tf.Tensor2D, x: tf.Tensor2D, eps = 1e-8): { logLik: tf.Tensor1D; mean: tf.Tensor2D } {
   const pool = decoderPool();
+  const uses = countUse(w);
   const [b, k] = h.shape;
   const g = w.shape[0];
   if (h.dtype !== 'float32' || h.shape[1] !== w.shape[1]) throw new Error(`decoderNbLogLik: h ${h.dtype} [${h.shape}] does not fit W [${w.shape}]`);
@@ -253,7 +310,8 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
         }
         const dyf = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
         const thetaV = values(ts).slice();
-        const g2 = backward(pool, layoutNow, thetaV, pool.view(layoutNow.x, b * g), values(dyf).slice(), eps);
+        const defer = canDeferWeights(pool, w, bias, uses());
+        const g2 = backward(pool, layoutNow, thetaV, pool.view(layoutNow.x, b * g), values(dyf).slice(), eps, defer);
         if (dyf !== dy) dyf.dispose();
         return [g2.dh, g2.dw, g2.db, g2.dTheta];
       },

@@ -59,6 +59,11 @@ export const fastPaths = {
    * threads (`fused/decoder-nb`): the [cells, genes] intermediates never become engine tensors.
    * On by default (see `threadedFromEnv`); `INVAE_FUSED_DECODER=0` turns it alone off.
    */
+  /**
+   * The fused NB decoder op's dW and db computed by the worker threads while the calling thread goes
+   * on with the backward pass, inside an optimiser step (`fused/deferred-gradients`).
+   */
+  deferredGradients: true,
   fusedDecoderNb: threadedOn('decoder') && !(typeof process !== 'undefined' && process.env?.INVAE_FUSED_DECODER === '0'),
 };
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError } from '../errors';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
+import { deferGradients, settle } from '../fused/deferred-gradients';
 import { fastPaths } from '../nn/fast-paths';
 import { simdKernels, simdKernelsFor } from '../wasm/kernels';
 
@@ -205,6 +206,7 @@ export class Adam {
       for (let i = 0; i < this.vars.length; i++) {
         const p = this.vars[i]!;
         let g = list[i]!;
+        settle(g);
         if (g.dtype !== 'float32') g = g.toFloat();
         if (kernel && (simd || p.size <= ADAM_KERNEL_MAX_SIZE)) {
           const [pNew, mNew, vNew] = kernel([p, g, this.m[i]!, this.v[i]!], attrs);
@@ -230,14 +232,17 @@ export class Adam {
    * returns the loss value (as a number, after one device read).
    */
   minimize(loss: () => tf.Scalar): number {
-    const { value, grads } = tf.variableGrads(loss, this.vars as tf.Variable[]);
-    try {
-      this.applyGradients(grads);
-      return value.dataSync()[0]!;
-    } finally {
-      value.dispose();
-      tf.dispose(grads);
-    }
+    // the fused ops may leave gradients to their worker threads until the update reads them
+    return deferGradients(() => {
+      const { value, grads } = tf.variableGrads(loss, this.vars as tf.Variable[]);
+      try {
+        this.applyGradients(grads);
+        return value.dataSync()[0]!;
+      } finally {
+        value.dispose();
+        tf.dispose(grads);
+      }
+    });
   }
 
   /** Copies the optimiser state to plain arrays (reads from the device). */
