@@ -128,6 +128,20 @@ describe('forcing an engine', () => {
     // string tensors are still copied by the original kernel
     const s = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
     expect(s.dataSync()).toEqual(['a', 'b']);
+    // a cast to the tensor's own dtype shares too; a conversion still converts
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const t = tf.tensor1d([1, 0, 3], dtype);
+      const c = tf.cast(t, dtype);
+      expect(c.dataId, dtype).toBe(t.dataId);
+      t.dispose();
+      expect(Array.from(c.dataSync()), dtype).toEqual(dtype === 'bool' ? [1, 0, 1] : [1, 0, 3]);
+      c.dispose();
+    }
+    const f = tf.tensor1d([1.7, -2.2, 0]);
+    const i = tf.cast(f, 'int32');
+    expect(i.dataId).not.toBe(f.dataId);
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 0]);
+    tf.dispose([f, i]);
   });
 
   it('on wasm, float32 matrix transposes (the SIMD kernel) equal the engine kernel bit for bit; other transposes keep it', async () => {
