@@ -140,6 +140,35 @@ describe('Adam', () => {
     [o1, o2, o3, o4].forEach((o) => o.dispose());
   });
 
+  it('on wasm updates a variable and its moments in place where each holds its data alone: the bits of the new-tensor update; a shared variable is left to that path', async () => {
+    const { fastPaths } = await import('../src/nn/fast-paths');
+    const init = [Float32Array.from({ length: 1031 }, (_, i) => Math.sin(i)), Float32Array.from({ length: 6 }, (_, i) => i - 2.5)];
+    const run = (inPlace: boolean, share: boolean) => {
+      fastPaths.adamInPlace = inPlace;
+      const vars = init.map((a, i) => tf.tidy(() => tf.variable(tf.tensor1d(a), true, `adam_inplace_${inPlace}_${share}_${i}`)));
+      const opt = new Adam(vars, { learningRate: 0.01, weightDecay: 0.1 });
+      const held = share ? tf.clone(vars[0]!) : null; // shares the variable's data (Identity on wasm)
+      const ids = vars.map((v) => v.dataId);
+      for (let t = 0; t < 3; t++) opt.minimize(() => tf.add(tf.sum(tf.square(tf.sub(vars[0]!, 0.3))), tf.sum(tf.mul(vars[1]!, vars[1]!))) as tf.Scalar);
+      const sameData = vars.map((v, i) => v.dataId === ids[i]);
+      const out = vars.map((v) => v.dataSync().slice() as Float32Array);
+      const heldValues = held ? (held.dataSync().slice() as Float32Array) : null;
+      tf.dispose([...vars, ...(held ? [held] : [])]);
+      opt.dispose();
+      fastPaths.adamInPlace = true;
+      return { out, sameData, heldValues };
+    };
+    const fresh = run(false, false);
+    const inPlace = run(true, false);
+    const shared = run(true, true);
+    expect(fresh.sameData).toEqual([false, false]);
+    expect(inPlace.sameData).toEqual([true, true]);
+    expect(shared.sameData).toEqual([false, true]);
+    for (const r of [inPlace, shared]) r.out.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(fresh.out[i]!.buffer))).toBe(true));
+    // the clone keeps the variable's initial values
+    expect(Array.from(shared.heldValues!)).toEqual(Array.from(init[0]!));
+  });
+
   it('rejects bad hyper-parameters, gradients and use after dispose', () => {
     const w = variable([1], [1]);
     expect(() => new Adam([])).toThrow(InvalidOptionError);

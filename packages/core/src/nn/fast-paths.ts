@@ -38,6 +38,8 @@ export const fastPaths = {
   plainProduct: true,
   /** Adam updates small variables with one JavaScript kernel each (`optim/adam`). */
   adamKernel: true,
+  /** With the SIMD kernels, Adam writes a variable and its moments in place where each is its data's only holder. */
+  adamInPlace: true,
   /** Dropout masks written by one JavaScript kernel (`nn/dropout-mask`) instead of randomUniform + 3 ops. */
   dropoutKernel: true,
   /** BatchNorm in training mode as one taped op with the closed-form gradient (`nn/batchnorm`). */

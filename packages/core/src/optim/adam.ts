@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { deferGradients, settle } from '../fused/deferred-gradients';
 import { fastPaths } from '../nn/fast-paths';
-import { simdKernels, simdKernelsFor } from '../wasm/kernels';
+import { engineOffset, simdKernels, simdKernelsFor, soleOffset } from '../wasm/kernels';
 
 /** Hyper-parameters of {@link Adam}. */
 export interface AdamOptions {
@@ -208,6 +208,7 @@ export class Adam {
         let g = list[i]!;
         settle(g);
         if (g.dtype !== 'float32') g = g.toFloat();
+        if (simd && fastPaths.adamInPlace && this.updateInPlace(i, g, attrs)) continue;
         if (kernel && (simd || p.size <= ADAM_KERNEL_MAX_SIZE)) {
           const [pNew, mNew, vNew] = kernel([p, g, this.m[i]!, this.v[i]!], attrs);
           this.m[i]!.assign(mNew!);
@@ -225,6 +226,22 @@ export class Adam {
       }
     });
     this.stepCount = t;
+  }
+
+  /**
+   * The SIMD update of variable `i` written into its own memory and its moments' (the kernel reads each
+   * element before it writes it, so the values are those of the kernel with new outputs), where each
+   * of the three is its data's only holder; false (nothing done) otherwise.
+   */
+  private updateInPlace(i: number, g: tf.Tensor, a: { beta1: number; beta2: number; weightDecay: number; epsilon: number; bc2Sqrt: number; stepSize: number }): boolean {
+    const k = simdKernels();
+    const p = soleOffset(this.vars[i]!);
+    const m = soleOffset(this.m[i]!);
+    const v = soleOffset(this.v[i]!);
+    const go = engineOffset(g);
+    if (!k || p === null || m === null || v === null || go === null) return false;
+    k.adam(p, go, m, v, p, m, v, this.vars[i]!.size, a.beta1, a.beta2, a.weightDecay, a.epsilon, a.bc2Sqrt, a.stepSize);
+    return true;
   }
 
   /**

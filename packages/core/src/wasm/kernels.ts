@@ -135,6 +135,16 @@ export function engineOffset(t: tf.Tensor): number | null {
 }
 
 /**
+ * Byte offset of tensor `t`'s values in the wasm engine's memory when `t` is their only holder (no
+ * other tensor shares them: an update may write them in place), else null.
+ */
+export function soleOffset(t: tf.Tensor): number | null {
+  const off = engineOffset(t);
+  const backend = tf.backend() as unknown as { refCount?(dataId: object): number };
+  return off !== null && backend.refCount?.(t.dataId) === 1 ? off : null;
+}
+
+/**
  * The kernels when every view lies on their memory (heap views of the wasm engine), else null.
  * `f64` views must additionally be 8-byte aligned.
  */
