@@ -142,14 +142,19 @@ describe('Adam', () => {
 
   it('on wasm updates a variable and its moments in place where each holds its data alone: the bits of the new-tensor update; a shared variable is left to that path', async () => {
     const { fastPaths } = await import('../src/nn/fast-paths');
-    const init = [Float32Array.from({ length: 1031 }, (_, i) => Math.sin(i)), Float32Array.from({ length: 6 }, (_, i) => i - 2.5)];
+    const init = [Float32Array.from({ length: 1031 }, (_, i) => Math.sin(i)), Float32Array.from({ length: 6 }, (_, i) => i / 4 - 0.5)];
     const run = (inPlace: boolean, share: boolean) => {
       fastPaths.adamInPlace = inPlace;
       const vars = init.map((a, i) => tf.tidy(() => tf.variable(tf.tensor1d(a), true, `adam_inplace_${inPlace}_${share}_${i}`)));
       const opt = new Adam(vars, { learningRate: 0.01, weightDecay: 0.1 });
       const held = share ? tf.clone(vars[0]!) : null; // shares the variable's data (Identity on wasm)
       const ids = vars.map((v) => v.dataId);
-      for (let t = 0; t < 3; t++) opt.minimize(() => tf.add(tf.sum(tf.square(tf.sub(vars[0]!, 0.3))), tf.sum(tf.mul(vars[1]!, vars[1]!))) as tf.Scalar);
+      // the bias-like variable is also a product's weight operand, which the engine packs once per tensor
+      const a = tf.tensor2d([[1, -2], [0.5, 3], [2, 1]]);
+      for (let t = 0; t < 4; t++) {
+        opt.minimize(() => tf.add(tf.sum(tf.square(tf.sub(vars[0]!, 0.3))), tf.sum(tf.square(tf.sub(tf.matMul(a, tf.reshape(vars[1]!, [2, 3])), 1)))) as tf.Scalar);
+      }
+      a.dispose();
       const sameData = vars.map((v, i) => v.dataId === ids[i]);
       const out = vars.map((v) => v.dataSync().slice() as Float32Array);
       const heldValues = held ? (held.dataSync().slice() as Float32Array) : null;

@@ -1,7 +1,7 @@
 import { tf } from '../tf';
 import { values, toTensor } from './affine';
 import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable, type SplitTask } from './threads';
-import { engineOffset } from '../wasm/kernels';
+import { dataWrittenInPlace, engineOffset } from '../wasm/kernels';
 import { fastPaths } from '../nn/fast-paths';
 import { deferGradient, deferralScope, gradientsDeferrable, settleAll } from './deferred-gradients';
 import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, addForwardExceptions, digammaDiffTable, f32Bits, lgammaRatioTable, thetaGradSum } from '../likelihoods/nb-fused';
@@ -198,8 +198,11 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     const [dwT, dbT] = [dw, db];
     deferGradient([dwT, dbT], () => {
       pool.finish();
-      if (!dwT.isDisposed) values(dwT).set(pool.view(L.dw, g * k));
-      if (!dbT.isDisposed) values(dbT).set(pool.view(L.db, g));
+      for (const [t, at, n] of [[dwT, L.dw, g * k], [dbT, L.db, g]] as const) {
+        if (t.isDisposed) continue;
+        values(t).set(pool.view(at, n));
+        dataWrittenInPlace(t);
+      }
     });
   } else {
     pool.run(weightTasks);

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
 import { deferGradients, settle } from '../fused/deferred-gradients';
 import { fastPaths } from '../nn/fast-paths';
-import { engineOffset, simdKernels, simdKernelsFor, soleOffset } from '../wasm/kernels';
+import { dataWrittenInPlace, engineOffset, simdKernels, simdKernelsFor, soleOffset } from '../wasm/kernels';
 
 /** Hyper-parameters of {@link Adam}. */
 export interface AdamOptions {
@@ -231,7 +231,8 @@ export class Adam {
   /**
    * The SIMD update of variable `i` written into its own memory and its moments' (the kernel reads each
    * element before it writes it, so the values are those of the kernel with new outputs), where each
-   * of the three is its data's only holder; false (nothing done) otherwise.
+   * of the three is its data's only holder; false (nothing done) otherwise. The engine is told the
+   * values changed (it keeps packed copies of product weights per tensor).
    */
   private updateInPlace(i: number, g: tf.Tensor, a: { beta1: number; beta2: number; weightDecay: number; epsilon: number; bc2Sqrt: number; stepSize: number }): boolean {
     const k = simdKernels();
@@ -241,6 +242,7 @@ export class Adam {
     const go = engineOffset(g);
     if (!k || p === null || m === null || v === null || go === null) return false;
     k.adam(p, go, m, v, p, m, v, this.vars[i]!.size, a.beta1, a.beta2, a.weightDecay, a.epsilon, a.bc2Sqrt, a.stepSize);
+    for (const t of [this.vars[i]!, this.m[i]!, this.v[i]!]) dataWrittenInPlace(t);
     return true;
   }
 

@@ -50,7 +50,7 @@ export interface SimdKernels {
   sparseAffineGrad(x: number, rows: number, inDim: number, dy: number, n: number, dwt: number, db: number, idx: number, csr: number, csrCols: number): void;
   /** `[log1p(x) | u]` `[b, g + c]` and Σx per row `[b]` for counts `[b, g]` and covariates `[b, c]`; `csr`: the counts' non-zeros or 0 (see kernels.wat). */
   log1pInput(x: number, u: number, out: number, lib: number, b: number, g: number, c: number, csr: number): void;
-  /** One Adam step on n float32 values (see kernels.wat); outputs must not alias inputs. */
+  /** One Adam step on n float32 values (see kernels.wat); an output may be its own input (each element is read before it is written). */
   adam(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, weightDecay: number, epsilon: number, bc2Sqrt: number, stepSize: number): void;
   /** dst `[cols, rows]` = transpose of src `[rows, cols]` (f32). */
   transpose(src: number, rows: number, cols: number, dst: number): void;
@@ -58,6 +58,10 @@ export interface SimdKernels {
   batchNormForward(x: number, n: number, c: number, gamma: number, beta: number, eps: number, out: number, xhat: number, mean: number, variance: number, inv: number): void;
   /** Dropout multiplier for n values (see kernels.wat): `value` where element i's splitmix32 draw of `seed` exceeds `threshold` = floor(rate·2³²) (as int32), else 0. */
   dropoutMask(out: number, n: number, seed: number, threshold: number, value: number): void;
+  /** out = act(y)·mask over n values (act 0 none, 1 relu, 2 lrelu with the float32 slope; no mask with hasMask 0), as `nn/batchnorm-kernels`' activateInto. */
+  activateMask(y: number, mask: number, out: number, n: number, act: number, slope: number, hasMask: number): void;
+  /** Its gradient dy from d out, y and the mask, as `nn/batchnorm-kernels`' activationGradInto. */
+  activationGrad(dout: number, y: number, mask: number, dy: number, n: number, act: number, slope: number, hasMask: number): void;
   /** Its gradient: dx `[n, c]`, dγ, dβ `[c]` from dy and x̂ (c even), as the JavaScript kernel bit for bit. */
   batchNormBackward(dy: number, xhat: number, inv: number, gamma: number, n: number, c: number, dx: number, dGamma: number, dBeta: number): void;
 }
@@ -142,6 +146,27 @@ export function soleOffset(t: tf.Tensor): number | null {
   const off = engineOffset(t);
   const backend = tf.backend() as unknown as { refCount?(dataId: object): number };
   return off !== null && backend.refCount?.(t.dataId) === 1 ? off : null;
+}
+
+interface WasmEngineInternals {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  wasm?: { tfjs?: { disposeData(id: number): void; registerTensor(id: number, size: number, memoryOffset: number): void } };
+}
+
+/**
+ * Call after writing tensor `t`'s values in place in the wasm engine's memory: the engine drops what
+ * it derived from the old values (it packs a product's weight operand once per tensor and keeps the
+ * packed copy while the tensor lives) by unregistering and re-registering the tensor's data (same
+ * memory), so later kernels read the new values. Nothing to do on another engine.
+ */
+export function dataWrittenInPlace(t: tf.Tensor): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const b = tf.backend() as unknown as WasmEngineInternals;
+  const d = b.dataIdMap.get(t.dataId);
+  const api = b.wasm?.tfjs;
+  if (!d || !api) return;
+  api.disposeData(d.id);
+  api.registerTensor(d.id, t.size, d.memoryOffset);
 }
 
 /**
