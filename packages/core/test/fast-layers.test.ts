@@ -212,3 +212,89 @@ describe('fused BatchNorm (training)', () => {
     }
   });
 });
+
+describe('MLP block op (BatchNorm → activation → dropout in training)', () => {
+  /** Output, gradients for the input and every trainable variable, and running statistics of one seeded training pass. */
+  function pass(mlp: MLP, x: tf.Tensor2D, up: tf.Tensor2D, seed: number) {
+    const vars = mlp.namedVariables().filter((v) => v.trainable).map((v) => v.variable);
+    const { withDropoutSeed } = mlpModule!;
+    return tf.tidy(() => {
+      const loss = (xx: tf.Tensor) => withDropoutSeed(seed, () => tf.sum(tf.mul(mlp.forward(xx as tf.Tensor2D, { training: true }), up)) as tf.Scalar);
+      const out = withDropoutSeed(seed, () => mlp.forward(x, { training: true })); // one update of the running statistics
+      const dx = tf.grad(loss)(x);
+      const { grads } = tf.variableGrads(() => loss(x), vars);
+      const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).slice().buffer);
+      return {
+        out: bits(out),
+        dx: bits(dx),
+        grads: vars.map((v) => bits(grads[v.name]!)),
+        stats: mlp.bn.flatMap((b) => [bits(b.runningMean), bits(b.runningVar)]),
+      };
+    });
+  }
+  let mlpModule: typeof import('../src/nn/mlp') | null = null;
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    for (const [activation, dropoutRate, endWithAct, hidden] of [['relu', 0.3, false, 6], ['lrelu', 0.3, true, 6], ['relu', 0, false, 5], ['lrelu', 0.5, false, 7]] as const) {
+      it(`gives the bits of the separate ops (${backend}, ${activation}, dropout ${dropoutRate}, ${endWithAct ? 'ending with the activation' : 'no final activation'}, width ${hidden})`, async () => {
+        mlpModule ??= await import('../src/nn/mlp');
+        await initEngine({ backend, report: null });
+        try {
+          const x = tf.randomNormal([13, 4], 0, 2, 'float32', 5) as tf.Tensor2D;
+          const up = tf.randomNormal([13, 3], 0, 1, 'float32', 6) as tf.Tensor2D;
+          const runs = [false, true].map((block) => {
+            fastPaths.batchNormBlock = block;
+            const mlp = new MLP({ inputDim: 4, outputDim: 3, hiddenDim: hidden, nLayers: 3, activation, slope: 0.2, endWithAct, batchNorm: true, dropoutRate }, new SeedStream(9));
+            // γ, β away from 1, 0 so that negative normalised values reach the activation
+            for (const b of mlp.bn) {
+              b.weight.assign(tf.randomNormal(b.weight.shape, 1, 0.5, 'float32', 7));
+              b.bias.assign(tf.randomNormal(b.bias.shape, 0, 0.5, 'float32', 8));
+            }
+            const before = tf.memory().numTensors;
+            const r = pass(mlp, x, up, 11);
+            expect(tf.memory().numTensors, 'no tensor left behind').toBe(before);
+            mlp.namedVariables().forEach((v) => v.variable.dispose());
+            return r;
+          });
+          const [plain, fused] = runs as [ReturnType<typeof pass>, ReturnType<typeof pass>];
+          expect(fused.out.equals(plain.out), 'output').toBe(true);
+          expect(fused.dx.equals(plain.dx), 'dx').toBe(true);
+          fused.grads.forEach((g, i) => expect(g.equals(plain.grads[i]!), `gradient ${i}`).toBe(true));
+          fused.stats.forEach((s, i) => expect(s.equals(plain.stats[i]!), `running statistic ${i}`).toBe(true));
+          tf.dispose([x, up]);
+        } finally {
+          fastPaths.batchNormBlock = true;
+          await initEngine({ backend: 'wasm', report: null });
+        }
+      });
+    }
+  }
+
+  it('runs one kernel each way per block in a training pass, and none in eval mode or in a trace', async () => {
+    const mlp = new MLP({ inputDim: 4, outputDim: 3, hiddenDim: 6, nLayers: 2, activation: 'relu', batchNorm: true, dropoutRate: 0.2 }, new SeedStream(3));
+    const x = tf.randomNormal([8, 4], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const kernels = (f: () => void) => {
+      const names: string[] = [];
+      const eng = tf.engine();
+      const orig = eng.runKernel.bind(eng);
+      eng.runKernel = ((name: string, ...rest: unknown[]) => {
+        names.push(name);
+        return (orig as (...a: unknown[]) => unknown)(name, ...rest);
+      }) as typeof eng.runKernel;
+      try {
+        tf.tidy(f);
+      } finally {
+        eng.runKernel = orig;
+      }
+      return names;
+    };
+    const train = kernels(() => void tf.grad((xx: tf.Tensor) => tf.sum(mlp.forward(xx as tf.Tensor2D, { training: true })) as tf.Scalar)(x));
+    expect(train.filter((n) => n === 'InvaeBatchNormBlockForward')).toHaveLength(2);
+    expect(train.filter((n) => n === 'InvaeBatchNormBlockBackward')).toHaveLength(2);
+    expect(train.filter((n) => n === 'Relu' || n === 'InvaeBatchNormForward')).toHaveLength(0);
+    expect(kernels(() => void mlp.forward(x, { training: false })).filter((n) => n.startsWith('InvaeBatchNormBlock'))).toHaveLength(0);
+    expect(kernels(() => void mlp.trace(x, { training: true })).filter((n) => n.startsWith('InvaeBatchNormBlock'))).toHaveLength(0);
+    mlp.namedVariables().forEach((v) => v.variable.dispose());
+    x.dispose();
+  });
+});

@@ -2,7 +2,7 @@ import { tf } from '../tf';
 import { detach, type NamedVariable } from './variables';
 import { fastPaths } from './fast-paths';
 import { jsKernelsAvailable } from './js-kernel';
-import { batchNormBackward, batchNormForward } from './batchnorm-kernels';
+import { BLOCK_ACTIVATION, batchNormBackward, batchNormBlockBackward, batchNormBlockForward, batchNormForward } from './batchnorm-kernels';
 
 /** Output of {@link BatchNorm1d.apply}: the normalised values and the per-unit factor applied to the input. */
 export interface BatchNormResult {
@@ -127,19 +127,57 @@ export class BatchNorm1d {
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (xv: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D;
     const out = f(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D);
     const [m, v, inv] = [mean!, variance!, invStd!] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-    if (updateStats) {
-      const mo = this.momentum;
-      const unbiased = n > 1 ? n / (n - 1) : 1;
-      const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - mo), tf.mul(m, mo)));
-      const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - mo), tf.mul(v, mo * unbiased)));
-      this.runningMean.assign(newMean);
-      this.runningVar.assign(newVar);
-      newMean.dispose();
-      newVar.dispose();
-    }
+    if (updateStats) this.updateRunningStats(n, m, v);
     const scale = tf.mul(this.weight, inv) as tf.Tensor1D;
     tf.dispose([m, v, inv]);
     return { out, scale };
+  }
+
+  /**
+   * A training-mode block BatchNorm → activation → dropout as one taped op of two JavaScript kernels
+   * (`batchnorm-kernels`), with the values and gradients of {@link apply} (`fused`) followed by the
+   * engine's activation and a multiply by `mask`; the running statistics are updated as `apply` does.
+   * Use where {@link blockApplies}.
+   */
+  applyTrainingBlock(x: tf.Tensor2D, activation: 'relu' | 'lrelu' | null, slope: number, mask: tf.Tensor2D | null, updateStats = true): tf.Tensor2D {
+    let stats: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] | null = null;
+    const act = activation === 'relu' ? BLOCK_ACTIVATION.relu : activation === 'lrelu' ? BLOCK_ACTIVATION.lrelu : BLOCK_ACTIVATION.none;
+    const hasMask = mask ? 1 : 0;
+    const f = tf.customGrad(((xv: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const m = mask ?? xv;
+      const [out, y, xhat, mean, variance, inv] = batchNormBlockForward(xv, gamma, beta, m, { eps: this.eps, act, slope, hasMask });
+      stats = [tf.keep(mean), tf.keep(variance), tf.keep(inv)];
+      save([y, m, xhat, inv, gamma]);
+      return {
+        value: out,
+        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+          const [ys, ms, xh, iv, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+          return batchNormBlockBackward(dy.dtype === 'float32' ? dy : (tf.cast(dy, 'float32') as tf.Tensor2D), ys, ms, xh, iv, g, { act, slope, hasMask });
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (xv: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D;
+    const out = f(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D);
+    const [m, v, inv] = stats!;
+    if (updateStats) this.updateRunningStats(x.shape[0], m, v);
+    tf.dispose([m, v, inv]);
+    return out;
+  }
+
+  /** Whether {@link applyTrainingBlock} runs here: the fused BatchNorm and its kernels on, a float32 input. */
+  static blockApplies(x: tf.Tensor): boolean {
+    return fastPaths.batchNorm && fastPaths.batchNormKernel && fastPaths.batchNormBlock && jsKernelsAvailable() && x.dtype === 'float32';
+  }
+
+  /** running ← (1 − momentum)·running + momentum·batch, the variance unbiased (n/(n − 1)). */
+  private updateRunningStats(n: number, m: tf.Tensor1D, v: tf.Tensor1D): void {
+    const mo = this.momentum;
+    const unbiased = n > 1 ? n / (n - 1) : 1;
+    const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - mo), tf.mul(m, mo)));
+    const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - mo), tf.mul(v, mo * unbiased)));
+    this.runningMean.assign(newMean);
+    this.runningVar.assign(newVar);
+    newMean.dispose();
+    newVar.dispose();
   }
 
   /** `weight`, `bias`, `running_mean`, `running_var` (PyTorch names). */

@@ -46,6 +46,8 @@ export const fastPaths = {
   batchNorm: true,
   /** That op's forward and backward as one JavaScript kernel each (`nn/batchnorm-kernels`) instead of ~9 engine ops each. */
   batchNormKernel: true,
+  /** An MLP's BatchNorm → activation → dropout in training as one op of two kernels (`BatchNorm1d.applyTrainingBlock`). */
+  batchNormBlock: true,
   /**
    * Large dense linear layers (see `fused/affine`'s `threadedLimits`) on the fused threaded SIMD
    * products: all threads together, results independent of their number. Opt-in (see `threadedFromEnv`);

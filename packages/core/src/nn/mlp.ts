@@ -196,6 +196,7 @@ export class MLP {
     return this.run(x, opts, true);
   }
 
+  /** Forward pass; the per-layer trace (`layers`) only with `exactTrace`, else empty. */
   private run(x: tf.Tensor2D, opts: MLPForwardOptions, exactTrace: boolean): MLPTrace {
     const o = this.options;
     const { main, query } = this.splitQuery(x, opts.queryInput);
@@ -207,6 +208,14 @@ export class MLP {
         const wq = (opts.frozen ? detach(this.queryWeight!) : this.queryWeight!) as tf.Tensor2D;
         h = tf.add(h, linearProduct(query, wq)) as tf.Tensor2D;
       }
+      const activated = c < o.nLayers - 1 || o.endWithAct;
+      const dropout = o.dropoutRate > 0 && opts.training;
+      // a plain training pass: BatchNorm, activation and dropout as one op (the trace keeps them apart)
+      if (!exactTrace && o.batchNorm && opts.training && !opts.frozen && (activated || dropout) && BatchNorm1d.blockApplies(h)) {
+        const mask = dropout ? dropoutMask2d(h.shape[0], h.shape[1], o.dropoutRate, nextDropoutSeed(), { fused: fastPaths.dropoutKernel }) : null;
+        h = this.bn[c]!.applyTrainingBlock(h, activated ? o.activation : null, o.slope, mask);
+        continue;
+      }
       let bnScale: tf.Tensor1D | undefined;
       if (o.batchNorm) {
         // a trace's BatchNorm scale must carry its full gradient (derivative propagation); a plain forward pass can fuse
@@ -215,15 +224,14 @@ export class MLP {
         bnScale = r.scale;
       }
       const pre = h;
-      const activated = c < o.nLayers - 1 || o.endWithAct;
       if (activated) h = this.activate(h);
       let dropoutMask: tf.Tensor2D | undefined;
-      if (o.dropoutRate > 0 && opts.training) {
+      if (dropout) {
         const seed = nextDropoutSeed();
         dropoutMask = dropoutMask2d(h.shape[0], h.shape[1], o.dropoutRate, seed, { fused: fastPaths.dropoutKernel });
         h = tf.mul(h, dropoutMask) as tf.Tensor2D;
       }
-      layers.push({ preActivation: pre, bnScale, activated, dropoutMask });
+      if (exactTrace) layers.push({ preActivation: pre, bnScale, activated, dropoutMask });
     }
     return { out: h, layers };
   }
