@@ -31,7 +31,10 @@ export interface PoolTask<K extends string = string> {
 export interface WasmThreadPoolOptions<K extends string> {
   /** Name of the worker threads in error messages. */
   readonly name: string;
-  /** The WebAssembly module (binary); it must import its memory as `env.memory` (shared). */
+  /**
+   * The WebAssembly module (binary); it must import its memory as `env.memory` (shared), and may
+   * import `env.log` (the host's `Math.log`, the same function on every thread).
+   */
   readonly bytes: Uint8Array;
   /** The exported functions tasks may call. */
   readonly kernels: readonly K[];
@@ -90,7 +93,7 @@ function runShare(ctrl: Int32Array, fns: readonly ((...a: number[]) => void)[], 
 /** The program of worker thread `index` (run by {@link WorkerThread}, `workerData` in scope). */
 const WORKER_SOURCE = `
 const { module, memory, control, index, threads, names } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ex = new WebAssembly.Instance(module, { env: { memory, log: Math.log } }).exports;
 const fns = names.map((n) => ex[n]);
 const ctrl = new Int32Array(control);
 const runShare = ${runShare.toString()};
@@ -145,7 +148,7 @@ export class WasmThreadPool<K extends string = string> {
     this.kernels = [...options.kernels];
     const module = new WA.Module(options.bytes);
     this.memory = new WA.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    const ex = new WA.Instance(module, { env: { memory: this.memory } }).exports;
+    const ex = new WA.Instance(module, { env: { memory: this.memory, log: Math.log } }).exports;
     this.fns = this.kernels.map((n) => {
       const f = ex[n];
       if (typeof f !== 'function') throw new Error(`${options.name}: the module exports no function "${n}"`);

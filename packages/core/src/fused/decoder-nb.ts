@@ -4,7 +4,8 @@ import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable, type Split
 import { dataWrittenInPlace, engineOffset } from '../wasm/kernels';
 import { fastPaths } from '../nn/fast-paths';
 import { deferGradient, deferralScope, gradientsDeferrable, settleAll } from './deferred-gradients';
-import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, addForwardExceptions, digammaDiffTable, f32Bits, lgammaRatioTable, thetaGradSum } from '../likelihoods/nb-fused';
+import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, thetaGradSum } from '../likelihoods/nb-fused';
+import { logFactorials } from '../likelihoods/special-f64';
 
 /**
  * The NB decoder's output layer and likelihood as one operation on the fused threads:
@@ -59,6 +60,11 @@ interface Layout {
   dw: number;
   db: number;
   packH: number;
+  /** ln k! for k < 4096 (f64) and for k ≤ 16 (f64 [17]): the tables of the exceptions' and the count table's terms. */
+  logFact: number;
+  logFactSmall: number;
+  /** f64 [b·g]: the dθ terms of the counts outside the table, at their positions in `exc`. */
+  excTerms: number;
 }
 
 function layout(pool: FusedThreads, b: number, g: number, k: number): Layout {
@@ -72,6 +78,7 @@ function layout(pool: FusedThreads, b: number, g: number, k: number): Layout {
     rows: a(2 * b), tableF: a(2 * STRIDE * g), idx: a(chunks * g), exc: a(b * g), counts: a(chunks),
     dy: a(b), cv: a(g), dmu: a(b * g), dl: a(b * g), acc: a(2 * chunks * g), tableB: a(2 * STRIDE * g),
     dh: a(b * k), dw: a(g * k), db: a(panels(g) * PANEL), packH: a(panels(k) * PANEL * b),
+    logFact: a(2 * logFactorials().length), logFactSmall: a(2 * STRIDE), excTerms: a(2 * b * g),
   };
 }
 
@@ -125,22 +132,25 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
   for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
   pool.call('logF32', L.tmp, L.lte, g);
   const buf = pool.memory.buffer;
-  lgammaRatioTable(theta, g, new Float64Array(buf, L.tableF, g * STRIDE), LOG_FACTORIAL_SMALL);
+  new Float64Array(buf, L.logFact, logFactorials().length).set(logFactorials());
+  new Float64Array(buf, L.logFactSmall, STRIDE).set(LOG_FACTORIAL_SMALL);
   lap('stage');
   pool.run([
     // Wᵀ in panels of genes (forward), W in panels of hidden units (dh = dl · W)
     { kernel: 'packPanels', args: [L.w, 1, k, k, g, L.packWt, 0, 0], splitAt: 6, units: panels(g) },
     { kernel: 'packPanels', args: [L.w, k, 1, g, k, L.packW, 0, 0], splitAt: 6, units: panels(k) },
+    // per gene lnΓ(x+θ) − lnΓ(θ) − ln x! for the counts x ≤ 16 (nb-fused's lgammaRatioTable)
+    { kernel: 'lgammaRatioTable', args: [L.theta, L.tableF, L.logFactSmall, 0, 0], splitAt: 3, units: g },
   ]);
   lap('pack');
   pool.run([
     { kernel: 'gemm', args: [L.h, k, 1, L.packWt, L.logits, g, L.bias, g, k, 0, 0, 0, panels(g)], splitAt: 9, units: b, align: CHUNK_ROWS },
     { kernel: 'softmaxLibRows', args: [L.logits, L.lib, L.freq, L.mu, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
     { kernel: 'nbForwardChunks', args: [L.x, L.mu, L.theta, L.lte, L.logT, L.rows, g, f32Bits(eps), L.tableF, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks },
+    // then, chunk by chunk on the same thread, the counts outside the table (large or non-integer)
+    { kernel: 'nbForwardExceptions', args: [L.x, L.theta, L.rows, L.exc, L.counts, L.logFact, g, CHUNK_ROWS, 0, 0], splitAt: 8, units: chunks },
   ]);
   lap('forward');
-  // counts outside the per-gene tables (large or non-integer), chunk by chunk
-  addForwardExceptions(buf, L.rows, L.counts, L.exc, b, g, chunks, x, theta);
   const rowsV = new Float64Array(buf, L.rows, b);
   const out = new Float32Array(b);
   for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
@@ -176,6 +186,7 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
   digammaDiffTable(theta, g, new Float64Array(buf, L.tableB, g * STRIDE));
   pool.run([
     { kernel: 'nbBackwardChunks', args: [L.x, L.mu, L.theta, L.cv, L.logT, L.dy, L.dmu, L.acc, g, f32Bits(eps), L.tableB, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 16, units: chunks },
+    { kernel: 'nbBackwardExceptions', args: [L.x, L.theta, L.dy, L.exc, L.counts, L.excTerms, g, CHUNK_ROWS, 0, 0], splitAt: 8, units: chunks },
     { kernel: 'softmaxLibBackRows', args: [L.freq, L.lib, L.dmu, L.dl, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
     // dh [b, k] = dl [b, g] · W [g, k]
     { kernel: 'gemm', args: [L.dl, g, 1, L.packW, L.dh, k, 0, k, g, 0, 0, 0, panels(k)], splitAt: 9, units: b, align: CHUNK_ROWS },
@@ -210,7 +221,7 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     db = toTensor(pool.view(L.db, g), [g]) as tf.Tensor1D;
   }
   lap('backward2');
-  const sum = thetaGradSum(buf, L.acc, L.counts, L.exc, b, g, chunks, x, theta, dy);
+  const sum = thetaGradSum(buf, L.acc, L.counts, L.exc, b, g, chunks, x, theta, dy, L.excTerms);
   const dTheta = Float32Array.from(sum);
   const out = {
     dh: toTensor(pool.view(L.dh, b * k), [b, k]) as tf.Tensor2D,

@@ -11,6 +11,8 @@
 ;; threads therefore never changes a result: 1 and N threads give bit-identical outputs.
 (module
   (import "env" "memory" (memory 1 65536 shared))
+  ;; the host's Math.log: the special functions below then give the JavaScript values bit for bit
+  (import "env" "log" (func $log (param f64) (result f64)))
 
   ;; Stores the first `cols` (1…8) values of [v0 | v1] (plus bias[0…cols) when $bias ≠ 0) at $dst.
   ;; @inline
@@ -523,5 +525,213 @@
           (else (local.set $hi (local.get $mid))))
         (br $search)))
     (local.get $lo)
+  )
+
+  ;; ---- special functions in f64: likelihoods/special-f64.ts operation for operation (same order,
+  ;; same double constants, Math.log imported), so every value equals the JavaScript one bit for bit.
+
+  ;; lnΓ(x) (special-f64's lgamma64): shift up to x ≥ 10, then Stirling's series.
+  (func $lgamma64 (param $x f64) (result f64)
+    (local $shift f64) (local $p f64) (local $inv f64) (local $inv2 f64) (local $series f64)
+    (if (i32.eqz (f64.gt (local.get $x) (f64.const 0))) (then (return (f64.const nan))))
+    (if (f64.eq (local.get $x) (f64.const inf)) (then (return (f64.const inf))))
+    (if (f64.lt (local.get $x) (f64.const 10))
+      (then
+        (local.set $p (f64.const 1))
+        (block $done
+          (loop $up
+            (br_if $done (i32.eqz (f64.lt (local.get $x) (f64.const 10))))
+            (local.set $p (f64.mul (local.get $p) (local.get $x)))
+            (local.set $x (f64.add (local.get $x) (f64.const 1)))
+            (br $up)))
+        (local.set $shift (call $log (local.get $p)))))
+    (local.set $inv (f64.div (f64.const 1) (local.get $x)))
+    (local.set $inv2 (f64.mul (local.get $inv) (local.get $inv)))
+    (local.set $series
+      (f64.mul (local.get $inv)
+        (f64.add (f64.const 0x1.5555555555555p-4) (f64.mul (local.get $inv2)
+        (f64.add (f64.const -0x1.6c16c16c16c17p-9) (f64.mul (local.get $inv2)
+        (f64.add (f64.const 0x1.a01a01a01a01ap-11) (f64.mul (local.get $inv2)
+        (f64.add (f64.const -0x1.3813813813814p-11) (f64.mul (local.get $inv2)
+        (f64.add (f64.const 0x1.b951e2b18ff23p-11) (f64.mul (local.get $inv2)
+        (f64.add (f64.const -0x1.f6ab0d9993c7dp-10) (f64.mul (local.get $inv2) (f64.const 0x1.a41a41a41a41ap-8)))))))))))))))
+    (f64.sub
+      (f64.add
+        (f64.add
+          (f64.sub (f64.mul (f64.sub (local.get $x) (f64.const 0.5)) (call $log (local.get $x))) (local.get $x))
+          (f64.const 0x1.d67f1c864beb5p-1))
+        (local.get $series))
+      (local.get $shift))
+  )
+
+  ;; ψ(x) (special-f64's digamma64): recurrence up to x ≥ 10, then the asymptotic series.
+  (func $digamma64 (param $x f64) (result f64)
+    (local $acc f64) (local $inv f64) (local $inv2 f64) (local $series f64)
+    (if (i32.eqz (f64.gt (local.get $x) (f64.const 0))) (then (return (f64.const nan))))
+    (if (f64.eq (local.get $x) (f64.const inf)) (then (return (f64.const inf))))
+    (block $done
+      (loop $up
+        (br_if $done (i32.eqz (f64.lt (local.get $x) (f64.const 10))))
+        (local.set $acc (f64.sub (local.get $acc) (f64.div (f64.const 1) (local.get $x))))
+        (local.set $x (f64.add (local.get $x) (f64.const 1)))
+        (br $up)))
+    (local.set $inv (f64.div (f64.const 1) (local.get $x)))
+    (local.set $inv2 (f64.mul (local.get $inv) (local.get $inv)))
+    (local.set $series
+      (f64.mul (local.get $inv2)
+        (f64.add (f64.const -0x1.5555555555555p-4) (f64.mul (local.get $inv2)
+        (f64.add (f64.const 0x1.1111111111111p-7) (f64.mul (local.get $inv2)
+        (f64.add (f64.const -0x1.0410410410410p-8) (f64.mul (local.get $inv2)
+        (f64.add (f64.const 0x1.1111111111111p-8) (f64.mul (local.get $inv2)
+        (f64.add (f64.const -0x1.f07c1f07c1f08p-8) (f64.mul (local.get $inv2)
+        (f64.add (f64.const 0x1.5995995995996p-6) (f64.mul (local.get $inv2) (f64.const -0x1.5555555555555p-4)))))))))))))))
+    (f64.add
+      (f64.sub (f64.add (local.get $acc) (call $log (local.get $x))) (f64.mul (f64.const 0.5) (local.get $inv)))
+      (local.get $series))
+  )
+
+  ;; Whether x is an integer in (0, 64] and a > 0: the counts lgammaRatio and digammaDiff sum directly.
+  (func $smallCount (param $x f64) (param $a f64) (result i32)
+    (i32.and
+      (i32.and (f64.gt (local.get $x) (f64.const 0)) (f64.le (local.get $x) (f64.const 64)))
+      (i32.and (f64.eq (f64.trunc (local.get $x)) (local.get $x)) (f64.gt (local.get $a) (f64.const 0))))
+  )
+
+  ;; lnΓ(x + a) − lnΓ(a) (special-f64's lgammaRatio).
+  (func $lgammaRatio (param $x f64) (param $a f64) (result f64)
+    (local $p f64) (local $s f64) (local $k f64)
+    (if (f64.eq (local.get $x) (f64.const 0))
+      (then (return (select (f64.const 0) (f64.const nan) (f64.gt (local.get $a) (f64.const 0))))))
+    (if (call $smallCount (local.get $x) (local.get $a))
+      (then
+        (local.set $p (f64.const 1))
+        (block $done
+          (loop $terms
+            (br_if $done (i32.eqz (f64.lt (local.get $k) (local.get $x))))
+            (local.set $p (f64.mul (local.get $p) (f64.add (local.get $a) (local.get $k))))
+            (if (f64.gt (local.get $p) (f64.const 1e250))
+              (then
+                (local.set $s (f64.add (local.get $s) (call $log (local.get $p))))
+                (local.set $p (f64.const 1))))
+            (local.set $k (f64.add (local.get $k) (f64.const 1)))
+            (br $terms)))
+        (return (f64.add (local.get $s) (call $log (local.get $p))))))
+    (f64.sub (call $lgamma64 (f64.add (local.get $a) (local.get $x))) (call $lgamma64 (local.get $a)))
+  )
+
+  ;; ψ(x + a) − ψ(a) (special-f64's digammaDiff).
+  (func $digammaDiff (param $x f64) (param $a f64) (result f64)
+    (local $s f64) (local $k f64)
+    (if (f64.eq (local.get $x) (f64.const 0))
+      (then (return (select (f64.const 0) (f64.const nan) (f64.gt (local.get $a) (f64.const 0))))))
+    (if (call $smallCount (local.get $x) (local.get $a))
+      (then
+        (block $done
+          (loop $terms
+            (br_if $done (i32.eqz (f64.lt (local.get $k) (local.get $x))))
+            (local.set $s (f64.add (local.get $s) (f64.div (f64.const 1) (f64.add (local.get $a) (local.get $k)))))
+            (local.set $k (f64.add (local.get $k) (f64.const 1)))
+            (br $terms)))
+        (return (local.get $s))))
+    (f64.sub (call $digamma64 (f64.add (local.get $x) (local.get $a))) (call $digamma64 (local.get $a)))
+  )
+
+  ;; ln x! (special-f64's logFactorial): table[x] (f64 [4096] at $table) for integers below 4096, else lnΓ(x + 1).
+  (func $logFactorial (param $x f64) (param $table i32) (result f64)
+    (if (i32.and (i32.and (f64.ge (local.get $x) (f64.const 0)) (f64.lt (local.get $x) (f64.const 4096)))
+                 (f64.eq (f64.trunc (local.get $x)) (local.get $x)))
+      (then (return (f64.load (i32.add (local.get $table) (i32.shl (i32.trunc_f64_u (local.get $x)) (i32.const 3)))))))
+    (call $lgamma64 (f64.add (local.get $x) (f64.const 1)))
+  )
+
+  ;; The counts nbForwardChunks left out (listed per chunk at $exc, their number at $counts), chunks
+  ;; $c0 ≤ c < $c1: rows[r] (f64) += lgammaRatio(x, θ_j) − ln x! in listed order, as nb-fused's
+  ;; addForwardExceptions (a chunk's rows are its own, so the chunks may run on any threads).
+  (func (export "nbForwardExceptions")
+    (param $x i32) (param $theta i32) (param $rows i32) (param $exc i32) (param $counts i32) (param $lf i32)
+    (param $g i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $base i32) (local $t i32) (local $n i32) (local $e i32) (local $r i32) (local $xv f64) (local $at i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $base (i32.mul (i32.mul (local.get $c) (local.get $chunkRows)) (local.get $g)))
+        (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $t (i32.const 0))
+        (block $chunkDone
+          (loop $each
+            (br_if $chunkDone (i32.ge_s (local.get $t) (local.get $n)))
+            (local.set $e (i32.add (local.get $base)
+              (i32.load (i32.add (local.get $exc) (i32.shl (i32.add (local.get $base) (local.get $t)) (i32.const 2))))))
+            (local.set $r (i32.div_u (local.get $e) (local.get $g)))
+            (local.set $xv (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 2))))))
+            (local.set $at (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 3))))
+            (f64.store (local.get $at)
+              (f64.add (f64.load (local.get $at))
+                (f64.sub
+                  (call $lgammaRatio (local.get $xv)
+                    (f64.promote_f32 (f32.load (i32.add (local.get $theta) (i32.shl (i32.sub (local.get $e) (i32.mul (local.get $r) (local.get $g))) (i32.const 2))))))
+                  (call $logFactorial (local.get $xv) (local.get $lf)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $each)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
+  )
+
+  ;; For the counts nbBackwardChunks left out, chunks $c0 ≤ c < $c1: out[k] (f64, at the exception's
+  ;; position k in $exc) = dy[r] · (ψ(x + θ_j) − ψ(θ_j)), the terms nb-fused's thetaGradSum adds to dθ.
+  (func (export "nbBackwardExceptions")
+    (param $x i32) (param $theta i32) (param $dy i32) (param $exc i32) (param $counts i32) (param $out i32)
+    (param $g i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $base i32) (local $t i32) (local $n i32) (local $e i32) (local $r i32)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $base (i32.mul (i32.mul (local.get $c) (local.get $chunkRows)) (local.get $g)))
+        (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $t (i32.const 0))
+        (block $chunkDone
+          (loop $each
+            (br_if $chunkDone (i32.ge_s (local.get $t) (local.get $n)))
+            (local.set $e (i32.add (local.get $base)
+              (i32.load (i32.add (local.get $exc) (i32.shl (i32.add (local.get $base) (local.get $t)) (i32.const 2))))))
+            (local.set $r (i32.div_u (local.get $e) (local.get $g)))
+            (f64.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $base) (local.get $t)) (i32.const 3)))
+              (f64.mul
+                (f64.promote_f32 (f32.load (i32.add (local.get $dy) (i32.shl (local.get $r) (i32.const 2)))))
+                (call $digammaDiff
+                  (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 2)))))
+                  (f64.promote_f32 (f32.load (i32.add (local.get $theta) (i32.shl (i32.sub (local.get $e) (i32.mul (local.get $r) (local.get $g))) (i32.const 2))))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $each)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunk)))
+  )
+
+  ;; Per-gene table [j, x] = Σ_{k<x} ln(θ_j + k) − minus[x] for x ≤ 16 (f64 [g, 17] at $out; minus f64
+  ;; [17]), genes $j0 ≤ j < $j1: nb-fused's lgammaRatioTable (ln(θ + k − 1) summed for k = 1 … 16).
+  (func (export "lgammaRatioTable") (param $theta i32) (param $out i32) (param $minus i32) (param $j0 i32) (param $j1 i32)
+    (local $j i32) (local $k i32) (local $th f64) (local $acc f64) (local $row i32)
+    (local.set $j (local.get $j0))
+    (block $done
+      (loop $gene
+        (br_if $done (i32.ge_s (local.get $j) (local.get $j1)))
+        (local.set $th (f64.promote_f32 (f32.load (i32.add (local.get $theta) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $acc (select (f64.const 0) (f64.const nan) (f64.gt (local.get $th) (f64.const 0))))
+        (local.set $row (i32.add (local.get $out) (i32.mul (local.get $j) (i32.const 136))))
+        (f64.store (local.get $row) (f64.const 0))
+        (local.set $k (i32.const 1))
+        (block $rowDone
+          (loop $count
+            (br_if $rowDone (i32.gt_s (local.get $k) (i32.const 16)))
+            (local.set $acc (f64.add (local.get $acc)
+              (call $log (f64.sub (f64.add (local.get $th) (f64.convert_i32_s (local.get $k))) (f64.const 1)))))
+            (f64.store (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 3)))
+              (f64.sub (local.get $acc) (f64.load (i32.add (local.get $minus) (i32.shl (local.get $k) (i32.const 3))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $count)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $gene)))
   )
 )

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { GEMM_WASM_BASE64 } from './gemm-binary';
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
-export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'buildCsr', 'sparseAffineCsrChunks', 'sparseAffineGradCsrCols', 'transpose', 'softmaxLibRows', 'softmaxLibBackRows'] as const;
+export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'buildCsr', 'sparseAffineCsrChunks', 'sparseAffineGradCsrCols', 'transpose', 'softmaxLibRows', 'softmaxLibBackRows', 'nbForwardExceptions', 'nbBackwardExceptions', 'lgammaRatioTable'] as const;
 /** A kernel of `gemm.wat`. */
 export type KernelName = (typeof KERNELS)[number];
 

@@ -150,12 +150,24 @@ function forEachException(buf: ArrayBufferLike, counts: number, exc: number, b: 
 /**
  * The gradient of the summed NB log-likelihood w.r.t. θ: the per-chunk accumulators at byte offset
  * `acc` of `buf` summed in chunk order, then the terms of the counts the kernels left out (as in
- * {@link addForwardExceptions}), weighted by the rows' upstream gradients `dy`.
+ * {@link addForwardExceptions}), weighted by the rows' upstream gradients `dy` — computed here, or
+ * read from `terms` (byte offset of f64 values at the exceptions' positions, as gemm.wat's
+ * nbBackwardExceptions writes them).
  */
-export function thetaGradSum(buf: ArrayBufferLike, acc: number, counts: number, exc: number, b: number, g: number, chunks: number, x: Float32Array, theta: Float32Array, dy: Float32Array): Float64Array {
+export function thetaGradSum(buf: ArrayBufferLike, acc: number, counts: number, exc: number, b: number, g: number, chunks: number, x: Float32Array, theta: Float32Array, dy: Float32Array, terms?: number): Float64Array {
   const accV = new Float64Array(buf, acc, chunks * g);
   const sum = new Float64Array(g);
   for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
+  if (terms !== undefined) {
+    const cnt = new Int32Array(buf, counts, chunks);
+    const excV = new Int32Array(buf, exc, b * g);
+    const termV = new Float64Array(buf, terms, b * g);
+    for (let c = 0; c < chunks; c++) {
+      const base = c * CHUNK_ROWS * g;
+      for (let t = 0; t < cnt[c]!; t++) sum[(base + excV[base + t]!) % g] += termV[base + t]!;
+    }
+    return sum;
+  }
   forEachException(buf, counts, exc, b, g, chunks, (e) => {
     const j = e % g;
     sum[j] += dy[Math.floor(e / g)]! * digammaDiff(x[e]!, theta[j]!);

@@ -93,15 +93,18 @@ export function digammaDiff(x: number, a: number): number {
 const LOG_FACTORIAL_TABLE_SIZE = 4096;
 let logFactorialTable: Float64Array | null = null;
 
+/** The table of ln k! for k < {@link LOG_FACTORIAL_TABLE_SIZE} that {@link logFactorial} reads (built on first use; do not modify). */
+export function logFactorials(): Float64Array {
+  if (!logFactorialTable) {
+    const t = new Float64Array(LOG_FACTORIAL_TABLE_SIZE);
+    for (let k = 2; k < LOG_FACTORIAL_TABLE_SIZE; k++) t[k] = t[k - 1]! + Math.log(k);
+    logFactorialTable = t;
+  }
+  return logFactorialTable;
+}
+
 /** ln Γ(x + 1) for x ≥ 0 (ln x! for integers, from a table below 4096). */
 export function logFactorial(x: number): number {
-  if (x >= 0 && x < LOG_FACTORIAL_TABLE_SIZE && Number.isInteger(x)) {
-    if (!logFactorialTable) {
-      const t = new Float64Array(LOG_FACTORIAL_TABLE_SIZE);
-      for (let k = 2; k < LOG_FACTORIAL_TABLE_SIZE; k++) t[k] = t[k - 1]! + Math.log(k);
-      logFactorialTable = t;
-    }
-    return logFactorialTable[x]!;
-  }
+  if (x >= 0 && x < LOG_FACTORIAL_TABLE_SIZE && Number.isInteger(x)) return logFactorials()[x]!;
   return lgamma64(x + 1);
 }
