@@ -190,6 +190,28 @@ describe('fused BatchNorm (training)', () => {
     });
   }
 
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`its running-statistics kernel gives the engine ops' float32 values bit for bit (${backend})`, async () => {
+      await initEngine({ backend, report: null });
+      try {
+        const { runningStatsUpdate } = await import('../src/nn/batchnorm-kernels');
+        const [rm, rv, m, v] = [41, 42, 43, 44].map((s, i) => tf.randomNormal([37], i === 1 || i === 3 ? 2 : 0, 3, 'float32', s).abs() as tf.Tensor1D);
+        for (const [mo, n] of [[0.01, 256], [0.1, 7], [0.3, 2]] as const) {
+          const unbiased = n / (n - 1);
+          const [km, kv] = runningStatsUpdate(rm!, rv!, m!, v!, mo, unbiased);
+          const em = tf.add(tf.mul(rm!, 1 - mo), tf.mul(m!, mo));
+          const ev = tf.add(tf.mul(rv!, 1 - mo), tf.mul(v!, mo * unbiased));
+          expect(Buffer.from((km.dataSync() as Float32Array).buffer).equals(Buffer.from((em.dataSync() as Float32Array).buffer)), `mean, momentum ${mo}`).toBe(true);
+          expect(Buffer.from((kv.dataSync() as Float32Array).buffer).equals(Buffer.from((ev.dataSync() as Float32Array).buffer)), `variance, momentum ${mo}`).toBe(true);
+          tf.dispose([km, kv, em, ev]);
+        }
+        tf.dispose([rm!, rv!, m!, v!]);
+      } finally {
+        await initEngine({ backend: 'wasm', report: null });
+      }
+    });
+  }
+
   it('equals the elementwise form: output, gradients for x, γ, β, and running statistics', () => {
     const x = tf.randomNormal([9, 5], 2, 3, 'float32', 21) as tf.Tensor2D;
     const up = tf.randomNormal([9, 5], 0, 1, 'float32', 22);

@@ -180,3 +180,27 @@ export function batchNormBlockForward(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: 
 export function batchNormBlockBackward(dout: tf.Tensor2D, y: tf.Tensor2D, mask: tf.Tensor2D, xhat: tf.Tensor2D, inv: tf.Tensor1D, gamma: tf.Tensor1D, attrs: Omit<BlockAttrs, 'eps'>): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] {
   return blockKernels().backward([dout, y, mask, xhat, inv, gamma], { ...attrs }) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
 }
+
+let statsKernel: ReturnType<typeof defineJsKernel> | null = null;
+
+/**
+ * The running statistics' update in one kernel: mean ← (1 − m)·mean + m·batch mean, var ← (1 − m)·var +
+ * (m·unbiased)·batch variance, each product and sum rounded to float32 as the engine's Multiply and
+ * Add round them (the factors are float32 scalars there too). Returns `[newMean, newVar]`.
+ */
+export function runningStatsUpdate(runningMean: tf.Tensor1D, runningVar: tf.Tensor1D, mean: tf.Tensor1D, variance: tf.Tensor1D, momentum: number, unbiased: number): [tf.Tensor1D, tf.Tensor1D] {
+  statsKernel ??= defineJsKernel({
+    name: 'InvaeBatchNormRunningStats',
+    inputs: ['runningMean', 'runningVar', 'mean', 'variance'],
+    outputShapes: ([m]) => [m!.slice(), m!.slice()],
+    body: ([rm, rv, m, v], [mOut, vOut], _s, { keep, rate, varRate }) => {
+      const f = Math.fround;
+      for (let j = 0; j < rm!.length; j++) {
+        mOut![j] = f(rm![j]! * keep!) + f(m![j]! * rate!);
+        vOut![j] = f(rv![j]! * keep!) + f(v![j]! * varRate!);
+      }
+    },
+  });
+  const f = Math.fround;
+  return statsKernel([runningMean, runningVar, mean, variance], { keep: f(1 - momentum), rate: f(momentum), varRate: f(momentum * unbiased) }) as [tf.Tensor1D, tf.Tensor1D];
+}

@@ -2,7 +2,7 @@ import { tf } from '../tf';
 import { detach, type NamedVariable } from './variables';
 import { fastPaths } from './fast-paths';
 import { jsKernelsAvailable } from './js-kernel';
-import { BLOCK_ACTIVATION, batchNormBackward, batchNormBlockBackward, batchNormBlockForward, batchNormForward } from './batchnorm-kernels';
+import { BLOCK_ACTIVATION, batchNormBackward, batchNormBlockBackward, batchNormBlockForward, batchNormForward, runningStatsUpdate } from './batchnorm-kernels';
 
 /** Output of {@link BatchNorm1d.apply}: the normalised values and the per-unit factor applied to the input. */
 export interface BatchNormResult {
@@ -168,12 +168,14 @@ export class BatchNorm1d {
     return fastPaths.batchNorm && fastPaths.batchNormKernel && fastPaths.batchNormBlock && jsKernelsAvailable() && x.dtype === 'float32';
   }
 
-  /** running ← (1 − momentum)·running + momentum·batch, the variance unbiased (n/(n − 1)). */
+  /** running ← (1 − momentum)·running + momentum·batch, the variance unbiased (n/(n − 1)): one kernel where the fused kernels run, else engine ops (the same float32 values). */
   private updateRunningStats(n: number, m: tf.Tensor1D, v: tf.Tensor1D): void {
     const mo = this.momentum;
     const unbiased = n > 1 ? n / (n - 1) : 1;
-    const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - mo), tf.mul(m, mo)));
-    const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - mo), tf.mul(v, mo * unbiased)));
+    const kernel = fastPaths.batchNormKernel && jsKernelsAvailable() && m.dtype === 'float32' && v.dtype === 'float32';
+    const [newMean, newVar] = kernel
+      ? runningStatsUpdate(this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, m, v, mo, unbiased)
+      : [tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - mo), tf.mul(m, mo))), tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - mo), tf.mul(v, mo * unbiased)))];
     this.runningMean.assign(newMean);
     this.runningVar.assign(newVar);
     newMean.dispose();
