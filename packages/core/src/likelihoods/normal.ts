@@ -1,4 +1,5 @@
 import { tf } from '../tf';
+import { normalLogPdfRows, normalLogPdfRowsApplies } from './normal-fused';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -8,6 +9,8 @@ const LOG_2PI = Math.log(2 * Math.PI);
  * All arguments broadcast.
  */
 export function normalLogPdf(x: tf.Tensor, mu: tf.Tensor | number, v: tf.Tensor | number, opts: { reduce?: boolean } = {}): tf.Tensor {
+  // same-shaped matrices, summed: one op of two kernels (see normal-fused)
+  if (opts.reduce !== false && normalLogPdfRowsApplies(x, mu, v)) return normalLogPdfRows(x as tf.Tensor2D, mu as tf.Tensor2D, v as tf.Tensor2D);
   return tf.tidy(() => {
     const vt = typeof v === 'number' ? tf.scalar(v) : v;
     const lp = tf.mul(-0.5, tf.add(tf.add(LOG_2PI, tf.log(vt)), tf.div(tf.square(tf.sub(x, mu)), vt)));

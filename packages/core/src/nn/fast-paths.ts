@@ -36,6 +36,8 @@ export const fastPaths = {
   encoderInput: true,
   /** MLP input-derivative products (score matching) with a plain-product gradient instead of tfjs's transposed ones. */
   plainProduct: true,
+  /** The per-row Gaussian log-density of same-shaped matrices as one op of two kernels (`likelihoods/normal-fused`). */
+  normalKernel: true,
   /** Adam updates small variables with one JavaScript kernel each (`optim/adam`). */
   adamKernel: true,
   /** With the SIMD kernels, Adam writes a variable and its moments in place where each is its data's only holder. */
