@@ -21,11 +21,38 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 
 describe('affineProduct', () => {
   // wide input (in > out: dW as (xᵀ·dy)ᵀ) and narrow input (dW as dyᵀ·x)
-  for (const [rows, inDim, outDim] of [
-    [6, 40, 3],
-    [5, 4, 9],
+  // partial panels of 8 (out, in not multiples of 8), one row, and a 128-wide layer
+  for (const [rows, inDim, outDim, kernel] of [
+    [6, 40, 3, true],
+    [5, 4, 9, true],
+    [1, 13, 21, true],
+    [37, 128, 25, true],
+    [6, 40, 3, false],
+    [5, 4, 9, false],
   ] as const) {
-    it(`equals x·Wᵀ + b with autodiff gradients (${rows}×${inDim} → ${outDim})`, () => {
+    it(`equals x·Wᵀ + b with autodiff gradients (${rows}×${inDim} → ${outDim}, ${kernel ? 'SIMD product kernels' : 'engine products'})`, () => {
+      fastPaths.affineKernel = kernel;
+      const names: string[] = [];
+      const eng = tf.engine();
+      const orig = eng.runKernel.bind(eng);
+      eng.runKernel = ((name: string, ...rest: unknown[]) => {
+        names.push(name);
+        return (orig as (...a: unknown[]) => unknown)(name, ...rest);
+      }) as typeof eng.runKernel;
+      try {
+        affineCase(rows, inDim, outDim);
+      } finally {
+        eng.runKernel = orig;
+        fastPaths.affineKernel = true;
+      }
+      expect(names.includes('InvaeAffine'), 'forward kernel').toBe(kernel);
+      expect(names.includes('InvaeAffineGrad'), 'gradient kernel').toBe(kernel);
+      expect(names.includes('InvaeAffineWeightGrad'), 'weight-gradient kernel').toBe(kernel);
+    });
+  }
+
+  function affineCase(rows: number, inDim: number, outDim: number): void {
+    {
       const x = tf.randomNormal([rows, inDim], 0, 1, 'float32', 1) as tf.Tensor2D;
       const w = tf.randomNormal([outDim, inDim], 0, 1, 'float32', 2) as tf.Tensor2D;
       const b = tf.randomNormal([outDim], 0, 1, 'float32', 3) as tf.Tensor1D;
@@ -42,7 +69,7 @@ describe('affineProduct', () => {
       expect(maxAbsDiff(g3[0]!, g1[1]!)).toBeLessThan(1e-4);
       expect(maxAbsDiff(g3[1]!, g1[2]!)).toBeLessThan(1e-4);
       tf.dispose([x, w, b, up, ...g1, ...g2, ...g3]);
-    });
+    }
   }
 
   it('an MLP with dataInput gives the same parameter gradients and no leaks', () => {

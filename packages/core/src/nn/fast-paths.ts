@@ -28,6 +28,8 @@ export const fastPaths = {
   nbKernel: true,
   /** Linear layers as one taped affine op (products chosen for wasm, bias gradient as row sums of dyᵀ) instead of product + add. */
   affine: true,
+  /** On the wasm engine, those affine ops as two kernels of invae's SIMD products (`nn/affine-kernels`) instead of engine transposes, products and sums. */
+  affineKernel: true,
   /** No gradient for the encoder's data input (its first layer skips dy · W). */
   dataInput: true,
   /** A data input with many zeros: its layer's product and weight gradient over the non-zeros only (`nn/sparse-affine`, wasm SIMD). */

@@ -2,6 +2,7 @@ import { tf } from '../tf';
 import { fastPaths } from './fast-paths';
 import { sparseAffine, sparseAffineApplies } from './sparse-affine';
 import { threadedAffine, threadedAffineApplies } from '../fused/affine';
+import { affineKernel, affineKernelsApply } from './affine-kernels';
 
 /**
  * `x · Wᵀ` for a weight stored `[out, in]`, with a hand-written gradient. On the wasm engine a
@@ -69,10 +70,12 @@ const affineWithInputGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: t
  */
 export function affineProduct(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, opts: { inputGrad?: boolean } = {}): tf.Tensor2D {
   const threaded = fastPaths.threadedProducts && threadedAffineApplies(x, w);
-  if (opts.inputGrad !== false) return threaded ? threadedAffine(x, w, b) : affineWithInputGrad(x, w, b);
+  const kernel = fastPaths.affineKernel && affineKernelsApply(x, w);
+  if (opts.inputGrad !== false) return threaded ? threadedAffine(x, w, b) : kernel ? affineKernel(x, w, b, true) : affineWithInputGrad(x, w, b);
   // data with many zeros (log-counts, one-hot covariates): products over the non-zeros only
   if (fastPaths.sparseInput && sparseAffineApplies(x)) return sparseAffine(x, w, b);
   if (threaded) return threadedAffine(x, w, b, { inputGrad: false });
+  if (kernel) return affineKernel(x, w, b, false);
   const f = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([x]);
     return {

@@ -62,6 +62,15 @@ export interface SimdKernels {
   activateMask(y: number, mask: number, out: number, n: number, act: number, slope: number, hasMask: number): void;
   /** Its gradient dy from d out, y and the mask, as `nn/batchnorm-kernels`' activationGradInto. */
   activationGrad(dout: number, y: number, mask: number, dy: number, n: number, act: number, slope: number, hasMask: number): void;
+  /**
+   * C = A · B (+ bias) for rows r0 ≤ i < r1 and panels jb0 ≤ jb < jb1 of 8 columns; A(i, p) at a + 4(i·si + p·sp),
+   * B packed by packPanels, C rows ldc apart (see kernels.wat). Every element a float32 sum over p in order.
+   */
+  gemm(a: number, si: number, sp: number, packed: number, c: number, ldc: number, bias: number, n: number, k: number, r0: number, r1: number, jb0: number, jb1: number): void;
+  /** Packs panels jb0 ≤ jb < jb1 of B [k, n] (B[p, j] at src + 4(p·sp + j·sj)) for gemm at dst. */
+  packPanels(src: number, sp: number, sj: number, k: number, n: number, dst: number, jb0: number, jb1: number): void;
+  /** out[j] = Σ_{i<m} A[i, j] (rows in order) for c0 ≤ j < c1, A's rows ld apart. */
+  colSums(a: number, ld: number, m: number, out: number, c0: number, c1: number): void;
   /** Its gradient: dx `[n, c]`, dγ, dβ `[c]` from dy and x̂ (c even), as the JavaScript kernel bit for bit. */
   batchNormBackward(dy: number, xhat: number, inv: number, gamma: number, n: number, c: number, dx: number, dGamma: number, dBeta: number): void;
 }

@@ -994,4 +994,252 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $sLoop)))
   )
+
+  ;; ---- products (also the threaded ones of src/fused/gemm.wat, which includes these functions)
+
+  ;; Stores the first `cols` (1…8) values of [v0 | v1] (plus bias[0…cols) when $bias ≠ 0) at $dst.
+  ;; @inline
+  (func $store8 (param $dst i32) (param $v0 v128) (param $v1 v128) (param $bias i32) (param $cols i32)
+    (if (local.get $bias)
+      (then
+        (local.set $v0 (f32x4.add (local.get $v0) (v128.load (local.get $bias))))
+        (local.set $v1 (f32x4.add (local.get $v1) (v128.load offset=16 (local.get $bias))))))
+    (if (i32.ge_u (local.get $cols) (i32.const 8))
+      (then
+        (v128.store (local.get $dst) (local.get $v0))
+        (v128.store offset=16 (local.get $dst) (local.get $v1))
+        (return)))
+    (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 1)) (then (return)))
+    (f32.store offset=4 (local.get $dst) (f32x4.extract_lane 1 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 2)) (then (return)))
+    (f32.store offset=8 (local.get $dst) (f32x4.extract_lane 2 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 3)) (then (return)))
+    (f32.store offset=12 (local.get $dst) (f32x4.extract_lane 3 (local.get $v0)))
+    (if (i32.le_u (local.get $cols) (i32.const 4)) (then (return)))
+    (f32.store offset=16 (local.get $dst) (f32x4.extract_lane 0 (local.get $v1)))
+    (if (i32.le_u (local.get $cols) (i32.const 5)) (then (return)))
+    (f32.store offset=20 (local.get $dst) (f32x4.extract_lane 1 (local.get $v1)))
+    (if (i32.le_u (local.get $cols) (i32.const 6)) (then (return)))
+    (f32.store offset=24 (local.get $dst) (f32x4.extract_lane 2 (local.get $v1)))
+  )
+
+  ;; C[i, j] = Σ_p A(i, p)·B[p, j] (+ bias[j] when $bias ≠ 0) for rows $r0 ≤ i < $r1 and the columns
+  ;; of panels $jb0 ≤ jb < $jb1 (columns 8jb … 8jb+7 below $n). A(i, p) is the float32 at
+  ;; a + 4(i·si + p·sp) (row-major: si = lda, sp = 1; transposed: si = 1, sp = lda). B [k, n] is packed
+  ;; in panels of 8 columns (see packPanels): panel jb holds B[p, 8jb + c] at bp + 4(8k·jb + 8p + c),
+  ;; zero beyond n. C rows are ldc apart. Rows outer, panels inner: a block of A rows stays in cache
+  ;; while the packed panels stream past it.
+  (func (export "gemm")
+    (param $a i32) (param $si i32) (param $sp i32) (param $bp i32) (param $c i32) (param $ldc i32)
+    (param $bias i32) (param $n i32) (param $k i32) (param $r0 i32) (param $r1 i32) (param $jb0 i32) (param $jb1 i32)
+    (local $jb i32) (local $panels i32) (local $i i32) (local $si4 i32) (local $ldc4 i32) (local $pa i32) (local $dst i32)
+    (local.set $si4 (i32.shl (local.get $si) (i32.const 2)))
+    (local.set $ldc4 (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $panels (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
+    (if (i32.lt_s (local.get $jb1) (local.get $panels)) (then (local.set $panels (local.get $jb1))))
+    (local.set $i (local.get $r0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $r1)))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $si4))))
+        (local.set $jb (local.get $jb0))
+        (block $panelsDone
+          (loop $panelLoop
+            (br_if $panelsDone (i32.ge_s (local.get $jb) (local.get $panels)))
+            (local.set $dst (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc4)) (i32.shl (local.get $jb) (i32.const 5)))))
+            (if (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1))
+              (then
+                (call $block4 (local.get $pa) (local.get $si4) (i32.shl (local.get $sp) (i32.const 2))
+                  (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5))))
+                  (local.get $k) (local.get $dst) (local.get $ldc4)
+                  (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias))
+                  (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3)))))
+              (else
+                (call $block1 (local.get $pa) (i32.shl (local.get $sp) (i32.const 2))
+                  (i32.add (local.get $bp) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5))))
+                  (local.get $k) (local.get $dst)
+                  (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0) (local.get $bias))
+                  (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+            (br $panelLoop)))
+        (local.set $i (i32.add (local.get $i) (select (i32.const 4) (i32.const 1) (i32.le_s (i32.add (local.get $i) (i32.const 4)) (local.get $r1)))))
+        (br $rowLoop)))
+  )
+
+  ;; One 4-row × 8-column block of gemm: rows at $pa, $pa + si4, … (byte strides), panel at $pb.
+  (func $block4 (param $pa0 i32) (param $si4 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $ldc4 i32) (param $bias i32) (param $cols i32)
+    (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $p i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (local.set $pa1 (i32.add (local.get $pa0) (local.get $si4)))
+    (local.set $pa2 (i32.add (local.get $pa1) (local.get $si4)))
+    (local.set $pa3 (i32.add (local.get $pa2) (local.get $si4)))
+    (local.set $p (local.get $k))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.eqz (local.get $p)))
+        (local.set $b0 (v128.load (local.get $pb)))
+        (local.set $b1 (v128.load offset=16 (local.get $pb)))
+        (local.set $av (v128.load32_splat (local.get $pa0)))
+        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa1)))
+        (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa2)))
+        (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (v128.load32_splat (local.get $pa3)))
+        (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
+        (local.set $pa1 (i32.add (local.get $pa1) (local.get $sp4)))
+        (local.set $pa2 (i32.add (local.get $pa2) (local.get $sp4)))
+        (local.set $pa3 (i32.add (local.get $pa3) (local.get $sp4)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $kLoop)))
+    (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a10) (local.get $a11) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a20) (local.get $a21) (local.get $bias) (local.get $cols))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
+    (call $store8 (local.get $dst) (local.get $a30) (local.get $a31) (local.get $bias) (local.get $cols))
+  )
+
+  ;; One row × 8 columns of gemm (the same arithmetic per element as $block4).
+  (func $block1 (param $pa0 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $bias i32) (param $cols i32)
+    (local $p i32) (local $a00 v128) (local $a01 v128) (local $av v128)
+    (local.set $p (local.get $k))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.eqz (local.get $p)))
+        (local.set $av (v128.load32_splat (local.get $pa0)))
+        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $av) (v128.load (local.get $pb)))))
+        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $pb)))))
+        (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $kLoop)))
+    (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
+  )
+
+  ;; Packs panels $jb0 ≤ jb < $jb1 of B [k, n] for gemm: dst + 4(8k·jb + 8p + c) = B[p, 8jb + c]
+  ;; (0 where 8jb + c ≥ n), B[p, j] read at src + 4(p·sp + j·sj) (B itself: sp = ld, sj = 1; the
+  ;; transpose of a row-major M [n, k]: sp = 1, sj = ld).
+  (func (export "packPanels")
+    (param $src i32) (param $sp i32) (param $sj i32) (param $k i32) (param $n i32) (param $dst i32) (param $jb0 i32) (param $jb1 i32)
+    (local $jb i32) (local $p i32) (local $cc i32) (local $j i32) (local $out i32) (local $row i32)
+    (local.set $jb (local.get $jb0))
+    (local.set $sp (i32.shl (local.get $sp) (i32.const 2)))
+    (local.set $sj (i32.shl (local.get $sj) (i32.const 2)))
+    (block $done
+      (loop $panel
+        (br_if $done (i32.ge_s (local.get $jb) (local.get $jb1)))
+        (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $jb) (i32.shl (local.get $k) (i32.const 5)))))
+        (local.set $p (i32.const 0))
+        ;; a full panel (no column at or beyond n): no test per element; contiguous columns (sj = 1)
+        ;; copied as two vectors per p, strided ones (a transpose) as eight loads
+        (if (i32.le_s (i32.shl (i32.add (local.get $jb) (i32.const 1)) (i32.const 3)) (local.get $n))
+          (then
+            (local.set $row (i32.add (local.get $src) (i32.mul (i32.shl (local.get $jb) (i32.const 3)) (local.get $sj))))
+            (if (i32.eq (local.get $sj) (i32.const 4))
+              (then
+                (block $vDone
+                  (loop $vLoop
+                    (br_if $vDone (i32.ge_s (local.get $p) (local.get $k)))
+                    (v128.store (local.get $out) (v128.load (local.get $row)))
+                    (v128.store offset=16 (local.get $out) (v128.load offset=16 (local.get $row)))
+                    (local.set $row (i32.add (local.get $row) (local.get $sp)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 32)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                    (br $vLoop))))
+              (else
+                (block $sDone
+                  (loop $sLoop
+                    (br_if $sDone (i32.ge_s (local.get $p) (local.get $k)))
+                    (local.set $j (local.get $row))
+                    (f32.store offset=0 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=4 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=8 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=12 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=16 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=20 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=24 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $j (i32.add (local.get $j) (local.get $sj)))
+                    (f32.store offset=28 (local.get $out) (f32.load (local.get $j)))
+                    (local.set $row (i32.add (local.get $row) (local.get $sp)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 32)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                    (br $sLoop)))))))
+        (block $pDone
+          (loop $pLoop
+            (br_if $pDone (i32.ge_s (local.get $p) (local.get $k)))
+            (local.set $row (i32.add (local.get $src) (i32.mul (local.get $p) (local.get $sp))))
+            (local.set $cc (i32.const 0))
+            (block $cDone
+              (loop $cLoop
+                (br_if $cDone (i32.ge_s (local.get $cc) (i32.const 8)))
+                (local.set $j (i32.add (i32.shl (local.get $jb) (i32.const 3)) (local.get $cc)))
+                (f32.store (local.get $out)
+                  (select
+                    (f32.load (i32.add (local.get $row) (i32.mul (select (local.get $j) (i32.const 0) (i32.lt_s (local.get $j) (local.get $n))) (local.get $sj))))
+                    (f32.const 0)
+                    (i32.lt_s (local.get $j) (local.get $n))))
+                (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                (local.set $cc (i32.add (local.get $cc) (i32.const 1)))
+                (br $cLoop)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $pLoop)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+        (br $panel)))
+  )
+
+  ;; out[j] = Σ_{i<m} A[i, j] (rows in order) for columns $c0 ≤ j < $c1 of a row-major A with rows ld apart.
+  (func (export "colSums") (param $a i32) (param $ld i32) (param $m i32) (param $out i32) (param $c0 i32) (param $c1 i32)
+    (local $j i32) (local $i i32) (local $ptr i32) (local $acc v128) (local $s f32) (local $ld4 i32)
+    (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
+    (local.set $j (local.get $c0))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $c1)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $ptr (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $i (local.get $m))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.eqz (local.get $i)))
+            (local.set $acc (f32x4.add (local.get $acc) (v128.load (local.get $ptr))))
+            (local.set $ptr (i32.add (local.get $ptr) (local.get $ld4)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $iLoop)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $acc))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vec)))
+    (block $scalarDone
+      (loop $scalar
+        (br_if $scalarDone (i32.ge_s (local.get $j) (local.get $c1)))
+        (local.set $s (f32.const 0))
+        (local.set $ptr (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $i (local.get $m))
+        (block $iDone1
+          (loop $iLoop1
+            (br_if $iDone1 (i32.eqz (local.get $i)))
+            (local.set $s (f32.add (local.get $s) (f32.load (local.get $ptr))))
+            (local.set $ptr (i32.add (local.get $ptr) (local.get $ld4)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $iLoop1)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $scalar)))
+  )
 )
