@@ -136,6 +136,7 @@ export class WasmThreadPool<K extends string = string> {
   private readonly workers: WorkerThread[] = [];
   private f32: Float32Array;
   private top = 0;
+  private resetCount = 0;
   private closed = false;
   /** A run started by {@link start} that {@link finish} has not waited for. */
   private pending = false;
@@ -172,6 +173,12 @@ export class WasmThreadPool<K extends string = string> {
   /** Frees every allocation (call at the start of each operation). */
   reset(): void {
     this.top = 0;
+    this.resetCount++;
+  }
+
+  /** Number of {@link reset} calls: what was allocated and written since one is intact while this is unchanged. */
+  get resets(): number {
+    return this.resetCount;
   }
 
   /** Byte offset of `n` 4-byte values (64-byte aligned) in the shared memory, growing it as needed. */

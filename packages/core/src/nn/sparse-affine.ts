@@ -49,27 +49,52 @@ const CHUNK_ROWS = 16;
 export const threadedSparseLimits = { minMacs: threadedLimit(1 << 20) };
 
 /** Number of threaded forward and gradient products (tests check which path ran). */
-export const threadedSparseStats = { forward: 0, grad: 0 };
+export const threadedSparseStats = { forward: 0, grad: 0, reusedInput: 0 };
 
 function threadedSparseApplies(rows: number, inDim: number, n: number): boolean {
   return fastPaths.threadedSparse && rows * inDim * n >= threadedSparseLimits.minMacs && threadsAvailable();
 }
 
+type Pool = ReturnType<typeof fusedThreads>;
+interface Staged {
+  xa: number;
+  csr: number;
+  csrCols: number;
+}
+
+/** The input the last forward product staged, valid while its pool is not reset (see {@link stagedFor}). */
+let lastStaged: { pool: Pool; resets: number; x: Float32Array; nz: Float32Array | null; staged: Staged } | null = null;
+
 /**
- * Copies x and its non-zeros (the packed CSR `nz` of its first `csrCols` columns; found here by
- * `buildCsr` when null) into the pool; returns their byte offsets and the columns the CSR covers.
+ * Copies x and its non-zeros (the packed CSR `nz` of its first `csrCols` columns, its used words only;
+ * found here by `buildCsr` when null) into the pool; returns their byte offsets and the columns the CSR covers.
  */
-function stageInput(pool: ReturnType<typeof fusedThreads>, x: Float32Array, rows: number, inDim: number, nz: Float32Array | null, csrCols: number) {
+function stageInput(pool: Pool, x: Float32Array, rows: number, inDim: number, nz: Float32Array | null, csrCols: number): Staged {
   const xa = pool.alloc(rows * inDim);
   pool.write(xa, x);
-  const csr = pool.alloc(nz ? nz.length : rows + 1 + rows * inDim);
   if (nz) {
-    pool.write(csr, nz);
+    // row offsets [rows + 1], then the nnz column indices (the rest of the capacity is unused)
+    const used = rows + 1 + new Int32Array(nz.buffer, nz.byteOffset, rows + 1)[rows]!;
+    const csr = pool.alloc(used);
+    pool.write(csr, nz.subarray(0, used));
     return { xa, csr, csrCols };
   }
+  const csr = pool.alloc(rows + 1 + rows * inDim);
   nonZeroStats.scans++;
   pool.call('buildCsr', xa, rows, inDim, csr);
   return { xa, csr, csrCols: inDim };
+}
+
+/**
+ * The staging of the same x (and non-zeros) by the last forward product, when the pool has not been
+ * reset since (the gradient of a layer follows its forward pass; a data tensor is never written in
+ * place and, alive for its gradient, keeps its memory); else null.
+ */
+function stagedFor(pool: Pool, x: Float32Array, nz: Float32Array | null): Staged | null {
+  const s = lastStaged;
+  if (!s || s.pool !== pool || s.resets !== pool.resets) return null;
+  const same = (a: Float32Array | null, b: Float32Array | null) => (a === null || b === null ? a === b : a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length);
+  return same(s.x, x) && same(s.nz, nz) ? s.staged : null;
 }
 
 /** The forward product on the fused threads (rows in fixed chunks; each row's sum as the single-thread kernel's). Returns false where it does not apply. */
@@ -80,6 +105,7 @@ function forwardThreaded(x: Float32Array, w: Float32Array, b: Float32Array, y: F
   const chunks = Math.ceil(rows / CHUNK_ROWS);
   pool.reset();
   const input = stageInput(pool, x, rows, inDim, nz, csrCols);
+  lastStaged = { pool, resets: pool.resets, x, nz, staged: input };
   const [wa, wta, ba, ya, idx] = [pool.alloc(n * inDim), pool.alloc(n * inDim), pool.alloc(n), pool.alloc(rows * n), pool.alloc(chunks * inDim)];
   pool.write(wa, w);
   pool.write(ba, b);
@@ -98,8 +124,13 @@ function gradThreaded(x: Float32Array, dy: Float32Array, dW: Float32Array, db: F
   if (!threadedSparseApplies(rows, inDim, n)) return false;
   threadedSparseStats.grad++;
   const pool = fusedThreads();
-  pool.reset();
-  const input = stageInput(pool, x, rows, inDim, nz, csrCols);
+  // x as its forward product staged it (the gradient's buffers then go above), else staged anew
+  let input = stagedFor(pool, x, nz);
+  if (input) threadedSparseStats.reusedInput++;
+  else {
+    pool.reset();
+    input = stageInput(pool, x, rows, inDim, nz, csrCols);
+  }
   const [dya, idx, dwt, dwa, dba] = [pool.alloc(rows * n), pool.alloc(inDim), pool.alloc(inDim * n), pool.alloc(n * inDim), pool.alloc(n)];
   pool.write(dya, dy);
   pool.run([
