@@ -5,6 +5,8 @@ import { affineProduct, plainProduct } from '../src/nn/linear-product';
 import { log1pInput } from '../src/nn/log1p-input';
 import { batchNormBackward, batchNormForward } from '../src/nn/batchnorm-kernels';
 import { setSimdKernelsEnabled } from '../src/wasm/kernels';
+import { withDropoutSeed } from '../src/nn/mlp';
+import { recordKernels } from './support/kernels';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -32,17 +34,10 @@ describe('affineProduct', () => {
   ] as const) {
     it(`equals x·Wᵀ + b with autodiff gradients (${rows}×${inDim} → ${outDim}, ${kernel ? 'SIMD product kernels' : 'engine products'})`, () => {
       fastPaths.affineKernel = kernel;
-      const names: string[] = [];
-      const eng = tf.engine();
-      const orig = eng.runKernel.bind(eng);
-      eng.runKernel = ((name: string, ...rest: unknown[]) => {
-        names.push(name);
-        return (orig as (...a: unknown[]) => unknown)(name, ...rest);
-      }) as typeof eng.runKernel;
+      let names: string[];
       try {
-        affineCase(rows, inDim, outDim);
+        ({ names } = recordKernels(() => affineCase(rows, inDim, outDim)));
       } finally {
-        eng.runKernel = orig;
         fastPaths.affineKernel = true;
       }
       expect(names.includes('InvaeAffine'), 'forward kernel').toBe(kernel);
@@ -266,7 +261,6 @@ describe('MLP block op (BatchNorm → activation → dropout in training)', () =
   /** Output, gradients for the input and every trainable variable, and running statistics of one seeded training pass. */
   function pass(mlp: MLP, x: tf.Tensor2D, up: tf.Tensor2D, seed: number) {
     const vars = mlp.namedVariables().filter((v) => v.trainable).map((v) => v.variable);
-    const { withDropoutSeed } = mlpModule!;
     return tf.tidy(() => {
       const loss = (xx: tf.Tensor) => withDropoutSeed(seed, () => tf.sum(tf.mul(mlp.forward(xx as tf.Tensor2D, { training: true }), up)) as tf.Scalar);
       const out = withDropoutSeed(seed, () => mlp.forward(x, { training: true })); // one update of the running statistics
@@ -281,12 +275,10 @@ describe('MLP block op (BatchNorm → activation → dropout in training)', () =
       };
     });
   }
-  let mlpModule: typeof import('../src/nn/mlp') | null = null;
 
   for (const backend of ['wasm', 'cpu'] as const) {
     for (const [activation, dropoutRate, endWithAct, hidden] of [['relu', 0.3, false, 6], ['lrelu', 0.3, true, 6], ['relu', 0, false, 5], ['lrelu', 0.5, false, 7]] as const) {
       it(`gives the bits of the separate ops (${backend}, ${activation}, dropout ${dropoutRate}, ${endWithAct ? 'ending with the activation' : 'no final activation'}, width ${hidden})`, async () => {
-        mlpModule ??= await import('../src/nn/mlp');
         await initEngine({ backend, report: null });
         try {
           const x = tf.randomNormal([13, 4], 0, 2, 'float32', 5) as tf.Tensor2D;
@@ -322,21 +314,7 @@ describe('MLP block op (BatchNorm → activation → dropout in training)', () =
   it('runs one kernel each way per block in a training pass, and none in eval mode or in a trace', async () => {
     const mlp = new MLP({ inputDim: 4, outputDim: 3, hiddenDim: 6, nLayers: 2, activation: 'relu', batchNorm: true, dropoutRate: 0.2 }, new SeedStream(3));
     const x = tf.randomNormal([8, 4], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const kernels = (f: () => void) => {
-      const names: string[] = [];
-      const eng = tf.engine();
-      const orig = eng.runKernel.bind(eng);
-      eng.runKernel = ((name: string, ...rest: unknown[]) => {
-        names.push(name);
-        return (orig as (...a: unknown[]) => unknown)(name, ...rest);
-      }) as typeof eng.runKernel;
-      try {
-        tf.tidy(f);
-      } finally {
-        eng.runKernel = orig;
-      }
-      return names;
-    };
+    const kernels = (f: () => void) => recordKernels(() => tf.tidy(f)).names;
     const train = kernels(() => void tf.grad((xx: tf.Tensor) => tf.sum(mlp.forward(xx as tf.Tensor2D, { training: true })) as tf.Scalar)(x));
     expect(train.filter((n) => n === 'InvaeBatchNormBlockForward')).toHaveLength(2);
     expect(train.filter((n) => n === 'InvaeBatchNormBlockBackward')).toHaveLength(2);

@@ -5,6 +5,7 @@ import { decoderNbApplies, decoderNbLimits, decoderNbLogLik, decoderNbStats } fr
 import { fusedThreads } from '../src/fused/threads';
 import { deferGradients, deferredStats, settle } from '../src/fused/deferred-gradients';
 import { Rng } from '../src/random/rng';
+import { relErr } from './support/kernels';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -51,16 +52,6 @@ function evaluate(a: Args, b: number, g: number, k: number, fused: boolean) {
     const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(a.h, [b, k]), tf.tensor2d(a.w, [g, k]), tf.tensor1d(a.bias), tf.tensor1d(a.theta)]);
     return { value: value.dataSync()[0]!, grads: grads.map((t) => t.dataSync() as Float32Array) };
   });
-}
-
-function relErr(got: Float32Array, want: Float32Array): number {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-  }
-  return err / (scale || 1);
 }
 
 describe('fused decoder output layer + NB likelihood', () => {

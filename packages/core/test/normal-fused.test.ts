@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../src/index';
 import { fastPaths } from '../src/nn/fast-paths';
 import { normalLogPdf } from '../src/likelihoods/normal';
+import { recordKernels, relErr } from './support/kernels';
 
 afterAll(async () => {
   fastPaths.normalKernel = true;
@@ -18,16 +19,6 @@ function evaluate(fused: boolean, x: tf.Tensor2D, mu: tf.Tensor2D, v: tf.Tensor2
   });
 }
 
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-  }
-  return err / (scale || 1);
-}
-
 describe('fused Gaussian log-density (per row)', () => {
   for (const backend of ['wasm', 'cpu'] as const) {
     it(`equals the engine ops' value and gradients for x, μ, v to float32 rounding (${backend}), and runs one kernel each way`, async () => {
@@ -38,19 +29,7 @@ describe('fused Gaussian log-density (per row)', () => {
       const v = tf.exp(tf.randomNormal([n, d], 0, 1.5, 'float32', 3)) as tf.Tensor2D;
       const up = tf.randomUniform([n], 0.5, 1.5, 'float32', 4) as tf.Tensor1D;
       const ops = evaluate(false, x, mu, v, up);
-      const names: string[] = [];
-      const eng = tf.engine();
-      const orig = eng.runKernel.bind(eng);
-      eng.runKernel = ((name: string, ...rest: unknown[]) => {
-        names.push(name);
-        return (orig as (...a: unknown[]) => unknown)(name, ...rest);
-      }) as typeof eng.runKernel;
-      let fused: ReturnType<typeof evaluate>;
-      try {
-        fused = evaluate(true, x, mu, v, up);
-      } finally {
-        eng.runKernel = orig;
-      }
+      const { value: fused, names } = recordKernels(() => evaluate(true, x, mu, v, up));
       expect(names.filter((k) => k === 'InvaeNormalLogPdfRows')).toHaveLength(2);
       expect(names.filter((k) => k === 'InvaeNormalLogPdfRowsGrad')).toHaveLength(1);
       expect(names.filter((k) => k === 'Log' || k === 'RealDiv')).toHaveLength(0);
@@ -65,24 +44,15 @@ describe('fused Gaussian log-density (per row)', () => {
     await initEngine({ backend: 'wasm', report: null });
     fastPaths.normalKernel = true;
     const x = tf.randomNormal([4, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
-    const names: string[] = [];
-    const eng = tf.engine();
-    const orig = eng.runKernel.bind(eng);
-    eng.runKernel = ((name: string, ...rest: unknown[]) => {
-      names.push(name);
-      return (orig as (...a: unknown[]) => unknown)(name, ...rest);
-    }) as typeof eng.runKernel;
-    try {
+    const { names } = recordKernels(() =>
       tf.tidy(() => {
         const full = tf.ones([4, 3]);
         expect(normalLogPdf(x, tf.zeros([3]), full).shape).toEqual([4]);
         expect(normalLogPdf(x, 0, 1).shape).toEqual([4]);
         expect(normalLogPdf(tf.reshape(x, [2, 2, 3]), tf.zeros([2, 2, 3]), tf.ones([2, 2, 3])).shape).toEqual([2, 2]);
         expect(normalLogPdf(x, tf.zeros([4, 3]), full, { reduce: false }).shape).toEqual([4, 3]);
-      });
-    } finally {
-      eng.runKernel = orig;
-    }
+      }),
+    );
     expect(names.filter((k) => k.startsWith('InvaeNormalLogPdf'))).toHaveLength(0);
     x.dispose();
   });
