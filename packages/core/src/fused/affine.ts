@@ -63,6 +63,35 @@ function productTasks(p: Product): SplitTask[] {
   ];
 }
 
+/** Byte offsets and sizes of a linear layer's products: x `[m, k]`, W `[n, k]`, bias `[n]` (or 0). */
+export interface AffineBuffers {
+  m: number;
+  k: number;
+  n: number;
+}
+
+/** The tasks of out `[m, n]` = x · Wᵀ + bias, packing Wᵀ into `packed` (panels(n)·8·k values). */
+export function affineForwardTasks(o: AffineBuffers & { x: number; w: number; bias: number; packed: number; out: number }): SplitTask[] {
+  // B = Wᵀ: B(p, j) = W[j, p]
+  return productTasks({ a: o.x, si: o.k, sp: 1, b: o.w, bp: 1, bj: o.k, packed: o.packed, c: o.out, bias: o.bias, m: o.m, n: o.n, k: o.k });
+}
+
+/**
+ * The tasks of the gradients from dy `[m, n]`: dx `[m, k]` = dy · W (when `dx` ≠ 0; W packed into
+ * `packW`, panels(k)·8·n values), dW `[n, k]` = dyᵀ · x (x packed into `packX`, panels(k)·8·m values)
+ * and db `[n]` = Σ_rows dy. On one thread packW and packX may be the same buffer (the tasks run in order).
+ */
+export function affineBackwardTasks(o: AffineBuffers & { dy: number; x: number; w: number; dx: number; dw: number; db: number; packW: number; packX: number }): SplitTask[] {
+  const { m, k, n, dy } = o;
+  const tasks: SplitTask[] = [];
+  // dx [m, k] = dy [m, n] · W [n, k]: B = W, reduction over n
+  if (o.dx) tasks.push(...productTasks({ a: dy, si: n, sp: 1, b: o.w, bp: k, bj: 1, packed: o.packW, c: o.dx, bias: 0, m, n: k, k: n }));
+  // dW [n, k] = dyᵀ · x: A(i, p) = dy[p, i], B = x [m, k], reduction over the m rows
+  tasks.push(...productTasks({ a: dy, si: 1, sp: n, b: o.x, bp: k, bj: 1, packed: o.packX, c: o.dw, bias: 0, m: n, n: k, k: m }));
+  tasks.push({ kernel: 'colSums', args: [dy, n, m, o.db, 0, 0], splitAt: 4, units: n, align: 4 });
+  return tasks;
+}
+
 /** `x · Wᵀ + b` for x `[m, k]`, W `[n, k]`, b `[n]` on the pool; returns a new tensor `[m, n]`. */
 export function affineForward(pool: FusedThreads, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   const [m, k] = x.shape;
@@ -74,8 +103,7 @@ export function affineForward(pool: FusedThreads, x: tf.Tensor2D, w: tf.Tensor2D
   if (b) pool.write(ba, values(b));
   const packed = pool.alloc(panels(n) * PANEL * k);
   const out = pool.alloc(m * n);
-  // B = Wᵀ: B(p, j) = W[j, p]
-  pool.run(productTasks({ a: xa, si: k, sp: 1, b: wa, bp: 1, bj: k, packed, c: out, bias: ba, m, n, k }));
+  pool.run(affineForwardTasks({ x: xa, w: wa, bias: ba, packed, out, m, k, n }));
   return toTensor(pool.view(out, m * n), [m, n]) as tf.Tensor2D;
 }
 
@@ -97,13 +125,7 @@ export function affineBackward(
   const dba = pool.alloc(n);
   const packW = inputGrad ? pool.alloc(panels(k) * PANEL * n) : 0;
   const packX = pool.alloc(panels(k) * PANEL * m);
-  const tasks: SplitTask[] = [];
-  // dx [m, k] = dy [m, n] · W [n, k]: B = W, reduction over n
-  if (inputGrad) tasks.push(...productTasks({ a: dya, si: n, sp: 1, b: wa, bp: k, bj: 1, packed: packW, c: dxa, bias: 0, m, n: k, k: n }));
-  // dW [n, k] = dyᵀ · x: A(i, p) = dy[p, i], B = x [m, k], reduction over the m rows
-  tasks.push(...productTasks({ a: dya, si: 1, sp: n, b: xa, bp: k, bj: 1, packed: packX, c: dwa, bias: 0, m: n, n: k, k: m }));
-  tasks.push({ kernel: 'colSums', args: [dya, n, m, dba, 0, 0], splitAt: 4, units: n, align: 4 });
-  pool.run(tasks);
+  pool.run(affineBackwardTasks({ dy: dya, x: xa, w: wa, dx: dxa, dw: dwa, db: dba, packW, packX, m, k, n }));
   return {
     dx: inputGrad ? (toTensor(pool.view(dxa, m * k), [m, k]) as tf.Tensor2D) : null,
     dw: toTensor(pool.view(dwa, n * k), [n, k]) as tf.Tensor2D,

@@ -16,6 +16,22 @@ export type SplitTask = PoolTask<KernelName>;
 export { sliceOf };
 
 /**
+ * Runs each task over its whole range on the calling thread, with `kernels`: functions of the same
+ * names and arguments (e.g. the SIMD kernels on the wasm engine's memory) — the single-thread
+ * counterpart of {@link FusedThreads.run}, with the same results.
+ */
+export function runWhole(kernels: Partial<Record<KernelName, (...args: number[]) => void>>, tasks: readonly SplitTask[]): void {
+  for (const t of tasks) {
+    const fn = kernels[t.kernel];
+    if (!fn) throw new Error(`runWhole: no kernel "${t.kernel}"`);
+    const args = [...t.args];
+    args[t.splitAt] = 0;
+    args[t.splitAt + 1] = t.units;
+    fn(...args);
+  }
+}
+
+/**
  * A fixed set of threads (the calling thread plus `threads − 1` worker threads) sharing one
  * `WebAssembly.Memory({ shared: true })` on which `gemm.wat`'s kernels run: @invae/common's
  * {@link WasmThreadPool} with this module. {@link FusedThreads.run} splits each task's output among

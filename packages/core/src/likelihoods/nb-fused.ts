@@ -136,14 +136,14 @@ export function addForwardExceptions(buf: ArrayBufferLike, rows: number, counts:
 
 /**
  * Calls `fn` with the flat index (row · g + gene) of every count the chunk kernels left out, listed per
- * chunk at `exc` (their number per chunk at `counts`), chunk by chunk in order.
+ * chunk at `exc` (their number per chunk at `counts`), chunk by chunk in order, and its position in the list.
  */
-function forEachException(buf: ArrayBufferLike, counts: number, exc: number, b: number, g: number, chunks: number, fn: (e: number) => void): void {
+function forEachException(buf: ArrayBufferLike, counts: number, exc: number, b: number, g: number, chunks: number, fn: (e: number, at: number) => void): void {
   const cnt = new Int32Array(buf, counts, chunks);
   const excV = new Int32Array(buf, exc, b * g);
   for (let c = 0; c < chunks; c++) {
     const base = c * CHUNK_ROWS * g;
-    for (let t = 0; t < cnt[c]!; t++) fn(base + excV[base + t]!);
+    for (let t = 0; t < cnt[c]!; t++) fn(base + excV[base + t]!, base + t);
   }
 }
 
@@ -159,13 +159,10 @@ export function thetaGradSum(buf: ArrayBufferLike, acc: number, counts: number, 
   const sum = new Float64Array(g);
   for (let c = 0; c < chunks; c++) for (let j = 0; j < g; j++) sum[j] += accV[c * g + j]!;
   if (terms !== undefined) {
-    const cnt = new Int32Array(buf, counts, chunks);
-    const excV = new Int32Array(buf, exc, b * g);
     const termV = new Float64Array(buf, terms, b * g);
-    for (let c = 0; c < chunks; c++) {
-      const base = c * CHUNK_ROWS * g;
-      for (let t = 0; t < cnt[c]!; t++) sum[(base + excV[base + t]!) % g] += termV[base + t]!;
-    }
+    forEachException(buf, counts, exc, b, g, chunks, (e, at) => {
+      sum[e % g] += termV[at]!;
+    });
     return sum;
   }
   forEachException(buf, counts, exc, b, g, chunks, (e) => {

@@ -1,11 +1,13 @@
 import { tf } from '../tf';
 import { defineJsKernel } from './js-kernel';
 import { simdKernels, simdKernelsFor, type SimdKernels } from '../wasm/kernels';
+import { affineBackwardTasks, affineForwardTasks } from '../fused/affine';
+import { runWhole } from '../fused/threads';
 
 // A linear layer's x · Wᵀ + b and its gradients as two kernels on the wasm engine's memory, with
-// the SIMD products of `kernels.wat` (the kernels the fused threads run, here on one thread): every
-// output element is one float32 sum over the reduction index in order. In place of the engine's
-// transpose + product + add forward and two products, two transposes and a sum backward.
+// the SIMD products of `kernels.wat`: the tasks `fused/affine` runs on the threads, here run whole
+// on one thread. Every output element is one float32 sum over the reduction index in order. In place
+// of the engine's transpose + product + add forward and two products, two transposes and a sum backward.
 
 const PANEL = 8;
 
@@ -23,11 +25,11 @@ let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
 let gradKernel: ReturnType<typeof defineJsKernel> | null = null;
 let weightGradKernel: ReturnType<typeof defineJsKernel> | null = null;
 
-/** dW [n, k] = dyᵀ · x and db = Σ_rows dy, packing x into `scratch`. */
-function weightGrads(k: SimdKernels, dy: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array, scratch: Float32Array, m: number, kd: number, n: number): void {
-  k.packPanels(x.byteOffset, kd, 1, m, kd, scratch.byteOffset, 0, panels(kd));
-  k.gemm(dy.byteOffset, 1, n, scratch.byteOffset, dw.byteOffset, kd, 0, kd, m, 0, n, 0, panels(kd));
-  k.colSums(dy.byteOffset, n, m, db.byteOffset, 0, n);
+/** dx (when given), dW and db from dy, x and W (`affineBackwardTasks`, one packing buffer), on the calling thread. */
+function grads(name: string, dy: Float32Array, x: Float32Array, w: Float32Array | null, dx: Float32Array | null, dw: Float32Array, db: Float32Array, packed: Float32Array, m: number, kd: number, n: number): void {
+  const views = [dy, x, dw, db, packed, ...(w ? [w] : []), ...(dx ? [dx] : [])];
+  const at = (v: Float32Array | null) => (v ? v.byteOffset : 0);
+  runWhole(simd(views, name), affineBackwardTasks({ dy: dy.byteOffset, x: x.byteOffset, w: at(w), dx: at(dx), dw: dw.byteOffset, db: db.byteOffset, packW: packed.byteOffset, packX: packed.byteOffset, m, k: kd, n }));
 }
 
 function kernels() {
@@ -37,11 +39,8 @@ function kernels() {
     outputShapes: ([x, w]) => [[x![0]!, w![0]!]],
     scratch: ([x, w]) => [panels(w![0]!) * PANEL * x![1]!],
     body: ([x, w, b], [out], [xs, ws], _a, [packed]) => {
-      const [m, kd, n] = [xs![0]!, xs![1]!, ws![0]!];
       const k = simd([x!, w!, b!, out!, packed!], 'InvaeAffine');
-      // B = Wᵀ: B(p, j) = W[j, p]
-      k.packPanels(w!.byteOffset, 1, kd, kd, n, packed!.byteOffset, 0, panels(n));
-      k.gemm(x!.byteOffset, kd, 1, packed!.byteOffset, out!.byteOffset, n, b!.byteOffset, n, kd, 0, m, 0, panels(n));
+      runWhole(k, affineForwardTasks({ x: x!.byteOffset, w: w!.byteOffset, bias: b!.byteOffset, packed: packed!.byteOffset, out: out!.byteOffset, m: xs![0]!, k: xs![1]!, n: ws![0]! }));
     },
   });
   gradKernel ??= defineJsKernel({
@@ -49,24 +48,14 @@ function kernels() {
     inputs: ['dy', 'x', 'w'],
     outputShapes: ([, x, w]) => [x!.slice(), w!.slice(), [w![0]!]],
     scratch: ([, x, w]) => [panels(x![1]!) * PANEL * Math.max(x![0]!, w![0]!)],
-    body: ([dy, x, w], [dx, dw, db], [, xs, ws], _a, [packed]) => {
-      const [m, kd, n] = [xs![0]!, xs![1]!, ws![0]!];
-      const k = simd([dy!, x!, w!, dx!, dw!, db!, packed!], 'InvaeAffineGrad');
-      // dx [m, k] = dy [m, n] · W [n, k]
-      k.packPanels(w!.byteOffset, kd, 1, n, kd, packed!.byteOffset, 0, panels(kd));
-      k.gemm(dy!.byteOffset, n, 1, packed!.byteOffset, dx!.byteOffset, kd, 0, kd, n, 0, m, 0, panels(kd));
-      weightGrads(k, dy!, x!, dw!, db!, packed!, m, kd, n);
-    },
+    body: ([dy, x, w], [dx, dw, db], [, xs, ws], _a, [packed]) => grads('InvaeAffineGrad', dy!, x!, w!, dx!, dw!, db!, packed!, xs![0]!, xs![1]!, ws![0]!),
   });
   weightGradKernel ??= defineJsKernel({
     name: 'InvaeAffineWeightGrad',
     inputs: ['dy', 'x'],
     outputShapes: ([dy, x]) => [[dy![1]!, x![1]!], [dy![1]!]],
     scratch: ([, x]) => [panels(x![1]!) * PANEL * x![0]!],
-    body: ([dy, x], [dw, db], [dys, xs], _a, [packed]) => {
-      const k = simd([dy!, x!, dw!, db!, packed!], 'InvaeAffineWeightGrad');
-      weightGrads(k, dy!, x!, dw!, db!, packed!, xs![0]!, xs![1]!, dys![1]!);
-    },
+    body: ([dy, x], [dw, db], [dys, xs], _a, [packed]) => grads('InvaeAffineWeightGrad', dy!, x!, null, null, dw!, db!, packed!, xs![0]!, xs![1]!, dys![1]!),
   });
   return { forward: forwardKernel, grad: gradKernel!, weightGrad: weightGradKernel! };
 }
