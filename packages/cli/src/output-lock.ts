@@ -28,6 +28,25 @@ function readPid(lockFile: string): number | null {
 }
 
 /**
+ * Creates `lockFile` holding this process's pid, failing with EEXIST when it exists. The pid is written
+ * to a file of its own first and hard-linked into place, so no other process ever reads the lock
+ * empty; where hard links are not supported, the lock is created and written in place.
+ */
+function createLock(lockFile: string): void {
+  const tmp = `${lockFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${process.pid}\n`);
+  try {
+    fs.linkSync(tmp, lockFile);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || !(code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP')) throw e;
+    fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
  * Takes `<out>.lock` beside the output by exclusive creation, with this process's pid in it. A lock
  * whose pid is no longer running is stale: it is reported through `notice` and taken over.
  * @throws OutputLockedError when a running process holds the lock.
@@ -36,7 +55,7 @@ export function lockOutput(out: string, notice: (line: string) => void): OutputL
   const lockFile = `${out}.lock`;
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      createLock(lockFile);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
