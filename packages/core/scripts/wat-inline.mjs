@@ -5,7 +5,7 @@
 // registers are spilled around it); the arithmetic is unchanged, so results are identical.
 
 /** Index just past the s-expression that opens at `i` (`text[i] === '('`), skipping `;;` comments and strings. */
-function skipExpr(text, i) {
+export function skipExpr(text, i) {
   let depth = 0;
   for (let k = i; k < text.length; k++) {
     const ch = text[k];
@@ -24,7 +24,7 @@ function skipExpr(text, i) {
 }
 
 /** The top-level child expressions (start, end) of the expression spanning [start, end). */
-function children(text, start, end) {
+export function children(text, start, end) {
   const out = [];
   for (let k = start + 1; k < end - 1; k++) {
     const ch = text[k];

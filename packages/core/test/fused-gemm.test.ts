@@ -9,6 +9,11 @@ import { availableParallelism } from 'node:os';
 import { affineBackward, affineForward, threadedAffine } from '../src/fused/affine';
 import { Rng } from '../src/random/rng';
 import { compileGemm, gemmModuleSource } from '../scripts/build-wasm.mjs';
+import { WasmThreadPool } from '@invae/common';
+import { GEMM_WASM_BASE64 } from '../src/fused/gemm-binary';
+import { KERNELS, type KernelName } from '../src/fused/threads';
+import { relaxedSimd } from '../src/wasm/relaxed-simd';
+import { cpuHasFma, fmaF32 } from './support/fma';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -69,7 +74,8 @@ afterAll(() => {
 describe('fused gemm kernels', () => {
   it('the committed gemm-binary.ts is compiled from gemm.wat', async () => {
     const committed = readFileSync(path.join(here, '../src/fused/gemm-binary.ts'), 'utf8');
-    expect(committed, 'src/fused/gemm-binary.ts is stale: run `npm run -w @invae/core build:wasm`').toBe(gemmModuleSource(await compileGemm()));
+    const expected = gemmModuleSource(await compileGemm(), await compileGemm(undefined, { relaxed: true }));
+    expect(committed, 'src/fused/gemm-binary.ts is stale: run `npm run -w @invae/core build:wasm`').toBe(expected);
   });
 
   it('uses INVAE_THREADS threads when set, else two cores on the main thread and one in a worker (a data-parallel replica)', () => {
@@ -164,41 +170,48 @@ describe('fused gemm kernels', () => {
     });
   }
 
-  it('gemm computes every element as the in-order float32 sum of float32 products (+ bias), for row-major and transposed A', () => {
-    const pool = pools[0]!;
-    for (const [m, k, n] of [[11, 9, 19], [6, 4, 8], [13, 37, 10]] as const) {
-      const rng = new Rng(m * 7 + k * 3 + n);
-      const av = randomArray(rng, m * k);
-      const bv = randomArray(rng, k * n);
-      const bias = randomArray(rng, n);
-      const f = Math.fround;
-      const want = new Float32Array(m * n);
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let p = 0; p < k; p++) s = f(s + f(av[i * k + p]! * bv[p * n + j]!));
-          want[i * n + j] = f(s + bias[j]!);
+  it('gemm computes every element as the in-order float32 sum of float32 products (+ bias), each product rounded (plain binary) or fused into the sum (relaxed), for row-major and transposed A', () => {
+    const plain = new WasmThreadPool({ name: 'plain', bytes: Buffer.from(GEMM_WASM_BASE64, 'base64'), kernels: KERNELS, threads: 1 });
+    const fused = relaxedSimd() && cpuHasFma() === true;
+    const rounded = (a: number, b: number, s: number): number => Math.fround(s + Math.fround(a * b));
+    const cases: [WasmThreadPool<KernelName>, (a: number, b: number, s: number) => number][] = [[plain, rounded]];
+    if (fused) cases.push([pools[0]!, fmaF32]);
+    for (const [pool, madd] of cases) {
+      for (const [m, k, n] of [[11, 9, 19], [6, 4, 8], [13, 37, 10]] as const) {
+        const rng = new Rng(m * 7 + k * 3 + n);
+        const av = randomArray(rng, m * k);
+        const bv = randomArray(rng, k * n);
+        const bias = randomArray(rng, n);
+        const f = Math.fround;
+        const want = new Float32Array(m * n);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s = madd(av[i * k + p]!, bv[p * n + j]!, s);
+            want[i * n + j] = f(s + bias[j]!);
+          }
+        const panelsN = Math.ceil(n / 8);
+        for (const transposed of [false, true]) {
+          pool.reset();
+          const a = pool.alloc(m * k);
+          const b = pool.alloc(k * n);
+          const bb = pool.alloc(panelsN * 8);
+          const packed = pool.alloc(panelsN * 8 * k);
+          const c = pool.alloc(m * n);
+          const aStored = new Float32Array(m * k);
+          for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aStored[transposed ? p * m + i : i * k + p] = av[i * k + p]!;
+          pool.write(a, aStored);
+          pool.write(b, bv);
+          pool.write(bb, bias);
+          pool.call('packPanels', b, n, 1, k, n, packed, 0, panelsN);
+          const [si, sp] = transposed ? [1, m] : [k, 1];
+          pool.call('gemm', a, si, sp, packed, c, n, bb, n, k, 0, m, 0, panelsN);
+          const got = pool.view(c, m * n).slice();
+          expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `m ${m} k ${k} n ${n}${transposed ? ' transposed' : ''}`).toBe(true);
         }
-      const panelsN = Math.ceil(n / 8);
-      for (const transposed of [false, true]) {
-        pool.reset();
-        const a = pool.alloc(m * k);
-        const b = pool.alloc(k * n);
-        const bb = pool.alloc(panelsN * 8);
-        const packed = pool.alloc(panelsN * 8 * k);
-        const c = pool.alloc(m * n);
-        const aStored = new Float32Array(m * k);
-        for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aStored[transposed ? p * m + i : i * k + p] = av[i * k + p]!;
-        pool.write(a, aStored);
-        pool.write(b, bv);
-        pool.write(bb, bias);
-        pool.call('packPanels', b, n, 1, k, n, packed, 0, panelsN);
-        const [si, sp] = transposed ? [1, m] : [k, 1];
-        pool.call('gemm', a, si, sp, packed, c, n, bb, n, k, 0, m, 0, panelsN);
-        const got = pool.view(c, m * n).slice();
-        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `m ${m} k ${k} n ${n}${transposed ? ' transposed' : ''}`).toBe(true);
       }
     }
+    plain.close();
   });
 
   it('start runs tasks on the worker threads only while the caller goes on; finish (or the next run) waits; the bits are those of run', () => {

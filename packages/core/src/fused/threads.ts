@@ -1,6 +1,7 @@
 import { WasmThreadPool, onMainThread, sliceOf, wasmThreadsSupported, type PoolTask } from '@invae/common';
 import { availableParallelism } from 'node:os';
-import { GEMM_WASM_BASE64 } from './gemm-binary';
+import { GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-binary';
+import { relaxedSimd } from '../wasm/relaxed-simd';
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
 export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'buildCsr', 'sparseAffineCsrChunks', 'sparseAffineGradCsrCols', 'transpose', 'softmaxLibRows', 'softmaxLibBackRows', 'nbForwardExceptions', 'nbBackwardExceptions', 'lgammaRatioTable'] as const;
@@ -39,7 +40,7 @@ export function runWhole(kernels: Partial<Record<KernelName, (...args: number[])
  */
 export class FusedThreads extends WasmThreadPool<KernelName> {
   constructor(threads: number) {
-    super({ name: 'fused kernels', bytes: Buffer.from(GEMM_WASM_BASE64, 'base64'), kernels: KERNELS, threads });
+    super({ name: 'fused kernels', bytes: Buffer.from(relaxedSimd() ? GEMM_RELAXED_WASM_BASE64 : GEMM_WASM_BASE64, 'base64'), kernels: KERNELS, threads });
   }
 }
 

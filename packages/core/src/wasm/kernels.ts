@@ -1,5 +1,6 @@
 import { tf } from '../tf';
-import { KERNELS_WASM_BASE64 } from './kernels-binary';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary';
+import { relaxedSimd } from './relaxed-simd';
 
 /** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
 interface WasmMemory {
@@ -87,7 +88,7 @@ function compile(): WasmModule | null {
   if (compiled === undefined) {
     try {
       if (!WA) throw new Error('no WebAssembly');
-      compiled = new WA.Module(decodeBase64(KERNELS_WASM_BASE64));
+      compiled = new WA.Module(decodeBase64(relaxedSimd() ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64));
     } catch {
       compiled = null; // no SIMD in this runtime: the JavaScript kernels run instead
     }
