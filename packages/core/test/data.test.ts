@@ -162,6 +162,35 @@ describe('gatherBatch', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('reads the rows straight into the engine tensor where the source writes into an array (readRowsInto), else through readRows; the same batch either way', async () => {
+    const data = randomCounts(30, 7, 9);
+    const idx = [29, 4, 4, 0];
+    for (const matrix of [denseToCsr(denseMatrix(30, 7, data)), denseMatrix(30, 7, data)]) {
+      const src = rowSource(matrix);
+      let intoCalls = 0;
+      let readCalls = 0;
+      const counted = { nRows: src.nRows, nCols: src.nCols, readRowsInto: (i: ArrayLike<number>, out: Float32Array) => (intoCalls++, src.readRowsInto!(i, out)), readRows: (i: ArrayLike<number>) => (readCalls++, src.readRows(i)) };
+      const arrayOnly = { nRows: src.nRows, nCols: src.nCols, readRows: (i: ArrayLike<number>) => src.readRows(i) };
+      const before = tf.memory().numTensors;
+      const direct = gatherBatch(counted, idx);
+      expect([intoCalls, readCalls]).toEqual([1, 0]);
+      const viaArray = gatherBatch(arrayOnly, idx);
+      const want = idx.flatMap((r) => Array.from(data.subarray(r * 7, r * 7 + 7)));
+      expect(Array.from(await direct.x.data())).toEqual(want);
+      expect(Array.from(await viaArray.x.data())).toEqual(want);
+      expect(direct.nonZeros?.nnz).toBe(want.filter((v) => v !== 0).length);
+      const used = idx.length + 1 + direct.nonZeros!.nnz;
+      expect(Array.from(await direct.nonZeros!.packed.data()).slice(0, used)).toEqual(Array.from(await viaArray.nonZeros!.packed.data()).slice(0, used));
+      disposeBatch(direct);
+      disposeBatch(viaArray);
+      // a failing source leaves no tensor behind
+      const failing = { ...counted, readRowsInto: () => { throw new MatrixFormatError('broken source'); } };
+      expect(() => gatherBatch(failing, idx)).toThrow('broken source');
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    expect(() => rowSource(denseMatrix(2, 2, new Float32Array(4))).readRowsInto!([0], new Float32Array(3))).toThrow(/holds 3 values, expected 1 × 2/);
+  });
+
   it('checks covariate row counts and indices, leaking nothing on error', () => {
     const src = rowSource(denseMatrix(4, 2, new Float32Array(8)));
     const before = tf.memory().numTensors;

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors';
 import { MatrixFormatError } from './errors';
 import { type RowSource, checkRowIndices } from './row-source';
 import { buildCountsCsr, type CountsCsr } from '../nn/counts-csr';
+import { engineOffset, engineValues } from '../wasm/kernels';
 
 /** A row-major float32 matrix of per-cell values (e.g. an encoded covariate matrix). */
 export interface RowMatrix {
@@ -53,13 +54,37 @@ export function gatherBatch(
 ): Minibatch {
   const idx = Int32Array.from(indices);
   checkRowIndices(indices, source.nRows);
+  const inv = covariates.inv && covariates.inv.nCols > 0 ? rowsOf('inv', covariates.inv, idx, source.nRows) : null;
+  const spur = covariates.spur && covariates.spur.nCols > 0 ? rowsOf('spur', covariates.spur, idx, source.nRows) : null;
+  const x = readIntoEngine(source, idx);
+  if (x) return minibatchOf(idx, x, inv, spur);
   const values = source.readRows(idx);
   if (values.length !== idx.length * source.nCols) {
     throw new MatrixFormatError(`RowSource.readRows returned ${values.length} values, expected ${idx.length} × ${source.nCols}.`);
   }
-  const inv = covariates.inv && covariates.inv.nCols > 0 ? rowsOf('inv', covariates.inv, idx, source.nRows) : null;
-  const spur = covariates.spur && covariates.spur.nCols > 0 ? rowsOf('spur', covariates.spur, idx, source.nRows) : null;
   return minibatchFromRows(idx, { values, nCols: source.nCols }, inv, spur);
+}
+
+/**
+ * The rows `idx` of `source` read straight into a new engine tensor (the wasm engine's memory), where
+ * the source can write rows into an array (`readRowsInto`) and the engine's memory can be viewed;
+ * null otherwise (the caller reads them into an array and uploads that).
+ */
+function readIntoEngine(source: RowSource, idx: Int32Array): tf.Tensor2D | null {
+  if (!source.readRowsInto || tf.getBackend() !== 'wasm') return null;
+  const x = tf.fill([idx.length, source.nCols], 0, 'float32') as tf.Tensor2D;
+  if (engineOffset(x) === null) {
+    x.dispose();
+    return null;
+  }
+  try {
+    // nothing allocates on the engine while the rows are written, so the view stays valid
+    source.readRowsInto(idx, engineValues(x));
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
+  return x;
 }
 
 function rowsOf(name: string, m: RowMatrix, indices: Int32Array, nRows: number): RowMatrix {
@@ -76,26 +101,27 @@ function rowsOf(name: string, m: RowMatrix, indices: Int32Array, nRows: number):
  */
 export function minibatchFromRows(indices: Int32Array, x: { values: Float32Array; nCols: number }, inv: RowMatrix | null, spur: RowMatrix | null): Minibatch {
   const n = indices.length;
+  if (x.values.length < n * x.nCols) throw new MatrixFormatError(`Count rows: expected ${n} × ${x.nCols} values, got ${x.values.length}.`);
+  return minibatchOf(indices, tf.tensor2d(x.values.subarray(0, n * x.nCols), [n, x.nCols], 'float32'), inv, spur);
+}
+
+/** The {@link Minibatch} of counts `xT` (on the engine; owned by the batch from here on, disposed on failure) and host covariate rows. */
+function minibatchOf(indices: Int32Array, xT: tf.Tensor2D, inv: RowMatrix | null, spur: RowMatrix | null): Minibatch {
+  const n = indices.length;
   const upload = (m: RowMatrix | null): tf.Tensor2D | null => {
     if (!m || m.nCols === 0) return null;
     if (m.nRows !== n || m.data.length < n * m.nCols) throw new MatrixFormatError(`Covariate rows: expected ${n} × ${m.nCols} values, got ${m.data.length}.`);
     return tf.tensor2d(m.data.subarray(0, n * m.nCols), [n, m.nCols], 'float32');
   };
-  if (x.values.length < n * x.nCols) throw new MatrixFormatError(`Count rows: expected ${n} × ${x.nCols} values, got ${x.values.length}.`);
-  const invT = upload(inv);
+  let invT: tf.Tensor2D | null = null;
   let spurT: tf.Tensor2D | null = null;
   try {
+    invT = upload(inv);
     spurT = upload(spur);
-    const xT = tf.tensor2d(x.values.subarray(0, n * x.nCols), [n, x.nCols], 'float32');
-    let nonZeros: CountsCsr | null = null;
-    try {
-      nonZeros = buildCountsCsr(xT);
-    } catch (e) {
-      xT.dispose();
-      throw e;
-    }
+    const nonZeros: CountsCsr | null = buildCountsCsr(xT);
     return { indices, x: xT, inv: invT, spur: spurT, nonZeros };
   } catch (e) {
+    xT.dispose();
     invT?.dispose();
     spurT?.dispose();
     throw e;

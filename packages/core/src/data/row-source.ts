@@ -21,6 +21,12 @@ export interface RowSource {
   /** The rows `indices`, densified, row-major. */
   readRows(indices: ArrayLike<number>): Float32Array;
   /**
+   * Optional: the rows `indices` written into `out` (`indices.length × nCols`, row-major, all zeros on
+   * entry: a sparse source writes its stored values only). Training reads each minibatch this way
+   * straight into the tensor engine's memory, without an array of its own.
+   */
+  readRowsInto?(indices: ArrayLike<number>, out: Float32Array): void;
+  /**
    * Optional, for passes over every row that need only the stored values (count validation): the
    * consecutive rows [start, end) as stored, CSR or dense, without densifying sparse rows (a tenth
    * of the work at 10% density). The caller must not modify the result.
@@ -38,6 +44,10 @@ export function checkRowIndices(indices: ArrayLike<number>, nRows: number): void
   }
 }
 
+function checkOutput(out: Float32Array, rows: number, nCols: number): void {
+  if (out.length !== rows * nCols) throw new MatrixFormatError(`readRowsInto: the output holds ${out.length} values, expected ${rows} × ${nCols}.`);
+}
+
 class DenseRowSource implements RowSource {
   readonly nRows: number;
   readonly nCols: number;
@@ -45,16 +55,20 @@ class DenseRowSource implements RowSource {
     [this.nRows, this.nCols] = denseShape(m);
   }
   readRows(indices: ArrayLike<number>): Float32Array {
+    const out = new Float32Array(indices.length * this.nCols);
+    this.readRowsInto(indices, out);
+    return out;
+  }
+  readRowsInto(indices: ArrayLike<number>, out: Float32Array): void {
     checkRowIndices(indices, this.nRows);
+    checkOutput(out, indices.length, this.nCols);
     const { nCols } = this;
     const { data } = this.m;
-    const out = new Float32Array(indices.length * nCols);
     for (let i = 0; i < indices.length; i++) {
       const start = indices[i]! * nCols;
       if (data instanceof Float32Array) out.set(data.subarray(start, start + nCols), i * nCols);
       else for (let c = 0; c < nCols; c++) out[i * nCols + c] = data[start + c]!;
     }
-    return out;
   }
 }
 
@@ -65,16 +79,20 @@ class CsrRowSource implements RowSource {
     [this.nRows, this.nCols] = m.shape;
   }
   readRows(indices: ArrayLike<number>): Float32Array {
+    const out = new Float32Array(indices.length * this.nCols);
+    this.readRowsInto(indices, out);
+    return out;
+  }
+  readRowsInto(indices: ArrayLike<number>, out: Float32Array): void {
     checkRowIndices(indices, this.nRows);
+    checkOutput(out, indices.length, this.nCols);
     const { nCols } = this;
     const { indptr, indices: cols, data } = this.m;
-    const out = new Float32Array(indices.length * nCols);
     for (let i = 0; i < indices.length; i++) {
       const r = indices[i]!;
       const base = i * nCols;
       for (let k = indptr[r]!; k < indptr[r + 1]!; k++) out[base + cols[k]!] += data[k]!;
     }
-    return out;
   }
 }
 

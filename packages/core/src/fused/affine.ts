@@ -1,5 +1,5 @@
 import { tf } from '../tf';
-import { engineOffset } from '../wasm/kernels';
+import { engineValues } from '../wasm/kernels';
 import { fusedThreads, threadedLimit, threadsAvailable, type FusedThreads, type SplitTask } from './threads';
 
 /**
@@ -11,14 +11,6 @@ import { fusedThreads, threadedLimit, threadsAvailable, type FusedThreads, type 
 
 const PANEL = 8;
 
-/** A float32 tensor's values: a view of the wasm engine's memory where possible, else a copy. */
-export function values(t: tf.Tensor): Float32Array {
-  const off = engineOffset(t);
-  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
-  if (off !== null && heap) return new Float32Array(heap.buffer, off, t.size);
-  return t.dataSync() as Float32Array;
-}
-
 /** A new tensor holding `view`'s values (the wasm engine copies them into its memory; others may keep the array, so they get a copy). */
 export function toTensor(view: Float32Array, shape: number[]): tf.Tensor {
   return tf.tensor(tf.getBackend() === 'wasm' ? view : view.slice(), shape, 'float32');
@@ -27,7 +19,7 @@ export function toTensor(view: Float32Array, shape: number[]): tf.Tensor {
 /** Copies tensor `t` into the pool's memory; returns its byte offset. */
 function stage(pool: FusedThreads, t: tf.Tensor): number {
   const at = pool.alloc(t.size);
-  pool.write(at, values(t));
+  pool.write(at, engineValues(t));
   return at;
 }
 
@@ -100,7 +92,7 @@ export function affineForward(pool: FusedThreads, x: tf.Tensor2D, w: tf.Tensor2D
   const xa = stage(pool, x);
   const wa = stage(pool, w);
   const ba = b ? pool.alloc(panels(n) * PANEL) : 0;
-  if (b) pool.write(ba, values(b));
+  if (b) pool.write(ba, engineValues(b));
   const packed = pool.alloc(panels(n) * PANEL * k);
   const out = pool.alloc(m * n);
   pool.run(affineForwardTasks({ x: xa, w: wa, bias: ba, packed, out, m, k, n }));

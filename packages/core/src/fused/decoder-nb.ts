@@ -1,7 +1,7 @@
 import { tf } from '../tf';
-import { values, toTensor } from './affine';
+import { toTensor } from './affine';
 import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable, type SplitTask } from './threads';
-import { dataWrittenInPlace, engineOffset } from '../wasm/kernels';
+import { dataWrittenInPlace, engineOffset, engineValues } from '../wasm/kernels';
 import { fastPaths } from '../nn/fast-paths';
 import { deferGradient, deferralScope, gradientsDeferrable, settleAll } from './deferred-gradients';
 import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, thetaGradSum } from '../likelihoods/nb-fused';
@@ -211,7 +211,7 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
       pool.finish();
       for (const [t, at, n] of [[dwT, L.dw, g * k], [dbT, L.db, g]] as const) {
         if (t.isDisposed) continue;
-        values(t).set(pool.view(at, n));
+        engineValues(t).set(pool.view(at, n));
         dataWrittenInPlace(t);
       }
     });
@@ -302,7 +302,7 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
   const g = w.shape[0];
   if (h.dtype !== 'float32' || h.shape[1] !== w.shape[1]) throw new Error(`decoderNbLogLik: h ${h.dtype} [${h.shape}] does not fit W [${w.shape}]`);
   const run = (hv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor, tv: tf.Tensor) => {
-    const out = forward(pool, values(hv), values(wv), values(bv), values(tv), values(library), values(x), b, g, k, eps);
+    const out = forward(pool, engineValues(hv), engineValues(wv), engineValues(bv), engineValues(tv), engineValues(library), engineValues(x), b, g, k, eps);
     current = ++generation;
     return out;
   };
@@ -323,9 +323,9 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
           layoutNow = run(hs, ws, bs, ts).L;
         }
         const dyf = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
-        const thetaV = values(ts).slice();
+        const thetaV = engineValues(ts).slice();
         const defer = canDeferWeights(pool, w, bias, uses());
-        const g2 = backward(pool, layoutNow, thetaV, pool.view(layoutNow.x, b * g), values(dyf).slice(), eps, defer);
+        const g2 = backward(pool, layoutNow, thetaV, pool.view(layoutNow.x, b * g), engineValues(dyf).slice(), eps, defer);
         if (dyf !== dy) dyf.dispose();
         return [g2.dh, g2.dw, g2.db, g2.dTheta];
       },

@@ -149,6 +149,17 @@ export function engineOffset(t: tf.Tensor): number | null {
 }
 
 /**
+ * A float32 tensor's values: a view of the wasm engine's memory where it is the engine (valid until
+ * the engine next allocates: its memory may grow), else a copy.
+ */
+export function engineValues(t: tf.Tensor): Float32Array {
+  const off = engineOffset(t);
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  if (off !== null && heap) return new Float32Array(heap.buffer, off, t.size);
+  return t.dataSync() as Float32Array;
+}
+
+/**
  * Byte offset of tensor `t`'s values in the wasm engine's memory when `t` is their only holder (no
  * other tensor shares them: an update may write them in place), else null.
  */

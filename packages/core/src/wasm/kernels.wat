@@ -292,7 +292,7 @@
   (func $sparseAffineRows (export "sparseAffineRows")
     (param $x i32) (param $rows i32) (param $in i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $idx i32) (param $csr i32) (param $csrCols i32)
     (param $r0 i32) (param $r1 i32)
-    (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $col i32)
+    (local $r i32) (local $nnz i32) (local $xr i32) (local $o i32) (local $c0 i32) (local $k i32) (local $kEnd i32) (local $col i32)
     (local $s v128) (local $w i32) (local $sf f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $r (local.get $r0))
@@ -302,6 +302,7 @@
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $in)) (i32.const 2))))
         (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
         (local.set $nnz (call $rowIndices (local.get $xr) (local.get $r) (local.get $in) (local.get $idx) (local.get $csr) (local.get $rows) (local.get $csrCols)))
+        (local.set $kEnd (i32.add (local.get $idx) (i32.shl (local.get $nnz) (i32.const 2))))
         ;; blocks of 32 outputs (8 vector accumulators)
         (local.set $c0 (i32.const 0))
         (block $b32Done
@@ -316,11 +317,11 @@
             (local.set $a5 (v128.load offset=80 (local.get $w)))
             (local.set $a6 (v128.load offset=96 (local.get $w)))
             (local.set $a7 (v128.load offset=112 (local.get $w)))
-            (local.set $k (i32.const 0))
+            (local.set $k (local.get $idx))
             (block $nzDone
               (loop $nz
-                (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
-                (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+                (br_if $nzDone (i32.eq (local.get $k) (local.get $kEnd)))
+                (local.set $col (i32.load (local.get $k)))
                 (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
                 (local.set $w (i32.add (local.get $wt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
                 (local.set $a0 (f32x4.relaxed_madd (local.get $s) (v128.load offset=0 (local.get $w)) (local.get $a0)))
@@ -331,7 +332,7 @@
                 (local.set $a5 (f32x4.relaxed_madd (local.get $s) (v128.load offset=80 (local.get $w)) (local.get $a5)))
                 (local.set $a6 (f32x4.relaxed_madd (local.get $s) (v128.load offset=96 (local.get $w)) (local.get $a6)))
                 (local.set $a7 (f32x4.relaxed_madd (local.get $s) (v128.load offset=112 (local.get $w)) (local.get $a7)))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
                 (br $nz)))
             (local.set $w (i32.add (local.get $o) (i32.shl (local.get $c0) (i32.const 2))))
             (v128.store offset=0 (local.get $w) (local.get $a0))
@@ -388,9 +389,10 @@
   ;; One row's part of sparseAffineGrad: dWᵀ[c, :] += x_c·d for the $nnz columns c listed at $idx
   ;; (x_c at $xr + 4c; d: the row's dy, n values), and db += d when $db ≠ 0.
   (func $sparseGradRow (param $xr i32) (param $d i32) (param $idx i32) (param $nnz i32) (param $n i32) (param $dwt i32) (param $db i32)
-    (local $c0 i32) (local $k i32) (local $col i32) (local $s v128) (local $w i32) (local $sf f32)
+    (local $c0 i32) (local $k i32) (local $kEnd i32) (local $col i32) (local $s v128) (local $w i32) (local $sf f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     ;; blocks of 32 outputs: dy held in 8 vectors
+    (local.set $kEnd (i32.add (local.get $idx) (i32.shl (local.get $nnz) (i32.const 2))))
     (local.set $c0 (i32.const 0))
     (block $b32Done
       (loop $b32
@@ -415,11 +417,11 @@
             (v128.store offset=80 (local.get $w) (f32x4.add (v128.load offset=80 (local.get $w)) (local.get $a5)))
             (v128.store offset=96 (local.get $w) (f32x4.add (v128.load offset=96 (local.get $w)) (local.get $a6)))
             (v128.store offset=112 (local.get $w) (f32x4.add (v128.load offset=112 (local.get $w)) (local.get $a7)))))
-        (local.set $k (i32.const 0))
+        (local.set $k (local.get $idx))
         (block $nzDone
           (loop $nz
-            (br_if $nzDone (i32.ge_s (local.get $k) (local.get $nnz)))
-            (local.set $col (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))))
+            (br_if $nzDone (i32.eq (local.get $k) (local.get $kEnd)))
+            (local.set $col (i32.load (local.get $k)))
             (local.set $s (v128.load32_splat (i32.add (local.get $xr) (i32.shl (local.get $col) (i32.const 2)))))
             (local.set $w (i32.add (local.get $dwt) (i32.shl (i32.add (i32.mul (local.get $col) (local.get $n)) (local.get $c0)) (i32.const 2))))
             (v128.store offset=0 (local.get $w) (f32x4.relaxed_madd (local.get $s) (local.get $a0) (v128.load offset=0 (local.get $w))))
@@ -430,7 +432,7 @@
             (v128.store offset=80 (local.get $w) (f32x4.relaxed_madd (local.get $s) (local.get $a5) (v128.load offset=80 (local.get $w))))
             (v128.store offset=96 (local.get $w) (f32x4.relaxed_madd (local.get $s) (local.get $a6) (v128.load offset=96 (local.get $w))))
             (v128.store offset=112 (local.get $w) (f32x4.relaxed_madd (local.get $s) (local.get $a7) (v128.load offset=112 (local.get $w))))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
             (br $nz)))
         (local.set $c0 (i32.add (local.get $c0) (i32.const 32)))
         (br $b32)))
@@ -1074,17 +1076,17 @@
 
   ;; One 4-row × 8-column block of gemm: rows at $pa, $pa + si4, … (byte strides), panel at $pb.
   (func $block4 (param $pa0 i32) (param $si4 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $ldc4 i32) (param $bias i32) (param $cols i32)
-    (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $p i32)
+    (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pbEnd i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $b0 v128) (local $b1 v128) (local $av v128)
     (local.set $pa1 (i32.add (local.get $pa0) (local.get $si4)))
     (local.set $pa2 (i32.add (local.get $pa1) (local.get $si4)))
     (local.set $pa3 (i32.add (local.get $pa2) (local.get $si4)))
-    (local.set $p (local.get $k))
+    (local.set $pbEnd (i32.add (local.get $pb) (i32.shl (local.get $k) (i32.const 5))))
     (block $kDone
       (loop $kLoop
-        (br_if $kDone (i32.eqz (local.get $p)))
+        (br_if $kDone (i32.eq (local.get $pb) (local.get $pbEnd)))
         (local.set $b0 (v128.load (local.get $pb)))
         (local.set $b1 (v128.load offset=16 (local.get $pb)))
         (local.set $av (v128.load32_splat (local.get $pa0)))
@@ -1104,7 +1106,6 @@
         (local.set $pa2 (i32.add (local.get $pa2) (local.get $sp4)))
         (local.set $pa3 (i32.add (local.get $pa3) (local.get $sp4)))
         (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
         (br $kLoop)))
     (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
     (local.set $dst (i32.add (local.get $dst) (local.get $ldc4)))
@@ -1117,17 +1118,16 @@
 
   ;; One row × 8 columns of gemm (the same arithmetic per element as $block4).
   (func $block1 (param $pa0 i32) (param $sp4 i32) (param $pb i32) (param $k i32) (param $dst i32) (param $bias i32) (param $cols i32)
-    (local $p i32) (local $a00 v128) (local $a01 v128) (local $av v128)
-    (local.set $p (local.get $k))
+    (local $pbEnd i32) (local $a00 v128) (local $a01 v128) (local $av v128)
+    (local.set $pbEnd (i32.add (local.get $pb) (i32.shl (local.get $k) (i32.const 5))))
     (block $kDone
       (loop $kLoop
-        (br_if $kDone (i32.eqz (local.get $p)))
+        (br_if $kDone (i32.eq (local.get $pb) (local.get $pbEnd)))
         (local.set $av (v128.load32_splat (local.get $pa0)))
         (local.set $a00 (f32x4.relaxed_madd (local.get $av) (v128.load (local.get $pb)) (local.get $a00)))
         (local.set $a01 (f32x4.relaxed_madd (local.get $av) (v128.load offset=16 (local.get $pb)) (local.get $a01)))
         (local.set $pa0 (i32.add (local.get $pa0) (local.get $sp4)))
         (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
         (br $kLoop)))
     (call $store8 (local.get $dst) (local.get $a00) (local.get $a01) (local.get $bias) (local.get $cols))
   )
