@@ -93,16 +93,36 @@ describe('affineProduct', () => {
 });
 
 describe('plainProduct', () => {
-  it('equals a · b with the autodiff gradients of matMul', () => {
-    const a = tf.randomNormal([6, 5], 0, 1, 'float32', 11) as tf.Tensor2D;
-    const b = tf.randomNormal([5, 3], 0, 1, 'float32', 12) as tf.Tensor2D;
-    const up = tf.randomNormal([6, 3], 0, 1, 'float32', 13);
-    expect(maxAbsDiff(plainProduct(a, b), tf.matMul(a, b))).toBeLessThan(1e-5);
-    const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), up)))([a, b]);
-    const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(plainProduct(x as tf.Tensor2D, y as tf.Tensor2D), up)))([a, b]);
-    g1.forEach((g, i) => expect(maxAbsDiff(g2[i]!, g)).toBeLessThan(1e-5));
-    tf.dispose([a, b, up, ...g1, ...g2]);
-  });
+  // leftover rows (m % 4) and a partial last panel (n % 8); the kernels' sums run over k in order
+  for (const [m, k, n] of [[6, 5, 3], [37, 50, 128], [256, 128, 20]] as const) {
+    for (const kernel of [true, false]) {
+      it(`equals a · b with the autodiff gradients of matMul (${m}×${k} · ${k}×${n}, ${kernel ? 'SIMD product kernels' : 'engine products'})`, () => {
+        fastPaths.productKernel = kernel;
+        try {
+          const { names } = recordKernels(() => {
+            const a = tf.randomNormal([m, k], 0, 1, 'float32', 11) as tf.Tensor2D;
+            const b = tf.randomNormal([k, n], 0, 1, 'float32', 12) as tf.Tensor2D;
+            const up = tf.randomNormal([m, n], 0, 1, 'float32', 13);
+            const y = plainProduct(a, b);
+            const yRef = tf.matMul(a, b);
+            expect(y.shape).toEqual([m, n]);
+            expect(relErr(y.dataSync(), yRef.dataSync())).toBeLessThan(1e-6);
+            const g1 = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), up)))([a, b]);
+            const g2 = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(plainProduct(x as tf.Tensor2D, w as tf.Tensor2D), up)))([a, b]);
+            g1.forEach((g, i) => {
+              expect(g2[i]!.shape).toEqual(g.shape);
+              expect(relErr(g2[i]!.dataSync(), g.dataSync()), `gradient ${i}`).toBeLessThan(1e-6);
+            });
+            tf.dispose([a, b, up, y, yRef, ...g1, ...g2]);
+          });
+          expect(names.includes('InvaeProduct'), 'forward kernel').toBe(kernel);
+          expect(names.includes('InvaeProductGrad'), 'gradient kernel').toBe(kernel);
+        } finally {
+          fastPaths.productKernel = true;
+        }
+      });
+    }
+  }
 });
 
 describe('log1pInput', () => {

@@ -21,6 +21,8 @@ function simd(views: readonly Float32Array[], name: string): SimdKernels {
   return k;
 }
 
+let productForwardKernel: ReturnType<typeof defineJsKernel> | null = null;
+let productGradKernel: ReturnType<typeof defineJsKernel> | null = null;
 let forwardKernel: ReturnType<typeof defineJsKernel> | null = null;
 let gradKernel: ReturnType<typeof defineJsKernel> | null = null;
 let weightGradKernel: ReturnType<typeof defineJsKernel> | null = null;
@@ -58,6 +60,65 @@ function kernels() {
     body: ([dy, x], [dw, db], [dys, xs], _a, [packed]) => grads('InvaeAffineWeightGrad', dy!, x!, null, null, dw!, db!, packed!, xs![0]!, xs![1]!, dys![1]!),
   });
   return { forward: forwardKernel, grad: gradKernel!, weightGrad: weightGradKernel! };
+}
+
+/**
+ * C [m, n] = A(i, p) · B(p, j) summed over p < k on one thread: A at `a` with strides (si, sp), B at `b`
+ * with strides (bp, bj), packed into `packed` first (panels(n)·8·k values).
+ */
+function product(k: SimdKernels, a: number, si: number, sp: number, b: number, bp: number, bj: number, packed: number, c: number, m: number, kd: number, n: number): void {
+  k.packPanels(b, bp, bj, kd, n, packed, 0, panels(n));
+  k.gemm(a, si, sp, packed, c, n, 0, n, kd, 0, m, 0, panels(n));
+}
+
+function productKernels() {
+  productForwardKernel ??= defineJsKernel({
+    name: 'InvaeProduct',
+    inputs: ['a', 'b'],
+    outputShapes: ([a, b]) => [[a![0]!, b![1]!]],
+    scratch: ([a, b]) => [panels(b![1]!) * PANEL * a![1]!],
+    body: ([a, b], [c], [as, bs], _a, [packed]) => {
+      const [m, kd, n] = [as![0]!, as![1]!, bs![1]!];
+      product(simd([a!, b!, c!, packed!], 'InvaeProduct'), a!.byteOffset, kd, 1, b!.byteOffset, n, 1, packed!.byteOffset, c!.byteOffset, m, kd, n);
+    },
+  });
+  productGradKernel ??= defineJsKernel({
+    name: 'InvaeProductGrad',
+    inputs: ['dy', 'a', 'b'],
+    outputShapes: ([, a, b]) => [a!.slice(), b!.slice()],
+    scratch: ([, a, b]) => [PANEL * Math.max(panels(a![1]!) * b![1]!, panels(b![1]!) * a![0]!)],
+    body: ([dy, a, b], [da, db], [, as, bs], _a, [packed]) => {
+      const [m, kd, n] = [as![0]!, as![1]!, bs![1]!];
+      const k = simd([dy!, a!, b!, da!, db!, packed!], 'InvaeProductGrad');
+      // dA [m, k] = dy · Bᵀ: B'(p, j) = B[j, p]
+      product(k, dy!.byteOffset, n, 1, b!.byteOffset, 1, n, packed!.byteOffset, da!.byteOffset, m, n, kd);
+      // dB [k, n] = Aᵀ · dy: A'(i, p) = A[p, i]
+      product(k, a!.byteOffset, 1, kd, dy!.byteOffset, n, 1, packed!.byteOffset, db!.byteOffset, kd, m, n);
+    },
+  });
+  return { forward: productForwardKernel, grad: productGradKernel! };
+}
+
+/**
+ * The plain product `a · b` (`[m, k] · [k, n]`) as one taped op of SIMD kernels (every output element
+ * one float32 sum over k in order), gradients da = dy · bᵀ and db = aᵀ · dy likewise. Call only where
+ * {@link affineKernelsApply}-like conditions hold (see {@link productKernelsApply}).
+ */
+export function productKernel(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const k = productKernels();
+  const f = tf.customGrad(((av: tf.Tensor2D, bv: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([av, bv]);
+    return {
+      value: k.forward([av, bv])[0]!,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => k.grad([dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32'), saved[0]!, saved[1]!]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+  return f(a, b);
+}
+
+/** Whether {@link productKernel} runs: the wasm engine with its SIMD kernels, float32 a `[m, k]` and b `[k, n]`. */
+export function productKernelsApply(a: tf.Tensor, b: tf.Tensor): boolean {
+  return tf.getBackend() === 'wasm' && simdKernels() !== null && a.rank === 2 && b.rank === 2 && a.dtype === 'float32' && b.dtype === 'float32' && a.shape[1] === b.shape[0];
 }
 
 /** Whether {@link affineKernel} runs: the wasm engine with its SIMD kernels, float32 x `[m, k]` and W `[n, k]`. */

@@ -38,6 +38,8 @@ export const fastPaths = {
   encoderInput: true,
   /** MLP input-derivative products (score matching) with a plain-product gradient instead of tfjs's transposed ones. */
   plainProduct: true,
+  /** On the wasm engine, those products as two kernels of invae's SIMD products (`nn/affine-kernels`' productKernel) instead of engine transposes and products. */
+  productKernel: true,
   /** The per-row Gaussian log-density of same-shaped matrices as one op of two kernels (`likelihoods/normal-fused`). */
   normalKernel: true,
   /** Adam updates small variables with one JavaScript kernel each (`optim/adam`). */

@@ -2,7 +2,7 @@ import { tf } from '../tf';
 import { fastPaths } from './fast-paths';
 import { sparseAffine, sparseAffineApplies } from './sparse-affine';
 import { threadedAffine, threadedAffineApplies } from '../fused/affine';
-import { affineKernel, affineKernelsApply } from './affine-kernels';
+import { affineKernel, affineKernelsApply, productKernel, productKernelsApply } from './affine-kernels';
 
 /**
  * `x · Wᵀ` for a weight stored `[out, in]`, with a hand-written gradient. On the wasm engine a
@@ -26,7 +26,7 @@ export const linearProduct = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, sav
  * db = aᵀ · dy with explicit transposes (tfjs's own matMul gradient multiplies by transposed operands,
  * 5–7× slower on wasm).
  */
-export const plainProduct = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
+const engineProduct = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
@@ -36,6 +36,15 @@ export const plainProduct = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * The plain product `a · b` with a gradient of plain products: on the wasm engine with the SIMD
+ * kernels, invae's products (`productKernel`, unless `fastPaths.productKernel` is off); else the
+ * engine's products with explicit transposes.
+ */
+export function plainProduct(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return fastPaths.productKernel && productKernelsApply(a, b) ? productKernel(a, b) : engineProduct(a, b);
+}
 
 /**
  * Gradients of `x · Wᵀ + b` with respect to W and b from dy `[B, out]` and x `[B, in]`, as plain
