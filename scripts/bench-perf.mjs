@@ -16,7 +16,8 @@
 // tensor engine, one thread); each training entry says its `path`.
 // --library sets the simulated library-size range (the simulator's default, 1000–5000 counts over
 // 2000 genes, gives ~40% non-zeros; 100,500 gives ~9%, like droplet data); INVAE_SIMD=0 in the
-// environment switches the WebAssembly SIMD kernels off (A/B).
+// environment switches the WebAssembly SIMD kernels off (A/B), INVAE_RELAXED_SIMD=0 only their fused
+// multiply-adds (the JSON's `relaxedSimd` says which ran).
 // Each training measurement is time-boxed by steps (not epochs); --quick: 20k cells only, fewer steps,
 // metrics at 10k only.
 // --reference DIR (or INVAE_REFERENCE_DIR): also times the PyTorch reference (a local checkout or bare
@@ -31,7 +32,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { Invae, Rng, fillNormal, initEngine, simulate, VERSION as CORE_VERSION } from '@invae/core';
-import { setStepPath, stepPath } from '@invae/core/internal';
+import { relaxedSimd, setStepPath, stepPath } from '@invae/core/internal';
 import { registerBuiltinPriors, VERSION as PRIORS_VERSION } from '@invae/priors';
 import { Benchmarker, VERSION as BENCH_VERSION } from '@invae/bench';
 import { syntheticEmbedding } from '../packages/bench/scripts/synthetic-embedding.mjs';
@@ -301,6 +302,8 @@ const out = {
   config: { nGenes, batchSize, ...modelOptions, quick, warmupSteps, timedSteps, rounds, stepPaths, defaultStepPath: defaultPath, sizes, metricSizes, librarySize: librarySize ?? 'simulator default' },
   data: [...datasetInfo.entries()].map(([nCells, d]) => ({ nCells, density: d.density === null ? null : +d.density.toFixed(4), simulateSeconds: +d.simulateSeconds.toFixed(1) })),
   simdKernels: process.env.INVAE_SIMD !== '0',
+  // fused multiply-adds in the products (relaxed SIMD; INVAE_RELAXED_SIMD=0 turns them off)
+  relaxedSimd: relaxedSimd(),
   engine: { name: engine.engine, backend: engine.backend, package: engine.package, version: engine.packageVersion, tfjs: engine.tfjsVersion },
   versions: { node: process.version, core: CORE_VERSION, priors: PRIORS_VERSION, bench: BENCH_VERSION, tfjs: version('@tensorflow/tfjs'), tfjsWasm: version('@tensorflow/tfjs-backend-wasm') },
   machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? null, totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage1m: +os.loadavg()[0].toFixed(2) },
@@ -313,7 +316,7 @@ const out = {
 };
 
 const pad = (s, n) => String(s).padEnd(n);
-const lines = ['', 'invae bench:perf', `engine ${out.engine.name} (${out.engine.package} ${out.engine.version}), node ${process.version}, ${out.machine.cpus} CPUs`, ''];
+const lines = ['', 'invae bench:perf', `engine ${out.engine.name} (${out.engine.package} ${out.engine.version}${out.relaxedSimd ? ', fused multiply-adds' : ''}), node ${process.version}, ${out.machine.cpus} CPUs`, ''];
 lines.push(`${pad('model', 9)}${pad('cells', 8)}${pad('workers', 10)}${pad('path', 9)}${pad('cells/s', 9)}${pad('ms/step', 9)}cpu ms/step`);
 for (const r of training) lines.push(`${pad(r.model, 9)}${pad(r.nCells, 8)}${pad(`${r.workers}→${r.workersUsed}`, 10)}${pad(r.path, 9)}${pad(r.cellsPerSecond, 9)}${pad(r.msPerStep, 9)}${r.cpuMsPerStep}`);
 lines.push('', ...referenceTable(training, reference));

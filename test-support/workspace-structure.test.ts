@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { scratchDirs } from './scratch';
+
+const scratch = scratchDirs('invae-structure');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = path.join(root, 'packages');
@@ -176,7 +179,7 @@ function reExports(text: string): { name: string; from: string }[] {
 
 describe('the checker itself', () => {
   it('reads static, re-export, dynamic and type-only imports, and finds cycles', () => {
-    const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'invae-structure-'));
+    const dir = scratch.make();
     const file = path.join(dir, 'a.ts');
     fs.writeFileSync(
       file,

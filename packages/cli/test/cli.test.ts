@@ -1,8 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invae } from './helpers';
+import { scratchDirs } from '../../../test-support/index';
+
+const scratch = scratchDirs('invae-demo');
 
 describe('invae CLI', () => {
   it('--help lists the commands', () => {
@@ -57,7 +57,7 @@ describe('invae CLI', () => {
 
   it('demo runs end to end on each forced engine', () => {
     for (const engine of ['wasm', 'cpu']) {
-      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-demo-'));
+      const out = scratch.make();
       const r = invae(['demo', '--cells', '120', '--genes', '12', '--epochs', '2', '--no-umap', '--out', out, '--overwrite', '--json'], { INVAE_BACKEND: engine });
       expect(r.code, r.stderr).toBe(0);
       const s = JSON.parse(r.stdout) as { engine: string; training: { epochs: number; finalLoss: number } };

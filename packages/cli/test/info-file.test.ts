@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { needsShared, sharedFile } from '../../../test-support/index';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -14,6 +14,10 @@ function invae(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, INVAE_BACKEND: '' }, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+// every file and folder these tests make, removed at the end
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-info-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('invae info FILE.h5ad', () => {
   needsShared('data/cellbench-lung-3cl.h5ad').it('prints shape, X kind, obs columns with categories, uns keys and the writer', () => {
@@ -50,7 +54,7 @@ describe('invae info FILE.h5ad', () => {
   });
 
   it('a file that is not HDF5 fails with exit 1, the message and a hint, no stack trace', () => {
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-')), 'junk.h5ad');
+    const f = path.join(tmp, 'junk.h5ad');
     fs.writeFileSync(f, 'this is not hdf5 at all');
     const r = invae(['info', f]);
     expect(r.code).toBe(1);
@@ -61,7 +65,7 @@ describe('invae info FILE.h5ad', () => {
   });
 
   it('an HDF5 file that is not AnnData fails with exit 1 and a typed message (not a 0 × 0 summary)', () => {
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-')), 'plain.h5');
+    const f = path.join(tmp, 'plain.h5');
     const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], "w") as f: f["measurements"] = np.arange(3.0)', f], { encoding: 'utf8' });
     expect(py.status, py.stderr).toBe(0);
     const r = invae(['info', f]);
@@ -74,7 +78,7 @@ describe('invae info FILE.h5ad', () => {
   });
 
   it('a directory fails with exit 1 and "is a folder"', () => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-cli-'));
+    const d = fs.mkdtempSync(path.join(tmp, 'folder-'));
     const r = invae(['info', d]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('is a folder, not an .h5ad file');

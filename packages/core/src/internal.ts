@@ -21,3 +21,4 @@ export { runReplicaWorker, type ReplicaPort } from './parallel/worker-main';
 export type { ReplicaInit } from './parallel/protocol';
 export { setStepPath, stepPath, type StepPath } from './nn/fast-paths';
 export { decoderNbTimes } from './fused/decoder-nb';
+export { relaxedSimd } from './wasm/relaxed-simd';

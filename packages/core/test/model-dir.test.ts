@@ -1,14 +1,15 @@
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, initEngine, readModelDir, saveModelDir, serializeSafetensors, tf } from '../src/index';
+import { scratchDirs } from '../../../test-support/index';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
 });
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'invae-modeldir-'));
+const scratch = scratchDirs('invae-modeldir');
+const tmp = () => scratch.make();
 const weights = () =>
   new Map<string, tf.Tensor>([
     ['encoder.fc.0.weight', tf.tensor2d([[1, 2, 3], [4, 5, 6]])],

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, unlinkSync, writeFileSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +25,7 @@ import {
 } from '../src/index';
 import { networkWeightShapes } from '../src/module/networks';
 import { QuadraticEnergyPrior, StandardNormalPrior } from './model-helpers';
+import { scratchDirs } from '../../../test-support/index';
 
 const sim = simulate({ nCells: 120, nGenes: 12, nBatches: 2, nCellTypes: 3, nDiseases: 1, latentDimInv: 3, latentDimSpur: 1, seed: 5 });
 const data: InvaeDataset = { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs };
@@ -39,7 +39,8 @@ const setup = {
   spurPrior: { name: 'trust-normal' },
 };
 const quiet = { warn: () => {} };
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'invae-trust-'));
+const scratch = scratchDirs('invae-trust');
+const tmp = () => scratch.make();
 
 /** Dense counts of `data` (cells × genes). */
 function dense(): Float32Array {

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +12,9 @@ import {
   type InvaeModelConfig,
 } from '../src/index';
 import { QuadraticEnergyPrior, StandardNormalPrior } from './model-helpers';
+import { scratchDirs } from '../../../test-support/index';
+
+const scratch = scratchDirs('invae-sd');
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -203,7 +204,7 @@ describe('InvaeModel (FinVAE wiring)', () => {
   it('loadTorchStateDict reads a safetensors state dict (weights written by getWeights)', async () => {
     const a = finvae({ seed: 4 });
     const b = finvae({ seed: 5 });
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'invae-sd-')), 'sd.safetensors');
+    const file = path.join(scratch.make(), 'sd.safetensors');
     const w = a.getWeights();
     await writeSafetensors(file, new Map([...w].map(([k, t]) => [k, { shape: t.shape, data: t.dataSync() as Float32Array }])));
     await loadTorchStateDict(b, file);

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgePython, needsPython } from '../../../test-support/index';
+import { judgePython, needsPython, scratchDirs } from '../../../test-support/index';
 import { SafetensorsFormatError, parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors, type SafetensorsInput } from '../src/index';
+
+const scratch = scratchDirs('invae-st');
 
 function sample(): Map<string, SafetensorsInput> {
   return new Map<string, SafetensorsInput>([
@@ -45,7 +46,7 @@ describe('safetensors', () => {
   });
 
   it('writes atomically', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'invae-st-'));
+    const dir = scratch.make();
     const file = path.join(dir, 'w.safetensors');
     await writeSafetensors(file, sample());
     expect(readdirSync(dir)).toEqual(['w.safetensors']);
@@ -54,7 +55,7 @@ describe('safetensors', () => {
   });
 
   needsPython('numpy').it('is readable by an independent parser (Debian python + numpy)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'invae-st-'));
+    const dir = scratch.make();
     const file = path.join(dir, 'w.safetensors');
     await writeSafetensors(file, sample());
     const script = [
@@ -100,7 +101,7 @@ describe('safetensors', () => {
     bad(header('{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', new Uint8Array(4)), /needs 8/);
     bad(header('{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"u":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}', new Uint8Array(8)), /overlap/);
     bad(header('{"__metadata__":{"a":1}}'), /__metadata__\.a is not a string/);
-    const dir = mkdtempSync(path.join(tmpdir(), 'invae-st-'));
+    const dir = scratch.make();
     const f = path.join(dir, 'broken.safetensors');
     writeFileSync(f, new Uint8Array(3));
     await expect(readSafetensors(f)).rejects.toThrow(/broken\.safetensors: file is 3 bytes/);

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +15,9 @@ import {
   type InvaeDataset,
 } from '../src/index';
 import { StandardNormalPrior } from './model-helpers';
+import { scratchDirs } from '../../../test-support/index';
+
+const scratch = scratchDirs('invae-wf');
 
 const sim = simulate({ nCells: 300, nGenes: 30, nBatches: 2, nCellTypes: 3, nDiseases: 1, latentDimInv: 3, latentDimSpur: 1, seed: 2 });
 const data: InvaeDataset = { counts: sim.counts, geneNames: sim.geneNames, obs: sim.obs };
@@ -47,7 +49,7 @@ describe('Invae workflow', () => {
     w.trainPredictor(data, 'cell_type', { kind: 'linear', epochs: 20 });
     const before = w.latent(data, { part: 'full' });
     const pred = w.predict(data);
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'invae-wf-')), 'model');
+    const dir = path.join(scratch.make(), 'model');
     await w.save(dir);
     const back = await Invae.load(dir, quiet);
     const after = back.latent(data, { part: 'full' });
@@ -65,7 +67,7 @@ describe('Invae workflow', () => {
     const w = Invae.setup(data, setup, quiet);
     const h = await w.train(data, { epochs: 3, batchSize: 100, validation: 0.1 });
     expect(h.epochs.every((e) => Number.isFinite(e.validationLoss))).toBe(true);
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'invae-wf-')), 'model');
+    const dir = path.join(scratch.make(), 'model');
     await w.save(dir, { files: { 'loss.svg': '<svg/>' } });
     expect(readFileSync(path.join(dir, 'loss.svg'), 'utf8')).toBe('<svg/>');
     const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
@@ -87,7 +89,7 @@ describe('Invae workflow', () => {
 
   it('holds the epochs so far during training, so that a checkpoint saves them', async () => {
     const w = Invae.setup(data, setup, quiet);
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'invae-wf-')), 'model');
+    const dir = path.join(scratch.make(), 'model');
     const seen: number[] = [];
     await w.train(data, {
       epochs: 3,

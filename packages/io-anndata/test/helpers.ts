@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { judgePython, needsPython } from '../../../test-support/index';
+import { judgePython, needsPython, scratchDirs } from '../../../test-support/index';
 
 /** Repository root (two levels above this package). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,7 +31,10 @@ export function runPython(script: string, args: string[]): string {
   return r.stdout;
 }
 
-/** A fresh temporary folder. */
+// the temporary folders of the test file importing this module, removed after its tests
+const scratch = scratchDirs('invae-io');
+
+/** A fresh temporary folder (removed with the others after the test file). */
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `invae-io-${prefix}-`));
+  return fs.mkdtempSync(path.join(scratch.root, `${prefix}-`));
 }

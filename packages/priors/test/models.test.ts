@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError, SafetensorsFormatError, WeightMismatchError, initEngine, tf, writeSafetensors, detach } from '@invae/core';
 import { GaussianPrior, ScoreMatchingPrior, createInvae, fromReferenceConfig, importTorchStateDict, type InvaeOptions } from '../src/index';
+import { scratchDirs } from '../../../test-support/index';
+
+const scratch = scratchDirs('invae-imp');
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -119,7 +121,7 @@ describe('fromReferenceConfig / importTorchStateDict', () => {
   it('round-trips a model through a state-dict file and reports mismatches with typed errors', async () => {
     const ref = { model: 'FinVAE', genes: G, inv_covar_dim: 3, spur_covar_dim: 2, latent_dim_inv: 3, latent_dim_spur: 2, n_layers: 2, hidden_dim: 16, fix_mean_prior: false, fix_var_prior: false };
     const a = createInvae(fromReferenceConfig(ref));
-    const dir = mkdtempSync(path.join(tmpdir(), 'invae-imp-'));
+    const dir = scratch.make();
     const file = path.join(dir, 'm.safetensors');
     await writeSafetensors(file, new Map([...a.getWeights()].map(([k, t]) => [k, { shape: t.shape, data: t.dataSync() as Float32Array }])));
     const b = await importTorchStateDict(file, ref);

@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import { initEngine, tf, writeSafetensors, type SafetensorsInput } from '@invae/core';
 import { createInvae, fromReferenceConfig, importTorchStateDict } from '../src/index';
 import { judgePython, needsPython } from '../../../test-support/index';
+import { scratchDirs } from '../../../test-support/index';
+
+const scratch = scratchDirs('invae-xcheck');
 
 /**
  * Cross-check of configurations the PyTorch fixtures do not cover (lrelu slopes, the other Gaussian
@@ -57,7 +59,7 @@ needsPython('numpy', 'scipy').describe('cross-check against an independent NumPy
   for (const [name, over] of Object.entries(CASES)) {
     it(name, async () => {
       const cfg = { ...BASE, ...over } as Record<string, unknown>;
-      const dir = mkdtempSync(path.join(tmpdir(), 'invae-xcheck-'));
+      const dir = scratch.make();
       const built = createInvae({ ...fromReferenceConfig(cfg), seed: 11 });
       // non-trivial BatchNorm parameters and statistics
       let k = 0;
