@@ -5,16 +5,22 @@ import { afterAll } from 'vitest';
 
 /**
  * Temporary folders for one test file: call at the file's top level; `make()` returns a new empty
- * folder (under one root named `prefix`-…), and the whole root is removed after the file's tests.
+ * folder under one root (`prefix`-…, created on first use), and the root is removed after the
+ * file's tests.
  */
 export function scratchDirs(prefix: string): { readonly root: string; make(): string } {
-  const root = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `${prefix}-`));
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  let root: string | null = null;
   let n = 0;
+  afterAll(() => {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+  const rootDir = (): string => (root ??= fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `${prefix}-`)));
   return {
-    root,
+    get root() {
+      return rootDir();
+    },
     make() {
-      const dir = path.join(root, String(n++));
+      const dir = path.join(rootDir(), String(n++));
       fs.mkdirSync(dir);
       return dir;
     },
