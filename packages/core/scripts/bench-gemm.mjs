@@ -11,12 +11,15 @@
 // machine other processes slow them alike; use many reps there (--reps 100).
 // Usage: node packages/core/scripts/bench-gemm.mjs [--reps 30] [--threads 1,2] [--only name,…] [--no-tfjs]
 //   [--wat a.wat,b.wat] (other versions of the kernels, timed interleaved, e.g. one from `git show main:…`)
+//   [--plain] (the plain binaries, a multiply and an add, instead of the fused multiply-adds that run by
+//   default where relaxed SIMD is accepted; on Node 20 this script switches V8's flag on as invae does)
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { WasmThreadPool } from '@invae/common';
 import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import wabtInit from 'wabt';
+import { setFlagsFromString } from 'node:v8';
 import { compileGemm } from './build-wasm.mjs';
 
 const { values: opts } = parseArgs({
@@ -26,10 +29,13 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     'no-tfjs': { type: 'boolean', default: false },
     wat: { type: 'string' },
+    plain: { type: 'boolean', default: false },
   },
 });
 const reps = Number(opts.reps);
 const threadCounts = opts.threads.split(',').map(Number);
+// relaxed SIMD (f32x4.relaxed_madd) behind its flag on Node 20; accepted as is from Node 22
+if (!opts.plain) setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const B = 256, G = 2000, H = 128, Z = 50, L = 25;
 const PANEL = 8;
@@ -140,7 +146,7 @@ if (!opts['no-tfjs']) {
 const wats = opts.wat ? opts.wat.split(',').map((f) => path.resolve(f)) : [undefined];
 const pools = [];
 for (const wat of wats) {
-  const bytes = await compileGemm(wat);
+  const bytes = await compileGemm(wat, { relaxed: !opts.plain });
   const suffix = wats.length > 1 ? `@${path.basename(wat)}` : '';
   for (const threads of threadCounts) pools.push(Object.assign(new WasmThreadPool({ name: 'bench gemm', bytes, kernels: ['gemm', 'packPanels'], threads }), { key: `gemm${threads}${suffix}` }));
 }
@@ -192,8 +198,8 @@ try {
 }
 
 /**
- * The ceiling of any kernel under gemm.wat's arithmetic contract (f32x4.mul then f32x4.add, no fused
- * multiply-add): GFLOP/s of a loop of 12 independent f32x4 multiply-add chains on registers only (no
+ * The ceiling of the kernels' multiply-adds (fused with relaxed SIMD; with --plain f32x4.mul then
+ * f32x4.add): GFLOP/s of a loop of 12 independent f32x4 multiply-add chains on registers only (no
  * loads, no pointer updates; acc += acc·2⁻³⁰ stays normal and unchanged), on one thread.
  */
 async function ceiling() {
@@ -203,12 +209,12 @@ async function ceiling() {
     (local.set $y (v128.const f32x4 9.3132257e-10 9.3132257e-10 9.3132257e-10 9.3132257e-10))
     ${acc.map((c, i) => `(local.set ${c} (v128.const f32x4 1 2 3 ${i + 1}))`).join('\n    ')}
     (loop $l
-      ${acc.map((c) => `(local.set ${c} (f32x4.add (local.get ${c}) (f32x4.mul (local.get ${c}) (local.get $y))))`).join('\n      ')}
+      ${acc.map((c) => `(local.set ${c} ${opts.plain ? `(f32x4.add (local.get ${c}) (f32x4.mul (local.get ${c}) (local.get $y)))` : `(f32x4.relaxed_madd (local.get ${c}) (local.get $y) (local.get ${c}))`})`).join('\n      ')}
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $l (local.get $n)))
     (f32x4.extract_lane 0 ${acc.reduce((sum, c) => `(f32x4.add ${sum} (local.get ${c}))`, '(v128.const f32x4 0 0 0 0)')})))`;
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('ceiling.wat', text, { simd: true });
+  const mod = wabt.parseWat('ceiling.wat', text, { simd: true, relaxed_simd: !opts.plain });
   let bytes;
   try {
     bytes = mod.toBinary({}).buffer;

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors';
 import { MatrixFormatError } from './errors';
 import { type RowSource, checkRowIndices } from './row-source';
 import { buildCountsCsr, type CountsCsr } from '../nn/counts-csr';
-import { engineOffset, engineValues } from '../wasm/kernels';
+import { engineView } from '../wasm/kernels';
 
 /** A row-major float32 matrix of per-cell values (e.g. an encoded covariate matrix). */
 export interface RowMatrix {
@@ -73,13 +73,14 @@ export function gatherBatch(
 function readIntoEngine(source: RowSource, idx: Int32Array): tf.Tensor2D | null {
   if (!source.readRowsInto || tf.getBackend() !== 'wasm') return null;
   const x = tf.fill([idx.length, source.nCols], 0, 'float32') as tf.Tensor2D;
-  if (engineOffset(x) === null) {
+  const view = engineView(x);
+  if (!view) {
     x.dispose();
     return null;
   }
   try {
     // nothing allocates on the engine while the rows are written, so the view stays valid
-    source.readRowsInto(idx, engineValues(x));
+    source.readRowsInto(idx, view);
   } catch (e) {
     x.dispose();
     throw e;

@@ -8,6 +8,7 @@ import { runWhole } from '../fused/threads';
 // the SIMD products of `kernels.wat`: the tasks `fused/affine` runs on the threads, here run whole
 // on one thread. Every output element is one float32 sum over the reduction index in order. In place
 // of the engine's transpose + product + add forward and two products, two transposes and a sum backward.
+// The plain product a · b (the score-matching prior's input derivatives) likewise.
 
 const PANEL = 8;
 
@@ -102,7 +103,7 @@ function productKernels() {
 /**
  * The plain product `a · b` (`[m, k] · [k, n]`) as one taped op of SIMD kernels (every output element
  * one float32 sum over k in order), gradients da = dy · bᵀ and db = aᵀ · dy likewise. Call only where
- * {@link affineKernelsApply}-like conditions hold (see {@link productKernelsApply}).
+ * {@link productKernelsApply}.
  */
 export function productKernel(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const k = productKernels();

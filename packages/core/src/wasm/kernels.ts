@@ -149,14 +149,18 @@ export function engineOffset(t: tf.Tensor): number | null {
 }
 
 /**
- * A float32 tensor's values: a view of the wasm engine's memory where it is the engine (valid until
- * the engine next allocates: its memory may grow), else a copy.
+ * A view of a float32 tensor's values in the wasm engine's memory (valid until the engine next
+ * allocates: its memory may grow), or null on another engine.
  */
-export function engineValues(t: tf.Tensor): Float32Array {
+export function engineView(t: tf.Tensor): Float32Array | null {
   const off = engineOffset(t);
   const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
-  if (off !== null && heap) return new Float32Array(heap.buffer, off, t.size);
-  return t.dataSync() as Float32Array;
+  return off !== null && heap ? new Float32Array(heap.buffer, off, t.size) : null;
+}
+
+/** A float32 tensor's values: {@link engineView} where it is the wasm engine, else a copy. */
+export function engineValues(t: tf.Tensor): Float32Array {
+  return engineView(t) ?? (t.dataSync() as Float32Array);
 }
 
 /**
