@@ -2,14 +2,14 @@
 // folder and the judge python present, missing, and missing under INVAE_REQUIRE_SHARED=1.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { scratchDirs } from './scratch';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'invae-gates-'));
+const tmp = scratchDirs('invae-gates').root;
 const shared = path.join(tmp, 'shared');
 fs.mkdirSync(path.join(shared, 'data'), { recursive: true });
 fs.writeFileSync(path.join(shared, 'data/present.txt'), 'x');

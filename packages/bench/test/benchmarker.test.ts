@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +22,9 @@ import {
   writeResultsJson,
 } from '../src/index';
 import { blobs, engine, judge, judged } from './helpers';
+import { scratchDirs } from '../../../test-support/index';
+
+const scratch = scratchDirs('invae-bench');
 
 beforeAll(engine);
 
@@ -110,7 +112,7 @@ describe('Benchmarker', () => {
       metrics: { pcrComparison: false, kbet: false, isolatedLabels: false, nmiAriKmeans: false, silhouetteLabel: false, clisi: false, graphConnectivity: false, silhouetteBatch: true },
     });
     bm.benchmark();
-    const dir = mkdtempSync(path.join(tmpdir(), 'invae-bench-'));
+    const dir = scratch.make();
     const file = path.join(dir, 'results.json');
     await writeResultsJson(file, bm.getResults());
     expect(readdirSync(dir)).toEqual(['results.json']);
