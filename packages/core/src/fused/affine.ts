@@ -28,7 +28,7 @@ function panels(n: number): number {
 }
 
 /** Tasks computing C [m, n] = A · Bᵀ-or-B with B packed per thread; see {@link productTasks}. */
-interface Product {
+export interface Product {
   /** A(i, p) at a + 4(i·si + p·sp). */
   a: number;
   si: number;
@@ -47,7 +47,7 @@ interface Product {
 }
 
 /** Pack B's panels, then multiply, each thread over its own panels of output columns. */
-function productTasks(p: Product): SplitTask[] {
+export function productTasks(p: Product): SplitTask[] {
   const units = panels(p.n);
   return [
     { kernel: 'packPanels', args: [p.b, p.bp, p.bj, p.k, p.n, p.packed, 0, 0], splitAt: 6, units },

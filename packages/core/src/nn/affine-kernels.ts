@@ -1,7 +1,7 @@
 import { tf } from '../tf';
 import { defineJsKernel } from './js-kernel';
 import { simdKernels, simdKernelsFor, type SimdKernels } from '../wasm/kernels';
-import { affineBackwardTasks, affineForwardTasks } from '../fused/affine';
+import { affineBackwardTasks, affineForwardTasks, productTasks } from '../fused/affine';
 import { runWhole } from '../fused/threads';
 
 // A linear layer's x · Wᵀ + b and its gradients as two kernels on the wasm engine's memory, with
@@ -63,15 +63,6 @@ function kernels() {
   return { forward: forwardKernel, grad: gradKernel!, weightGrad: weightGradKernel! };
 }
 
-/**
- * C [m, n] = A(i, p) · B(p, j) summed over p < k on one thread: A at `a` with strides (si, sp), B at `b`
- * with strides (bp, bj), packed into `packed` first (panels(n)·8·k values).
- */
-function product(k: SimdKernels, a: number, si: number, sp: number, b: number, bp: number, bj: number, packed: number, c: number, m: number, kd: number, n: number): void {
-  k.packPanels(b, bp, bj, kd, n, packed, 0, panels(n));
-  k.gemm(a, si, sp, packed, c, n, 0, n, kd, 0, m, 0, panels(n));
-}
-
 function productKernels() {
   productForwardKernel ??= defineJsKernel({
     name: 'InvaeProduct',
@@ -80,7 +71,8 @@ function productKernels() {
     scratch: ([a, b]) => [panels(b![1]!) * PANEL * a![1]!],
     body: ([a, b], [c], [as, bs], _a, [packed]) => {
       const [m, kd, n] = [as![0]!, as![1]!, bs![1]!];
-      product(simd([a!, b!, c!, packed!], 'InvaeProduct'), a!.byteOffset, kd, 1, b!.byteOffset, n, 1, packed!.byteOffset, c!.byteOffset, m, kd, n);
+      const k = simd([a!, b!, c!, packed!], 'InvaeProduct');
+      runWhole(k, productTasks({ a: a!.byteOffset, si: kd, sp: 1, b: b!.byteOffset, bp: n, bj: 1, packed: packed!.byteOffset, c: c!.byteOffset, bias: 0, m, n, k: kd }));
     },
   });
   productGradKernel ??= defineJsKernel({
@@ -91,10 +83,13 @@ function productKernels() {
     body: ([dy, a, b], [da, db], [, as, bs], _a, [packed]) => {
       const [m, kd, n] = [as![0]!, as![1]!, bs![1]!];
       const k = simd([dy!, a!, b!, da!, db!, packed!], 'InvaeProductGrad');
-      // dA [m, k] = dy · Bᵀ: B'(p, j) = B[j, p]
-      product(k, dy!.byteOffset, n, 1, b!.byteOffset, 1, n, packed!.byteOffset, da!.byteOffset, m, n, kd);
-      // dB [k, n] = Aᵀ · dy: A'(i, p) = A[p, i]
-      product(k, a!.byteOffset, 1, kd, dy!.byteOffset, n, 1, packed!.byteOffset, db!.byteOffset, kd, m, n);
+      const packedAt = packed!.byteOffset;
+      runWhole(k, [
+        // dA [m, k] = dy · Bᵀ: B'(p, j) = B[j, p], reduction over n
+        ...productTasks({ a: dy!.byteOffset, si: n, sp: 1, b: b!.byteOffset, bp: 1, bj: n, packed: packedAt, c: da!.byteOffset, bias: 0, m, n: kd, k: n }),
+        // dB [k, n] = Aᵀ · dy: A'(i, p) = A[p, i], reduction over the m rows
+        ...productTasks({ a: a!.byteOffset, si: 1, sp: kd, b: dy!.byteOffset, bp: n, bj: 1, packed: packedAt, c: db!.byteOffset, bias: 0, m: kd, n, k: m }),
+      ]);
     },
   });
   return { forward: productForwardKernel, grad: productGradKernel! };
