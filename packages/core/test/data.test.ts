@@ -19,6 +19,7 @@ import {
   rowSource,
   trainValidationSplit,
 } from '../src/index';
+import { knownNonZeros, nonZeroStats } from '../src/nn/counts-csr';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -189,6 +190,46 @@ describe('gatherBatch', () => {
       expect(tf.memory().numTensors).toBe(before);
     }
     expect(() => rowSource(denseMatrix(2, 2, new Float32Array(4))).readRowsInto!([0], new Float32Array(3))).toThrow(/holds 3 values, expected 1 × 2/);
+  });
+
+  it('reads a sparse source\'s stored entries into the engine and lists the non-zeros as it writes them: the batch and non-zeros of the dense path, for any CSR', async () => {
+    /** The packed non-zeros' used words, as numbers. */
+    const words = async (b: { nonZeros?: { nnz: number; packed: tf.Tensor } | null }, rows: number) => {
+      const f = (await b.nonZeros!.packed.data()) as Float32Array;
+      return Array.from(new Int32Array(f.buffer, f.byteOffset, rows + 1 + b.nonZeros!.nnz));
+    };
+    const data = randomCounts(30, 9, 4);
+    const canonical = denseToCsr(denseMatrix(30, 9, data));
+    // rows 1 and 2 as a CSR may hold them: a repeated column (summed), unordered columns, stored zeros
+    // (one of them a -0), an entry that cancels to 0; float64 values, Uint32 indices
+    const odd = csrMatrix(3, 9, Uint32Array.from([0, 2, 8, 8]), Uint32Array.from([4, 1, 7, 2, 7, 0, 5, 5]), Float64Array.from([2, 3, 1.5, 0, 2.25, -0, 1, -1]));
+    for (const [name, matrix, idx] of [['canonical', canonical, [29, 4, 4, 0, 17]], ['unordered, repeated, stored zeros', odd, [1, 2, 0, 1]]] as const) {
+      const src = rowSource(matrix);
+      let entryCalls = 0;
+      const counted = { ...src, nRows: src.nRows, nCols: src.nCols, readRows: src.readRows.bind(src), readRowsInto: src.readRowsInto!.bind(src), storedEntryCount: src.storedEntryCount!.bind(src), readStoredEntries: (...a: Parameters<NonNullable<typeof src.readStoredEntries>>) => (entryCalls++, src.readStoredEntries!(...a)) };
+      const dense = { nRows: src.nRows, nCols: src.nCols, readRows: src.readRows.bind(src), readRowsInto: src.readRowsInto!.bind(src) };
+      const before = tf.memory().numTensors;
+      const builds = nonZeroStats.builds;
+      const viaEntries = gatherBatch(counted, idx);
+      expect(entryCalls, name).toBe(1);
+      expect(nonZeroStats.builds - builds, 'one non-zero list per batch').toBe(1);
+      const viaRows = gatherBatch(dense, idx);
+      expect(Array.from(await viaEntries.x.data()), name).toEqual(Array.from(await viaRows.x.data()));
+      expect(viaEntries.nonZeros!.nnz, name).toBe(viaRows.nonZeros!.nnz);
+      expect(await words(viaEntries, idx.length), name).toEqual(await words(viaRows, idx.length));
+      expect(knownNonZeros(viaEntries.x)?.csr, 'recorded for the counts').toBe(viaEntries.nonZeros);
+      disposeBatch(viaEntries);
+      disposeBatch(viaRows);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // a third-party source with a column index out of range, or row starts out of order: a clear error, nothing left behind
+    const src = rowSource(canonical);
+    const before = tf.memory().numTensors;
+    const badColumn = { nRows: 30, nCols: 9, readRows: src.readRows.bind(src), storedEntryCount: () => 2, readStoredEntries: (_: ArrayLike<number>, starts: Int32Array, cols: Int32Array, values: Float32Array) => (starts.set([0, 2]), cols.set([3, 9]), values.set([1, 1])) };
+    expect(() => gatherBatch(badColumn, [0])).toThrow(/column index is outside \[0, 9\)/);
+    const badStarts = { ...badColumn, readStoredEntries: (_: ArrayLike<number>, starts: Int32Array) => starts.set([0, 3]) };
+    expect(() => gatherBatch(badStarts, [0])).toThrow(/rows span 0 … 3, expected 0 … at most 2/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('checks covariate row counts and indices, leaking nothing on error', () => {

@@ -5,6 +5,7 @@ import { decoderNbApplies, decoderNbLimits, decoderNbLogLik, decoderNbStats } fr
 import { fusedThreads } from '../src/fused/threads';
 import { deferGradients, deferredStats, settle } from '../src/fused/deferred-gradients';
 import { Rng } from '../src/random/rng';
+import { buildCountsCsr, nonZeroStats } from '../src/nn/counts-csr';
 import { relErr } from './support/kernels';
 
 beforeAll(async () => {
@@ -38,9 +39,11 @@ function args(seed: number, b: number, g: number, k: number) {
 type Args = ReturnType<typeof args>;
 
 /** Value Σ dy·ll and gradients w.r.t. h, W, b, θ: fused op, or the engine composition (linear → softmax → × library → NB formula). */
-function evaluate(a: Args, b: number, g: number, k: number, fused: boolean) {
+function evaluate(a: Args, b: number, g: number, k: number, fused: boolean, withNonZeros = false) {
   return tf.tidy(() => {
     const x = tf.tensor2d(a.x, [b, g]);
+    // as a minibatch comes: with its non-zeros found once (the op then reads them instead of scanning)
+    if (withNonZeros) buildCountsCsr(x);
     const lib = tf.tensor2d(a.lib, [b, 1]);
     const dy = tf.tensor1d(a.dy);
     const f = (h: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, theta: tf.Tensor) => {
@@ -77,6 +80,20 @@ describe('fused decoder output layer + NB likelihood', () => {
       expect(got.shape).toEqual([b, g]);
       expect(relErr(got.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeLessThan(1e-5);
     });
+  });
+
+  it('reads a minibatch\'s non-zeros instead of scanning its counts: the same bits on 1 and 2 threads', () => {
+    for (const n of [1, 2]) {
+      fusedThreads(n);
+      nonZeroStats.scans = 0;
+      const scanned = evaluate(a, b, g, k, true);
+      expect(nonZeroStats.scans, 'forward and gradient pass scan counts that come alone').toBe(2);
+      nonZeroStats.scans = 0;
+      const listed = evaluate(a, b, g, k, true, true);
+      expect(nonZeroStats.scans, 'no scan with the non-zeros at hand').toBe(0);
+      expect(listed.value).toBe(scanned.value);
+      listed.grads.forEach((t, i) => expect(Array.from(t), `gradient ${i}, ${n} thread(s)`).toEqual(Array.from(scanned.grads[i]!)));
+    }
   });
 
   it('gives bit-identical values and gradients on 1, 2 and 3 threads', () => {

@@ -10,6 +10,7 @@ import { fastPaths } from '../src/nn/fast-paths';
 import { logNbPositive } from '../src/likelihoods/negative-binomial';
 import { Adam } from '../src/optim/adam';
 import { log1pInput } from '../src/nn/log1p-input';
+import { disposeBatch, minibatchFromRows } from '../src/data/gather';
 import { Rng } from '../src/random/rng';
 import { binaryModuleSource, compileKernels } from '../scripts/build-wasm.mjs';
 
@@ -192,6 +193,46 @@ describe('WebAssembly SIMD kernels', () => {
     for (let i = 0; i < si.length; i++) expect(Math.abs(si[i]! - ji[i]!), `input[${i}]: ${si[i]} vs ${ji[i]}`).toBeLessThanOrEqual(2.5e-7 * Math.abs(ji[i]!));
     expect(Array.from(sl)).toEqual(Array.from(jl));
     tf.dispose([x, u, s.input, s.library, j.input, j.library]);
+  });
+
+  it('log1p input over a minibatch\'s non-zeros: groups of four integer counts below 4096 come from the table, with the bits of the scan', () => {
+    // a row's non-zeros go four at a time, then one by one (with the formula): row 0 two groups of table
+    // counts; row 1 a group with 4096 (beyond the table), then a tail of three; row 2 groups with a
+    // fraction, with a tiny value, then one of table counts (4095: its last entry), and a large count
+    const g = 16;
+    const rows = [
+      [1, 2, 3, 4, 0, 0, 7, 0, 0, 9, 10, 11, 0, 0, 0, 0],
+      [4095, 4096, 12, 13, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0],
+      [2.5, 1, 1, 1, 1e-7, 3, 3, 3, 4095, 6, 6, 6, 70000, 0, 0, 0],
+    ];
+    const b = rows.length;
+    const xs = Float32Array.from(rows.flat());
+    const batch = minibatchFromRows(Int32Array.from({ length: b }, (_, i) => i), { values: xs, nCols: g }, null, null);
+    const viaCsr = log1pInput(batch.x, null);
+    const x = tf.tensor2d(xs, [b, g]);
+    const scanned = log1pInput(x, null);
+    expect(Array.from(viaCsr.input.dataSync())).toEqual(Array.from(scanned.input.dataSync()));
+    expect(Array.from(viaCsr.library.dataSync())).toEqual(Array.from(scanned.library.dataSync()));
+    // the kernel with a marked table (entry k = 1000 + k): exactly the all-table groups read it
+    scoped(() => {
+      const k = simdKernels()!;
+      const table = tf.range(1000, 1000 + 4096, 1, 'float32');
+      const out = tf.zeros([b, g]);
+      const lib = tf.zeros([b]);
+      k.log1pInput(offsetOf(batch.x), 0, offsetOf(out), offsetOf(lib), b, g, 0, offsetOf(batch.nonZeros!.packed), offsetOf(table));
+      const got = heapF32(out);
+      const ref = scanned.input.dataSync();
+      const fromTable: number[][] = [[0, 1, 2, 3, 6, 9, 10, 11], [], [40, 41, 42, 43]];
+      for (let r = 0; r < b; r++) {
+        for (let j = 0; j < g; j++) {
+          const i = r * g + j;
+          const expected = fromTable[r]!.includes(i) ? 1000 + xs[i]! : ref[i]!;
+          expect(got[i], `row ${r}, gene ${j}`).toBe(expected);
+        }
+      }
+    });
+    disposeBatch(batch);
+    tf.dispose([viaCsr.input, viaCsr.library, scanned.input, scanned.library, x]);
   });
 
   it('Adam: the float32 SIMD update equals the double-precision JavaScript one to float32 resolution', () => {

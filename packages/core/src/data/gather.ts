@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError } from '../errors';
 import { MatrixFormatError } from './errors';
 import { type RowSource, checkRowIndices } from './row-source';
-import { buildCountsCsr, type CountsCsr } from '../nn/counts-csr';
+import { buildCountsCsr, countsFromStoredEntries, type CountsCsr } from '../nn/counts-csr';
 import { engineView } from '../wasm/kernels';
 
 /** A row-major float32 matrix of per-cell values (e.g. an encoded covariate matrix). */
@@ -56,6 +56,8 @@ export function gatherBatch(
   checkRowIndices(indices, source.nRows);
   const inv = covariates.inv && covariates.inv.nCols > 0 ? rowsOf('inv', covariates.inv, idx, source.nRows) : null;
   const spur = covariates.spur && covariates.spur.nCols > 0 ? rowsOf('spur', covariates.spur, idx, source.nRows) : null;
+  const entries = readEntriesIntoEngine(source, idx);
+  if (entries) return minibatchOf(idx, entries.x, inv, spur, entries.csr);
   const x = readIntoEngine(source, idx);
   if (x) return minibatchOf(idx, x, inv, spur);
   const values = source.readRows(idx);
@@ -88,6 +90,17 @@ function readIntoEngine(source: RowSource, idx: Int32Array): tf.Tensor2D | null 
   return x;
 }
 
+/**
+ * The rows `idx` of a sparse source (one with `storedEntryCount` and `readStoredEntries`) as dense
+ * counts and their non-zeros, from the rows' stored entries copied straight into the engine's memory
+ * (see `countsFromStoredEntries`); null where that does not apply (the caller reads dense rows).
+ */
+function readEntriesIntoEngine(source: RowSource, idx: Int32Array): { x: tf.Tensor2D; csr: CountsCsr } | null {
+  if (!source.storedEntryCount || !source.readStoredEntries) return null;
+  const n = source.storedEntryCount(idx);
+  return countsFromStoredEntries(idx.length, source.nCols, n, (starts, cols, values) => source.readStoredEntries!(idx, starts, cols, values));
+}
+
 function rowsOf(name: string, m: RowMatrix, indices: Int32Array, nRows: number): RowMatrix {
   if (m.nRows !== nRows) {
     throw new InvalidOptionError(name, `${name} covariates have ${m.nRows} rows but the count matrix has ${nRows}.`);
@@ -106,8 +119,11 @@ export function minibatchFromRows(indices: Int32Array, x: { values: Float32Array
   return minibatchOf(indices, tf.tensor2d(x.values.subarray(0, n * x.nCols), [n, x.nCols], 'float32'), inv, spur);
 }
 
-/** The {@link Minibatch} of counts `xT` (on the engine; owned by the batch from here on, disposed on failure) and host covariate rows. */
-function minibatchOf(indices: Int32Array, xT: tf.Tensor2D, inv: RowMatrix | null, spur: RowMatrix | null): Minibatch {
+/**
+ * The {@link Minibatch} of counts `xT` (on the engine; owned by the batch from here on, disposed on
+ * failure, as is `known`: their non-zeros when already found, else they are found here) and host covariate rows.
+ */
+function minibatchOf(indices: Int32Array, xT: tf.Tensor2D, inv: RowMatrix | null, spur: RowMatrix | null, known: CountsCsr | null = null): Minibatch {
   const n = indices.length;
   const upload = (m: RowMatrix | null): tf.Tensor2D | null => {
     if (!m || m.nCols === 0) return null;
@@ -119,10 +135,11 @@ function minibatchOf(indices: Int32Array, xT: tf.Tensor2D, inv: RowMatrix | null
   try {
     invT = upload(inv);
     spurT = upload(spur);
-    const nonZeros: CountsCsr | null = buildCountsCsr(xT);
+    const nonZeros: CountsCsr | null = known ?? buildCountsCsr(xT);
     return { indices, x: xT, inv: invT, spur: spurT, nonZeros };
   } catch (e) {
     xT.dispose();
+    known?.packed.dispose();
     invT?.dispose();
     spurT?.dispose();
     throw e;

@@ -27,6 +27,18 @@ export interface RowSource {
    */
   readRowsInto?(indices: ArrayLike<number>, out: Float32Array): void;
   /**
+   * Optional (sparse sources, with {@link readStoredEntries}): the number of stored entries of rows
+   * `indices` (a repeated row counted again). Training then reads a minibatch's stored entries only
+   * and writes its dense counts and their non-zeros in one pass on the tensor engine.
+   */
+  storedEntryCount?(indices: ArrayLike<number>): number;
+  /**
+   * Optional, with {@link storedEntryCount}: the stored entries of rows `indices`, row after row: row
+   * i's at positions `starts[i]` … `starts[i + 1] − 1` of `cols` (column indices) and `values`.
+   * `starts` holds `indices.length + 1` values, `cols` and `values` at least `storedEntryCount(indices)`.
+   */
+  readStoredEntries?(indices: ArrayLike<number>, starts: Int32Array, cols: Int32Array, values: Float32Array): void;
+  /**
    * Optional, for passes over every row that need only the stored values (count validation): the
    * consecutive rows [start, end) as stored, CSR or dense, without densifying sparse rows (a tenth
    * of the work at 10% density). The caller must not modify the result.
@@ -82,6 +94,30 @@ class CsrRowSource implements RowSource {
     const out = new Float32Array(indices.length * this.nCols);
     this.readRowsInto(indices, out);
     return out;
+  }
+  storedEntryCount(indices: ArrayLike<number>): number {
+    checkRowIndices(indices, this.nRows);
+    const { indptr } = this.m;
+    let n = 0;
+    for (let i = 0; i < indices.length; i++) n += indptr[indices[i]! + 1]! - indptr[indices[i]!]!;
+    return n;
+  }
+  readStoredEntries(indices: ArrayLike<number>, starts: Int32Array, cols: Int32Array, values: Float32Array): void {
+    checkRowIndices(indices, this.nRows);
+    const { indptr, indices: stored, data } = this.m;
+    if (starts.length < indices.length + 1) throw new MatrixFormatError(`readStoredEntries: ${starts.length} row starts for ${indices.length} rows.`);
+    let t = 0;
+    for (let i = 0; i < indices.length; i++) {
+      const r = indices[i]!;
+      const [s, e] = [indptr[r]!, indptr[r + 1]!];
+      if (t + e - s > cols.length || t + e - s > values.length) throw new MatrixFormatError(`readStoredEntries: the output holds ${Math.min(cols.length, values.length)} entries, fewer than the rows have.`);
+      starts[i] = t;
+      // copies of the row's runs (typed-array conversions where the stored types differ)
+      cols.set(stored.subarray(s, e), t);
+      values.set(data.subarray(s, e), t);
+      t += e - s;
+    }
+    starts[indices.length] = t;
   }
   readRowsInto(indices: ArrayLike<number>, out: Float32Array): void {
     checkRowIndices(indices, this.nRows);

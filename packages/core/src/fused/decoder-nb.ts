@@ -3,6 +3,7 @@ import { toTensor } from './affine';
 import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable, type SplitTask } from './threads';
 import { dataWrittenInPlace, engineOffset, engineValues } from '../wasm/kernels';
 import { fastPaths } from '../nn/fast-paths';
+import { csrWords as csrWordsOf, knownNonZeros, nonZeroStats } from '../nn/counts-csr';
 import { deferGradient, deferralScope, gradientsDeferrable, settleAll } from './deferred-gradients';
 import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, thetaGradSum } from '../likelihoods/nb-fused';
 import { logFactorials } from '../likelihoods/special-f64';
@@ -65,9 +66,11 @@ interface Layout {
   logFactSmall: number;
   /** f64 [b·g]: the dθ terms of the counts outside the table, at their positions in `exc`. */
   excTerms: number;
+  /** The counts' non-zeros (packed CSR words, see `nn/counts-csr`) when the minibatch came with them, else 0 (the kernels scan the counts). */
+  csr: number;
 }
 
-function layout(pool: FusedThreads, b: number, g: number, k: number): Layout {
+function layout(pool: FusedThreads, b: number, g: number, k: number, csrWords: number): Layout {
   pool.reset();
   const chunks = Math.ceil(b / CHUNK_ROWS);
   const a = (n: number) => pool.alloc(n);
@@ -79,6 +82,7 @@ function layout(pool: FusedThreads, b: number, g: number, k: number): Layout {
     dy: a(b), cv: a(g), dmu: a(b * g), dl: a(b * g), acc: a(2 * chunks * g), tableB: a(2 * STRIDE * g),
     dh: a(b * k), dw: a(g * k), db: a(panels(g) * PANEL), packH: a(panels(k) * PANEL * b),
     logFact: a(2 * logFactorials().length), logFactSmall: a(2 * STRIDE), excTerms: a(2 * b * g),
+    csr: csrWords > 0 ? a(csrWords) : 0,
   };
 }
 
@@ -110,7 +114,7 @@ export const decoderNbStats = { forward: 0, recomputed: 0 };
 export const decoderNbTimes = { stage: 0, pack: 0, forward: 0, tail: 0, backward1: 0, backward2: 0, out: 0 };
 
 /** Forward pass: per-cell log-likelihood `[b]`; leaves μ, freq, ln(θ+μ+ε) and the packed W in the pool. */
-function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, b: number, g: number, k: number, eps: number): { L: Layout; out: Float32Array } {
+function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, nz: Float32Array | null, b: number, g: number, k: number, eps: number): { L: Layout; out: Float32Array } {
   const T = decoderNbTimes;
   let t = performance.now();
   const lap = (key: keyof typeof decoderNbTimes) => {
@@ -120,8 +124,12 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
   };
   // a deferred dW / db of an earlier pass still in the pool's memory: written out before it is reused
   settleAll();
-  const L = layout(pool, b, g, k);
+  // the used words of the counts' non-zeros: row offsets [b + 1], then the column indices
+  const csrWords = nz ? b + 1 + csrWordsOf(nz)[b]! : 0;
+  const L = layout(pool, b, g, k, csrWords);
   const chunks = Math.ceil(b / CHUNK_ROWS);
+  if (nz) pool.write(L.csr, nz.subarray(0, csrWords));
+  else nonZeroStats.scans++;
   pool.write(L.h, h);
   pool.write(L.w, w);
   pool.write(L.bias, bias);
@@ -146,7 +154,7 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
   pool.run([
     { kernel: 'gemm', args: [L.h, k, 1, L.packWt, L.logits, g, L.bias, g, k, 0, 0, 0, panels(g)], splitAt: 9, units: b, align: CHUNK_ROWS },
     { kernel: 'softmaxLibRows', args: [L.logits, L.lib, L.freq, L.mu, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
-    { kernel: 'nbForwardChunks', args: [L.x, L.mu, L.theta, L.lte, L.logT, L.rows, g, f32Bits(eps), L.tableF, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks },
+    { kernel: 'nbForwardChunks', args: [L.x, L.mu, L.theta, L.lte, L.logT, L.rows, g, f32Bits(eps), L.tableF, L.idx, L.exc, L.counts, L.csr, b, CHUNK_ROWS, 0, 0], splitAt: 15, units: chunks },
     // then, chunk by chunk on the same thread, the counts outside the table (large or non-integer)
     { kernel: 'nbForwardExceptions', args: [L.x, L.theta, L.rows, L.exc, L.counts, L.logFact, g, CHUNK_ROWS, 0, 0], splitAt: 8, units: chunks },
   ]);
@@ -173,6 +181,7 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     t = now;
   };
   const chunks = Math.ceil(b / CHUNK_ROWS);
+  if (!L.csr) nonZeroStats.scans++;
   pool.write(L.dy, dy);
   const tmp = pool.view(L.tmp, g);
   for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
@@ -185,7 +194,7 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
   const buf = pool.memory.buffer;
   digammaDiffTable(theta, g, new Float64Array(buf, L.tableB, g * STRIDE));
   pool.run([
-    { kernel: 'nbBackwardChunks', args: [L.x, L.mu, L.theta, L.cv, L.logT, L.dy, L.dmu, L.acc, g, f32Bits(eps), L.tableB, L.idx, L.exc, L.counts, b, CHUNK_ROWS, 0, 0], splitAt: 16, units: chunks },
+    { kernel: 'nbBackwardChunks', args: [L.x, L.mu, L.theta, L.cv, L.logT, L.dy, L.dmu, L.acc, g, f32Bits(eps), L.tableB, L.idx, L.exc, L.counts, L.csr, b, CHUNK_ROWS, 0, 0], splitAt: 17, units: chunks },
     { kernel: 'nbBackwardExceptions', args: [L.x, L.theta, L.dy, L.exc, L.counts, L.excTerms, g, CHUNK_ROWS, 0, 0], splitAt: 8, units: chunks },
     { kernel: 'softmaxLibBackRows', args: [L.freq, L.lib, L.dmu, L.dl, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
     // dh [b, k] = dl [b, g] · W [g, k]
@@ -301,8 +310,11 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
   const [b, k] = h.shape;
   const g = w.shape[0];
   if (h.dtype !== 'float32' || h.shape[1] !== w.shape[1]) throw new Error(`decoderNbLogLik: h ${h.dtype} [${h.shape}] does not fit W [${w.shape}]`);
+  // the minibatch's non-zeros, when it came with them for all its genes: the count kernels read them instead of scanning
+  const known = knownNonZeros(x);
+  const nz = known && known.csrCols === g && known.csr.rows === b ? known.csr.packed : null;
   const run = (hv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor, tv: tf.Tensor) => {
-    const out = forward(pool, engineValues(hv), engineValues(wv), engineValues(bv), engineValues(tv), engineValues(library), engineValues(x), b, g, k, eps);
+    const out = forward(pool, engineValues(hv), engineValues(wv), engineValues(bv), engineValues(tv), engineValues(library), engineValues(x), nz && !nz.isDisposed ? engineValues(nz) : null, b, g, k, eps);
     current = ++generation;
     return out;
   };

@@ -161,11 +161,12 @@
   ;; rows, chunks $c0 ≤ c < $c1 of a [b, g] minibatch (the chunks, not the threads, fix the results).
   ;; Forward: per chunk nbForward then nbCountTerms (rows f64 [b], written); chunk c's counts outside
   ;; the table go to exc + 4·r0·g as indices relative to its first row r0, their number to counts[c];
-  ;; idx: i32 [chunks, g] scratch. ε is passed as its float32 bits.
+  ;; idx: i32 [chunks, g] scratch. ε is passed as its float32 bits. $csr: the minibatch's non-zeros (packed
+  ;; CSR of all b rows, see kernels.wat's $rowIndices), or 0 to scan each row for them.
   (func (export "nbForwardChunks")
     (param $x i32) (param $mu i32) (param $theta i32) (param $lte i32) (param $logT i32) (param $rows i32)
     (param $g i32) (param $epsBits i32) (param $table i32) (param $idx i32) (param $exc i32) (param $counts i32)
-    (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (param $csr i32) (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
     (local $c i32) (local $r0 i32) (local $n i32) (local $off i32)
     (local.set $c (local.get $c0))
     (block $done
@@ -181,7 +182,7 @@
         (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
           (call $nbCountTerms (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
             (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
-            (local.get $n) (local.get $g) (i32.const 0)))
+            (local.get $n) (local.get $g) (local.get $csr) (local.get $b) (local.get $r0)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $chunk)))
   )
@@ -192,7 +193,7 @@
   (func (export "nbBackwardChunks")
     (param $x i32) (param $mu i32) (param $theta i32) (param $cv i32) (param $logT i32) (param $dy i32) (param $dmu i32) (param $acc i32)
     (param $g i32) (param $epsBits i32) (param $table i32) (param $idx i32) (param $exc i32) (param $counts i32)
-    (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
+    (param $csr i32) (param $b i32) (param $chunkRows i32) (param $c0 i32) (param $c1 i32)
     (local $c i32) (local $r0 i32) (local $n i32) (local $off i32) (local $accC i32)
     (local.set $c (local.get $c0))
     (block $done
@@ -209,7 +210,7 @@
         (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
           (call $nbCountGrads (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $dy) (i32.shl (local.get $r0) (i32.const 2)))
             (local.get $accC) (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
-            (local.get $n) (local.get $g) (i32.const 0)))
+            (local.get $n) (local.get $g) (local.get $csr) (local.get $b) (local.get $r0)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $chunk)))
   )

@@ -92,7 +92,7 @@ function nbForwardSimd(
   // lnΓ(x+θ) − lnΓ(θ) − ln x! over the non-zero counts: from the table in `nbCountTerms`, the rest here
   const rows = new Float64Array(sums.buffer, sums.byteOffset, b);
   const table = lgammaRatioTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE), LOG_FACTORIAL_SMALL);
-  const m = k.nbCountTerms(x.byteOffset, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0);
+  const m = k.nbCountTerms(x.byteOffset, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0, b, 0);
   const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
   for (let t = 0; t < m; t++) {
     const e = exc[t]!;
@@ -194,7 +194,7 @@ function nbForwardThreaded(x: Float32Array, mu: Float32Array, theta: Float32Arra
   pool.call('logF32', tmp, lte, g);
   const buf = pool.memory.buffer;
   lgammaRatioTable(theta, g, new Float64Array(buf, table, g * STRIDE), LOG_FACTORIAL_SMALL);
-  pool.run([{ kernel: 'nbForwardChunks', args: [xa, ma, ta, lte, lt, rows, g, f32Bits(eps), table, idx, exc, counts, b, CHUNK_ROWS, 0, 0], splitAt: 14, units: chunks }]);
+  pool.run([{ kernel: 'nbForwardChunks', args: [xa, ma, ta, lte, lt, rows, g, f32Bits(eps), table, idx, exc, counts, 0, b, CHUNK_ROWS, 0, 0], splitAt: 15, units: chunks }]);
   addForwardExceptions(buf, rows, counts, exc, b, g, chunks, x, theta);
   const rowsV = new Float64Array(buf, rows, b);
   for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
@@ -233,7 +233,7 @@ function nbBackwardThreaded(
   }
   const buf = pool.memory.buffer;
   digammaDiffTable(theta, g, new Float64Array(buf, table, g * STRIDE));
-  pool.run([{ kernel: 'nbBackwardChunks', args: [xa, ma, ta, cv, lt, dya, dmu, acc, g, f32Bits(eps), table, idx, exc, counts, b, CHUNK_ROWS, 0, 0], splitAt: 16, units: chunks }]);
+  pool.run([{ kernel: 'nbBackwardChunks', args: [xa, ma, ta, cv, lt, dya, dmu, acc, g, f32Bits(eps), table, idx, exc, counts, 0, b, CHUNK_ROWS, 0, 0], splitAt: 17, units: chunks }]);
   const sum = thetaGradSum(buf, acc, counts, exc, b, g, chunks, x, theta, dy);
   for (let j = 0; j < g; j++) dTheta[j] = sum[j]!;
   dMu.set(pool.view(dmu, b * g));
@@ -263,7 +263,7 @@ function nbBackwardSimd(
   // dy·(ψ(x+θ) − ψ(θ)) over the non-zero counts: from the table in `nbCountGrads`, the rest here
   const acc = new Float64Array(sums.buffer, sums.byteOffset, g);
   const table = digammaDiffTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE));
-  const m = k.nbCountGrads(x.byteOffset, table.byteOffset, dy.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0);
+  const m = k.nbCountGrads(x.byteOffset, table.byteOffset, dy.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0, b, 0);
   const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
   for (let t = 0; t < m; t++) {
     const e = exc[t]!;

@@ -1,6 +1,7 @@
 import { tf } from '../tf';
-import { defineJsKernel, jsKernelsAvailable } from './js-kernel';
-import { simdKernelsFor } from '../wasm/kernels';
+import { defineJsKernel, jsKernelsAvailable, uninitializedTensor } from './js-kernel';
+import { engineView, simdKernels, simdKernelsFor } from '../wasm/kernels';
+import { MatrixFormatError } from '../data/errors';
 
 // The non-zeros of a minibatch's counts, found once per minibatch and handed to every kernel that
 // visits only the non-zero counts (the encoder input's log1p, the sparse first layer and its weight
@@ -108,4 +109,65 @@ export function buildCountsCsr(x: tf.Tensor2D): CountsCsr | null {
 /** The int32 words of a packed pattern as seen by a kernel body (a float32 view of them). */
 export function csrWords(view: Float32Array): Int32Array {
   return new Int32Array(view.buffer, view.byteOffset, view.length);
+}
+
+let fromEntries: ReturnType<typeof defineJsKernel> | null = null;
+/** What the entries kernel returned in its last call: the number of non-zeros, or −1 (a column index out of range). */
+let entriesResult = 0;
+
+function entriesKernel() {
+  if (!fromEntries) {
+    fromEntries = defineJsKernel({
+      name: 'InvaeCountsFromEntries',
+      // staged entries: row starts [rows + 1], column indices [n] (i32 words), values [n]
+      inputs: ['entries'],
+      outputShapes: (_, { rows, cols, n }) => [[rows!, cols!], [rows! + 2 + n!]],
+      body: ([entries], [x, out], _, { rows, cols, n }) => {
+        const k = simdKernelsFor([entries!, x!, out!]);
+        if (!k) throw new Error('InvaeCountsFromEntries: runs only with the SIMD kernels (see countsFromStoredEntries)');
+        const at = entries!.byteOffset;
+        entriesResult = k.csrRowsDense(at + 4 * (rows! + 1 + n!), at + 4 * (rows! + 1), at, rows!, cols!, x!.byteOffset, out!.byteOffset);
+      },
+    });
+  }
+  return fromEntries;
+}
+
+/**
+ * A minibatch's dense counts `[rows, cols]` (float32, on the engine) and their non-zeros, from the
+ * stored entries of its rows: `write(starts, cols, values)` puts row i's `n` entries in all at
+ * `starts[i]` … `starts[i + 1] − 1` (see `RowSource.readStoredEntries`), straight into the engine's
+ * memory; one SIMD kernel then writes the counts and lists their non-zeros (no scan of the dense
+ * counts where a row's columns increase and its values are non-zero). Records the non-zeros for the
+ * counts as {@link buildCountsCsr} does; the caller owns both tensors. Null where the SIMD kernels do
+ * not run (then nothing is called).
+ */
+export function countsFromStoredEntries(rows: number, cols: number, n: number, write: (starts: Int32Array, cols: Int32Array, values: Float32Array) => void): { x: tf.Tensor2D; csr: CountsCsr } | null {
+  if (!simdKernels() || !Number.isSafeInteger(n) || n < 0) return null;
+  // not zeroed: the kernel reads the starts (checked below) and the entries between them, which `write` wrote
+  const staged = uninitializedTensor(rows + 1 + 2 * n);
+  try {
+    const view = engineView(staged);
+    if (!view) return null;
+    const words = new Int32Array(view.buffer, view.byteOffset, rows + 1 + n);
+    const starts = words.subarray(0, rows + 1);
+    // nothing allocates on the engine while the entries are written, so the views stay valid
+    write(starts, words.subarray(rows + 1), view.subarray(rows + 1 + n));
+    for (let r = 0; r < rows; r++) {
+      if (!(starts[r]! <= starts[r + 1]!)) throw new MatrixFormatError(`Stored entries: row ${r} starts at ${starts[r]} after the next row's ${starts[r + 1]}.`);
+    }
+    if (starts[0] !== 0 || starts[rows]! > n) throw new MatrixFormatError(`Stored entries: rows span ${starts[0]} … ${starts[rows]}, expected 0 … at most ${n}.`);
+    const [x, packed] = entriesKernel()([staged], { rows, cols, n }) as [tf.Tensor2D, tf.Tensor1D];
+    const nnz = entriesResult;
+    if (nnz < 0) {
+      tf.dispose([x, packed]);
+      throw new MatrixFormatError(`Stored entries: a column index is outside [0, ${cols}).`);
+    }
+    nonZeroStats.builds++;
+    const csr: CountsCsr = { rows, cols, nnz, packed };
+    setKnownNonZeros(x, { csr, csrCols: cols, nnz });
+    return { x, csr };
+  } finally {
+    staged.dispose();
+  }
 }

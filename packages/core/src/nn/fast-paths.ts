@@ -36,6 +36,8 @@ export const fastPaths = {
   sparseInput: true,
   /** The NB encoder input [log1p(x) | u] and Σx in one JavaScript pass (log1p on non-zeros only). */
   encoderInput: true,
+  /** With the SIMD kernels, that pass looks up log1p of integer counts below 4096 (same bits) instead of computing it. */
+  log1pTable: true,
   /** MLP input-derivative products (score matching) with a plain-product gradient instead of tfjs's transposed ones. */
   plainProduct: true,
   /** On the wasm engine, those products as two kernels of invae's SIMD products (`nn/affine-kernels`' productKernel) instead of engine transposes and products. */

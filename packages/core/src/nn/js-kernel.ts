@@ -117,3 +117,15 @@ export function defineJsKernel(spec: JsKernelSpec): (inputs: readonly tf.Tensor[
 export function jsKernelsAvailable(): boolean {
   return JS_KERNEL_BACKENDS.includes(tf.getBackend());
 }
+
+let uninitializedKernel: ((inputs: readonly tf.Tensor[], attrs?: Record<string, number>) => tf.Tensor[]) | null = null;
+
+/**
+ * A new float32 tensor of `n` values whose contents are unspecified (on the wasm engine whatever its
+ * memory held; elsewhere zeros): for staging that is written in full before it is read, without the
+ * engine's fill. Use it only where {@link jsKernelsAvailable} is true.
+ */
+export function uninitializedTensor(n: number): tf.Tensor1D {
+  uninitializedKernel ??= defineJsKernel({ name: 'InvaeUninitialized', inputs: [], outputShapes: (_, { n: size }) => [[size!]], body: () => {} });
+  return uninitializedKernel([], { n })[0] as tf.Tensor1D;
+}

@@ -1,6 +1,7 @@
 import { tf } from '../tf';
 import { defineJsKernel, jsKernelsAvailable } from './js-kernel';
 import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
+import { fastPaths } from './fast-paths';
 import { csrWords, knownNonZeros, nonZeroStats, setKnownNonZeros } from './counts-csr';
 
 // [log1p(x) | u] and Σx per row in one pass over x: a SIMD kernel on the wasm engine, else
@@ -37,15 +38,18 @@ function fillFromCsr(x: Float32Array, u: Float32Array | null, out: Float32Array,
   }
 }
 
-function fill(x: Float32Array, u: Float32Array | null, out: Float32Array, library: Float32Array, b: number, g: number, c: number, nz: Float32Array | null): void {
+function fill(x: Float32Array, u: Float32Array | null, out: Float32Array, library: Float32Array, b: number, g: number, c: number, nz: Float32Array | null, table: Float32Array | null = null): void {
   const views = [x, out, library];
   if (u) views.push(u);
   if (nz) views.push(nz);
+  if (table) views.push(table);
   const k = simdKernelsFor(views);
   if (k) {
-    // one SIMD pass on the engine's memory (groups of four zeros skip the logarithm), or over the known non-zeros
+    // one SIMD pass on the engine's memory (groups of four zeros skip the logarithm), or over the
+    // known non-zeros (groups of four integer counts below 4096 from the table)
     if (!nz) nonZeroStats.scans++;
-    k.log1pInput(x.byteOffset, u ? u.byteOffset : 0, out.byteOffset, library.byteOffset, b, g, c, nz ? nz.byteOffset : 0);
+    const t = table ? table.byteOffset : 0;
+    k.log1pInput(x.byteOffset, u ? u.byteOffset : 0, out.byteOffset, library.byteOffset, b, g, c, nz ? nz.byteOffset : 0, t);
     return;
   }
   if (nz) return fillFromCsr(x, u, out, library, b, g, c, csrWords(nz));
@@ -88,19 +92,44 @@ function kernels() {
       }),
       plainCsr: defineJsKernel({
         name: 'InvaeLog1pInputCsr',
-        inputs: ['x', 'nz'],
+        inputs: ['x', 'nz', 'table'],
         outputShapes: ([x]) => [[x![0]!, x![1]!], [x![0]!, 1]],
-        body: ([x, nz], [out, lib], [xs]) => fill(x!, null, out!, lib!, xs![0]!, xs![1]!, 0, nz!),
+        body: ([x, nz, table], [out, lib], [xs], { hasTable }) => fill(x!, null, out!, lib!, xs![0]!, xs![1]!, 0, nz!, hasTable ? table! : null),
       }),
       withCovariatesCsr: defineJsKernel({
         name: 'InvaeLog1pInputConcatCsr',
-        inputs: ['x', 'u', 'nz'],
+        inputs: ['x', 'u', 'nz', 'table'],
         outputShapes: ([x, u]) => [[x![0]!, x![1]! + u![1]!], [x![0]!, 1]],
-        body: ([x, u, nz], [out, lib], [xs, us]) => fill(x!, u!, out!, lib!, xs![0]!, xs![1]!, us![1]!, nz!),
+        body: ([x, u, nz, table], [out, lib], [xs, us], { hasTable }) => fill(x!, u!, out!, lib!, xs![0]!, xs![1]!, us![1]!, nz!, hasTable ? table! : null),
       }),
     };
   }
   return kernelSet;
+}
+
+/** Entries of the SIMD kernel's log1p table: the integer counts 0 … 4095. */
+const SIMD_TABLE_SIZE = 4096;
+
+let simdTable: { backend: string; values: tf.Tensor1D } | null = null;
+
+/**
+ * log1p of 0, 1, …, 4095 computed by this engine's own dense SIMD kernel (so a lookup gives the bits
+ * the kernel would compute), kept for the process and rebuilt after an engine reset or a backend
+ * switch; null where the SIMD kernels do not run (the JavaScript pass has its own table).
+ */
+function log1pTable(): tf.Tensor1D | null {
+  if (!fastPaths.log1pTable || !simdKernels()) return null;
+  const backend = tf.getBackend();
+  if (simdTable && simdTable.backend === backend && !simdTable.values.isDisposed) return simdTable.values;
+  const scans = nonZeroStats.scans;
+  const values = tf.tidy(() => {
+    const counts = tf.range(0, SIMD_TABLE_SIZE, 1, 'float32').reshape([1, SIMD_TABLE_SIZE]);
+    return (kernels().plain([counts])[0] as tf.Tensor2D).reshape([SIMD_TABLE_SIZE]) as tf.Tensor1D;
+  });
+  // not a scan of data (nonZeroStats counts those)
+  nonZeroStats.scans = scans;
+  simdTable = { backend, values: tf.keep(values) };
+  return values;
 }
 
 /** Number of non-zeros of a float32 tensor on the wasm engine (covariates: few), or null elsewhere. */
@@ -125,7 +154,10 @@ export function log1pInput(x: tf.Tensor2D, u: tf.Tensor2D | null, opts: { fused?
     const known = knownNonZeros(x);
     if (known && known.csrCols === x.shape[1]) {
       const nz = known.csr.packed;
-      const [input, library] = cov ? k.withCovariatesCsr([x, cov, nz]) : k.plainCsr([x, nz]);
+      // the table input is read only with hasTable (else any float32 tensor stands in)
+      const table = log1pTable();
+      const attrs = { hasTable: table ? 1 : 0 };
+      const [input, library] = cov ? k.withCovariatesCsr([x, cov, nz, table ?? nz], attrs) : k.plainCsr([x, nz, table ?? nz], attrs);
       // log1p(v) ≠ 0 exactly where v ≠ 0: the input's non-zeros are the counts' and the covariates'
       const covNonZeros = cov ? countNonZeros(cov) : 0;
       setKnownNonZeros(input!, { csr: known.csr, csrCols: x.shape[1], nnz: known.nnz === null || covNonZeros === null ? null : known.nnz + covNonZeros });

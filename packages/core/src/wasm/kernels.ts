@@ -30,11 +30,12 @@ export interface SimdKernels {
   nbBackward(x: number, mu: number, theta: number, c: number, logT: number, dy: number, dmu: number, acc: number, b: number, g: number, eps: number): void;
   /**
    * Adds the table's count terms of each row's non-zero integer counts 1…16 to `rows` (f64); other non-zeros' flat indices to `exc`; returns their number.
-   * `csr`: the counts' non-zeros from {@link SimdKernels.buildCsr} (or 0: each row is scanned).
+   * `csr`: the counts' non-zeros from {@link SimdKernels.buildCsr} (or 0: each row is scanned), a pattern of `csrRows` rows
+   * of which these `b` are rows `r0` … `r0 + b − 1`.
    */
-  nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number, csr: number): number;
+  nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number, csr: number, csrRows: number, r0: number): number;
   /** Adds dy·table over each row's non-zero integer counts 1…16 to `acc[j]` (f64); other non-zeros' flat indices to `exc`; returns their number. `csr` as in nbCountTerms. */
-  nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number, csr: number): number;
+  nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number, csr: number, csrRows: number, r0: number): number;
   /**
    * The non-zeros of `x` (f32 [rows, cols]) into `out` (i32 [rows + 1 + rows·cols]): row offsets, then
    * each row's column indices; returns their number. The `csr` argument of the other kernels.
@@ -49,8 +50,16 @@ export interface SimdKernels {
   sparseAffine(x: number, rows: number, inDim: number, wt: number, bias: number, out: number, n: number, idx: number, csr: number, csrCols: number): void;
   /** dWᵀ `[in, n]` and db `[n]` of sparseAffine from dy `[rows, n]`; idx: i32 [in] scratch; `csr`, `csrCols` as in sparseAffine. */
   sparseAffineGrad(x: number, rows: number, inDim: number, dy: number, n: number, dwt: number, db: number, idx: number, csr: number, csrCols: number): void;
-  /** `[log1p(x) | u]` `[b, g + c]` and Σx per row `[b]` for counts `[b, g]` and covariates `[b, c]`; `csr`: the counts' non-zeros or 0 (see kernels.wat). */
-  log1pInput(x: number, u: number, out: number, lib: number, b: number, g: number, c: number, csr: number): void;
+  /**
+   * Dense counts `x` `[rows, cols]` and their non-zeros (`out`, as buildCsr) from the stored entries of a minibatch's rows
+   * (`starts` i32 [rows + 1], `cols` i32, `vals` f32); returns the number of non-zeros, or −1 for a column index out of range (see kernels.wat).
+   */
+  csrRowsDense(vals: number, cols: number, starts: number, rows: number, nCols: number, x: number, out: number): number;
+  /**
+   * `[log1p(x) | u]` `[b, g + c]` and Σx per row `[b]` for counts `[b, g]` and covariates `[b, c]`; `csr`: the counts' non-zeros or 0;
+   * `table`: with `csr`, this kernel's own log1p of 0, 1, …, 4095 (f32 [4096]) for integer counts, or 0 (see kernels.wat).
+   */
+  log1pInput(x: number, u: number, out: number, lib: number, b: number, g: number, c: number, csr: number, table: number): void;
   /** One Adam step on n float32 values (see kernels.wat); an output may be its own input (each element is read before it is written). */
   adam(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, weightDecay: number, epsilon: number, bc2Sqrt: number, stepSize: number): void;
   /** dst `[cols, rows]` = transpose of src `[rows, cols]` (f32). */

@@ -220,6 +220,53 @@
     (local.get $k)
   )
 
+  ;; A minibatch read from the stored entries of its rows (a sparse source's): row r's entries are
+  ;; $starts[r] ≤ t < $starts[r + 1] (i32 [rows + 1]) of $vals (f32) and $ecols (i32 column indices).
+  ;; Writes the dense counts $x (f32 [rows, cols], each row zeroed, then its entries added) and their
+  ;; non-zeros at $out as buildCsr does (i32 row offsets [rows + 1], then column indices; $out holds
+  ;; rows + 2 + $starts[rows] i32: a scan may write one index past the last). A row whose columns increase and whose values are all non-zero
+  ;; lists its entries' columns as they come; any other row (repeated or unordered columns, stored
+  ;; zeros) is scanned after it is written. Returns the number of non-zeros, or −1 (nothing listed)
+  ;; for a column index outside [0, cols), which is then not written.
+  (func (export "csrRowsDense") (param $vals i32) (param $ecols i32) (param $starts i32) (param $rows i32) (param $cols i32) (param $x i32) (param $out i32) (result i32)
+    (local $r i32) (local $k i32) (local $k0 i32) (local $idx i32) (local $xr i32) (local $t i32) (local $end i32)
+    (local $c i32) (local $prev i32) (local $ok i32) (local $v f32) (local $at i32)
+    (local.set $idx (i32.add (local.get $out) (i32.shl (i32.add (local.get $rows) (i32.const 1)) (i32.const 2))))
+    (i32.store (local.get $out) (i32.const 0))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+        (memory.fill (local.get $xr) (i32.const 0) (i32.shl (local.get $cols) (i32.const 2)))
+        (local.set $t (i32.load (i32.add (local.get $starts) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $end (i32.load (i32.add (local.get $starts) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))))
+        (local.set $k0 (local.get $k))
+        (local.set $prev (i32.const -1))
+        (local.set $ok (i32.const 1))
+        (block $entriesDone
+          (loop $entry
+            (br_if $entriesDone (i32.ge_s (local.get $t) (local.get $end)))
+            (local.set $c (i32.load (i32.add (local.get $ecols) (i32.shl (local.get $t) (i32.const 2)))))
+            (if (i32.ge_u (local.get $c) (local.get $cols)) (then (return (i32.const -1))))
+            (local.set $v (f32.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 2)))))
+            (local.set $at (i32.add (local.get $xr) (i32.shl (local.get $c) (i32.const 2))))
+            (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (local.get $v)))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))) (local.get $c))
+            (local.set $ok (i32.and (local.get $ok) (i32.and (i32.gt_s (local.get $c) (local.get $prev)) (f32.ne (local.get $v) (f32.const 0)))))
+            (local.set $prev (local.get $c))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $entry)))
+        (if (i32.eqz (local.get $ok))
+          (then
+            (local.set $k (i32.add (local.get $k0) (call $nonZeros (local.get $xr) (local.get $cols)
+              (i32.add (local.get $idx) (i32.shl (local.get $k0) (i32.const 2))))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $k))
+        (br $row)))
+    (local.get $k)
+  )
+
   ;; Column indices of the non-zeros of row $r (at $xr, $in wide) into $idx, returning their number.
   ;; Without a CSR ($csr = 0) the row is scanned. Otherwise $csr holds the minibatch's non-zeros,
   ;; built once on the host: i32 row offsets [$rows + 1], then i32 column indices; they cover the
@@ -591,10 +638,12 @@
 
   ;; One row of log1pInput from its non-zero counts' column indices ($cols, i32 [n]) instead of a scan:
   ;; the row's g outputs are zeroed, then log1p (as in log1pInput) is taken of the listed counts four
-  ;; at a time; returns their sum (double precision).
-  (func $log1pRowCsr (param $xr i32) (param $or i32) (param $cols i32) (param $n i32) (param $g i32) (result f64)
+  ;; at a time; returns their sum (double precision). With $table (f32 [4096]: this formula's value
+  ;; at 0, 1, …, 4095, built by the caller; else 0) a group of four integer counts below 4096 is
+  ;; looked up instead (the same bits, no logarithm).
+  (func $log1pRowCsr (param $xr i32) (param $or i32) (param $cols i32) (param $n i32) (param $g i32) (param $table i32) (result f64)
     (local $t i32) (local $v v128) (local $u1 v128) (local $y v128) (local $sum f64) (local $sv f32) (local $su f32)
-    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $iv v128)
     (memory.fill (local.get $or) (i32.const 0) (i32.shl (local.get $g) (i32.const 2)))
     (block $vecDone
       (loop $vec
@@ -607,9 +656,20 @@
         (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $xr) (local.get $c1)))))
         (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (i32.add (local.get $xr) (local.get $c2)))))
         (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (i32.add (local.get $xr) (local.get $c3)))))
-        (local.set $u1 (f32x4.add (local.get $v) (v128.const f32x4 1 1 1 1)))
-        (local.set $y (f32x4.sub (call $vlog (local.get $u1))
-          (f32x4.div (f32x4.sub (f32x4.sub (local.get $u1) (v128.const f32x4 1 1 1 1)) (local.get $v)) (local.get $u1))))
+        (local.set $iv (i32x4.trunc_sat_f32x4_s (local.get $v)))
+        (if (i32.and (i32.ne (local.get $table) (i32.const 0))
+              (i32x4.all_true (v128.and (f32x4.eq (f32x4.convert_i32x4_s (local.get $iv)) (local.get $v))
+                (i32x4.lt_u (local.get $iv) (v128.const i32x4 4096 4096 4096 4096)))))
+          (then
+            (local.set $iv (i32x4.shl (local.get $iv) (i32.const 2)))
+            (local.set $y (f32x4.splat (f32.load (i32.add (local.get $table) (i32x4.extract_lane 0 (local.get $iv))))))
+            (local.set $y (f32x4.replace_lane 1 (local.get $y) (f32.load (i32.add (local.get $table) (i32x4.extract_lane 1 (local.get $iv))))))
+            (local.set $y (f32x4.replace_lane 2 (local.get $y) (f32.load (i32.add (local.get $table) (i32x4.extract_lane 2 (local.get $iv))))))
+            (local.set $y (f32x4.replace_lane 3 (local.get $y) (f32.load (i32.add (local.get $table) (i32x4.extract_lane 3 (local.get $iv)))))))
+          (else
+            (local.set $u1 (f32x4.add (local.get $v) (v128.const f32x4 1 1 1 1)))
+            (local.set $y (f32x4.sub (call $vlog (local.get $u1))
+              (f32x4.div (f32x4.sub (f32x4.sub (local.get $u1) (v128.const f32x4 1 1 1 1)) (local.get $v)) (local.get $u1))))))
         (f32.store (i32.add (local.get $or) (local.get $c0)) (f32x4.extract_lane 0 (local.get $y)))
         (f32.store (i32.add (local.get $or) (local.get $c1)) (f32x4.extract_lane 1 (local.get $y)))
         (f32.store (i32.add (local.get $or) (local.get $c2)) (f32x4.extract_lane 2 (local.get $y)))
@@ -639,8 +699,8 @@
   ;; (f32 [b, g + c]; u: f32 [b, c] covariates, copied) and lib = Σx (f32 [b], summed in double
   ;; precision). log1p(v) = ln(1+v) − ((1+v) − 1 − v)/(1+v) (the rounding of 1+v corrected); groups of
   ;; four zeros are written as zeros without a logarithm. With $csr (the counts' non-zeros built on the
-  ;; host, see $rowIndices; else 0) no row is scanned: see $log1pRowCsr.
-  (func (export "log1pInput") (param $x i32) (param $u i32) (param $out i32) (param $lib i32) (param $b i32) (param $g i32) (param $c i32) (param $csr i32)
+  ;; host, see $rowIndices; else 0) no row is scanned: see $log1pRowCsr, and $table (or 0) is its table.
+  (func (export "log1pInput") (param $x i32) (param $u i32) (param $out i32) (param $lib i32) (param $b i32) (param $g i32) (param $c i32) (param $csr i32) (param $table i32)
     (local $r i32) (local $start i32) (local $j i32) (local $xr i32) (local $or i32)
     (local $v v128) (local $u1 v128) (local $lo v128) (local $hi v128)
     (local $sv f32) (local $su f32) (local $sum f64)
@@ -655,7 +715,7 @@
             (local.set $sum (call $log1pRowCsr (local.get $xr) (local.get $or)
               (i32.add (local.get $csr) (i32.shl (i32.add (i32.add (local.get $b) (i32.const 1)) (local.get $start)) (i32.const 2)))
               (i32.sub (i32.load (i32.add (local.get $csr) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (local.get $start))
-              (local.get $g))))
+              (local.get $g) (local.get $table))))
           (else
             (local.set $lo (v128.const f64x2 0 0))
             (local.set $hi (v128.const f64x2 0 0))
@@ -708,14 +768,15 @@
   ;; for an integer count 1 ≤ x ≤ 16, rows[r] += table[j·17 + x] (f64 [g, 17], lnΓ(x+θ_j) − lnΓ(θ_j)
   ;; − ln x!, built by the caller); any other non-zero count's flat index r·g + j goes to $exc
   ;; (i32) for the caller. $rows: f64 [b], added to. $idx: i32 [g] scratch. $csr: the counts' non-zeros
-  ;; built on the host, or 0 to scan the rows (see $rowIndices). Returns the number of $exc entries.
-  (func $nbCountTerms (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
+  ;; built on the host, or 0 to scan the rows (see $rowIndices): a pattern of $csrRows rows whose rows
+  ;; $r0 … $r0 + b − 1 are these. Returns the number of $exc entries.
+  (func $nbCountTerms (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (param $csrRows i32) (param $r0 i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $s f64)
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
-        (local.set $n (call $rowIndices (local.get $xr) (local.get $r) (local.get $g) (local.get $idx) (local.get $csr) (local.get $b) (local.get $g)))
+        (local.set $n (call $rowIndices (local.get $xr) (i32.add (local.get $r0) (local.get $r)) (local.get $g) (local.get $idx) (local.get $csr) (local.get $csrRows) (local.get $g)))
         (local.set $s (f64.const 0))
         (local.set $t (i32.const 0))
         (block $nzDone
@@ -744,13 +805,13 @@
   ;; The count part of dθ: for each non-zero integer count 1 ≤ x ≤ 16 at (r, j), acc[j] += dy[r]·table[j·17 + x]
   ;; (f64 [g, 17], ψ(x+θ_j) − ψ(θ_j)); other non-zero counts' flat indices go to $exc as in nbCountTerms.
   ;; $dy: f32 [b]; $acc: f64 [g], added to; $csr as in nbCountTerms. Returns the number of $exc entries.
-  (func $nbCountGrads (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (result i32)
+  (func $nbCountGrads (export "nbCountGrads") (param $x i32) (param $table i32) (param $dy i32) (param $acc i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (param $csrRows i32) (param $r0 i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $d f64) (local $a i32)
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
-        (local.set $n (call $rowIndices (local.get $xr) (local.get $r) (local.get $g) (local.get $idx) (local.get $csr) (local.get $b) (local.get $g)))
+        (local.set $n (call $rowIndices (local.get $xr) (i32.add (local.get $r0) (local.get $r)) (local.get $g) (local.get $idx) (local.get $csr) (local.get $csrRows) (local.get $g)))
         (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (i32.shl (local.get $r) (i32.const 2))))))
         (local.set $t (i32.const 0))
         (block $nzDone
