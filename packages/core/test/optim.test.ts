@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Adam, EarlyStopping, InvalidOptionError, LinearWarmup, ReduceLROnPlateau, initEngine } from '../src/index';
+import { deferGradient, deferGradients } from '../src/fused/deferred-gradients';
+import { dataWrittenInPlace, engineValues } from '../src/wasm/kernels';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', report: null });
@@ -107,6 +109,39 @@ describe('Adam', () => {
     expect(tf.memory().numTensors).toBe(before);
     expectClose(w.dataSync(), want[0]!, 1e-5);
     opt.dispose();
+  });
+
+  it('updates the variables whose gradients worker threads still compute last, with the values of the update in order', () => {
+    const init = [Float32Array.from([1, -2, 3]), Float32Array.from([0.5, 0.25])];
+    const grads = [Float32Array.from([0.1, 0.2, -0.3]), Float32Array.from([-1, 2])];
+    const run = (deferFirst: boolean) => {
+      const vars = init.map((v) => tf.variable(tf.tensor1d(v)));
+      const opt = new Adam(vars, { learningRate: 0.01 });
+      let secondAtSettle: number[] | null = null;
+      deferGradients(() => {
+        const g0 = tf.zeros([3]);
+        const g1 = tf.tensor1d(grads[1]!);
+        if (deferFirst) {
+          // the first variable's gradient is written only when settled (as a worker's job would)
+          deferGradient([g0], () => {
+            secondAtSettle = Array.from(vars[1]!.dataSync());
+            engineValues(g0).set(grads[0]!);
+            dataWrittenInPlace(g0);
+          });
+        } else engineValues(g0).set(grads[0]!);
+        opt.applyGradients([g0, g1]);
+        tf.dispose([g0, g1]);
+      });
+      const out = vars.map((v) => Array.from(v.dataSync()));
+      opt.dispose();
+      tf.dispose(vars);
+      return { out, secondAtSettle };
+    };
+    const deferred = run(true);
+    expect(deferred.secondAtSettle, 'the other variable was updated before the deferred gradient was settled').not.toEqual(Array.from(init[1]!));
+    const inOrder = run(false);
+    expect(inOrder.out[0], 'the first gradient was written').not.toEqual(Array.from(init[0]!));
+    expect(deferred.out).toEqual(inOrder.out);
   });
 
   it('saves and restores its state so a resumed run continues identically', async () => {

@@ -55,6 +55,11 @@ export function deferGradient(tensors: readonly tf.Tensor[], write: () => void):
   deferredStats.deferred++;
 }
 
+/** Whether `t` is a deferred gradient not written yet (its job pending). */
+export function isDeferred(t: tf.Tensor): boolean {
+  return jobs.has(t);
+}
+
 function run(job: Job): void {
   for (const t of job.tensors) jobs.delete(t);
   job.write();

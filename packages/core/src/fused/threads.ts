@@ -4,7 +4,7 @@ import { GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-binary';
 import { relaxedSimd } from '../wasm/relaxed-simd';
 
 /** The kernels of `gemm.wat` (every pointer a byte offset into the pool's shared memory). */
-export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'buildCsr', 'sparseAffineCsrChunks', 'sparseAffineGradCsrCols', 'transpose', 'softmaxLibRows', 'softmaxLibBackRows', 'nbForwardExceptions', 'nbBackwardExceptions', 'lgammaRatioTable'] as const;
+export const KERNELS = ['gemm', 'packPanels', 'colSums', 'nbForwardChunks', 'nbBackwardChunks', 'logF32', 'buildCsr', 'sparseAffineCsrChunks', 'sparseAffineGradCsrCols', 'transpose', 'transposeRows', 'softmaxLibRows', 'softmaxLibBackRows', 'nbForwardExceptions', 'nbBackwardExceptions', 'lgammaRatioTable'] as const;
 /** A kernel of `gemm.wat`. */
 export type KernelName = (typeof KERNELS)[number];
 

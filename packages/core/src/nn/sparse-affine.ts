@@ -3,7 +3,7 @@ import { defineJsKernel } from './js-kernel';
 import { engineOffset, simdKernels, simdKernelsFor } from '../wasm/kernels';
 import { knownNonZeros, nonZeroStats } from './counts-csr';
 import { fastPaths } from './fast-paths';
-import { fusedThreads, threadedLimit, threadsAvailable } from '../fused/threads';
+import { fusedThreads, threadedLimit, threadsAvailable, type SplitTask } from '../fused/threads';
 
 // The affine map x · Wᵀ + b of a layer whose input is data with many zeros (an encoder's first
 // layer: log-counts and one-hot covariates), computed on the non-zeros of x only: forward
@@ -117,8 +117,8 @@ function forwardThreaded(x: Float32Array, w: Float32Array, b: Float32Array, y: F
 
 /**
  * dW and db on the fused threads: dWᵀ split by input columns (each thread adds its columns' non-zeros,
- * rows in order) and db by outputs, each element's sum as the single-thread kernel's. Returns false
- * where it does not apply.
+ * rows in order, then writes them transposed into dW) and db by outputs, each element's sum as the
+ * single-thread kernel's. Returns false where it does not apply.
  */
 function gradThreaded(x: Float32Array, dy: Float32Array, dW: Float32Array, db: Float32Array, rows: number, inDim: number, n: number, nz: Float32Array | null, csrCols: number): boolean {
   if (!threadedSparseApplies(rows, inDim, n)) return false;
@@ -133,11 +133,13 @@ function gradThreaded(x: Float32Array, dy: Float32Array, dW: Float32Array, db: F
   }
   const [dya, idx, dwt, dwa, dba] = [pool.alloc(rows * n), pool.alloc(inDim), pool.alloc(inDim * n), pool.alloc(n * inDim), pool.alloc(n)];
   pool.write(dya, dy);
-  pool.run([
+  const tasks: SplitTask[] = [
     { kernel: 'sparseAffineGradCsrCols', args: [input.xa, rows, inDim, dya, n, dwt, input.csr, input.csrCols, idx, 0, 0], splitAt: 9, units: inDim, align: 16 },
+    // the same split as the line above: each thread transposes the rows of dWᵀ it wrote
+    { kernel: 'transposeRows', args: [dwt, inDim, n, dwa, 0, 0], splitAt: 4, units: inDim, align: 16 },
     { kernel: 'colSums', args: [dya, n, rows, dba, 0, 0], splitAt: 4, units: n, align: 4 },
-  ]);
-  pool.call('transpose', dwt, inDim, n, dwa);
+  ];
+  pool.run(tasks);
   dW.set(pool.view(dwa, n * inDim));
   db.set(pool.view(dba, n));
   return true;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError } from '../errors';
 import { defineJsKernel, jsKernelsAvailable } from '../nn/js-kernel';
-import { deferGradients, settle } from '../fused/deferred-gradients';
+import { deferGradients, isDeferred, settle } from '../fused/deferred-gradients';
 import { fastPaths } from '../nn/fast-paths';
 import { dataWrittenInPlace, engineOffset, simdKernels, simdKernelsFor, soleOffset } from '../wasm/kernels';
 
@@ -203,7 +203,10 @@ export class Adam {
       // with the SIMD kernels every variable takes the one-pass update, whatever its size
       const simd = kernel !== null && simdKernels() !== null;
       const attrs = { beta1: this.beta1, beta2: this.beta2, weightDecay: this.weightDecay, epsilon: this.epsilon, bc2Sqrt, stepSize };
-      for (let i = 0; i < this.vars.length; i++) {
+      // the variables whose gradients worker threads are still computing (`deferred-gradients`) last:
+      // their threads work while the others are updated (each variable's update is independent)
+      const order = [...this.vars.keys()].sort((a, b) => Number(isDeferred(list[a]!)) - Number(isDeferred(list[b]!)));
+      for (const i of order) {
         const p = this.vars[i]!;
         let g = list[i]!;
         settle(g);

@@ -505,16 +505,16 @@
         (br $b1)))
   )
 
-  ;; dst (f32 [cols, rows]) = transpose of src (f32 [rows, cols]): 4 × 4 blocks by vector shuffles, in
+  ;; dst (f32 [cols, ldd], columns 0 … rows − 1) = transpose of src (f32 [rows, cols]): 4 × 4 blocks by vector shuffles, in
   ;; strips of 64 columns (the written rows stay in cache); the last rows % 4 and cols % 4 one by one.
-  (func (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
+  (func $transposeLd (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $jt i32) (local $jtEnd i32) (local $i0 i32) (local $j0 i32) (local $rows4 i32) (local $cols4 i32)
     (local $p i32) (local $q i32) (local $ld i32) (local $lo i32) (local $i i32) (local $j i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $lo (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $lo (i32.shl (local.get $ldd) (i32.const 2)))
     (block $tDone
       (loop $tLoop
         (br_if $tDone (i32.ge_s (local.get $jt) (local.get $cols4)))
@@ -538,7 +538,7 @@
                 (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
                 (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
                 (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
-                (local.set $q (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $rows)) (local.get $i0)) (i32.const 2))))
+                (local.set $q (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $ldd)) (local.get $i0)) (i32.const 2))))
                 (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
                 (v128.store (i32.add (local.get $q) (local.get $lo)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
                 (v128.store (i32.add (local.get $q) (i32.shl (local.get $lo) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
@@ -558,7 +558,7 @@
         (block $cDone
           (loop $cLoop
             (br_if $cDone (i32.ge_s (local.get $j) (local.get $cols)))
-            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $i)) (i32.const 2)))
               (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $cLoop)))
@@ -572,7 +572,7 @@
         (block $c2Done
           (loop $c2Loop
             (br_if $c2Done (i32.ge_s (local.get $j) (local.get $cols)))
-            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $i)) (i32.const 2)))
               (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $c2Loop)))
@@ -581,7 +581,20 @@
   )
 
 
-  ;; One Adam step (torch.optim.Adam, coupled weight decay) on n float32 values, in float32:
+    ;; dst (f32 [cols, rows]) = transpose of src (f32 [rows, cols]).
+  (func (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
+    (call $transposeLd (local.get $src) (local.get $rows) (local.get $cols) (local.get $dst) (local.get $rows))
+  )
+
+  ;; The rows $r0 ≤ r < $r1 of src (f32 [rows, cols]) into columns $r0 … $r1 − 1 of dst (f32 [cols, rows]):
+  ;; transpose's work split by rows, each part's values written by one call.
+  (func (export "transposeRows") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $r0 i32) (param $r1 i32)
+    (if (i32.ge_s (local.get $r0) (local.get $r1)) (then (return)))
+    (call $transposeLd (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r0) (local.get $cols)) (i32.const 2))) (i32.sub (local.get $r1) (local.get $r0))
+      (local.get $cols) (i32.add (local.get $dst) (i32.shl (local.get $r0) (i32.const 2))) (local.get $rows))
+  )
+
+;; One Adam step (torch.optim.Adam, coupled weight decay) on n float32 values, in float32:
   ;;   g' = g + wd·p;  m' = b1·m + (1−b1)·g';  v' = b2·v + (1−b2)·g'²;  p' = p − step·m' / (√v' / bc2 + eps)
   ;; reading p, g, m, v and writing p', m', v' (outputs may not alias the inputs).
   (func (export "adam")
