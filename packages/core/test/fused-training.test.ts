@@ -3,7 +3,7 @@ import { InvaeModel, initEngine, rowSource, simulate, tf, trainModel, type Train
 import { fastPaths } from '../src/nn/fast-paths';
 import { threadedLimits, threadedStats } from '../src/fused/affine';
 import { threadedNbLimits } from '../src/likelihoods/nb-fused';
-import { decoderNbLimits, decoderNbStats } from '../src/fused/decoder-nb';
+import { decoderNbLimits, decoderNbPrepared, decoderNbStats } from '../src/fused/decoder-nb';
 import { threadedSparseLimits, threadedSparseStats } from '../src/nn/sparse-affine';
 import { fusedThreads } from '../src/fused/threads';
 import { StandardNormalPrior } from './model-helpers';
@@ -97,6 +97,20 @@ describe('training on the fused threaded products', () => {
     const two = await train({ threaded: true, threads: 2 });
     expect(two.curve).toEqual(one.curve);
     for (const [k, w] of one.weights) expect(Buffer.from(two.weights.get(k)!.buffer).equals(Buffer.from(w.buffer)), k).toBe(true);
+  });
+
+  it('stages the fused decoder\'s weights ahead on the worker threads in each step: the weights of staging them in the op', async () => {
+    fastPaths.decoderPrepare = false;
+    const before = { ...decoderNbPrepared };
+    const inOp = await train({ threaded: true, threads: 2 });
+    expect(decoderNbPrepared.started, 'nothing staged ahead when switched off').toBe(before.started);
+    fastPaths.decoderPrepare = true;
+    const ahead = await train({ threaded: true, threads: 2 });
+    // 10 epochs of 3 steps: each step's forward pass used what was staged ahead
+    expect(decoderNbPrepared.used - before.used).toBe(30);
+    expect(decoderNbPrepared.started - before.started).toBe(30);
+    expect(ahead.curve).toEqual(inOp.curve);
+    for (const [k, w] of inOp.weights) expect(Buffer.from(ahead.weights.get(k)!.buffer).equals(Buffer.from(w.buffer)), k).toBe(true);
   });
 
   it('runs the decoder output layer (256 × 128 → 2000) on the threaded products at the default limit, a small layer on the engine', () => {

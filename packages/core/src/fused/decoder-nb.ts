@@ -3,6 +3,7 @@ import { toTensor } from './affine';
 import { FusedThreads, fusedThreads, threadedLimit, threadsAvailable, type SplitTask } from './threads';
 import { dataWrittenInPlace, engineOffset, engineValues } from '../wasm/kernels';
 import { fastPaths } from '../nn/fast-paths';
+import { uninitializedTensor } from '../nn/js-kernel';
 import { csrWords as csrWordsOf, knownNonZeros, nonZeroStats } from '../nn/counts-csr';
 import { deferGradient, deferralScope, gradientsDeferrable, settleAll } from './deferred-gradients';
 import { CHUNK_ROWS, LOG_FACTORIAL_SMALL, STRIDE, digammaDiffTable, f32Bits, thetaGradSum } from '../likelihoods/nb-fused';
@@ -113,8 +114,55 @@ export const decoderNbStats = { forward: 0, recomputed: 0 };
 /** Milliseconds spent per phase, summed over calls (profiling; see scripts/profile-step.mjs). */
 export const decoderNbTimes = { stage: 0, pack: 0, forward: 0, tail: 0, backward1: 0, backward2: 0, out: 0 };
 
+/**
+ * Lays out one operation's buffers and writes what depends on the weights only (W, b, θ, ln(θ+ε), the
+ * ln k! tables); {@link packTasks} then packs W and tabulates the small counts' terms.
+ */
+function stageWeights(pool: FusedThreads, w: Float32Array, bias: Float32Array, theta: Float32Array, b: number, g: number, k: number, eps: number, csrWords: number): Layout {
+  // a deferred dW / db of an earlier pass, or a staging started ahead, still in the pool's memory:
+  // written out, and finished, before it is reused
+  settleAll();
+  pool.finish();
+  const L = layout(pool, b, g, k, csrWords);
+  pool.write(L.w, w);
+  pool.write(L.bias, bias);
+  pool.write(L.theta, theta);
+  const tmp = pool.view(L.tmp, g);
+  for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
+  pool.call('logF32', L.tmp, L.lte, g);
+  const buf = pool.memory.buffer;
+  new Float64Array(buf, L.logFact, logFactorials().length).set(logFactorials());
+  new Float64Array(buf, L.logFactSmall, STRIDE).set(LOG_FACTORIAL_SMALL);
+  return L;
+}
+
+/** Wᵀ in panels of genes (forward), W in panels of hidden units (dh = dl · W), and per gene lnΓ(x+θ) − lnΓ(θ) − ln x! for the counts x ≤ 16 (nb-fused's lgammaRatioTable). */
+function packTasks(L: Layout): SplitTask[] {
+  const { g, k } = L;
+  return [
+    { kernel: 'packPanels', args: [L.w, 1, k, k, g, L.packWt, 0, 0], splitAt: 6, units: panels(g) },
+    { kernel: 'packPanels', args: [L.w, k, 1, g, k, L.packW, 0, 0], splitAt: 6, units: panels(k) },
+    { kernel: 'lgammaRatioTable', args: [L.theta, L.tableF, L.logFactSmall, 0, 0], splitAt: 3, units: g },
+  ];
+}
+
+/**
+ * The weights' staging of the next forward pass, started ahead by {@link decoderNbPrepare} on the
+ * worker threads: used by the forward pass of the same optimiser step (deferral scope) with the same
+ * W, b, θ values, batch size and non-zeros, the pool untouched since; else discarded.
+ */
+let prepared: { scope: number; resets: number; w: number; bias: number; theta: Float32Array; b: number; csrWords: number; eps: number; L: Layout } | null = null;
+
+/** Number of forward passes whose weights were staged ahead (tests check which path ran). */
+export const decoderNbPrepared = { started: 0, used: 0 };
+
+/** The used words of packed non-zeros of b rows: row offsets [b + 1], then the column indices. */
+function usedCsrWords(nz: Float32Array | null, b: number): number {
+  return nz ? b + 1 + csrWordsOf(nz)[b]! : 0;
+}
+
 /** Forward pass: per-cell log-likelihood `[b]`; leaves μ, freq, ln(θ+μ+ε) and the packed W in the pool. */
-function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, nz: Float32Array | null, b: number, g: number, k: number, eps: number): { L: Layout; out: Float32Array } {
+function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, nz: Float32Array | null, b: number, g: number, k: number, eps: number, ids: { w: number; bias: number }): { L: Layout; out: Float32Array } {
   const T = decoderNbTimes;
   let t = performance.now();
   const lap = (key: keyof typeof decoderNbTimes) => {
@@ -122,35 +170,27 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
     T[key] += now - t;
     t = now;
   };
-  // a deferred dW / db of an earlier pass still in the pool's memory: written out before it is reused
-  settleAll();
-  // the used words of the counts' non-zeros: row offsets [b + 1], then the column indices
-  const csrWords = nz ? b + 1 + csrWordsOf(nz)[b]! : 0;
-  const L = layout(pool, b, g, k, csrWords);
+  const csrWords = usedCsrWords(nz, b);
+  const p = prepared;
+  prepared = null;
+  let L: Layout;
+  if (p && p.scope === deferralScope() && p.resets === pool.resets && p.w === ids.w && p.bias === ids.bias && p.b === b && p.csrWords === csrWords && p.eps === eps && p.theta.length === theta.length && p.theta.every((v, j) => Object.is(v, theta[j]))) {
+    // staged and being packed ahead: the run below waits for the packing
+    decoderNbPrepared.used++;
+    L = p.L;
+    lap('stage');
+  } else {
+    L = stageWeights(pool, w, bias, theta, b, g, k, eps, csrWords);
+    lap('stage');
+    pool.run(packTasks(L));
+    lap('pack');
+  }
   const chunks = Math.ceil(b / CHUNK_ROWS);
   if (nz) pool.write(L.csr, nz.subarray(0, csrWords));
   else nonZeroStats.scans++;
   pool.write(L.h, h);
-  pool.write(L.w, w);
-  pool.write(L.bias, bias);
-  pool.write(L.theta, theta);
   pool.write(L.lib, lib);
   pool.write(L.x, x);
-  const tmp = pool.view(L.tmp, g);
-  for (let j = 0; j < g; j++) tmp[j] = theta[j]! + eps;
-  pool.call('logF32', L.tmp, L.lte, g);
-  const buf = pool.memory.buffer;
-  new Float64Array(buf, L.logFact, logFactorials().length).set(logFactorials());
-  new Float64Array(buf, L.logFactSmall, STRIDE).set(LOG_FACTORIAL_SMALL);
-  lap('stage');
-  pool.run([
-    // Wᵀ in panels of genes (forward), W in panels of hidden units (dh = dl · W)
-    { kernel: 'packPanels', args: [L.w, 1, k, k, g, L.packWt, 0, 0], splitAt: 6, units: panels(g) },
-    { kernel: 'packPanels', args: [L.w, k, 1, g, k, L.packW, 0, 0], splitAt: 6, units: panels(k) },
-    // per gene lnΓ(x+θ) − lnΓ(θ) − ln x! for the counts x ≤ 16 (nb-fused's lgammaRatioTable)
-    { kernel: 'lgammaRatioTable', args: [L.theta, L.tableF, L.logFactSmall, 0, 0], splitAt: 3, units: g },
-  ]);
-  lap('pack');
   pool.run([
     { kernel: 'gemm', args: [L.h, k, 1, L.packWt, L.logits, g, L.bias, g, k, 0, 0, 0, panels(g)], splitAt: 9, units: b, align: CHUNK_ROWS },
     { kernel: 'softmaxLibRows', args: [L.logits, L.lib, L.freq, L.mu, g, 0, 0], splitAt: 5, units: b, align: CHUNK_ROWS },
@@ -159,7 +199,7 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
     { kernel: 'nbForwardExceptions', args: [L.x, L.theta, L.rows, L.exc, L.counts, L.logFact, g, CHUNK_ROWS, 0, 0], splitAt: 8, units: chunks },
   ]);
   lap('forward');
-  const rowsV = new Float64Array(buf, L.rows, b);
+  const rowsV = new Float64Array(pool.memory.buffer, L.rows, b);
   const out = new Float32Array(b);
   for (let r = 0; r < b; r++) out[r] = rowsV[r]!;
   lap('tail');
@@ -213,8 +253,9 @@ function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32
     // on the workers, while this thread sums dθ and goes on with the backward pass; the same kernels
     // on the same data, so the values are those of the run below
     pool.start(weightTasks);
-    dw = tf.zeros([g, k]) as tf.Tensor2D;
-    db = tf.zeros([g]) as tf.Tensor1D;
+    // written in full when settled, before anything reads them
+    dw = uninitializedTensor([g, k]) as tf.Tensor2D;
+    db = uninitializedTensor([g]) as tf.Tensor1D;
     const [dwT, dbT] = [dw, db];
     deferGradient([dwT, dbT], () => {
       pool.finish();
@@ -284,18 +325,45 @@ export const decoderNbLimits = { minElements: threadedLimit(1 << 16), maxElement
  * all float32.
  */
 export function decoderNbApplies(b: number, w: tf.Tensor, library: tf.Tensor, x: tf.Tensor): boolean {
+  return library.rank === 2 && library.dtype === 'float32' && library.shape[0] === b && library.shape[1] === 1 && decoderNbFits(b, w, x);
+}
+
+/** {@link decoderNbApplies} but for the library size. */
+function decoderNbFits(b: number, w: tf.Tensor, x: tf.Tensor): boolean {
   const backend = tf.getBackend();
   return (
     (backend === 'wasm' || backend === 'cpu') &&
-    w.rank === 2 && x.rank === 2 && library.rank === 2 &&
-    w.dtype === 'float32' && x.dtype === 'float32' && library.dtype === 'float32' &&
+    w.rank === 2 && x.rank === 2 &&
+    w.dtype === 'float32' && x.dtype === 'float32' &&
     x.shape[0] === b && x.shape[1] === w.shape[0] &&
-    library.shape[0] === b && library.shape[1] === 1 &&
     w.shape[0]! >= 4 &&
     b * w.shape[0]! >= decoderNbLimits.minElements &&
     b * w.shape[0]! <= decoderNbLimits.maxElements &&
     threadsAvailable()
   );
+}
+
+/**
+ * Starts, on the worker threads, the part of the next {@link decoderNbLogLik} of this optimiser step
+ * that depends on the weights only (packing W, the small counts' table), so that it runs while this
+ * thread computes the encoder; that call then waits for it instead of doing it. `b` cells with
+ * counts `x`, W, b, θ as that call will get them. Does nothing outside a deferral scope (an
+ * optimiser step), without worker threads, or where {@link decoderNbApplies} would not hold.
+ */
+export function decoderNbPrepare(w: tf.Tensor2D, bias: tf.Tensor1D, theta: tf.Tensor1D, x: tf.Tensor2D, eps = 1e-8): void {
+  const b = x.shape[0];
+  const scope = deferralScope();
+  if (scope === 0 || tf.getBackend() !== 'wasm' || theta.dtype !== 'float32' || bias.dtype !== 'float32') return;
+  if (!decoderNbFits(b, w, x)) return;
+  const pool = decoderPool();
+  if (pool.threads < 2) return;
+  const known = knownNonZeros(x);
+  const nz = known && known.csrCols === w.shape[0] && known.csr.rows === b ? engineValues(known.csr.packed) : null;
+  const thetaV = engineValues(theta);
+  const L = stageWeights(pool, engineValues(w), engineValues(bias), thetaV, b, w.shape[0], w.shape[1], eps, usedCsrWords(nz, b));
+  pool.start(packTasks(L));
+  decoderNbPrepared.started++;
+  prepared = { scope, resets: pool.resets, w: w.id, bias: bias.id, theta: thetaV.slice(), b, csrWords: usedCsrWords(nz, b), eps, L };
 }
 
 /**
@@ -314,7 +382,7 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
   const known = knownNonZeros(x);
   const nz = known && known.csrCols === g && known.csr.rows === b ? known.csr.packed : null;
   const run = (hv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor, tv: tf.Tensor) => {
-    const out = forward(pool, engineValues(hv), engineValues(wv), engineValues(bv), engineValues(tv), engineValues(library), engineValues(x), nz && !nz.isDisposed ? engineValues(nz) : null, b, g, k, eps);
+    const out = forward(pool, engineValues(hv), engineValues(wv), engineValues(bv), engineValues(tv), engineValues(library), engineValues(x), nz && !nz.isDisposed ? engineValues(nz) : null, b, g, k, eps, { w: w.id, bias: bias.id });
     current = ++generation;
     return out;
   };

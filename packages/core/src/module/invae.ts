@@ -291,6 +291,8 @@ export class InvaeModel {
   private forwardUnchecked(x: tf.Tensor2D, inv: tf.Tensor2D | null, spurAll: tf.Tensor2D | null, opts: ForwardOptions, lossOnly = false): ForwardResult {
     const { ref: spur, query } = this.splitSpur(spurAll);
     const training = opts.training && !this.referenceFrozen;
+    // the fused NB decoder's weight staging on the worker threads while the encoder runs here
+    if (lossOnly) this.decoder.prepareNbLogLikFused(x);
     const enc = this.encoder.apply(x, inv, spur, training, query);
     const eps = opts.eps ?? (tf.randomNormal(enc.mean.shape) as tf.Tensor2D);
     const z = tf.add(enc.mean, tf.mul(eps, tf.sqrt(enc.variance))) as tf.Tensor2D;

@@ -4,7 +4,7 @@ import { linearProduct } from '../nn/linear-product';
 import { MLP, mlpWeightShapes, type MLPOptions } from '../nn/mlp';
 import { log1pInput } from '../nn/log1p-input';
 import { fastPaths } from '../nn/fast-paths';
-import { decoderNbApplies, decoderNbLogLik } from '../fused/decoder-nb';
+import { decoderNbApplies, decoderNbLogLik, decoderNbPrepare } from '../fused/decoder-nb';
 import { prefixed, type NamedVariable, type SeedStream } from '../nn/variables';
 import type { ResolvedInvaeModelConfig } from './config';
 
@@ -240,6 +240,16 @@ export class Decoder {
     const theta = tf.exp(this.rawTheta!) as tf.Tensor1D;
     const { logLik, mean } = decoderNbLogLik(h, this.freq.weight as tf.Tensor2D, this.freq.bias as tf.Tensor1D, theta, library, x);
     return { logPxZ: logLik, mean, theta };
+  }
+
+  /**
+   * NB only: starts the part of {@link nbLogLikFused} of this optimiser step that depends on the
+   * weights only (`fused/decoder-nb`'s `decoderNbPrepare`) for counts `x`, to run while the encoder
+   * does; nothing where the fused op would not run.
+   */
+  prepareNbLogLikFused(x: tf.Tensor2D): void {
+    if (this.config.decoderDist !== 'nb' || this.config.decoderPaths || !this.freq || !fastPaths.fusedDecoderNb || !fastPaths.nbKernel || !fastPaths.decoderPrepare) return;
+    tf.tidy(() => decoderNbPrepare(this.freq!.weight as tf.Tensor2D, this.freq!.bias as tf.Tensor1D, tf.exp(this.rawTheta!) as tf.Tensor1D, x));
   }
 
   /** The latents the main network reads and (with masked paths) the dedicated ones, the last K invariant dimensions. */

@@ -145,7 +145,7 @@ function entriesKernel() {
 export function countsFromStoredEntries(rows: number, cols: number, n: number, write: (starts: Int32Array, cols: Int32Array, values: Float32Array) => void): { x: tf.Tensor2D; csr: CountsCsr } | null {
   if (!simdKernels() || !Number.isSafeInteger(n) || n < 0) return null;
   // not zeroed: the kernel reads the starts (checked below) and the entries between them, which `write` wrote
-  const staged = uninitializedTensor(rows + 1 + 2 * n);
+  const staged = uninitializedTensor([rows + 1 + 2 * n]);
   try {
     const view = engineView(staged);
     if (!view) return null;

@@ -76,6 +76,8 @@ export const fastPaths = {
    * on with the backward pass, inside an optimiser step (`fused/deferred-gradients`).
    */
   deferredGradients: true,
+  /** Inside an optimiser step, the fused NB decoder op's weight staging (packing W) started on the worker threads before the encoder runs (`fused/decoder-nb`'s `decoderNbPrepare`). */
+  decoderPrepare: true,
   fusedDecoderNb: threadedOn('decoder') && !(typeof process !== 'undefined' && process.env?.INVAE_FUSED_DECODER === '0'),
 };
 

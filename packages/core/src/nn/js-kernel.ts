@@ -121,11 +121,19 @@ export function jsKernelsAvailable(): boolean {
 let uninitializedKernel: ((inputs: readonly tf.Tensor[], attrs?: Record<string, number>) => tf.Tensor[]) | null = null;
 
 /**
- * A new float32 tensor of `n` values whose contents are unspecified (on the wasm engine whatever its
- * memory held; elsewhere zeros): for staging that is written in full before it is read, without the
- * engine's fill. Use it only where {@link jsKernelsAvailable} is true.
+ * A new float32 tensor of `shape` whose contents are unspecified (on the wasm engine whatever its
+ * memory held; elsewhere zeros): for staging or results written in full before they are read,
+ * without the engine's fill or a host array of zeros. Use it only where {@link jsKernelsAvailable} is true.
  */
-export function uninitializedTensor(n: number): tf.Tensor1D {
-  uninitializedKernel ??= defineJsKernel({ name: 'InvaeUninitialized', inputs: [], outputShapes: (_, { n: size }) => [[size!]], body: () => {} });
-  return uninitializedKernel([], { n })[0] as tf.Tensor1D;
+export function uninitializedTensor(shape: readonly number[]): tf.Tensor {
+  // the shape travels as attributes (rank ≤ 4 here)
+  uninitializedKernel ??= defineJsKernel({
+    name: 'InvaeUninitialized',
+    inputs: [],
+    outputShapes: (_, a) => [[a.d0!, a.d1!, a.d2!, a.d3!].slice(0, a.rank!)],
+    body: () => {},
+  });
+  if (shape.length < 1 || shape.length > 4) throw new RangeError(`uninitializedTensor: rank ${shape.length} (1 to 4 supported)`);
+  const [d0, d1, d2, d3] = [...shape, 0, 0, 0];
+  return uninitializedKernel([], { rank: shape.length, d0: d0!, d1: d1!, d2: d2!, d3: d3! })[0]!;
 }
