@@ -110,7 +110,7 @@ function kernels() {
 /** Entries of the SIMD kernel's log1p table: the integer counts 0 … 4095. */
 const SIMD_TABLE_SIZE = 4096;
 
-let simdTable: { backend: string; values: tf.Tensor1D } | null = null;
+let simdTable: { backend: object; values: tf.Tensor1D } | null = null;
 
 /**
  * log1p of 0, 1, …, 4095 computed by this engine's own dense SIMD kernel (so a lookup gives the bits
@@ -119,7 +119,8 @@ let simdTable: { backend: string; values: tf.Tensor1D } | null = null;
  */
 function log1pTable(): tf.Tensor1D | null {
   if (!fastPaths.log1pTable || !simdKernels()) return null;
-  const backend = tf.getBackend();
+  // the engine instance itself: a re-registered engine of the same name has a memory of its own
+  const backend = tf.backend() as object;
   if (simdTable && simdTable.backend === backend && !simdTable.values.isDisposed) return simdTable.values;
   const scans = nonZeroStats.scans;
   const values = tf.tidy(() => {
