@@ -114,6 +114,16 @@ export const decoderNbStats = { forward: 0, recomputed: 0 };
 /** Milliseconds spent per phase, summed over calls (profiling; see scripts/profile-step.mjs). */
 export const decoderNbTimes = { stage: 0, pack: 0, forward: 0, tail: 0, backward1: 0, backward2: 0, out: 0 };
 
+/** Adds the time since its last call (or its creation) to a phase of {@link decoderNbTimes}. */
+function phaseTimer(): (key: keyof typeof decoderNbTimes) => void {
+  let t = performance.now();
+  return (key) => {
+    const now = performance.now();
+    decoderNbTimes[key] += now - t;
+    t = now;
+  };
+}
+
 /**
  * Lays out one operation's buffers and writes what depends on the weights only (W, b, θ, ln(θ+ε), the
  * ln k! tables); {@link packTasks} then packs W and tabulates the small counts' terms.
@@ -163,13 +173,7 @@ function usedCsrWords(nz: Float32Array | null, b: number): number {
 
 /** Forward pass: per-cell log-likelihood `[b]`; leaves μ, freq, ln(θ+μ+ε) and the packed W in the pool. */
 function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Float32Array, theta: Float32Array, lib: Float32Array, x: Float32Array, nz: Float32Array | null, b: number, g: number, k: number, eps: number, ids: { w: number; bias: number }): { L: Layout; out: Float32Array } {
-  const T = decoderNbTimes;
-  let t = performance.now();
-  const lap = (key: keyof typeof decoderNbTimes) => {
-    const now = performance.now();
-    T[key] += now - t;
-    t = now;
-  };
+  const lap = phaseTimer();
   const csrWords = usedCsrWords(nz, b);
   const p = prepared;
   prepared = null;
@@ -213,13 +217,7 @@ function forward(pool: FusedThreads, h: Float32Array, w: Float32Array, bias: Flo
  */
 function backward(pool: FusedThreads, L: Layout, theta: Float32Array, x: Float32Array, dy: Float32Array, eps: number, deferWeights = false): { dh: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dTheta: tf.Tensor1D } {
   const { b, g, k } = L;
-  const T = decoderNbTimes;
-  let t = performance.now();
-  const lap = (key: keyof typeof decoderNbTimes) => {
-    const now = performance.now();
-    T[key] += now - t;
-    t = now;
-  };
+  const lap = phaseTimer();
   const chunks = Math.ceil(b / CHUNK_ROWS);
   if (!L.csr) nonZeroStats.scans++;
   pool.write(L.dy, dy);
