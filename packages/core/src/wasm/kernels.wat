@@ -798,7 +798,7 @@
             (local.set $j (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
             (local.set $v (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
             (local.set $xi (i32.trunc_sat_f32_s (local.get $v)))
-            (if (i32.and (f32.eq (f32.convert_i32_s (local.get $xi)) (local.get $v))
+            (if (i32.and (f32.eq (f32.trunc (local.get $v)) (local.get $v))
                   (i32.le_u (i32.sub (local.get $xi) (i32.const 1)) (i32.const 15)))
               (then
                 (local.set $s (f64.add (local.get $s)
@@ -833,7 +833,7 @@
             (local.set $j (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
             (local.set $v (f32.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 2)))))
             (local.set $xi (i32.trunc_sat_f32_s (local.get $v)))
-            (if (i32.and (f32.eq (f32.convert_i32_s (local.get $xi)) (local.get $v))
+            (if (i32.and (f32.eq (f32.trunc (local.get $v)) (local.get $v))
                   (i32.le_u (i32.sub (local.get $xi) (i32.const 1)) (i32.const 15)))
               (then
                 (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
