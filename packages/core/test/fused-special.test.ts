@@ -69,6 +69,38 @@ describe('gemm.wat special functions', () => {
     expect(finite).toBe(X.length * (g - 2));
   });
 
+  it('softmaxLibRows: each row\'s softmax (within 2e-6 relative of float64) times its library size; logits far below the maximum give 0; a NaN or +∞ logit makes its row NaN', () => {
+    const g = 37;
+    const rows: number[][] = [
+      Array.from({ length: g }, (_, j) => Math.sin(j) * 3),
+      Array.from({ length: g }, (_, j) => (j === 5 ? 60 : j === 6 ? -60 : j === 7 ? -0 : j % 3)),
+      Array.from({ length: g }, (_, j) => (j === 0 ? 1e30 : -1e30 + j)),
+      Array.from({ length: g }, (_, j) => (j === 9 ? NaN : j)),
+      Array.from({ length: g }, (_, j) => (j === 30 ? Infinity : j)),
+    ];
+    const b = rows.length;
+    const libs = [10, 0.5, 3, 7, 2];
+    pool.reset();
+    const [l, lib, f, mu] = [pool.alloc(b * g), pool.alloc(b), pool.alloc(b * g), pool.alloc(b * g)];
+    pool.write(l, Float32Array.from(rows.flat()));
+    pool.write(lib, Float32Array.from(libs));
+    pool.run([{ kernel: 'softmaxLibRows', args: [l, lib, f, mu, g, 0, 0], splitAt: 5, units: b }]);
+    const freq = new Float32Array(pool.memory.buffer, f, b * g);
+    const mean = new Float32Array(pool.memory.buffer, mu, b * g);
+    for (let r = 0; r < 3; r++) {
+      const v = rows[r]!.map((x) => Math.fround(x));
+      const m = Math.max(...v);
+      const e = v.map((x) => Math.exp(x - m));
+      const sum = e.reduce((a, c) => a + c, 0);
+      for (let j = 0; j < g; j++) {
+        const want = e[j]! / sum;
+        expect(Math.abs(freq[r * g + j]! - want), `row ${r}, gene ${j}: ${freq[r * g + j]} vs ${want}`).toBeLessThanOrEqual(2e-6 * want + 1e-37);
+        expect(mean[r * g + j]).toBe(Math.fround(freq[r * g + j]! * libs[r]!));
+      }
+    }
+    for (const r of [3, 4]) for (let j = 0; j < g; j++) expect(freq[r * g + j], `row ${r}, gene ${j}`).toBeNaN();
+  });
+
   it('lgammaRatioTable (the per-gene count table) gives nb-fused\'s table bit for bit, split among threads', () => {
     const ths = Float32Array.from([...THETA, 2.5, 1e-7, 123.456]);
     const g = ths.length;

@@ -16,12 +16,13 @@
   (import "env" "log" (func $log (param f64) (result f64)))
 
   ;; e^x for 4 lanes (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln2/2, degree-5 polynomial of r, times
-  ;; 2^n from the exponent bits; about 1 ulp). x is clamped to [−87.3, 88.3] (e^x a normal float32);
+  ;; 2^n from the exponent bits; about 1 ulp). x is clamped to [−87.3, 88.3] (e^x a normal float32;
+  ;; by pseudo-min/max, one instruction each where min/max take several: a NaN lane stays NaN);
   ;; no fused multiply-add, so every lane and thread rounds alike.
   ;; @inline
   (func $exp4 (param $x v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88.3 88.3 88.3 88.3)))
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88.3 88.3 88.3 88.3)))
     (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
     (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
     (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
@@ -37,8 +38,9 @@
   )
 
   ;; Softmax of rows $r0 ≤ r < $r1 of logits L [·, g] (row-major) into freq, and μ = freq · lib[r]
-  ;; into mu: per row the maximum, e = exp(l − max), their sum (4 lanes, then (s0+s1)+(s2+s3), then
-  ;; the tail in order), freq = e / sum. Each row is computed alone: the row split never changes a result.
+  ;; into mu: per row the maximum (vector pseudo-max: a NaN logit does not enter it, but its e and so
+  ;; the sum and every freq of the row are NaN), e = exp(l − max), their sum (4 lanes, then
+  ;; (s0+s1)+(s2+s3), then the tail in order), freq = e / sum. Each row is computed alone: the row split never changes a result.
   (func (export "softmaxLibRows") (param $l i32) (param $lib i32) (param $f i32) (param $mu i32) (param $g i32) (param $r0 i32) (param $r1 i32)
     (local $r i32) (local $off i32) (local $j i32) (local $g4 i32) (local $mx v128) (local $m f32) (local $acc v128) (local $s f32)
     (local $e v128) (local $sv v128) (local $lv v128) (local $ptr i32)
@@ -53,7 +55,7 @@
         (local.set $j (i32.const 0))
         (block $d1 (loop $l1
           (br_if $d1 (i32.ge_s (local.get $j) (local.get $g4)))
-          (local.set $mx (f32x4.max (local.get $mx) (v128.load (i32.add (i32.add (local.get $l) (local.get $off)) (i32.shl (local.get $j) (i32.const 2))))))
+          (local.set $mx (f32x4.pmax (local.get $mx) (v128.load (i32.add (i32.add (local.get $l) (local.get $off)) (i32.shl (local.get $j) (i32.const 2))))))
           (local.set $j (i32.add (local.get $j) (i32.const 4)))
           (br $l1)))
         (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
