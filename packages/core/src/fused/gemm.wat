@@ -161,7 +161,7 @@
 
   ;; The NB log-likelihood kernels of kernels.wat (included below) over fixed chunks of $chunkRows
   ;; rows, chunks $c0 ≤ c < $c1 of a [b, g] minibatch (the chunks, not the threads, fix the results).
-  ;; Forward: per chunk nbForward then nbCountTerms (rows f64 [b], written); chunk c's counts outside
+  ;; Forward: per chunk nbForward then nbCountTerms (the non-zero counts' terms; rows f64 [b], written); chunk c's counts outside
   ;; the table go to exc + 4·r0·g as indices relative to its first row r0, their number to counts[c];
   ;; idx: i32 [chunks, g] scratch. ε is passed as its float32 bits. $csr: the minibatch's non-zeros (packed
   ;; CSR of all b rows, see kernels.wat's $rowIndices), or 0 to scan each row for them.
@@ -182,7 +182,8 @@
           (i32.add (local.get $logT) (local.get $off)) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
           (local.get $n) (local.get $g) (f32.reinterpret_i32 (local.get $epsBits)))
         (i32.store (i32.add (local.get $counts) (i32.shl (local.get $c) (i32.const 2)))
-          (call $nbCountTerms (i32.add (local.get $x) (local.get $off)) (local.get $table) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
+          (call $nbCountTerms (i32.add (local.get $x) (local.get $off)) (i32.add (local.get $mu) (local.get $off)) (i32.add (local.get $logT) (local.get $off))
+            (f32.reinterpret_i32 (local.get $epsBits)) (local.get $table) (i32.add (local.get $rows) (i32.shl (local.get $r0) (i32.const 3)))
             (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $c) (local.get $g)) (i32.const 2))) (i32.add (local.get $exc) (local.get $off))
             (local.get $n) (local.get $g) (local.get $csr) (local.get $b) (local.get $r0)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))

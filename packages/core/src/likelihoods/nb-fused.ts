@@ -89,10 +89,10 @@ function nbForwardSimd(
   // ln(θ+ε) by the same vector logarithm as ln(θ+μ+ε): exactly 0 difference where μ = 0
   logThetaEps(k, theta, eps, g, sums, lte);
   k.nbForward(x.byteOffset, mu.byteOffset, theta.byteOffset, lte.byteOffset, logT.byteOffset, sums.byteOffset, b, g, eps);
-  // lnΓ(x+θ) − lnΓ(θ) − ln x! over the non-zero counts: from the table in `nbCountTerms`, the rest here
+  // over the non-zero counts, x(ln(μ+ε) − ln(θ+μ+ε)) and lnΓ(x+θ) − lnΓ(θ) − ln x!: the table's counts in `nbCountTerms`, the rest here
   const rows = new Float64Array(sums.buffer, sums.byteOffset, b);
   const table = lgammaRatioTable(theta, g, new Float64Array(tableF.buffer, tableF.byteOffset, g * STRIDE), LOG_FACTORIAL_SMALL);
-  const m = k.nbCountTerms(x.byteOffset, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0, b, 0);
+  const m = k.nbCountTerms(x.byteOffset, mu.byteOffset, logT.byteOffset, eps, table.byteOffset, sums.byteOffset, idxF.byteOffset, excF.byteOffset, b, g, nz ? nz.byteOffset : 0, b, 0);
   const exc = new Int32Array(excF.buffer, excF.byteOffset, m);
   for (let t = 0; t < m; t++) {
     const e = exc[t]!;

@@ -24,16 +24,17 @@ export interface SimdKernels {
   readonly memory: WasmMemory;
   /** ln of n ≥ 4 float32 values from src into dst (distinct buffers: the last group may overlap). */
   logF32(src: number, dst: number, n: number): void;
-  /** μ-dependent NB terms per row (f64 [b]) and ln(θ+μ+ε) (f32 [b, g]); g ≥ 4. See kernels.wat. */
+  /** The NB term θ(ln(θ+ε) − ln(θ+μ+ε)) summed per row (f64 [b]) and ln(θ+μ+ε) (f32 [b, g]); g ≥ 4; `x` unread. See kernels.wat. */
   nbForward(x: number, mu: number, theta: number, lte: number, logT: number, rows: number, b: number, g: number, eps: number): void;
   /** dμ (f32 [b, g]) and the μ-dependent part of dθ (f64 [g]); g ≥ 4. See kernels.wat. */
   nbBackward(x: number, mu: number, theta: number, c: number, logT: number, dy: number, dmu: number, acc: number, b: number, g: number, eps: number): void;
   /**
-   * Adds the table's count terms of each row's non-zero integer counts 1…16 to `rows` (f64); other non-zeros' flat indices to `exc`; returns their number.
+   * Adds each row's non-zero counts' x(ln(μ+ε) − ln(θ+μ+ε)) (μ, and `logT` as nbForward wrote it), then the table's count terms of its
+   * integer counts 1…16, to `rows` (f64); other non-zeros' flat indices to `exc`; returns their number.
    * `csr`: the counts' non-zeros from {@link SimdKernels.buildCsr} (or 0: each row is scanned), a pattern of `csrRows` rows
    * of which these `b` are rows `r0` … `r0 + b − 1`.
    */
-  nbCountTerms(x: number, table: number, rows: number, idx: number, exc: number, b: number, g: number, csr: number, csrRows: number, r0: number): number;
+  nbCountTerms(x: number, mu: number, logT: number, eps: number, table: number, rows: number, idx: number, exc: number, b: number, g: number, csr: number, csrRows: number, r0: number): number;
   /** Adds dy·table over each row's non-zero integer counts 1…16 to `acc[j]` (f64); other non-zeros' flat indices to `exc`; returns their number. `csr` as in nbCountTerms. */
   nbCountGrads(x: number, table: number, dy: number, acc: number, idx: number, exc: number, b: number, g: number, csr: number, csrRows: number, r0: number): number;
   /**

@@ -64,10 +64,11 @@
         (br $next)))
   )
 
-  ;; Negative-binomial log-likelihood, the terms that involve μ, for b × g float32 counts $x and
-  ;; means $mu and per-gene θ ($theta) and ln(θ+ε) ($lte): per element
-  ;;   θ(ln(θ+ε) − ln(θ+μ+ε)) + [x ≠ 0]·x(ln(μ+ε) − ln(θ+μ+ε)),
+  ;; Negative-binomial log-likelihood, the term that involves μ at every count, for b × g float32
+  ;; counts and means $mu and per-gene θ ($theta) and ln(θ+ε) ($lte): per element
+  ;;   θ(ln(θ+ε) − ln(θ+μ+ε)),
   ;; summed per row in double precision into $rows (f64 [b]); ln(θ+μ+ε) is written to $logT (f32 [b, g]).
+  ;; The non-zero counts' x(ln(μ+ε) − ln(θ+μ+ε)) follow in nbCountTerms ($x is not read here).
   (func $nbForward (export "nbForward")
     (param $x i32) (param $mu i32) (param $theta i32) (param $lte i32)
     (param $logT i32) (param $rows i32) (param $b i32) (param $g i32) (param $eps f32)
@@ -91,15 +92,9 @@
             (local.set $off (i32.shl (i32.add (i32.mul (local.get $r) (local.get $g)) (local.get $j)) (i32.const 2)))
             (local.set $th (v128.load (i32.add (local.get $theta) (local.get $joff))))
             (local.set $m (v128.load (i32.add (local.get $mu) (local.get $off))))
-            (local.set $xv (v128.load (i32.add (local.get $x) (local.get $off))))
             (local.set $lt (call $vlog (f32x4.add (f32x4.add (local.get $th) (local.get $m)) (local.get $veps))))
             (v128.store (i32.add (local.get $logT) (local.get $off)) (local.get $lt))
-            (local.set $lm (call $vlog (f32x4.add (local.get $m) (local.get $veps))))
-            (local.set $term (f32x4.add
-              (f32x4.mul (local.get $th) (f32x4.sub (v128.load (i32.add (local.get $lte) (local.get $joff))) (local.get $lt)))
-              (v128.and
-                (f32x4.mul (local.get $xv) (f32x4.sub (local.get $lm) (local.get $lt)))
-                (f32x4.ne (local.get $xv) (v128.const f32x4 0 0 0 0)))))
+            (local.set $term (f32x4.mul (local.get $th) (f32x4.sub (v128.load (i32.add (local.get $lte) (local.get $joff))) (local.get $lt))))
             (local.set $term (v128.andnot (local.get $term) (i32x4.lt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (local.get $skip)))))
             (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $term))))
             (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
@@ -777,19 +772,70 @@
   )
 
 
-  ;; The count terms of the NB log-likelihood over each row's non-zero counts (b × g float32 $x):
-  ;; for an integer count 1 ≤ x ≤ 16, rows[r] += table[j·17 + x] (f64 [g, 17], lnΓ(x+θ_j) − lnΓ(θ_j)
-  ;; − ln x!, built by the caller); any other non-zero count's flat index r·g + j goes to $exc
-  ;; (i32) for the caller. $rows: f64 [b], added to. $idx: i32 [g] scratch. $csr: the counts' non-zeros
-  ;; built on the host, or 0 to scan the rows (see $rowIndices): a pattern of $csrRows rows whose rows
-  ;; $r0 … $r0 + b − 1 are these. Returns the number of $exc entries.
-  (func $nbCountTerms (export "nbCountTerms") (param $x i32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (param $csrRows i32) (param $r0 i32) (result i32)
+  ;; The non-zero counts' terms of the NB log-likelihood over each row's non-zero counts (b × g float32
+  ;; $x, means $mu, ln(θ+μ+ε) $logT as nbForward wrote it): x(ln(μ+ε) − ln(θ+μ+ε)), four non-zeros at a
+  ;; time (summed in two double-precision lane pairs, then the rest in order), then the count terms: for
+  ;; an integer count 1 ≤ x ≤ 16, table[j·17 + x] (f64 [g, 17], lnΓ(x+θ_j) − lnΓ(θ_j) − ln x!, built by
+  ;; the caller); any other non-zero count's flat index r·g + j goes to $exc (i32) for the caller.
+  ;; rows[r] (f64 [b]) += the first sum, then += the second. $idx: i32 [g] scratch. $csr: the counts'
+  ;; non-zeros built on the host, or 0 to scan the rows (see $rowIndices): a pattern of $csrRows rows
+  ;; whose rows $r0 … $r0 + b − 1 are these. Returns the number of $exc entries.
+  (func $nbCountTerms (export "nbCountTerms") (param $x i32) (param $mu i32) (param $logT i32) (param $eps f32) (param $table i32) (param $rows i32) (param $idx i32) (param $exc i32) (param $b i32) (param $g i32) (param $csr i32) (param $csrRows i32) (param $r0 i32) (result i32)
     (local $r i32) (local $n i32) (local $t i32) (local $j i32) (local $xr i32) (local $v f32) (local $xi i32) (local $m i32) (local $s f64)
+    (local $mr i32) (local $tr i32) (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $xv v128) (local $mv v128) (local $lt v128)
+    (local $term v128) (local $lo v128) (local $hi v128) (local $veps v128) (local $sv f32) (local $at i32)
+    (local.set $veps (f32x4.splat (local.get $eps)))
     (block $rowsDone
       (loop $row
         (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $b)))
         (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
         (local.set $n (call $rowIndices (local.get $xr) (i32.add (local.get $r0) (local.get $r)) (local.get $g) (local.get $idx) (local.get $csr) (local.get $csrRows) (local.get $g)))
+        (local.set $mr (i32.add (local.get $mu) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
+        (local.set $tr (i32.add (local.get $logT) (i32.shl (i32.mul (local.get $r) (local.get $g)) (i32.const 2))))
+        ;; x(ln(μ+ε) − ln(θ+μ+ε)): four non-zeros at a time, gathered
+        (local.set $lo (v128.const f64x2 0 0))
+        (local.set $hi (v128.const f64x2 0 0))
+        (local.set $t (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.gt_s (i32.add (local.get $t) (i32.const 4)) (local.get $n)))
+            (local.set $at (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2))))
+            (local.set $c0 (i32.shl (i32.load offset=0 (local.get $at)) (i32.const 2)))
+            (local.set $c1 (i32.shl (i32.load offset=4 (local.get $at)) (i32.const 2)))
+            (local.set $c2 (i32.shl (i32.load offset=8 (local.get $at)) (i32.const 2)))
+            (local.set $c3 (i32.shl (i32.load offset=12 (local.get $at)) (i32.const 2)))
+            (local.set $xv (v128.load32_zero (i32.add (local.get $xr) (local.get $c0))))
+            (local.set $xv (v128.load32_lane 1 (i32.add (local.get $xr) (local.get $c1)) (local.get $xv)))
+            (local.set $xv (v128.load32_lane 2 (i32.add (local.get $xr) (local.get $c2)) (local.get $xv)))
+            (local.set $xv (v128.load32_lane 3 (i32.add (local.get $xr) (local.get $c3)) (local.get $xv)))
+            (local.set $mv (v128.load32_zero (i32.add (local.get $mr) (local.get $c0))))
+            (local.set $mv (v128.load32_lane 1 (i32.add (local.get $mr) (local.get $c1)) (local.get $mv)))
+            (local.set $mv (v128.load32_lane 2 (i32.add (local.get $mr) (local.get $c2)) (local.get $mv)))
+            (local.set $mv (v128.load32_lane 3 (i32.add (local.get $mr) (local.get $c3)) (local.get $mv)))
+            (local.set $lt (v128.load32_zero (i32.add (local.get $tr) (local.get $c0))))
+            (local.set $lt (v128.load32_lane 1 (i32.add (local.get $tr) (local.get $c1)) (local.get $lt)))
+            (local.set $lt (v128.load32_lane 2 (i32.add (local.get $tr) (local.get $c2)) (local.get $lt)))
+            (local.set $lt (v128.load32_lane 3 (i32.add (local.get $tr) (local.get $c3)) (local.get $lt)))
+            (local.set $term (f32x4.mul (local.get $xv) (f32x4.sub (call $vlog (f32x4.add (local.get $mv) (local.get $veps))) (local.get $lt))))
+            (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $term))))
+            (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $term) (local.get $term)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $vec)))
+        (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+        (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_s (local.get $t) (local.get $n)))
+            (local.set $c0 (i32.shl (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+            (local.set $sv (f32.add (f32.load (i32.add (local.get $mr) (local.get $c0))) (local.get $eps)))
+            (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.mul (f32.load (i32.add (local.get $xr) (local.get $c0)))
+              (f32.sub (f32x4.extract_lane 0 (call $vlog (f32x4.splat (local.get $sv)))) (f32.load (i32.add (local.get $tr) (local.get $c0))))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tail)))
+        (local.set $at (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 3))))
+        (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $s)))
+        ;; the count terms
         (local.set $s (f64.const 0))
         (local.set $t (i32.const 0))
         (block $nzDone
