@@ -166,6 +166,12 @@ let prepared: { scope: number; resets: number; w: number; bias: number; theta: F
 /** Number of forward passes whose weights were staged ahead (tests check which path ran). */
 export const decoderNbPrepared = { started: 0, used: 0 };
 
+/** The packed non-zeros of counts `x` `[b, g]` when the minibatch came with them for all its genes (the count kernels then read them instead of scanning), else null. */
+function countsNonZeros(x: tf.Tensor2D, b: number, g: number): tf.Tensor1D | null {
+  const known = knownNonZeros(x);
+  return known && known.csrCols === g && known.csr.rows === b ? known.csr.packed : null;
+}
+
 /** The used words of packed non-zeros of b rows: row offsets [b + 1], then the column indices. */
 function usedCsrWords(nz: Float32Array | null, b: number): number {
   return nz ? b + 1 + csrWordsOf(nz)[b]! : 0;
@@ -355,13 +361,13 @@ export function decoderNbPrepare(w: tf.Tensor2D, bias: tf.Tensor1D, theta: tf.Te
   if (!decoderNbFits(b, w, x)) return;
   const pool = decoderPool();
   if (pool.threads < 2) return;
-  const known = knownNonZeros(x);
-  const nz = known && known.csrCols === w.shape[0] && known.csr.rows === b ? engineValues(known.csr.packed) : null;
+  const nz = countsNonZeros(x, b, w.shape[0]);
+  const csrWords = usedCsrWords(nz ? engineValues(nz) : null, b);
   const thetaV = engineValues(theta);
-  const L = stageWeights(pool, engineValues(w), engineValues(bias), thetaV, b, w.shape[0], w.shape[1], eps, usedCsrWords(nz, b));
+  const L = stageWeights(pool, engineValues(w), engineValues(bias), thetaV, b, w.shape[0], w.shape[1], eps, csrWords);
   pool.start(packTasks(L));
   decoderNbPrepared.started++;
-  prepared = { scope, resets: pool.resets, w: w.id, bias: bias.id, theta: thetaV.slice(), b, csrWords: usedCsrWords(nz, b), eps, L };
+  prepared = { scope, resets: pool.resets, w: w.id, bias: bias.id, theta: thetaV.slice(), b, csrWords, eps, L };
 }
 
 /**
@@ -376,9 +382,7 @@ export function decoderNbLogLik(h: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1
   const [b, k] = h.shape;
   const g = w.shape[0];
   if (h.dtype !== 'float32' || h.shape[1] !== w.shape[1]) throw new Error(`decoderNbLogLik: h ${h.dtype} [${h.shape}] does not fit W [${w.shape}]`);
-  // the minibatch's non-zeros, when it came with them for all its genes: the count kernels read them instead of scanning
-  const known = knownNonZeros(x);
-  const nz = known && known.csrCols === g && known.csr.rows === b ? known.csr.packed : null;
+  const nz = countsNonZeros(x, b, g);
   const run = (hv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor, tv: tf.Tensor) => {
     const out = forward(pool, engineValues(hv), engineValues(wv), engineValues(bv), engineValues(tv), engineValues(library), engineValues(x), nz && !nz.isDisposed ? engineValues(nz) : null, b, g, k, eps, { w: w.id, bias: bias.id });
     current = ++generation;

@@ -232,13 +232,13 @@ export class Decoder {
    * (no masked paths, the fast paths on, a wasm or cpu engine with the fused threads); else null.
    */
   nbLogLikFused(z: tf.Tensor2D, spur: tf.Tensor2D | null, library: tf.Tensor2D, x: tf.Tensor2D, training: boolean, spurQuery: tf.Tensor2D | null = null): { logPxZ: tf.Tensor1D; mean: tf.Tensor2D; theta: tf.Tensor1D } | null {
-    if (this.config.decoderDist !== 'nb' || this.config.decoderPaths || !this.freq || !fastPaths.fusedDecoderNb || !fastPaths.nbKernel) return null;
-    if (!decoderNbApplies(z.shape[0], this.freq.weight, library, x)) return null;
+    const freq = this.fusedNbLayer();
+    if (!freq || !decoderNbApplies(z.shape[0], freq.weight, library, x)) return null;
     const { main } = this.splitLatent(z);
     const input = this.config.injectCovarInLatent && spur && spur.shape[1] > 0 ? (tf.concat([main, spur], 1) as tf.Tensor2D) : main;
     const h = this.rawMean.forward(input, { training, queryInput: this.config.injectCovarInLatent ? spurQuery : null });
     const theta = tf.exp(this.rawTheta!) as tf.Tensor1D;
-    const { logLik, mean } = decoderNbLogLik(h, this.freq.weight as tf.Tensor2D, this.freq.bias as tf.Tensor1D, theta, library, x);
+    const { logLik, mean } = decoderNbLogLik(h, freq.weight as tf.Tensor2D, freq.bias as tf.Tensor1D, theta, library, x);
     return { logPxZ: logLik, mean, theta };
   }
 
@@ -248,8 +248,14 @@ export class Decoder {
    * does; nothing where the fused op would not run.
    */
   prepareNbLogLikFused(x: tf.Tensor2D): void {
-    if (this.config.decoderDist !== 'nb' || this.config.decoderPaths || !this.freq || !fastPaths.fusedDecoderNb || !fastPaths.nbKernel || !fastPaths.decoderPrepare) return;
-    tf.tidy(() => decoderNbPrepare(this.freq!.weight as tf.Tensor2D, this.freq!.bias as tf.Tensor1D, tf.exp(this.rawTheta!) as tf.Tensor1D, x));
+    const freq = this.fusedNbLayer();
+    if (!freq || !fastPaths.decoderPrepare) return;
+    tf.tidy(() => decoderNbPrepare(freq.weight as tf.Tensor2D, freq.bias as tf.Tensor1D, tf.exp(this.rawTheta!) as tf.Tensor1D, x));
+  }
+
+  /** The output layer, where the fused output-layer + likelihood op may run for this decoder (NB, no masked paths, its fast paths on); else null. */
+  private fusedNbLayer(): Linear | null {
+    return this.config.decoderDist === 'nb' && !this.config.decoderPaths && this.freq && fastPaths.fusedDecoderNb && fastPaths.nbKernel ? this.freq : null;
   }
 
   /** The latents the main network reads and (with masked paths) the dedicated ones, the last K invariant dimensions. */
